@@ -1,0 +1,62 @@
+# checkgrid. `make run` to play, `make test` for the whole suite.
+GO        ?= go
+GOROOT    := $(shell $(GO) env GOROOT)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+WASMFLAGS := -trimpath -ldflags='-s -w'
+ADDR      ?= :8080
+DATA      ?= ./data
+
+.PHONY: run test wasm desktop bench fuzz lint deps server unit wasmtest
+
+# Build the client and serve it, with a data directory in ./data.
+run: wasm
+	$(GO) run ./server -addr $(ADDR) -data $(DATA)
+
+# The whole suite: system packages, lint, unit and integration tests with
+# -race, the protocol tests under wasm (Node), and the end-to-end tests in
+# headless Chromium and under Xvfb.
+test: deps wasm lint unit wasmtest
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# protocol/ and the client's pure logic must behave the same compiled to
+# wasm; Go's exec wrapper runs the test binaries under Node.
+wasmtest:
+	PATH="$(GOROOT)/lib/wasm:$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./protocol/
+
+deps:
+	bash .ci/deps
+
+# The browser client: small (-trimpath -s -w), precompressed for the server.
+wasm:
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" assets/wasm_exec.js
+	GOOS=js GOARCH=wasm $(GO) build $(WASMFLAGS) -o assets/checkgrid.wasm ./wasm
+	$(GO) run ./server/precompress assets/checkgrid.wasm assets/wasm_exec.js
+
+# The native client (cgo, needs libgl1-mesa-dev xorg-dev).
+desktop:
+	mkdir -p bin
+	$(GO) build -trimpath -o bin/checkgrid-desktop ./wasm
+
+server:
+	mkdir -p bin
+	$(GO) build -trimpath -o bin/checkgrid-server ./server
+
+lint:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./protocol/ ./wasm/...
+	GOBIN="$(CURDIR)/bin" $(GO) install $(STATICCHECK)
+	bin/staticcheck ./...
+	GOOS=js GOARCH=wasm bin/staticcheck ./protocol/ ./wasm/...
+
+FUZZTIME ?= 30s
+# Each decoder's fuzz target for FUZZTIME; new failures land in testdata.
+fuzz:
+	for t in FuzzDecodeDelta FuzzDecodeSet FuzzDecodeReject FuzzDecodeSnapshot FuzzDecodeFixed; do \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
+	done
+
+# Micro-benchmarks plus a short load scenario.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./protocol/ ./server/... ./wasm/...

@@ -1,0 +1,29 @@
+// Package protocol is checkgrid's wire format: the binary frames that travel
+// in WebSocket binary messages between the server and its clients.
+//
+// The format is specified in PROTOCOL.md; this package is its one
+// implementation and imports nothing platform-specific, so the server and the
+// wasm and desktop clients share it byte for byte.
+//
+// Entry points:
+//
+//   - PeekType reads the type byte of any frame.
+//   - AppendWelcome, AppendSnapshot, AppendDelta, AppendStats, AppendReject,
+//     AppendResync (server to client) and AppendSet, AppendResyncRequest,
+//     AppendViewport (client to server) append one frame to a caller's buffer.
+//   - DecodeWelcome, DecodeSnapshot, DecodeDelta, DecodeStats, DecodeReject,
+//     DecodeResync, DecodeSet, DecodeResyncRequest, DecodeViewport check a
+//     frame and return its fields. Frames that carry many boxes (Delta, Set,
+//     Reject) return a view whose AppendIndexes / AppendChanges methods decode
+//     the packed boxes into a caller's slice, so the steady state allocates
+//     nothing per change.
+//   - EncodeBitset / DecodeBitset turn a 1,000,000-bit grid into the smaller
+//     of the raw bitset and the roaring portable serialization, and back.
+//
+// Contracts: encoders never keep the caller's buffer; decoded views alias the
+// frame they were decoded from, so the frame must not be reused while the view
+// is. Every decoder checks each length before it allocates, never panics on
+// any input, and reports bad bytes with one of the named errors in errors.go
+// (wrapped with detail; test with errors.Is). All functions are safe for
+// concurrent use; the values they return are not shared.
+package protocol

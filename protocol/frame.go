@@ -1,0 +1,123 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Version is the protocol version this package speaks. It changes whenever a
+// byte layout changes; PROTOCOL.md keeps the change log.
+const Version = 1
+
+// Grid geometry. The layout is fixed, never reflowed, so drawings hold.
+const (
+	GridWidth  = 1000
+	GridHeight = 1000
+	// Boxes is the number of boxes; indexes run from 0 to Boxes-1, row-major:
+	// index = y*GridWidth + x.
+	Boxes = GridWidth * GridHeight
+	// BitsetBytes is the size of the raw bitset snapshot encoding.
+	BitsetBytes = Boxes / 8
+)
+
+// Hard protocol limits. A server may announce tighter ones in Welcome.
+const (
+	// MaxSetBoxes bounds one Set frame so one message costs the server a
+	// bounded amount of work and its Reject fits in one small frame.
+	MaxSetBoxes = 1024
+	// MaxClientMessage is the largest client-to-server frame: a Set of
+	// MaxSetBoxes boxes packs to at most ~3.1 KB; the rest is headroom.
+	MaxClientMessage = 4096
+	// MaxServerMessage is the largest server-to-client frame: a raw snapshot
+	// plus its header, with headroom for a roaring payload, which is never
+	// sent when larger than the raw one.
+	MaxServerMessage = BitsetBytes + 1024
+)
+
+// Endianness: every multi-byte fixed field is little-endian.
+var le = binary.LittleEndian
+
+// FrameType is the first byte of every frame.
+type FrameType uint8
+
+// Frame types. Server-to-client types are below 0x10, client-to-server types
+// are 0x10 and above, so a peer rejects a frame sent the wrong way by type.
+const (
+	TypeWelcome  FrameType = 0x01 // server → client, first frame on a connection
+	TypeSnapshot FrameType = 0x02 // server → client, whole grid at a seq
+	TypeDelta    FrameType = 0x03 // server → client, boxes flipped by one tick
+	TypeStats    FrameType = 0x04 // server → client, counters, at most 1/s
+	TypeReject   FrameType = 0x05 // server → client, a Set was refused
+	TypeResync   FrameType = 0x06 // server → client, discard state; a Snapshot follows
+
+	TypeSet           FrameType = 0x10 // client → server, boxes and wanted values
+	TypeResyncRequest FrameType = 0x11 // client → server, please send a Snapshot
+	TypeViewport      FrameType = 0x12 // client → server, reserved: region shown
+)
+
+func (t FrameType) String() string {
+	switch t {
+	case TypeWelcome:
+		return "Welcome"
+	case TypeSnapshot:
+		return "Snapshot"
+	case TypeDelta:
+		return "Delta"
+	case TypeStats:
+		return "Stats"
+	case TypeReject:
+		return "Reject"
+	case TypeResync:
+		return "Resync"
+	case TypeSet:
+		return "Set"
+	case TypeResyncRequest:
+		return "ResyncRequest"
+	case TypeViewport:
+		return "Viewport"
+	}
+	return fmt.Sprintf("FrameType(0x%02x)", uint8(t))
+}
+
+// FromClient reports whether frames of type t travel client → server.
+func (t FrameType) FromClient() bool { return t >= 0x10 }
+
+// Known reports whether t is a frame type of this protocol version.
+func (t FrameType) Known() bool { return t.String()[0] != 'F' }
+
+// PeekType returns the type of frame b without decoding the rest.
+func PeekType(b []byte) (FrameType, error) {
+	if len(b) == 0 {
+		return 0, fmt.Errorf("%w: empty frame", ErrShort)
+	}
+	t := FrameType(b[0])
+	if !t.Known() {
+		return t, fmt.Errorf("%w: 0x%02x", ErrType, b[0])
+	}
+	return t, nil
+}
+
+// header checks that b is a frame of type want and at least n bytes long.
+func header(b []byte, want FrameType, n int) error {
+	if len(b) == 0 {
+		return fmt.Errorf("%w: empty frame", ErrShort)
+	}
+	if FrameType(b[0]) != want {
+		return fmt.Errorf("%w: got %v, want %v", ErrType, FrameType(b[0]), want)
+	}
+	if len(b) < n {
+		return fmt.Errorf("%w: %v needs %d bytes, got %d", ErrShort, want, n, len(b))
+	}
+	return nil
+}
+
+// exact is header plus a check that nothing follows the fixed fields.
+func exact(b []byte, want FrameType, n int) error {
+	if err := header(b, want, n); err != nil {
+		return err
+	}
+	if len(b) != n {
+		return fmt.Errorf("%w: %v is %d bytes, got %d", ErrTrailing, want, n, len(b))
+	}
+	return nil
+}
