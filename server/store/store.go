@@ -1,0 +1,348 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"checkgrid/protocol"
+)
+
+// State is the grid as of Seq.
+type State struct {
+	Epoch   uint64 // random non-zero, made when the directory is first initialised; changes only if state is reset/restored
+	Seq     uint64 // seq of the last Delta applied (0 = none)
+	Toggles uint64 // total toggles ever applied, as of Seq
+	Grid    protocol.Bitset
+}
+
+// Store is an open data directory: a write-ahead log of Delta frames plus
+// checkpoints. A Store is owned by one goroutine (the server's tick loop);
+// no method is safe for concurrent use.
+type Store struct {
+	dir   string
+	opt   Options
+	log   *slog.Logger
+	hooks openHooks
+	lock  *os.File
+
+	seg      segmentFile // the last segment, appended to
+	segs     []uint64    // first seqs of the segments on disk, ascending
+	segSize  int64       // bytes of valid records in seg; a failed Append never moves it
+	dirty    bool        // bytes past segSize may exist (a failed Append could not cut them)
+	unsynced bool        // records written since the last fsync (SyncInterval mode)
+	lastSync time.Time
+
+	epoch, seq, toggles uint64
+	grid                protocol.Bitset // the grid at seq, to check checkpoints against the log
+
+	ckpts       []uint64 // seqs of checkpoint files kept, ascending
+	ckptAt      time.Time
+	ckptPending int64 // log bytes since the last checkpoint
+
+	buf    []byte
+	idx    []uint32
+	closed bool
+}
+
+// Open locks dir (creating it if missing) and recovers the state: the newest
+// valid checkpoint plus every log record after it. A fresh directory yields
+// a new random Epoch, Seq 0 and an empty grid. A second Open of the same
+// directory, from any process, fails with ErrLocked until Close. Corruption
+// fails with an error wrapping ErrCorrupt that names the file and offset.
+// The returned State is the caller's.
+func Open(dir string, opt Options) (*Store, *State, error) {
+	return open(dir, opt, openHooks{})
+}
+
+func open(dir string, opt Options, hooks openHooks) (*Store, *State, error) {
+	opt = opt.withDefaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, st, err := openLocked(dir, opt, hooks, lock)
+	if err != nil {
+		lock.Close() // releases the flock
+		return nil, nil, err
+	}
+	return s, st, nil
+}
+
+func openLocked(dir string, opt Options, hooks openHooks, lock *os.File) (*Store, *State, error) {
+	start := time.Now()
+	st, rec, err := recoverDir(dir, opt.Logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Store{
+		dir: dir, opt: opt, log: opt.Logger, hooks: hooks, lock: lock,
+		segs: rec.segments, segSize: rec.tailSize,
+		epoch: st.Epoch, seq: st.Seq, toggles: st.Toggles, grid: st.Grid,
+		ckpts: rec.ckpts, ckptAt: start, lastSync: start,
+	}
+	if len(s.segs) == 0 {
+		if err := s.createSegment(st.Seq + 1); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		path := filepath.Join(dir, segmentName(s.segs[len(s.segs)-1]))
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: open segment for append: %w", err)
+		}
+		s.seg = hooks.wrap(f)
+	}
+	s.log.Info("store: recovered", "dir", dir, "epoch", st.Epoch, "seq", st.Seq, "toggles", st.Toggles,
+		"checkpoint", s.ckpts[len(s.ckpts)-1], "segments", len(s.segs), "took", time.Since(start))
+	return s, st, nil
+}
+
+// Append durably logs deltaFrame (as made by protocol.AppendDelta; its seq
+// must equal seq) as record seq, which must be exactly the last seq + 1,
+// with toggles the total after it (never decreasing). In SyncEveryAppend
+// mode it returns after fsync. On a write or fsync error it returns a
+// wrapped error and the log is as before the call; Append may then be
+// retried with the same seq. Nothing is kept of deltaFrame.
+func (s *Store) Append(seq, toggles uint64, deltaFrame []byte) error {
+	if s.closed {
+		return ErrClosed
+	}
+	if seq != s.seq+1 {
+		return fmt.Errorf("%w: append seq %d, want %d", ErrSeq, seq, s.seq+1)
+	}
+	if toggles < s.toggles {
+		return fmt.Errorf("%w: toggles %d below %d", ErrInvalid, toggles, s.toggles)
+	}
+	// Decode fully: a frame recovery would reject must never reach the disk,
+	// where it would stop every later restart.
+	d, err := protocol.DecodeDelta(deltaFrame)
+	if err == nil && d.Seq != seq {
+		err = fmt.Errorf("frame has seq %d", d.Seq)
+	}
+	if err == nil {
+		s.idx, err = d.AppendIndexes(s.idx[:0])
+	}
+	if err != nil {
+		return fmt.Errorf("%w: delta frame for seq %d: %w", ErrInvalid, seq, err)
+	}
+	if len(deltaFrame) > maxRecordFrame {
+		return fmt.Errorf("%w: delta frame of %d bytes, at most %d", ErrInvalid, len(deltaFrame), maxRecordFrame)
+	}
+	if s.dirty {
+		if err := s.seg.Truncate(s.segSize); err != nil {
+			return fmt.Errorf("store: cut failed append in %s at offset %d: %w", s.segName(), s.segSize, err)
+		}
+		s.dirty = false
+	}
+	if s.segSize >= s.opt.SegmentBytes {
+		if err := s.rotate(seq); err != nil {
+			return err
+		}
+	}
+	s.buf = appendRecord(s.buf[:0], seq, toggles, deltaFrame)
+	if _, err := s.seg.WriteAt(s.buf, s.segSize); err != nil {
+		return s.undo(fmt.Errorf("store: append seq %d to %s at offset %d: %w", seq, s.segName(), s.segSize, err))
+	}
+	s.unsynced = true
+	if s.opt.Sync == SyncEveryAppend || time.Since(s.lastSync) >= s.opt.SyncInterval {
+		if err := s.sync(); err != nil {
+			return s.undo(fmt.Errorf("store: append seq %d to %s at offset %d: %w", seq, s.segName(), s.segSize, err))
+		}
+	}
+	s.segSize += int64(len(s.buf))
+	s.ckptPending += int64(len(s.buf))
+	s.seq, s.toggles = seq, toggles
+	applyDelta(&s.grid, s.idx)
+	return nil
+}
+
+// undo cuts the segment back to its last valid record after a failed
+// Append, so a retry writes the same seq at the same offset. If even the
+// cut fails, the next Append cuts first.
+func (s *Store) undo(err error) error {
+	if terr := s.seg.Truncate(s.segSize); terr != nil {
+		s.dirty = true
+		return errors.Join(err, fmt.Errorf("store: cut back %s to offset %d: %w", s.segName(), s.segSize, terr))
+	}
+	return err
+}
+
+// sync fsyncs the current segment.
+func (s *Store) sync() error {
+	start := time.Now()
+	if err := s.seg.Sync(); err != nil {
+		return fmt.Errorf("fsync: %w", err)
+	}
+	s.lastSync = time.Now()
+	s.unsynced = false
+	if s.opt.ObserveFsync != nil {
+		s.opt.ObserveFsync(s.lastSync.Sub(start))
+	}
+	return nil
+}
+
+// Sync fsyncs records written but not yet synced (SyncInterval mode); in
+// SyncEveryAppend mode there are none. A server in SyncInterval mode may
+// call it on idle ticks so that the last records do not wait for the next
+// Append.
+func (s *Store) Sync() error {
+	if s.closed {
+		return ErrClosed
+	}
+	if !s.unsynced {
+		return nil
+	}
+	if err := s.sync(); err != nil {
+		return fmt.Errorf("store: %s: %w", s.segName(), err)
+	}
+	return nil
+}
+
+// rotate starts segment first. The new file is created and made durable
+// before the old one is let go, so a failure leaves appends going to the old
+// segment's successor only after it exists.
+func (s *Store) rotate(first uint64) error {
+	if s.unsynced {
+		if err := s.sync(); err != nil {
+			return fmt.Errorf("store: rotate: %s: %w", s.segName(), err)
+		}
+	}
+	old := s.seg
+	if err := s.createSegment(first); err != nil {
+		return err
+	}
+	if err := old.Close(); err != nil {
+		s.log.Warn("store: close rotated segment", "error", err) // it is fsynced; nothing is lost
+	}
+	return nil
+}
+
+// createSegment creates (or adopts an empty leftover of a failed rotation)
+// the segment starting at first and makes it current.
+func (s *Store) createSegment(first uint64) error {
+	name := segmentName(first)
+	path := filepath.Join(s.dir, name)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: create segment %s: %w", name, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() != 0 {
+		err = fmt.Errorf("%w: new segment %s already holds %d bytes", ErrCorrupt, name, fi.Size())
+	}
+	if err == nil {
+		err = syncDir(s.dir)
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("store: create segment %s: %w", name, err)
+	}
+	s.seg = s.hooks.wrap(f)
+	if len(s.segs) == 0 || s.segs[len(s.segs)-1] != first {
+		s.segs = append(s.segs, first)
+	}
+	s.segSize = 0
+	return nil
+}
+
+func (s *Store) segName() string { return segmentName(s.segs[len(s.segs)-1]) }
+
+// WantCheckpoint reports whether a checkpoint is due: something was
+// appended since the last one, and Options.CheckpointEvery has passed or
+// Options.CheckpointBytes of log were written.
+func (s *Store) WantCheckpoint() bool {
+	if s.closed || s.seq == s.ckpts[len(s.ckpts)-1] {
+		return false
+	}
+	return s.ckptPending >= s.opt.CheckpointBytes || time.Since(s.ckptAt) >= s.opt.CheckpointEvery
+}
+
+// Checkpoint writes st, the grid as of st.Seq, as a checkpoint file (temp
+// file, fsync, rename, fsync the directory), then removes checkpoints older
+// than the previous one and the log segments the previous one wholly covers.
+// st.Seq must lie between the last checkpoint's seq and the last appended
+// seq; if it equals the last appended seq, st.Grid must equal the grid the
+// log describes. st is not kept. On error nothing on disk changed that
+// recovery depends on, and it may be retried.
+func (s *Store) Checkpoint(st *State) error {
+	if s.closed {
+		return ErrClosed
+	}
+	last := s.ckpts[len(s.ckpts)-1]
+	switch {
+	case st.Epoch != s.epoch:
+		return fmt.Errorf("%w: checkpoint of epoch %d, store has %d", ErrInvalid, st.Epoch, s.epoch)
+	case st.Seq > s.seq || st.Seq < last:
+		return fmt.Errorf("%w: checkpoint at seq %d outside %d..%d", ErrInvalid, st.Seq, last, s.seq)
+	case st.Seq == s.seq && (st.Grid != s.grid || st.Toggles != s.toggles):
+		return fmt.Errorf("%w: checkpoint at seq %d disagrees with the log's grid or toggles", ErrInvalid, st.Seq)
+	case st.Seq == last:
+		return nil // already on disk
+	}
+	// The log must hold st.Seq durably before a checkpoint says it exists.
+	if s.unsynced {
+		if err := s.sync(); err != nil {
+			return fmt.Errorf("store: checkpoint: %s: %w", s.segName(), err)
+		}
+	}
+	if err := writeFileAtomic(s.dir, checkpointName(st.Seq), encodeCheckpoint(s.buf[:0], st)); err != nil {
+		return err
+	}
+	s.ckpts = append(s.ckpts, st.Seq)
+	s.ckptAt = time.Now()
+	s.ckptPending = 0
+	s.prune()
+	return nil
+}
+
+// prune keeps the newest two checkpoints and the log from the older of them
+// on, so recovery can fall back to it if the newest goes bad. Failures only
+// leave extra files, which recovery skips; they are logged, not returned.
+func (s *Store) prune() {
+	for len(s.ckpts) > 2 {
+		name := checkpointName(s.ckpts[0])
+		if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("store: remove old checkpoint", "file", name, "error", err)
+			return
+		}
+		s.ckpts = s.ckpts[1:]
+	}
+	base := s.ckpts[0]
+	for len(s.segs) > 1 && s.segs[1] <= base+1 {
+		name := segmentName(s.segs[0])
+		if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("store: remove covered segment", "file", name, "error", err)
+			return
+		}
+		s.segs = s.segs[1:]
+	}
+}
+
+// Close fsyncs the log and releases the lock. It does not checkpoint: a
+// graceful shutdown calls Checkpoint with the current state first.
+func (s *Store) Close() error {
+	if s.closed {
+		return ErrClosed
+	}
+	s.closed = true
+	var err error
+	if s.unsynced {
+		if serr := s.sync(); serr != nil {
+			err = fmt.Errorf("store: close: %s: %w", s.segName(), serr)
+		}
+	}
+	if cerr := s.seg.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("store: close %s: %w", s.segName(), cerr)
+	}
+	if cerr := s.lock.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("store: release lock: %w", cerr)
+	}
+	return err
+}
