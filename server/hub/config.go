@@ -1,0 +1,93 @@
+package hub
+
+import (
+	"time"
+
+	"checkgrid/server/limits"
+)
+
+// Config tunes a Hub. Zero fields take the defaults below.
+type Config struct {
+	// Tick is the period of the tick loop. 50 ms (20 Hz) keeps the added
+	// toggle-to-seen latency at 25 ms on average, well inside the 150 ms
+	// p99 budget, while batching enough changes per Delta that per-frame
+	// costs (one write per client) stay affordable; see BENCHMARKS.md.
+	Tick time.Duration
+	// OutboxFrames bounds each client's queue. 64 frames is over 3 s of
+	// ticks: a slower client is not keeping up and is resynced.
+	OutboxFrames int
+	// MaxResyncs within ResyncWindow before a client is disconnected as too
+	// slow: resyncing costs a snapshot each time.
+	MaxResyncs   int
+	ResyncWindow time.Duration
+	// StatsEvery is the minimum period between Stats frames.
+	StatsEvery time.Duration
+	// WriteTimeout ends a connection whose writes stall this long.
+	WriteTimeout time.Duration
+	// PingEvery and PingTimeout keep idle connections honest.
+	PingEvery   time.Duration
+	PingTimeout time.Duration
+	// MaxSetBoxes is announced in Welcome and enforced per Set frame.
+	MaxSetBoxes int
+	// PlayerRate and AddressRate shape the token buckets, in boxes.
+	PlayerRate  limits.Rate
+	AddressRate limits.Rate
+	// AbuseRejects: this many consecutive fully refused Set frames close
+	// the connection with CloseAbuse; a person backs off long before.
+	AbuseRejects int
+	// CheckpointOnStop writes a checkpoint when Run ends.
+	CheckpointOnStop bool
+}
+
+// Defaults for Config. A person clicking or drawing a line needs a burst of
+// a few hundred boxes and then a few per second; a bot wants thousands per
+// second and gets the sustained rate.
+const (
+	DefaultTick         = 50 * time.Millisecond
+	DefaultOutboxFrames = 64
+	DefaultMaxResyncs   = 4
+	DefaultResyncWindow = time.Minute
+	DefaultStatsEvery   = time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultPingEvery    = 25 * time.Second
+	DefaultPingTimeout  = 15 * time.Second
+	DefaultMaxSetBoxes  = 256
+	DefaultAbuseRejects = 200
+)
+
+// DefaultPlayerRate and DefaultAddressRate: an address gets a few players'
+// worth, for households and classrooms behind one NAT.
+var (
+	DefaultPlayerRate  = limits.Rate{Per: 20, Burst: 300}
+	DefaultAddressRate = limits.Rate{Per: 60, Burst: 900}
+)
+
+func (c Config) withDefaults() Config {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	seti := func(d *int, v int) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	set(&c.Tick, DefaultTick)
+	set(&c.ResyncWindow, DefaultResyncWindow)
+	set(&c.StatsEvery, DefaultStatsEvery)
+	set(&c.WriteTimeout, DefaultWriteTimeout)
+	set(&c.PingEvery, DefaultPingEvery)
+	set(&c.PingTimeout, DefaultPingTimeout)
+	seti(&c.OutboxFrames, DefaultOutboxFrames)
+	seti(&c.MaxResyncs, DefaultMaxResyncs)
+	seti(&c.MaxSetBoxes, DefaultMaxSetBoxes)
+	seti(&c.AbuseRejects, DefaultAbuseRejects)
+	if c.PlayerRate.Per <= 0 {
+		c.PlayerRate = DefaultPlayerRate
+	}
+	if c.AddressRate.Per <= 0 {
+		c.AddressRate = DefaultAddressRate
+	}
+	return c
+}
