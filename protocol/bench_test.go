@@ -1,7 +1,6 @@
 package protocol
 
 import (
-
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -161,8 +160,6 @@ func TestSizesWithinBars(t *testing.T) {
 		t.Logf("%s: snapshot frame %d B (min(raw, roaring) = %d)", c.name, len(buf), snapshotBound(c.g))
 	}
 }
-
-
 
 // snapshotBound is min(raw, roaring with RunOptimize) for g, computed with
 // the library directly, independent of AppendSnapshot's choice.

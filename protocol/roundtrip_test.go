@@ -197,7 +197,7 @@ func pixelArt() *Bitset {
 	for y := 0; y < GridHeight; y++ {
 		for x := 0; x < GridWidth; x++ {
 			dx, dy := x-500, y-500
-			in := dx*dx+dy*dy < 200*200 && dx*dx+dy*dy > 150*150 // ring
+			in := dx*dx+dy*dy < 200*200 && dx*dx+dy*dy > 150*150  // ring
 			in = in || (x > 100 && x < 300 && y > 100 && y < 180) // block
 			in = in || (y%50 == 0 && x > 600)                     // lines
 			in = in || ((x/8+y/8)%2 == 0 && x > 700 && y > 700)   // checkerboard
