@@ -25,7 +25,9 @@ const (
 	scanBuffer = 1 << 20
 )
 
-func segmentName(first uint64) string { return fmt.Sprintf("%s%016x%s", segmentPrefix, first, segmentSuffix) }
+func segmentName(first uint64) string {
+	return fmt.Sprintf("%s%016x%s", segmentPrefix, first, segmentSuffix)
+}
 
 // parseSeqName returns the seq in a name like prefix+16 hex digits+suffix.
 func parseSeqName(name, prefix, suffix string) (uint64, bool) {
