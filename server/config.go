@@ -27,6 +27,7 @@ type config struct {
 	maxSetBoxes       int
 	outbox            int
 	writeTimeout      time.Duration
+	sndbuf            int
 }
 
 // parseConfig reads flags from args, with defaults from getenv
@@ -52,6 +53,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.addrBurst, "addr-burst", hub.DefaultAddressRate.Burst, "boxes an address may set at once")
 	fs.IntVar(&c.maxSetBoxes, "max-set", hub.DefaultMaxSetBoxes, "maximum boxes in one Set frame")
 	fs.IntVar(&c.outbox, "outbox", hub.DefaultOutboxFrames, "frames queued per client before it is resynced")
+	fs.IntVar(&c.sndbuf, "sndbuf", 256<<10, "kernel send buffer per connection in bytes (0 = kernel default): bounds kernel memory per slow client")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", hub.DefaultWriteTimeout, "close a connection whose writes stall this long")
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {

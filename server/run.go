@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"checkgrid"
@@ -74,7 +75,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
 		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
 	})
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := listen(ctx, cfg.addr, cfg.sndbuf)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.addr, err)
 	}
@@ -167,4 +168,22 @@ func identityKey(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("identity key: %w", err)
 	}
 	return key, nil
+}
+
+// listen opens the public listener. Accepted sockets inherit its send
+// buffer size: without a cap, Linux autotunes each up to megabytes, so a
+// stalled client could pin that much kernel memory before its outbox even
+// fills and the hub notices.
+func listen(ctx context.Context, addr string, sndbuf int) (net.Listener, error) {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		if sndbuf <= 0 {
+			return nil
+		}
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, sndbuf)
+		})
+		return errors.Join(err, serr)
+	}}
+	return lc.Listen(ctx, "tcp", addr)
 }
