@@ -1,12 +1,43 @@
-// Command wasm is the checkgrid client (placeholder until the client lands).
+// Command wasm is the checkgrid client, for the browser (GOOS=js
+// GOARCH=wasm) and the desktop. It only wires the parts together: the host
+// configuration, the connection, the session and the Ebiten game.
 package main
 
-import "github.com/hajimehoshi/ebiten/v2"
+import (
+	"fmt"
+	"os"
+	"time"
 
-type game struct{}
+	"github.com/hajimehoshi/ebiten/v2"
 
-func (game) Update() error              { return nil }
-func (game) Draw(*ebiten.Image)         {}
-func (game) Layout(w, h int) (int, int) { return w, h }
+	"checkgrid/wasm/conn"
+	"checkgrid/wasm/game"
+	"checkgrid/wasm/host"
+	"checkgrid/wasm/session"
+)
 
-func main() { _ = ebiten.RunGame(game{}) }
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "checkgrid:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := host.Load()
+	if err != nil {
+		return err
+	}
+	sess := session.New(uint64(time.Now().UnixNano()))
+	c := conn.Open(cfg.Server)
+	defer c.Close()
+	page := host.NewPage(sess.Board().Displayed)
+	g, err := game.New(c, page, sess, cfg.View)
+	if err != nil {
+		return err
+	}
+	ebiten.SetWindowTitle("checkgrid: a million checkboxes")
+	ebiten.SetWindowSize(1280, 800)
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	return ebiten.RunGame(g)
+}

@@ -1,0 +1,19 @@
+// Package game is the Ebiten side of the client: it reads input, feeds the
+// session, and draws the grid, the minimap and the HUD. All game logic
+// lives in the pure packages (session, board, camera, gesture, throttle,
+// deeplink); this package only wires them to Ebiten.
+//
+// Entry point: New returns an ebiten.Game for a connection and a page.
+//
+// Flow per tick (Update): drain the connection's events without blocking →
+// session.Handle each frame → read pointers and keys → gesture actions →
+// camera moves and session toggles → session.Outbox to the connection →
+// board changes to the raster → publish status and the URL fragment. Per
+// frame (Draw): upload the raster's changed rows to the state texture, draw
+// the visible part of the grid as one quad with the grid shader (so the cost
+// does not depend on how many boxes are on screen), the minimap with the
+// same shader, and the HUD.
+//
+// Ebiten calls Update, Draw and Layout on one goroutine; nothing here is
+// shared with another.
+package game

@@ -1,0 +1,220 @@
+package game
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"checkgrid/wasm/board"
+	"checkgrid/wasm/camera"
+	"checkgrid/wasm/conn"
+	"checkgrid/wasm/deeplink"
+	"checkgrid/wasm/gesture"
+	"checkgrid/wasm/host"
+	"checkgrid/wasm/raster"
+	"checkgrid/wasm/session"
+)
+
+// Per-tick budget.
+const (
+	// maxEventsPerTick bounds the frames applied in one Update, so a burst
+	// after a stall spreads over a few frames instead of dropping one.
+	// Deltas arrive at 10–20 a second; 64 clears any backlog quickly.
+	maxEventsPerTick = 64
+)
+
+var background = color.RGBA{0x20, 0x21, 0x24, 0xff}
+
+// Game is the client's ebiten.Game.
+type Game struct {
+	conn  *conn.Conn
+	page  *host.Page
+	sess  *session.Session
+	board *board.Board
+	ras   *raster.Raster
+	grid  *gridView
+	hud   hud
+	cam   camera.Camera
+	rec   gesture.Recognizer
+	input input
+	jump  prompt
+	start time.Time
+
+	w, h int // screen, device pixels (from Layout)
+	dpr  float64
+	// initial is the deep-linked view, applied once the screen size is known.
+	initial *deeplink.View
+	sized   bool
+
+	debug      bool
+	paintMode  bool
+	paintValue bool
+	hover      uint32
+	hoverOK    bool
+
+	changed  []uint32
+	outbox   [][]byte
+	actions  []gesture.Action
+	line     []uint32
+	drawn    int // frames drawn
+	syncedAt int // drawn when the first Snapshot was applied; -1 before
+	everSync bool
+	lastTick time.Duration
+	tickCost time.Duration
+}
+
+// New returns the game for connection c and page p, starting at view (nil
+// for the whole grid). The Game takes ownership of c and closes it never:
+// the process ends with the game.
+func New(c *conn.Conn, p *host.Page, s *session.Session, view *deeplink.View) (*Game, error) {
+	gv, err := newGridView()
+	if err != nil {
+		return nil, fmt.Errorf("game: grid shader: %w", err)
+	}
+	g := &Game{
+		conn: c, page: p, sess: s, board: s.Board(),
+		ras: raster.New(), grid: gv, start: time.Now(),
+		initial: view, syncedAt: -1, dpr: 1,
+	}
+	return g, nil
+}
+
+// LayoutF makes the screen as many device pixels as the window has, so the
+// grid is drawn at the display's native resolution (crisp on HiDPI).
+func (g *Game) LayoutF(w, h float64) (float64, float64) {
+	dpr := ebiten.Monitor().DeviceScaleFactor()
+	if dpr <= 0 {
+		dpr = 1
+	}
+	g.dpr = dpr
+	g.w, g.h = int(math.Ceil(w*dpr)), int(math.Ceil(h*dpr))
+	return float64(g.w), float64(g.h)
+}
+
+// Layout is never called (LayoutF is), but ebiten.Game requires it.
+func (g *Game) Layout(w, h int) (int, int) {
+	fw, fh := g.LayoutF(float64(w), float64(h))
+	return int(fw), int(fh)
+}
+
+func (g *Game) now() time.Duration { return time.Since(g.start) }
+
+// Update runs one tick of game logic; see the package doc for the flow.
+func (g *Game) Update() error {
+	t0 := time.Now()
+	now := g.now()
+	g.resize()
+	g.network(now)
+	select {
+	case v := <-g.page.Links():
+		g.cam.LookAt(v.X, v.Y, v.Zoom)
+	default:
+	}
+	g.handleInput(now)
+
+	g.sess.Tick(now)
+	g.outbox = g.sess.Outbox(g.outbox[:0])
+	for i, f := range g.outbox {
+		g.conn.Send(f)
+		g.outbox[i] = nil
+	}
+
+	var all bool
+	g.changed, all = g.board.Drain(g.changed[:0])
+	if all {
+		g.ras.Fill(g.board)
+	} else if len(g.changed) > 0 {
+		g.ras.Update(g.board, g.changed, now)
+	}
+	g.ras.Expire(now)
+
+	g.publish(now)
+	g.tickCost = time.Since(t0)
+	g.lastTick = now
+	return nil
+}
+
+// resize keeps the camera on the current screen size.
+func (g *Game) resize() {
+	if g.w == 0 || g.h == 0 {
+		return
+	}
+	if !g.sized {
+		g.cam = camera.New(g.w, g.h, g.dpr)
+		if g.initial != nil {
+			g.cam.LookAt(g.initial.X, g.initial.Y, g.initial.Zoom)
+		}
+		g.rec.Slop = tapSlopCSS * g.dpr
+		g.sized = true
+		return
+	}
+	if w, h := g.cam.Size(); int(w) != g.w || int(h) != g.h || g.cam.DPR() != g.dpr {
+		g.cam.Resize(g.w, g.h, g.dpr)
+		g.rec.Slop = tapSlopCSS * g.dpr
+	}
+}
+
+// network applies what the connection delivered, without blocking.
+func (g *Game) network(now time.Duration) {
+	for range maxEventsPerTick {
+		select {
+		case e := <-g.conn.Events():
+			if e.Frame == nil {
+				g.sess.Link(e.State, e.Err)
+				continue
+			}
+			if err := g.sess.Handle(e.Frame, now); err != nil {
+				// The server sent bytes we cannot use: start over on a
+				// fresh connection (a version mismatch fails for good
+				// when the server closes with 4004).
+				if !errors.Is(err, session.ErrFrame) || g.sess.Fatal() == "" {
+					g.conn.Drop()
+				}
+			}
+		default:
+			return
+		}
+	}
+}
+
+// publish reports the status to the page and keeps the URL on the view.
+func (g *Game) publish(now time.Duration) {
+	st := g.sess.Status()
+	if st.Synced && !g.everSync {
+		g.everSync, g.syncedAt = true, g.drawn
+	}
+	g.page.Publish(host.Published{
+		Ready:    g.everSync && g.drawn > g.syncedAt,
+		State:    st.State.String(),
+		Seq:      st.Seq,
+		Checked:  st.Checked,
+		Online:   st.Online,
+		Frames:   g.drawn,
+		Rejected: st.Rejected,
+		Message:  g.sess.Message(now),
+	})
+	if g.sized {
+		x, y := g.cam.CentreBox()
+		g.page.SetView(deeplink.View{X: x, Y: y, Zoom: g.cam.Zoom()}, now)
+	}
+}
+
+// Draw renders the frame; it changes no game state.
+func (g *Game) Draw(screen *ebiten.Image) {
+	now := g.now()
+	g.grid.upload(g.ras)
+	screen.Fill(background)
+	if g.sized {
+		x0, y0, x1, y1 := g.cam.Visible()
+		sx0, sy0 := g.cam.ToScreen(x0, y0)
+		sx1, sy1 := g.cam.ToScreen(x1, y1)
+		g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now)
+		drawMinimap(screen, g.grid, &g.cam, now)
+		g.drawHUD(screen, now)
+	}
+	g.drawn++
+}

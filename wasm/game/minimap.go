@@ -1,0 +1,54 @@
+package game
+
+import (
+	"image/color"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/vector"
+
+	"checkgrid/protocol"
+	"checkgrid/wasm/camera"
+)
+
+// Minimap geometry, in CSS pixels.
+const (
+	minimapSize   = 160 // big enough to aim at a region, small enough to stay out of the way
+	minimapMargin = 12
+)
+
+var (
+	minimapFrame = color.RGBA{0x5f, 0x63, 0x68, 0xff}
+	minimapView  = color.RGBA{0xff, 0x45, 0x45, 0xff}
+)
+
+// minimapRect is where the minimap sits: the bottom-right corner, away
+// from the canvas centre. All values are device pixels.
+func minimapRect(cam *camera.Camera) (x, y, size float64) {
+	w, h := cam.Size()
+	dpr := cam.DPR()
+	size = minimapSize * dpr
+	return w - size - minimapMargin*dpr, h - size - minimapMargin*dpr, size
+}
+
+// minimapHit returns the world point under screen point (sx, sy) if it lies
+// on the minimap.
+func minimapHit(cam *camera.Camera, sx, sy float64) (wx, wy float64, ok bool) {
+	x, y, s := minimapRect(cam)
+	if sx < x || sy < y || sx >= x+s || sy >= y+s {
+		return 0, 0, false
+	}
+	return (sx - x) / s * protocol.GridWidth, (sy - y) / s * protocol.GridHeight, true
+}
+
+// drawMinimap draws the whole grid small, with the view outlined.
+func drawMinimap(dst *ebiten.Image, grid *gridView, cam *camera.Camera, now time.Duration) {
+	x, y, s := minimapRect(cam)
+	dpr := float32(cam.DPR())
+	vector.FillRect(dst, float32(x)-2*dpr, float32(y)-2*dpr, float32(s)+4*dpr, float32(s)+4*dpr, minimapFrame, false)
+	grid.draw(dst, x, y, x+s, y+s, 0, 0, protocol.GridWidth, protocol.GridHeight, s/protocol.GridWidth, now)
+	vx0, vy0, vx1, vy1 := cam.Visible()
+	k := s / protocol.GridWidth
+	rw, rh := max((vx1-vx0)*k, 2), max((vy1-vy0)*k, 2)
+	vector.StrokeRect(dst, float32(x+vx0*k), float32(y+vy0*k), float32(rw), float32(rh), 1.5*dpr, minimapView, true)
+}

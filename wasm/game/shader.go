@@ -1,0 +1,88 @@
+package game
+
+import "github.com/hajimehoshi/ebiten/v2"
+
+// gridShader turns the state texture (package raster: R checked, G change
+// stamp, B highlighted) into boxes. The source coordinates are box units,
+// so one quad draws any part of the grid at any zoom:
+//   - below 1 device pixel per box, each pixel averages 4×4 boxes, so
+//     the whole grid shows density instead of aliasing;
+//   - from 1 to detailFrom pixels per box, each box is a flat colour;
+//   - above, it fades in a real checkbox: gap, rounded border, and a check
+//     mark on checked boxes, anti-aliased by distance in device pixels.
+//
+// Colours: unchecked #f4f4f4 (border #9aa0a6), checked #1f6feb with a white
+// mark, gaps #dadce0; a change tints towards amber and fades over a second.
+const gridShader = `//kage:unit pixels
+
+package main
+
+// Scale is device pixels per box.
+var Scale float
+// Now is the current change stamp (1/64 s units, modulo 256).
+var Now float
+
+func boxColor(c vec4) vec3 {
+	checked := step(0.5, c.r)
+	base := mix(vec3(0.957, 0.957, 0.957), vec3(0.122, 0.435, 0.922), checked)
+	age := mod(Now-c.g*255.0+256.0, 256.0) / 64.0
+	hl := c.b * clamp(1.0-age, 0.0, 1.0)
+	return mix(base, vec3(1.0, 0.72, 0.15), hl*0.6)
+}
+
+func segment(p, a, b vec2) float {
+	pa := p - a
+	ba := b - a
+	h := clamp(dot(pa, ba)/dot(ba, ba), 0.0, 1.0)
+	return length(pa - ba*h)
+}
+
+func Fragment(dst vec4, src vec2, color vec4) vec4 {
+	origin := imageSrc0Origin()
+	p := src - origin
+	if Scale < 1.0 {
+		d := 1.0 / Scale / 4.0
+		acc := vec3(0.0)
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				q := clamp(p+(vec2(float(i), float(j))-1.5)*d, vec2(0.0), vec2(999.5))
+				acc += boxColor(imageSrc0UnsafeAt(floor(q) + origin + 0.5))
+			}
+		}
+		return vec4(acc/16.0, 1.0)
+	}
+	cell := floor(p)
+	c := imageSrc0UnsafeAt(cell + origin + 0.5)
+	col := boxColor(c)
+	if Scale < 6.0 {
+		return vec4(col, 1.0)
+	}
+	u := p - cell
+	q := (u - 0.5) * Scale
+	gap := max(1.0, Scale*0.08)
+	radius := Scale * 0.14
+	e := Scale*0.5 - gap - radius
+	v := abs(q) - vec2(e)
+	d := length(max(v, vec2(0.0))) + min(max(v.x, v.y), 0.0) - radius
+	bw := max(1.0, Scale*0.06)
+	checked := step(0.5, c.r)
+	border := mix(vec3(0.604, 0.627, 0.651), vec3(0.08, 0.34, 0.78), checked)
+	inside := clamp(0.5-d, 0.0, 1.0)
+	ring := clamp(0.5-(d+bw), 0.0, 1.0)
+	fill := col
+	if checked > 0.5 {
+		dm := min(segment(u, vec2(0.25, 0.58), vec2(0.42, 0.75)), segment(u, vec2(0.42, 0.75), vec2(0.77, 0.36))) * Scale
+		mark := clamp(Scale*0.065-dm+0.5, 0.0, 1.0)
+		fill = mix(fill, vec3(1.0), mark)
+	}
+	out := mix(border, fill, ring)
+	out = mix(vec3(0.855, 0.863, 0.878), out, inside)
+	detail := clamp((Scale-6.0)/6.0, 0.0, 1.0)
+	return vec4(mix(col, out, detail), 1.0)
+}
+`
+
+// newGridShader compiles gridShader; an error is a bug in the source.
+func newGridShader() (*ebiten.Shader, error) {
+	return ebiten.NewShader([]byte(gridShader))
+}

@@ -1,0 +1,17 @@
+// Package host is everything that differs between the browser and the
+// desktop, behind one set of signatures: where the server is, which view
+// the player asked for, and where the client reports its state.
+//
+// Entry points: Load reads the configuration (the page's origin and URL
+// fragment in the browser; -server, -x, -y, -z, -n flags on the desktop);
+// NewPage returns the Page the game publishes its state to every frame
+// (window.checkgrid in the browser, state changes on stderr on the
+// desktop) and whose URL fragment follows the view (browser only).
+//
+// Files: host_js.go (GOOS=js) and host_notjs.go implement the same
+// functions; host.go holds what they share.
+//
+// A Page is owned by the game loop. In the browser, window.checkgrid.get is
+// called from JavaScript; Go's wasm runtime runs such callbacks only while
+// the game loop is parked between frames, so they see a consistent board.
+package host

@@ -1,0 +1,164 @@
+package raster
+
+import (
+	"time"
+
+	"checkgrid/protocol"
+)
+
+// Geometry of the texture.
+const (
+	Width  = protocol.GridWidth
+	Height = protocol.GridHeight
+	// RowBytes is the stride of Pix.
+	RowBytes = Width * 4
+)
+
+// Highlight timing.
+const (
+	// Stamp is the resolution of the change time kept in G: 1/64 s makes
+	// the fade smooth at 60 fps, and 256 stamps (4 s) outlast a highlight.
+	Stamp = time.Second / 64
+	// Highlight is how long a change stays highlighted; the shader fades it
+	// out over the same time, so it feels alive without smearing a drawing.
+	Highlight = time.Second
+	// expireAfter is when the CPU clears B: a little after the shader has
+	// faded it to nothing, so the fade is never cut short.
+	expireAfter = Highlight + Highlight/4
+)
+
+// Source answers what a box shows; board.Board is one.
+type Source interface {
+	Displayed(i uint32) bool
+}
+
+// lit is one highlight to clear. stamp tells whether the box has been
+// highlighted again since: within expireAfter (< 256 stamps) a newer change
+// has a different stamp, or one so close that clearing both together is
+// indistinguishable.
+type lit struct {
+	index   uint32
+	stamp   uint8
+	expires time.Duration
+}
+
+// Raster is the state texture's pixels and what changed since the last
+// upload.
+type Raster struct {
+	// Pix is Width×Height RGBA, row-major, owned by the Raster. The
+	// uploader may read it between calls, never write it.
+	Pix []byte
+
+	dirty    [Height]bool
+	dirtyN   int
+	allDirty bool
+
+	lit     []lit // highlights in expiry order; head is lit[litHead]
+	litHead int
+}
+
+// New returns a raster of unchecked, unhighlighted boxes, all dirty.
+func New() *Raster {
+	r := &Raster{Pix: make([]byte, Width*Height*4)}
+	for i := 3; i < len(r.Pix); i += 4 {
+		r.Pix[i] = 255
+	}
+	r.allDirty = true
+	return r
+}
+
+// StampAt is the G value for a change at now.
+func StampAt(now time.Duration) uint8 { return uint8(now / Stamp) }
+
+// Fill redraws every box from src without highlights.
+func (r *Raster) Fill(src Source) {
+	p := r.Pix
+	for i := range uint32(Width * Height) {
+		o := 4 * i
+		p[o] = 0
+		if src.Displayed(i) {
+			p[o] = 255
+		}
+		p[o+2] = 0
+	}
+	r.lit, r.litHead = r.lit[:0], 0
+	r.allDirty = true
+}
+
+// Update redraws boxes idx from src and highlights them as changed at now.
+// idx may repeat boxes.
+func (r *Raster) Update(src Source, idx []uint32, now time.Duration) {
+	s := StampAt(now)
+	exp := now + expireAfter
+	for _, i := range idx {
+		o := 4 * i
+		v := byte(0)
+		if src.Displayed(i) {
+			v = 255
+		}
+		r.Pix[o], r.Pix[o+1], r.Pix[o+2] = v, s, 255
+		r.lit = append(r.lit, lit{index: i, stamp: s, expires: exp})
+		r.markRow(i / Width)
+	}
+}
+
+// Expire clears the highlights that have faded by now. A box highlighted
+// again since keeps its newer highlight.
+func (r *Raster) Expire(now time.Duration) {
+	for r.litHead < len(r.lit) && r.lit[r.litHead].expires <= now {
+		l := r.lit[r.litHead]
+		r.litHead++
+		o := 4 * l.index
+		if r.Pix[o+1] == l.stamp && r.Pix[o+2] != 0 {
+			r.Pix[o+2] = 0
+			r.markRow(l.index / Width)
+		}
+	}
+	if r.litHead == len(r.lit) {
+		r.lit, r.litHead = r.lit[:0], 0
+	} else if r.litHead > 4096 && r.litHead > len(r.lit)/2 {
+		n := copy(r.lit, r.lit[r.litHead:])
+		r.lit, r.litHead = r.lit[:n], 0
+	}
+}
+
+// Highlighted is the number of highlights not yet expired.
+func (r *Raster) Highlighted() int { return len(r.lit) - r.litHead }
+
+func (r *Raster) markRow(y uint32) {
+	if !r.dirty[y] {
+		r.dirty[y] = true
+		r.dirtyN++
+	}
+}
+
+// Dirty calls upload for each run of consecutive changed rows [y0, y1), or
+// once for all rows if everything changed or so many rows did that one
+// upload is cheaper, then forgets them. Pix[y0*RowBytes:y1*RowBytes] holds
+// the run's pixels; upload must not keep the slice.
+func (r *Raster) Dirty(upload func(y0, y1 int)) {
+	// Past a quarter of the rows, per-run uploads cost more in calls than
+	// one whole upload costs in bytes.
+	if r.allDirty || r.dirtyN > Height/4 {
+		upload(0, Height)
+		r.dirty = [Height]bool{}
+		r.dirtyN, r.allDirty = 0, false
+		return
+	}
+	if r.dirtyN == 0 {
+		return
+	}
+	for y := 0; y < Height; {
+		if !r.dirty[y] {
+			y++
+			continue
+		}
+		y0 := y
+		for y < Height && r.dirty[y] {
+			r.dirty[y] = false
+			y++
+		}
+		upload(y0, y)
+	}
+	r.dirtyN = 0
+}

@@ -1,0 +1,270 @@
+package session
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/wasm/conn"
+)
+
+// row0 parses a picture of row 0 ('x' checked) into box indexes.
+func row0(pic string) []uint32 {
+	var idx []uint32
+	for x, c := range pic {
+		if c == 'x' {
+			idx = append(idx, uint32(x))
+		}
+	}
+	return idx
+}
+
+// shown draws row 0's first n boxes as the player sees them.
+func shown(s *Session, n int) string {
+	var sb strings.Builder
+	for x := range n {
+		if s.Board().Displayed(uint32(x)) {
+			sb.WriteByte('x')
+		} else {
+			sb.WriteByte('.')
+		}
+	}
+	return sb.String()
+}
+
+func welcome(maxSet, rate, burst uint16) []byte {
+	return protocol.AppendWelcome(nil, protocol.Welcome{
+		Version: protocol.Version, Width: protocol.GridWidth, Height: protocol.GridHeight,
+		Epoch: 7, MaxSetBoxes: maxSet, SetRate: rate, SetBurst: burst, MaxMessage: protocol.MaxClientMessage,
+	})
+}
+
+func snapshotFrame(seq uint64, pic string) []byte {
+	var g protocol.Bitset
+	for _, i := range row0(pic) {
+		g.Put(i, true)
+	}
+	return protocol.AppendSnapshot(nil, 7, seq, &g)
+}
+
+func deltaFrame(t *testing.T, seq uint64, pic string) []byte {
+	t.Helper()
+	f, err := protocol.AppendDelta(nil, seq, row0(pic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// started returns a session connected, welcomed and synced at seq 10.
+func started(t *testing.T, pic string, maxSet, rate, burst uint16) *Session {
+	t.Helper()
+	s := New(1)
+	s.Link(conn.Connected, nil)
+	for _, f := range [][]byte{welcome(maxSet, rate, burst), snapshotFrame(10, pic)} {
+		if err := s.Handle(f, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func handle(t *testing.T, s *Session, f []byte) {
+	t.Helper()
+	if err := s.Handle(f, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGapResyncsAndIgnoresDeltasUntilSnapshot(t *testing.T) {
+	s := started(t, "x...", 256, 20, 60)
+	handle(t, s, deltaFrame(t, 11, ".x.."))
+	handle(t, s, deltaFrame(t, 13, "..x.")) // 12 is missing
+	handle(t, s, deltaFrame(t, 14, "...x")) // ignored
+	if got, want := shown(s, 4), "xx.."; got != want {
+		t.Fatalf("after gap %s, want %s", got, want)
+	}
+	out := s.Outbox(nil)
+	if len(out) != 1 {
+		t.Fatalf("outbox %d frames, want one ResyncRequest", len(out))
+	}
+	if r, err := protocol.DecodeResyncRequest(out[0]); err != nil || r.HaveSeq != 11 {
+		t.Fatalf("resync request %+v, %v", r, err)
+	}
+	if len(s.Outbox(nil)) != 0 {
+		t.Fatal("second ResyncRequest")
+	}
+	if s.Toggle(0, 0) != NotSynced {
+		t.Fatal("toggle allowed while unsynced")
+	}
+	handle(t, s, snapshotFrame(14, "xxxx"))
+	handle(t, s, deltaFrame(t, 15, "x..."))
+	if got, want := shown(s, 4), ".xxx"; got != want {
+		t.Fatalf("after resync %s, want %s", got, want)
+	}
+	if st := s.Status(); st.Seq != 15 || st.Checked != 3 || !st.Synced {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestResyncFrameWaitsForSnapshot(t *testing.T) {
+	s := started(t, "....", 256, 20, 60)
+	handle(t, s, protocol.AppendResync(nil, protocol.Resync{Reason: protocol.ResyncLagging}))
+	handle(t, s, deltaFrame(t, 11, "x..."))
+	if got := shown(s, 4); got != "...." {
+		t.Fatalf("delta applied during resync: %s", got)
+	}
+	if len(s.Outbox(nil)) != 0 {
+		t.Fatal("a server Resync needs no request")
+	}
+	handle(t, s, snapshotFrame(30, "..x."))
+	handle(t, s, deltaFrame(t, 31, "...x"))
+	if got := shown(s, 4); got != "..xx" {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestClicksBatchIntoSortedSets(t *testing.T) {
+	s := started(t, "x.....", 2, 1000, 1000)
+	for _, i := range []uint32{4, 0, 2, 4} { // 4 twice: back to unchecked
+		if r := s.Toggle(i, 0); r != Accepted {
+			t.Fatalf("toggle %d: %v", i, r)
+		}
+	}
+	if got, want := shown(s, 6), "..x..."; got != want {
+		t.Fatalf("optimistic %s, want %s", got, want)
+	}
+	var sets [][]protocol.Change
+	for range 3 {
+		for _, f := range s.Outbox(nil) {
+			set, err := protocol.DecodeSet(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch, err := set.AppendChanges(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sets = append(sets, ch)
+		}
+	}
+	want := [][]protocol.Change{{{Index: 0, Value: false}, {Index: 2, Value: true}}, {{Index: 4, Value: false}}}
+	if len(sets) != len(want) {
+		t.Fatalf("sets %v, want %v", sets, want)
+	}
+	for i := range want {
+		if len(sets[i]) != len(want[i]) {
+			t.Fatalf("sets %v, want %v", sets, want)
+		}
+		for j := range want[i] {
+			if sets[i][j] != want[i][j] {
+				t.Fatalf("sets %v, want %v", sets, want)
+			}
+		}
+	}
+}
+
+func TestRejectRevertsAndCoolsDown(t *testing.T) {
+	s := started(t, "....", 256, 1000, 1000)
+	s.Toggle(1, 0)
+	s.Toggle(2, 0)
+	f, err := protocol.AppendReject(nil, protocol.RejectRate, 1500, []uint32{2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle(t, s, f)
+	if got := shown(s, 4); got != ".x.." {
+		t.Fatalf("after reject %s", got)
+	}
+	if s.Message(0) == "" || s.Cooldown(0) != 1500*time.Millisecond {
+		t.Fatalf("message %q cooldown %v", s.Message(0), s.Cooldown(0))
+	}
+	if r := s.Toggle(3, time.Second); r != Cooling {
+		t.Fatalf("toggle during cooldown: %v", r)
+	}
+	if s.Status().Rejected != 1 {
+		t.Fatal("reject not counted")
+	}
+	first := s.Message(0)
+	handle(t, s, f) // box 2 already settled: nothing to revert
+	if s.Message(0) == first {
+		t.Fatal("same message twice in a row")
+	}
+	if r := s.Toggle(3, 2*time.Second); r != Accepted {
+		t.Fatalf("toggle after cooldown: %v", r)
+	}
+}
+
+func TestBucketLimitsClicksBeforeTheServerDoes(t *testing.T) {
+	s := started(t, "..........", 256, 1, 5)
+	got := ""
+	for i := range uint32(6) {
+		got += s.Toggle(i, 0).String() + " "
+	}
+	// 90% of a burst of 5 is 4; the fifth click starts a cooldown.
+	if want := "accepted accepted accepted accepted limited cooling "; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if s.Message(0) == "" || s.Cooldown(0) == 0 {
+		t.Fatal("no message or cooldown")
+	}
+}
+
+func TestPaintSkipsBoxesAlreadyDrawn(t *testing.T) {
+	s := started(t, ".x..", 256, 1, 3) // two tokens
+	for i := range uint32(4) {
+		s.Paint(i, true, 0)
+	}
+	if got := shown(s, 4); got != "xxx." {
+		t.Fatalf("painted %s, want xxx. (box 1 was free, box 3 over the limit)", got)
+	}
+}
+
+func TestBadFramesAreRefused(t *testing.T) {
+	s := started(t, "....", 256, 20, 60)
+	set, err := protocol.AppendSet(nil, []protocol.Change{{Index: 1, Value: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range [][]byte{
+		nil,
+		{0x7f},
+		set,
+		deltaFrame(t, 11, "x...")[:14],
+		protocol.AppendStats(nil, protocol.Stats{Checked: 2e6}),
+	} {
+		if err := s.Handle(f, 0); !errors.Is(err, ErrFrame) {
+			t.Errorf("frame %x: err %v", f, err)
+		}
+	}
+	v := welcome(256, 20, 60)
+	v[1] = 9
+	if err := s.Handle(v, 0); !errors.Is(err, protocol.ErrVersion) || s.Fatal() == "" {
+		t.Errorf("other version: err %v, fatal %q", err, s.Fatal())
+	}
+}
+
+func TestReconnectWaitsForTheNewSnapshot(t *testing.T) {
+	s := started(t, "....", 256, 20, 60)
+	s.Toggle(0, 0)
+	s.Link(conn.Reconnecting, errors.New("gone"))
+	if r := s.Toggle(1, 0); r != NotSynced {
+		t.Fatalf("toggle while reconnecting: %v", r)
+	}
+	s.Link(conn.Connected, nil)
+	if len(s.Outbox(nil)) != 0 {
+		t.Fatal("a change from the old connection was sent on the new one")
+	}
+	handle(t, s, welcome(256, 20, 60))
+	handle(t, s, snapshotFrame(50, "...x"))
+	// Box 0's change never reached the server: it shows until it expires.
+	if got := shown(s, 4); got != "x..x" {
+		t.Fatalf("got %s", got)
+	}
+	s.Tick(time.Minute)
+	if got := shown(s, 4); got != "...x" {
+		t.Fatalf("after settling %s", got)
+	}
+}
