@@ -1,0 +1,93 @@
+package limits
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestAddressKey(t *testing.T) {
+	for _, tc := range []struct{ ip, want string }{
+		{"203.0.113.7", "203.0.113.7/32"},
+		{"::ffff:203.0.113.7", "203.0.113.7/32"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
+	} {
+		if got := AddressKey(netip.MustParseAddr(tc.ip)).String(); got != tc.want {
+			t.Errorf("AddressKey(%s) = %s, want %s", tc.ip, got, tc.want)
+		}
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	r := &http.Request{RemoteAddr: "198.51.100.1:5555", Header: http.Header{"X-Forwarded-For": {"1.2.3.4, 10.0.0.9"}}}
+	if ip, _ := ClientIP(r, false); ip.String() != "198.51.100.1" {
+		t.Fatalf("untrusted: %s", ip)
+	}
+	if ip, _ := ClientIP(r, true); ip.String() != "10.0.0.9" {
+		t.Fatalf("trusted: %s (must be the last hop, not what the client wrote)", ip)
+	}
+	r.Header.Set("X-Forwarded-For", "garbage")
+	if ip, _ := ClientIP(r, true); ip.String() != "198.51.100.1" {
+		t.Fatalf("bad header: %s", ip)
+	}
+}
+
+func TestBucketsTakeRefundSweep(t *testing.T) {
+	b := NewBuckets[string](Rate{Per: 10, Burst: 5})
+	now := time.Unix(1000, 0)
+	if g, _ := b.Take("a", 3, now); g != 3 {
+		t.Fatalf("took %d of 3", g)
+	}
+	g, retry := b.Take("a", 3, now)
+	if g != 2 || retry <= 0 || retry > 100*time.Millisecond {
+		t.Fatalf("took %d, retry %v; want 2 and ≤ 100ms", g, retry)
+	}
+	if g, _ := b.Take("b", 5, now); g != 5 {
+		t.Fatal("buckets are not per key")
+	}
+	b.Refund("a", 2, now)
+	if g, _ := b.Take("a", 5, now); g != 2 {
+		t.Fatalf("after refund took %d, want 2", g)
+	}
+	if g, _ := b.Take("a", 5, now.Add(300*time.Millisecond)); g != 3 {
+		t.Fatalf("after 300ms at 10/s took %d, want 3", g)
+	}
+	if n := b.Sweep(now.Add(time.Hour)); n != 0 {
+		t.Fatalf("sweep kept %d idle full buckets", n)
+	}
+}
+
+func TestConns(t *testing.T) {
+	c := NewConns(2, 3)
+	a, b := netip.MustParsePrefix("1.1.1.1/32"), netip.MustParsePrefix("2.2.2.2/32")
+	for _, step := range []struct {
+		key  netip.Prefix
+		want error
+	}{{a, nil}, {a, nil}, {a, ErrTooManyAddress}, {b, nil}, {b, ErrTooManyTotal}} {
+		if err := c.Acquire(step.key); !errors.Is(err, step.want) {
+			t.Fatalf("acquire %v: %v, want %v", step.key, err, step.want)
+		}
+	}
+	c.Release(a)
+	if err := c.Acquire(b); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+func TestIdentity(t *testing.T) {
+	id := NewIdentity([]byte("0123456789abcdef0123456789abcdef"))
+	tok := id.Issue()
+	p, err := id.Verify(tok)
+	if err != nil || len(p) != 16 {
+		t.Fatalf("verify own token: %q %v", p, err)
+	}
+	other := NewIdentity([]byte("another key, another server......"))
+	for _, bad := range []string{"", "x", tok + "x", tok[:len(tok)-1], other.Issue(), p + ".AAAAAAAAAAAAAAAAAAAAAA"} {
+		if _, err := id.Verify(bad); !errors.Is(err, ErrBadIdentity) {
+			t.Errorf("Verify(%q) = %v, want ErrBadIdentity", bad, err)
+		}
+	}
+}
