@@ -33,7 +33,7 @@ func recoverDir(dir string, log *slog.Logger) (*State, recovered, error) {
 	var names []string
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasSuffix(n, tmpSuffix) {
+		if strings.HasPrefix(n, checkpointPrefix) && strings.HasSuffix(n, tmpSuffix) {
 			// A checkpoint that was never renamed into place: not data.
 			if err := os.Remove(filepath.Join(dir, n)); err != nil {
 				return nil, recovered{}, fmt.Errorf("store: remove stale %s: %w", n, err)

@@ -1,0 +1,426 @@
+package crashtest
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"checkgrid/protocol"
+	"checkgrid/server/store"
+)
+
+// Bounds of the test. Cycles and durations are chosen so the default run
+// takes well under a minute on 2 cores and still kills the server mid-tick
+// many times (at ~20 ticks/s each cycle logs 5-25 ticks).
+const (
+	defaultCycles = 20
+	observers     = 2
+	loaders       = 2
+	loadEvery     = 10 * time.Millisecond // per loader
+	boxesPerSet   = 32
+	minRun        = 300 * time.Millisecond
+	maxRun        = 1200 * time.Millisecond
+	startTimeout  = 20 * time.Second
+	cycleTimeout  = 30 * time.Second
+)
+
+func TestKill9UnderLoadLosesNothingSeen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and repeatedly kills the real server")
+	}
+	cycles := defaultCycles
+	if v := os.Getenv("CHECKGRID_CRASH_CYCLES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CHECKGRID_CRASH_CYCLES=%q", v)
+		}
+		cycles = n
+	}
+	bin := filepath.Join(t.TempDir(), "checkgrid")
+	if out, err := exec.Command("go", "build", "-o", bin, "checkgrid/server").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./server: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 4))
+
+	var epoch uint64
+	var seen []*observer // the previous cycle's observers
+	totalTicks := 0
+	for cycle := 0; cycle <= cycles; cycle++ {
+		srv := startServer(t, bin, data)
+		snap := srv.snapshot(t)
+		if epoch == 0 {
+			epoch = snap.epoch
+		} else if snap.epoch != epoch {
+			t.Fatalf("cycle %d: epoch changed from %d to %d across a crash", cycle, epoch, snap.epoch)
+		}
+		for _, o := range seen {
+			totalTicks += verify(t, cycle, data, snap, o)
+		}
+		if cycle == cycles {
+			srv.kill(t)
+			break
+		}
+		seen = runLoad(t, srv, rng, epoch, minRun+time.Duration(rng.Int64N(int64(maxRun-minRun))))
+	}
+	t.Logf("%d kill -9 cycles; %d observed deltas verified", cycles, totalTicks)
+}
+
+// verify checks one observer's view against the restarted server and its
+// log; it returns how many observed deltas it checked.
+func verify(t *testing.T, cycle int, data string, snap serverSnapshot, o *observer) int {
+	t.Helper()
+	if !o.have {
+		return 0
+	}
+	if snap.seq < o.seq {
+		t.Fatalf("cycle %d: server recovered to seq %d, but an observer saw seq %d", cycle, snap.seq, o.seq)
+	}
+	grid := o.grid
+	last := o.base
+	var idx []uint32
+	err := store.ReadLog(data, o.base, func(seq, _ uint64, frame []byte) error {
+		if seq > snap.seq {
+			return nil // not in the snapshot (nothing should be appending)
+		}
+		last = seq
+		if seq <= o.seq {
+			if saw := o.frames[seq]; string(saw) != string(frame) {
+				return fmt.Errorf("seq %d: logged delta differs from the one an observer saw", seq)
+			}
+			return nil
+		}
+		d, err := protocol.DecodeDelta(frame)
+		if err == nil {
+			idx, err = d.AppendIndexes(idx[:0])
+		}
+		if err != nil {
+			return fmt.Errorf("seq %d: %w", seq, err)
+		}
+		for _, i := range idx {
+			grid.Flip(i)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("cycle %d: reading the log: %v", cycle, err)
+	}
+	if last != snap.seq {
+		t.Fatalf("cycle %d: log ends at seq %d, server snapshot is at %d", cycle, last, snap.seq)
+	}
+	if grid != snap.grid {
+		t.Fatalf("cycle %d: observer's grid at seq %d plus logged deltas to %d differs from the server's snapshot", cycle, o.seq, snap.seq)
+	}
+	return int(o.seq - o.base)
+}
+
+// server is one running server process.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan struct{} // closed when stderr is drained
+	tail *logTail
+}
+
+func startServer(t *testing.T, bin, data string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data,
+		// Limits far above the loaders' rate: this test is about durability.
+		"-rate", "100000", "-burst", "1024", "-addr-rate", "1000000", "-addr-burst", "100000")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, done: make(chan struct{}), tail: &logTail{}}
+	listenRE := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
+	addr := make(chan string, 1)
+	go func() {
+		defer close(s.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.tail.add(sc.Text())
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case s.addr = <-addr:
+	case <-s.done:
+		cmd.Wait()
+		t.Fatalf("server exited before listening:\n%s", s.tail)
+	case <-time.After(startTimeout):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("server not listening after %v:\n%s", startTimeout, s.tail)
+	}
+	return s
+}
+
+func (s *server) kill(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	s.cmd.Wait()
+	<-s.done
+}
+
+type serverSnapshot struct {
+	epoch, seq uint64
+	grid       protocol.Bitset
+}
+
+func (s *server) snapshot(t *testing.T) serverSnapshot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cycleTimeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.addr+"/api/snapshot", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /api/snapshot: %v\n%s", err, s.tail)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, protocol.MaxServerMessage+1))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/snapshot: %s %v", resp.Status, err)
+	}
+	sn, err := protocol.DecodeSnapshot(b)
+	var out serverSnapshot
+	if err == nil {
+		err = sn.Bits(&out.grid)
+	}
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	if h := resp.Header.Get("X-Seq"); h != strconv.FormatUint(sn.Seq, 10) {
+		t.Fatalf("X-Seq %q, frame seq %d", h, sn.Seq)
+	}
+	out.epoch, out.seq = sn.Epoch, sn.Seq
+	return out
+}
+
+// runLoad connects observers and loaders, lets the load run for d, kills
+// the server with SIGKILL and returns the observers' views.
+func runLoad(t *testing.T, srv *server, rng *rand.Rand, epoch uint64, d time.Duration) []*observer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cycleTimeout)
+	url := "ws://" + srv.addr + "/ws"
+	var wg sync.WaitGroup
+	obs := make([]*observer, observers)
+	ready := make(chan error, observers)
+	for i := range obs {
+		obs[i] = &observer{frames: map[uint64][]byte{}}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			obs[i].run(ctx, url, epoch, ready)
+		}()
+	}
+	for range observers {
+		if err := <-ready; err != nil {
+			cancel()
+			wg.Wait()
+			t.Fatalf("observer: %v\n%s", err, srv.tail)
+		}
+	}
+	for i := range loaders {
+		seed := rng.Uint64()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			load(ctx, url, rand.New(rand.NewPCG(seed, uint64(i))))
+		}()
+	}
+	time.Sleep(d)
+	srv.kill(t) // drops every connection; frames already received still count as seen
+	cancel()
+	wg.Wait()
+	for _, o := range obs {
+		if o.err != nil {
+			t.Fatalf("observer: %v", o.err)
+		}
+	}
+	return obs
+}
+
+// observer is a client that applies every Delta to its grid and records
+// each Delta frame it saw since its last Snapshot. Its fields are written
+// only by run and read after run returns.
+type observer struct {
+	have   bool   // holds a snapshot-based grid
+	base   uint64 // seq of the last Snapshot applied
+	seq    uint64 // seq its grid is at
+	grid   protocol.Bitset
+	frames map[uint64][]byte // Deltas base+1..seq
+	err    error             // a protocol violation (not a dropped connection)
+}
+
+func (o *observer) run(ctx context.Context, url string, epoch uint64, ready chan<- error) {
+	c, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		ready <- err
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(protocol.MaxServerMessage)
+	var idx []uint32
+	signalled := false
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			if !signalled {
+				ready <- err
+			}
+			return // the server was killed
+		}
+		typ, err := protocol.PeekType(b)
+		if err != nil {
+			o.err = err
+			return
+		}
+		switch typ {
+		case protocol.TypeWelcome:
+			w, err := protocol.DecodeWelcome(b)
+			if err == nil && w.Epoch != epoch {
+				err = fmt.Errorf("welcome epoch %d, want %d", w.Epoch, epoch)
+			}
+			if err != nil {
+				o.err = err
+				return
+			}
+		case protocol.TypeSnapshot:
+			s, err := protocol.DecodeSnapshot(b)
+			if err == nil {
+				err = s.Bits(&o.grid)
+			}
+			if err != nil {
+				o.err = err
+				return
+			}
+			o.have, o.base, o.seq = true, s.Seq, s.Seq
+			clear(o.frames)
+			if !signalled {
+				signalled = true
+				ready <- nil
+			}
+		case protocol.TypeResync:
+			o.have = false
+		case protocol.TypeDelta:
+			if !o.have {
+				continue
+			}
+			d, err := protocol.DecodeDelta(b)
+			if err == nil && d.Seq != o.seq+1 {
+				err = fmt.Errorf("delta seq %d after %d", d.Seq, o.seq)
+			}
+			if err == nil {
+				idx, err = d.AppendIndexes(idx[:0])
+			}
+			if err != nil {
+				o.err = err
+				return
+			}
+			for _, i := range idx {
+				o.grid.Flip(i)
+			}
+			o.seq = d.Seq
+			o.frames[d.Seq] = b // c.Read returns a fresh slice
+		}
+	}
+}
+
+// load sends Sets of random boxes and values until ctx ends or the
+// connection drops, discarding what the server sends.
+func load(ctx context.Context, url string, rng *rand.Rand) {
+	c, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(protocol.MaxServerMessage)
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(loadEvery)
+	defer tick.Stop()
+	var frame []byte
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		seen := map[uint32]bool{}
+		changes := make([]protocol.Change, 0, boxesPerSet)
+		for len(changes) < boxesPerSet {
+			i := uint32(rng.IntN(protocol.Boxes))
+			if !seen[i] {
+				seen[i] = true
+				changes = append(changes, protocol.Change{Index: i, Value: rng.IntN(2) == 0})
+			}
+		}
+		slices.SortFunc(changes, func(a, b protocol.Change) int { return cmp.Compare(a.Index, b.Index) })
+		frame, err = protocol.AppendSet(frame[:0], changes)
+		if err == nil {
+			err = c.Write(ctx, websocket.MessageBinary, frame)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// logTail keeps the server's last log lines for failure messages.
+type logTail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logTail) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, s)
+	if len(l.lines) > 40 {
+		l.lines = l.lines[1:]
+	}
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b []byte
+	for _, s := range l.lines {
+		b = append(b, s...)
+		b = append(b, '\n')
+	}
+	return string(b)
+}
