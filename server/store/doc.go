@@ -12,6 +12,9 @@
 //   - WantCheckpoint says a checkpoint is due (time or log bytes);
 //     Checkpoint writes one and prunes what it makes unnecessary.
 //   - Close fsyncs and unlocks. Graceful shutdown = Checkpoint, then Close.
+//   - Sync fsyncs pending records in SyncInterval mode (for idle ticks).
+//   - ReadLog reads the log's records without locking or changing the
+//     directory, for tools and the crash test.
 //
 // A Store is owned by one goroutine (the server's tick loop); no method is
 // safe for concurrent use. Checkpoint runs inline: a ≤125 KB write plus two
