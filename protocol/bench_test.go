@@ -3,6 +3,7 @@ package protocol
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -167,4 +168,30 @@ func snapshotBound(g *Bitset) int {
 	rb := roaringFromDense(g)
 	rb.RunOptimize()
 	return min(BitsetBytes, int(rb.GetSerializedSizeInBytes()))
+}
+
+// BenchmarkDeltaBaselineJSON is the baseline for the Delta benchmarks: the
+// same boxes as a JSON array of indexes, as One Million Checkboxes sent
+// them, built with strconv appends (no reflection), so the ratio compares
+// formats rather than JSON libraries.
+func BenchmarkDeltaBaselineJSON(b *testing.B) {
+	for _, c := range deltaCases() {
+		b.Run(c.name, func(b *testing.B) {
+			var buf []byte
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				buf = append(buf[:0], '[')
+				for j, x := range c.idx {
+					if j > 0 {
+						buf = append(buf, ',')
+					}
+					buf = strconv.AppendUint(buf, uint64(x), 10)
+				}
+				buf = append(buf, ']')
+			}
+			k := float64(len(c.idx))
+			b.ReportMetric(float64(len(buf))/k, "B/change")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/k, "ns/change")
+		})
+	}
 }

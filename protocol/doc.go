@@ -17,8 +17,9 @@
 //     Reject) return a view whose AppendIndexes / AppendChanges methods decode
 //     the packed boxes into a caller's slice, so the steady state allocates
 //     nothing per change.
-//   - EncodeBitset / DecodeBitset turn a 1,000,000-bit grid into the smaller
-//     of the raw bitset and the roaring portable serialization, and back.
+//   - Bitset is a whole grid. AppendSnapshot encodes one as the smaller of the
+//     raw bitset and the roaring portable serialization; Snapshot.Bits
+//     decodes and validates either back into a Bitset.
 //
 // Contracts: encoders never keep the caller's buffer; decoded views alias the
 // frame they were decoded from, so the frame must not be reused while the view
