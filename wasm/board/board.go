@@ -69,6 +69,19 @@ func (b *Board) Pending() int { return len(b.pending) }
 // Server reports box i's value in the server's state.
 func (b *Board) Server(i uint32) bool { return b.server.Get(i) }
 
+// Bits is the server state. The caller must not change it, nor keep it
+// past the next call that applies a frame.
+func (b *Board) Bits() *protocol.Bitset { return &b.server }
+
+// AppendPending appends the boxes with a pending change to dst, in no
+// particular order.
+func (b *Board) AppendPending(dst []uint32) []uint32 {
+	for i := range b.pending {
+		dst = append(dst, i)
+	}
+	return dst
+}
+
 // Displayed reports box i as the player sees it: the pending value if the
 // player changed it, else the server's.
 func (b *Board) Displayed(i uint32) bool {

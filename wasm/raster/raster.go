@@ -25,11 +25,24 @@ const (
 	// expireAfter is when the CPU clears B: a little after the shader has
 	// faded it to nothing, so the fade is never cut short.
 	expireAfter = Highlight + Highlight/4
+	// MaxHighlights bounds the highlights awaiting expiry (12 bytes each).
+	// Past it, changes are drawn without one: a burst that large (a resync
+	// or a bot) lights up the screen as noise anyway, and memory stays
+	// bounded whatever the server sends.
+	MaxHighlights = 1 << 16
 )
 
 // Source answers what a box shows; board.Board is one.
 type Source interface {
 	Displayed(i uint32) bool
+}
+
+// FillSource is a Source that can also give its state in bulk: a bitset,
+// and the few boxes that show otherwise. board.Board is one.
+type FillSource interface {
+	Source
+	Bits() *protocol.Bitset
+	AppendPending(dst []uint32) []uint32
 }
 
 // lit is one highlight to clear. stamp tells whether the box has been
@@ -55,6 +68,7 @@ type Raster struct {
 
 	lit     []lit // highlights in expiry order; head is lit[litHead]
 	litHead int
+	pending []uint32 // scratch for Fill
 }
 
 // New returns a raster of unchecked, unhighlighted boxes, all dirty.
@@ -70,16 +84,24 @@ func New() *Raster {
 // StampAt is the G value for a change at now.
 func StampAt(now time.Duration) uint8 { return uint8(now / Stamp) }
 
-// Fill redraws every box from src without highlights.
-func (r *Raster) Fill(src Source) {
+// Fill redraws every box from src without highlights: word by word from
+// its bitset, then the boxes it shows otherwise.
+func (r *Raster) Fill(src FillSource) {
 	p := r.Pix
-	for i := range uint32(Width * Height) {
-		o := 4 * i
-		p[o] = 0
-		if src.Displayed(i) {
-			p[o] = 255
+	for w, word := range src.Bits() {
+		px := p[w*64*4 : (w+1)*64*4]
+		for j := range 64 {
+			// 0 - bit is 0x00 or 0xff: no branch on random data.
+			px[4*j] = byte(0 - (word>>j)&1)
+			px[4*j+2] = 0
 		}
-		p[o+2] = 0
+	}
+	r.pending = src.AppendPending(r.pending[:0])
+	for _, i := range r.pending {
+		p[4*i] = 0
+		if src.Displayed(i) {
+			p[4*i] = 255
+		}
 	}
 	r.lit, r.litHead = r.lit[:0], 0
 	r.allDirty = true
@@ -96,8 +118,11 @@ func (r *Raster) Update(src Source, idx []uint32, now time.Duration) {
 		if src.Displayed(i) {
 			v = 255
 		}
-		r.Pix[o], r.Pix[o+1], r.Pix[o+2] = v, s, 255
-		r.lit = append(r.lit, lit{index: i, stamp: s, expires: exp})
+		r.Pix[o] = v
+		if r.Highlighted() < MaxHighlights {
+			r.Pix[o+1], r.Pix[o+2] = s, 255
+			r.lit = append(r.lit, lit{index: i, stamp: s, expires: exp})
+		}
 		r.markRow(i / Width)
 	}
 }

@@ -2,14 +2,26 @@ package raster
 
 import (
 	"strings"
+
+	"checkgrid/protocol"
 	"testing"
 	"time"
 )
 
-// set is a Source holding the checked boxes.
+// set is a FillSource holding the checked boxes.
 type set map[uint32]bool
 
 func (s set) Displayed(i uint32) bool { return s[i] }
+
+func (s set) Bits() *protocol.Bitset {
+	var g protocol.Bitset
+	for i, v := range s {
+		g.Put(i, v)
+	}
+	return &g
+}
+
+func (s set) AppendPending(dst []uint32) []uint32 { return dst }
 
 // picture draws the top-left w×h of r: 'x' checked, '.' not, upper case
 // while highlighted.
@@ -90,5 +102,20 @@ func TestDirtyRuns(t *testing.T) {
 	r.Dirty(collect)
 	if len(runs) != 0 {
 		t.Fatalf("clean raster uploads %v", runs)
+	}
+}
+
+func TestHighlightsAreBounded(t *testing.T) {
+	r := New()
+	idx := make([]uint32, MaxHighlights+10)
+	for i := range idx {
+		idx[i] = uint32(i)
+	}
+	r.Update(set{}, idx, 0)
+	if r.Highlighted() != MaxHighlights {
+		t.Fatalf("%d highlights, want %d", r.Highlighted(), MaxHighlights)
+	}
+	if last := 4 * idx[len(idx)-1]; r.Pix[last+2] != 0 {
+		t.Fatal("a change past the bound is highlighted")
 	}
 }
