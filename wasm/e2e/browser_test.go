@@ -17,11 +17,12 @@ import (
 )
 
 // The browser window: fixed size and scale, so pixels are predictable.
-const (
+var (
 	screenW  = 1000
 	screenH  = 800
-	chromium = "/usr/bin/chromium"
 )
+
+const chromium = "/usr/bin/chromium"
 
 // browser is one headless Chromium with a fresh profile.
 type browser struct {
@@ -110,7 +111,7 @@ func (b *browser) open(name, url string) *page {
 	})
 	p.opened = time.Now()
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(screenW, screenH, chromedp.EmulateScale(1)),
+		chromedp.EmulateViewport(int64(screenW), int64(screenH), chromedp.EmulateScale(1)),
 		chromedp.Navigate(url),
 	)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestDiag(t *testing.T) {
+	screenW, screenH = 500, 400
 	srv := startServer(t)
 	b := newBrowser(t)
 	p := b.open("page", srv.URL+"/#x=500&y=500&z=24")
