@@ -16,6 +16,8 @@ func (d *durable) Append(seq, toggles uint64, frame []byte) error {
 	return d.s.Append(seq, toggles, frame)
 }
 
+func (d *durable) Sync() error { return d.s.Sync() }
+
 func (d *durable) WantCheckpoint() bool { return d.s.WantCheckpoint() }
 
 func (d *durable) Checkpoint(epoch, seq, toggles uint64, g *protocol.Bitset) error {

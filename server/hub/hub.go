@@ -151,6 +151,11 @@ func (h *Hub) tick(now time.Time) {
 	if len(h.scratch) > 0 {
 		h.publish()
 		h.m.TickSeconds.Observe(time.Since(start).Seconds())
+	} else if h.log != nil {
+		if err := h.log.Sync(); err != nil {
+			h.m.StorageFails.Inc()
+			h.logger.Error("log sync", "err", err)
+		}
 	}
 	for c, since := range h.lagging {
 		if now.Sub(since) > h.cfg.WriteTimeout {

@@ -8,6 +8,9 @@ type Log interface {
 	// mode) before returning. On error nothing was logged and the same seq
 	// may be appended again.
 	Append(seq, toggles uint64, frame []byte) error
+	// Sync makes durable anything appended but not yet synced (a log in
+	// interval mode); the loop calls it on ticks with nothing to publish.
+	Sync() error
 	// WantCheckpoint reports whether a checkpoint is due.
 	WantCheckpoint() bool
 	// Checkpoint records g as the grid at seq. It does not keep g.
