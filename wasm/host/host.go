@@ -1,10 +1,6 @@
 package host
 
-import (
-	"time"
-
-	"checkgrid/wasm/deeplink"
-)
+import "checkgrid/wasm/deeplink"
 
 // Config is how the client starts.
 type Config struct {
@@ -26,7 +22,3 @@ type Published struct {
 	Rejected int
 	Message  string
 }
-
-// fragmentEvery throttles history.replaceState: browsers rate-limit it
-// (Safari throws past 100 calls in 30 s) and nobody shares a link mid-pan.
-const fragmentEvery = 300 * time.Millisecond

@@ -24,6 +24,10 @@ func Load() (Config, error) {
 	return cfg, nil
 }
 
+// fragmentEvery throttles history.replaceState: browsers rate-limit it
+// (Safari throws past 100 calls in 30 s) and nobody shares a link mid-pan.
+const fragmentEvery = 300 * time.Millisecond
+
 // Page is the browser page: window.checkgrid and the URL fragment.
 type Page struct {
 	obj      js.Value
