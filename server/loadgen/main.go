@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// run wires one invocation: flags, file limit, the server (spawned or
+// found), the runs, the report.
+func run(ctx context.Context, args []string, out, progressW io.Writer) error {
+	cfg, err := parseConfig(args, progressW)
+	if err != nil {
+		return err
+	}
+	var progress io.Writer
+	if !cfg.quiet {
+		progress = progressW
+	}
+	conns := max(cfg.players(), cfg.rawConns)
+	if cfg.mode != ModeWS {
+		conns = max(conns, 2*cfg.players(), 2*cfg.rawConns) // rawtcp holds both ends
+	}
+	if _, err := raiseNoFile(uint64(conns*fdsPerConn + fdSlack)); err != nil {
+		return err
+	}
+
+	var ws *wsResult
+	if cfg.mode != ModeRaw {
+		url, pid, desc := cfg.url, cfg.pid, ""
+		var srv *spawned
+		if cfg.spawn != "" {
+			if srv, err = spawnServer(cfg.spawn, cfg.tick, cfg.serverArgs); err != nil {
+				return err
+			}
+			defer srv.stop(context.Background())
+			url, pid = "ws://"+srv.addr+"/ws", srv.pid()
+			cfg.admin = srv.admin
+			desc = fmt.Sprintf("spawned %s -tick %v %s (pprof: http://%s/debug/pprof/, log %s)", cfg.spawn, cfg.tick, strings.Join(cfg.serverArgs, " "), srv.admin, srv.logPath)
+		} else if pid == 0 {
+			hp, _ := checkURL(url)
+			_, port, _ := net.SplitHostPort(hp)
+			p, _ := strconv.Atoi(port)
+			if pid, err = pidListening(p); err != nil && progress != nil {
+				fmt.Fprintf(progress, "loadgen: no server CPU/RSS: %v\n", err)
+			}
+		}
+		if desc == "" {
+			desc = fmt.Sprintf("%s (pid %d)", url, pid)
+		}
+		r, err := runWS(ctx, cfg, url, pid, progress)
+		if err != nil {
+			return err
+		}
+		ws = &r
+		writeWS(out, r, desc)
+		if srv != nil {
+			if err := srv.stop(ctx); err != nil {
+				fmt.Fprintf(out, "server stop: %v\n", err)
+			}
+		}
+	}
+	var raw *rawResult
+	if cfg.mode != ModeWS {
+		n, frame := cfg.rawConns, cfg.rawFrame
+		if n == 0 {
+			n = cfg.players()
+		}
+		if frame == 0 {
+			frame = 64
+			if ws != nil && ws.meanDelta > 0 {
+				frame = wireSize(int(math.Round(ws.meanDelta)))
+			}
+		}
+		r, err := runRaw(ctx, cfg, n, frame, progress)
+		if err != nil {
+			return err
+		}
+		raw = &r
+		writeRaw(out, r)
+	}
+	writeSummary(out, ws, raw)
+	return nil
+}

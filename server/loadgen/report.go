@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// machine names the box the figures came from: the ratio to the raw-TCP
+// ceiling is only meaningful with it.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d × %s, %s %s/%s", runtime.NumCPU(), model, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+// rate is n per second over w.
+func rate(n int64, w time.Duration) float64 {
+	if w <= 0 {
+		return 0
+	}
+	return float64(n) / w.Seconds()
+}
+
+// deliveredFPS is Delta frames delivered per second, over all clients.
+func (r wsResult) deliveredFPS() float64 { return rate(r.after.deltas-r.before.deltas, r.window) }
+
+// coverage is the share of (ticks × clients held) that arrived: 1 means
+// every client received every Delta published in the window.
+func (r wsResult) coverage() float64 {
+	want := float64(r.seqAdvance) * float64(min(r.heldStart, r.heldEnd))
+	if want <= 0 {
+		return 0
+	}
+	return min(float64(r.after.deltas-r.before.deltas)/want, 1)
+}
+
+// writeWS prints a ws run's figures.
+func writeWS(w io.Writer, r wsResult, serverDesc string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	c := r.cfg
+	fmt.Fprintf(tw, "== ws: the real protocol ==\n")
+	row("machine", "%s", machine())
+	row("server", "%s", serverDesc)
+	row("players", "%d (%d observers, %d watchers, %d clickers at %g/s, %d drawers, %d abusers), ramp %v, %d source addresses, seed %d",
+		c.players(), c.observers, c.watchers, c.clickers, c.clickRate, c.drawers, c.abusers, c.ramp, c.sources, c.seed)
+	row("window", "%v", r.window.Round(time.Millisecond))
+	row("clients held", "%d at start, %d at end (%d joins in all)", r.heldStart, r.heldEnd, r.after.joined)
+	row("ticks published", "%d (%.1f/s, from observers' seq)", r.seqAdvance, rate(r.seqAdvance, r.window))
+	row("deltas delivered", "%.0f/s over all clients; %.1f%% of ticks × clients held", r.deliveredFPS(), 100*r.coverage())
+	row("frames delivered", "%.0f/s (all types)", rate(r.after.totalFrames()-r.before.totalFrames(), r.window))
+	row("bytes delivered", "%.2f MB/s (WebSocket payloads)", rate(r.after.bytes-r.before.bytes, r.window)/1e6)
+	row("bytes per change", "%.2f B per box in Delta frames (%.2f B payload only; mean Delta %.0f B)", r.bytesPerChange, r.payloadPerChange, r.meanDelta)
+	row("sets sent", "%.0f/s, %.0f boxes/s; %.0f box flips/s applied (seen in Deltas)", rate(r.after.sets-r.before.sets, r.window), rate(r.after.setBoxes-r.before.setBoxes, r.window), r.seenPerSec)
+	row("toggle-to-seen", "p50 %s, p99 %s, max %s (%d samples)", ms(r.lat.p50), ms(r.lat.p99), ms(r.lat.max), r.lat.n)
+	row("join (dial→Snapshot)", "p50 %s, p99 %s, max %s (%d joins)", ms(r.join.p50), ms(r.join.p99), ms(r.join.max), r.join.n)
+	row("seq gaps", "%d in window", r.after.gaps-r.before.gaps)
+	if r.server.pid != 0 {
+		row("server CPU", "%.3f cores (pid %d)", r.server.cores, r.server.pid)
+		perConn := float64(r.server.rssHeld-r.server.rssBefore) / float64(max(r.heldStart, 1)) / 1024
+		row("server RSS", "%s before ramp, %s held, %s at end: %.1f KB per connection held",
+			mb(r.server.rssBefore), mb(r.server.rssHeld), mb(r.server.rssEnd), perConn)
+	}
+	row("loadgen CPU", "%.3f cores, RSS %s held", r.self.cores, mb(r.self.rssHeld))
+	row("other work on the box", "%.2f cores (the whole box used %.2f of %d)", max(r.machine-r.server.cores-r.self.cores, 0), r.machine, runtime.NumCPU())
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range r.events {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	if len(keys) == 0 {
+		row("events", "none (no drops, closes, rejects or resyncs)")
+	}
+	for i, k := range keys {
+		name := ""
+		if i == 0 {
+			name = "events (whole run)"
+		}
+		row(name, "%7d  %s", r.events[k], k)
+	}
+	tw.Flush()
+}
+
+// writeRaw prints a raw-TCP run's figures.
+func writeRaw(w io.Writer, r rawResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "== rawtcp: this machine's fan-out ceiling ==\n")
+	fmt.Fprintf(tw, "machine\t%s\n", machine())
+	fmt.Fprintf(tw, "sockets\t%d, %d-byte frames, one writer goroutine per socket, queue %d, sndbuf %d KB\n", r.conns, r.frame, rawQueue, rawSndBuf>>10)
+	fmt.Fprintf(tw, "window\t%v\n", r.window.Round(time.Millisecond))
+	fmt.Fprintf(tw, "delivered\t%.0f frames/s, %.2f MB/s\n", r.framesPerSec(), rate(r.bytes, r.window)/1e6)
+	fmt.Fprintf(tw, "CPU\t%.3f cores (writers and readers, one process), RSS %s\n", r.self.cores, mb(r.self.rssEnd))
+	fmt.Fprintf(tw, "other work on the box\t%.2f cores (the whole box used %.2f of %d)\n", max(r.machine-r.self.cores, 0), r.machine, runtime.NumCPU())
+	tw.Flush()
+}
+
+// writeSummary prints the one-table comparison.
+func writeSummary(w io.Writer, ws *wsResult, raw *rawResult) {
+	fmt.Fprintf(w, "\n| run | conns | delivered frames/s | MB/s | p99 toggle-to-seen | server cores | loadgen cores | other cores on box |\n|---|---|---|---|---|---|---|---|\n")
+	if raw != nil {
+		fmt.Fprintf(w, "| rawtcp ceiling | %d | %.0f | %.2f | – | (in loadgen) | %.2f | %.2f |\n", raw.conns, raw.framesPerSec(), rate(raw.bytes, raw.window)/1e6, raw.self.cores, max(raw.machine-raw.self.cores, 0))
+	}
+	if ws != nil {
+		fmt.Fprintf(w, "| checkgrid ws | %d | %.0f | %.2f | %s | %.2f | %.2f | %.2f |\n", ws.heldStart, ws.deliveredFPS(),
+			rate(ws.after.bytes-ws.before.bytes, ws.window)/1e6, ms(ws.lat.p99), ws.server.cores, ws.self.cores, max(ws.machine-ws.server.cores-ws.self.cores, 0))
+	}
+	if ws != nil && raw != nil && raw.framesPerSec() > 0 {
+		fmt.Fprintf(w, "\nratio: checkgrid delivered %.0f Delta frames/s = %.1f%% of the raw-TCP ceiling (%.0f frames/s) at %d conns\n",
+			ws.deliveredFPS(), 100*ws.deliveredFPS()/raw.framesPerSec(), raw.framesPerSec(), raw.conns)
+	}
+}
+
+// wireSize is a frame's size on the wire inside a server WebSocket message
+// (2-byte header up to 125 bytes, 4 up to 64 KB; servers do not mask).
+func wireSize(frame int) int {
+	switch {
+	case frame <= 125:
+		return frame + 2
+	case frame <= 65535:
+		return frame + 4
+	}
+	return frame + 10
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"checkgrid/protocol"
+)
+
+// Reading costs: a watcher keeps only a frame's head (every fixed field it
+// checks is in the first 22 bytes) in a small per-connection buffer and
+// discards the rest through it, so 50,000 watchers cost little more than
+// their sockets.
+const (
+	watchBuf    = 512
+	headerBytes = protocol.SnapshotHeaderSize // longest fixed header read
+)
+
+var (
+	errFirstFrame = errors.New("loadgen: first frames are not Welcome, Snapshot")
+	errRefused    = errors.New("loadgen: upgrade refused")
+)
+
+// stream is one connection's view of the frame sequence: enough to check
+// that Deltas arrive in order after the Snapshot, without decoding them.
+type stream struct {
+	seq        uint64
+	waitSnap   bool // after Welcome or Resync, until the Snapshot
+	maxSet     int  // from Welcome
+	lastFrame  protocol.FrameType
+	resyncSent bool
+}
+
+// readFrame reads one message into buf. With keep it grows buf to hold the
+// whole message; otherwise it keeps the head and discards the rest through
+// buf's tail. It returns the (possibly grown) buffer, the kept bytes and the
+// message's full size.
+func readFrame(r io.Reader, buf []byte, keep bool) ([]byte, []byte, int, error) {
+	n := 0
+	for {
+		if n == len(buf) {
+			if !keep {
+				m, err := discard(r, buf[headerBytes:])
+				return buf, buf[:n], n + m, err
+			}
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return buf, buf[:n], n, nil
+		}
+		if err != nil {
+			return buf, buf[:n], n, err
+		}
+	}
+}
+
+// discard reads r to EOF through scratch and returns how many bytes.
+func discard(r io.Reader, scratch []byte) (int, error) {
+	total := 0
+	for {
+		m, err := r.Read(scratch)
+		total += m
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// join reads the Welcome and the first Snapshot.
+func (r *wsRun) join(conn *websocket.Conn, st *stream, buf []byte) ([]byte, error) {
+	for range 2 {
+		var err error
+		if buf, err = r.readOne(conn, st, buf, false); err != nil {
+			return buf, err
+		}
+	}
+	if st.lastFrame != protocol.TypeSnapshot || st.waitSnap {
+		return buf, errFirstFrame
+	}
+	return buf, nil
+}
+
+// readOne reads one frame, counts it and advances st; observers (keep)
+// decode Deltas for latency. It sends a ResyncRequest on a seq gap.
+func (r *wsRun) readOne(conn *websocket.Conn, st *stream, buf []byte, keep bool) ([]byte, error) {
+	// Background, not the run's context: a cancellable context costs a
+	// registration per read; the run closes every connection at the end.
+	typ, rd, err := conn.Reader(context.Background())
+	if err != nil {
+		return buf, err
+	}
+	buf, head, size, err := readFrame(rd, buf, keep)
+	if err != nil {
+		return buf, err
+	}
+	if typ != websocket.MessageBinary || len(head) == 0 {
+		return buf, fmt.Errorf("loadgen: %v message of %d bytes", typ, size)
+	}
+	t := protocol.FrameType(head[0])
+	if t == 0 || t >= 0x10 {
+		return buf, fmt.Errorf("loadgen: server sent %v", t)
+	}
+	r.ctr.frames[t].Add(1)
+	r.ctr.bytes.Add(int64(size))
+	st.lastFrame = t
+	le := binary.LittleEndian
+	switch t {
+	case protocol.TypeWelcome:
+		st.waitSnap = true
+		if len(head) >= 16 {
+			st.maxSet = int(le.Uint16(head[14:]))
+		}
+	case protocol.TypeSnapshot:
+		if len(head) >= 18 {
+			st.seq = le.Uint64(head[10:])
+		}
+		st.waitSnap, st.resyncSent = false, false
+	case protocol.TypeDelta:
+		if len(head) < 9 || st.waitSnap {
+			break // in-flight Deltas before the Snapshot a Resync announced
+		}
+		seq := le.Uint64(head[1:])
+		if seq != st.seq+1 {
+			r.ctr.gaps.Add(1)
+			st.waitSnap = true
+			if !st.resyncSent {
+				st.resyncSent = true
+				req := protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: st.seq})
+				if err := conn.Write(context.Background(), websocket.MessageBinary, req); err != nil {
+					return buf, err
+				}
+			}
+			break
+		}
+		st.seq = seq
+		r.ctr.deltas.Add(1)
+		if keep {
+			r.observe(head, time.Now())
+		}
+	case protocol.TypeReject:
+		if len(head) >= 8 {
+			reason := protocol.RejectReason(head[1])
+			r.ctr.event("reject frames: "+reason.String(), 1)
+			r.ctr.event("rejected boxes: "+reason.String(), int64(le.Uint16(head[6:])))
+		}
+	case protocol.TypeResync:
+		if len(head) >= 2 {
+			r.ctr.event("resync: "+protocol.ResyncReason(head[1]).String(), 1)
+		}
+		st.waitSnap = true
+	}
+	return buf, nil
+}
+
+// closeLabel names how a connection ended, for the drops table.
+func closeLabel(err error) string {
+	if code := websocket.CloseStatus(err); code != -1 {
+		return fmt.Sprintf("close %d %v", int(code), protocol.CloseCode(code))
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "close eof (no close frame)"
+	}
+	if errors.Is(err, errFirstFrame) {
+		return "bad first frames"
+	}
+	return "read error"
+}
