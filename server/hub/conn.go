@@ -88,8 +88,7 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 				_ = c.conn.CloseNow()
 				return
 			}
-			h.m.FramesSent.WithLabelValues(protocol.FrameType(f[0]).String()).Inc()
-			h.m.BytesSent.Add(float64(len(f)))
+			h.sent(f)
 			h.maybeResync(ctx, c)
 		case <-c.wake:
 			h.maybeResync(ctx, c)
@@ -138,6 +137,13 @@ func (h *Hub) read(ctx context.Context, c *Client) error {
 		buf.Reset()
 		if _, err := buf.ReadFrom(r); err != nil {
 			return err
+		}
+		select {
+		case <-c.killed:
+			// Closing: what a client sends during the close handshake
+			// must not change the grid.
+			return nil
+		default:
 		}
 		if typ != websocket.MessageBinary {
 			h.bad(c, errText, "text")
