@@ -1,0 +1,318 @@
+//go:build !js
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser window: fixed size and scale, so pixels are predictable.
+// Small on purpose: SwiftShader draws every pixel on the CPU, and at
+// 1000×800 on a busy 2-core machine the client manages 1–2 frames a second
+// (and a screenshot takes seconds); at 640×480 it is several times faster.
+const (
+	screenW = 640
+	screenH = 480
+)
+
+const chromium = "/usr/bin/chromium"
+
+// browser is one headless Chromium with a fresh profile.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s: %v (run `make deps`)", chromium, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(screenW, screenH),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		// WebGL without a GPU: ANGLE on SwiftShader.
+		chromedp.Flag("use-angle", "swiftshader"),
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.Flag("force-device-scale-factor", "1"),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		// Two pages animate side by side: neither may be throttled as
+		// hidden or in the background.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	// The first Run starts the browser; it lives as long as bctx.
+	if err := chromedp.Do(bctx); err != nil {
+		bcancel()
+		acancel()
+		t.Fatalf("starting chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		bcancel()
+		acancel()
+	})
+	return &browser{t: t, ctx: bctx}
+}
+
+// hooks mirrors window.checkgrid, the client's test hooks.
+type hooks struct {
+	Ready    bool    `json:"ready"`
+	State    string  `json:"state"`
+	Seq      float64 `json:"seq"`
+	Checked  int     `json:"checked"`
+	Online   int     `json:"online"`
+	Frames   int     `json:"frames"`
+	Rejected int     `json:"rejected"`
+	Message  string  `json:"message"`
+}
+
+// page is one tab (in its own window, so it gets animation frames).
+type page struct {
+	t      *testing.T
+	name   string
+	ctx    context.Context
+	opened time.Time
+	mu     lockedBuffer // console and exceptions
+	last   shot
+}
+
+// open loads url in a new tab with a 1000×800 viewport at scale 1.
+func (b *browser) open(name, url string) *page {
+	b.t.Helper()
+	p := &page{t: b.t, name: name}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(p.listen))
+	p.ctx = ctx
+	b.t.Cleanup(func() {
+		if b.t.Failed() {
+			p.saveFailure()
+		}
+		cancel()
+	})
+	p.opened = time.Now()
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(screenW, screenH, chromedp.EmulateScale(1)),
+		chromedp.Navigate(url),
+	)
+	if err != nil {
+		b.t.Fatalf("%s: opening %s: %v", name, url, err)
+	}
+	return p
+}
+
+// listen keeps the page's console and uncaught exceptions for the
+// artifacts.
+func (p *page) listen(ev any) {
+	switch e := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		var parts []string
+		for _, a := range e.Args {
+			if len(a.Value) > 0 {
+				parts = append(parts, string(a.Value))
+			} else {
+				parts = append(parts, a.Description)
+			}
+		}
+		p.mu.WriteString(fmt.Sprintf("%s console.%s: %s\n", time.Now().Format("15:04:05.000"), e.Type, strings.Join(parts, " ")))
+	case *runtime.EventExceptionThrown:
+		d := e.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil {
+			msg += " " + d.Exception.Description
+		}
+		p.mu.WriteString(fmt.Sprintf("%s exception: %s\n", time.Now().Format("15:04:05.000"), msg))
+	}
+}
+
+// saveFailure saves what the player saw and what the page said.
+func (p *page) saveFailure() {
+	if s, err := p.screenshot(); err == nil {
+		p.t.Logf("%s: final screenshot: %s", p.name, saveArtifact(p.t, p.name+"-final.png", s.png))
+	}
+	if p.last.png != nil {
+		p.t.Logf("%s: last polled screenshot: %s", p.name, saveArtifact(p.t, p.name+"-last.png", p.last.png))
+	}
+	h, err := p.hooks()
+	log := fmt.Sprintf("hooks: %+v (err %v)\n%s", h, err, p.mu.String())
+	p.t.Logf("%s: console: %s", p.name, saveArtifact(p.t, p.name+"-console.log", []byte(log)))
+}
+
+// fail saves a screenshot of the moment and fails the test, naming it.
+func (p *page) fail(format string, args ...any) {
+	p.t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	where := ""
+	if s, err := p.screenshot(); err == nil {
+		where = saveArtifact(p.t, p.name+"-failure.png", s.png)
+	}
+	dir, _ := artifacts()
+	p.t.Fatalf("%s: %s\nscreenshot: %s (artifacts in %s)", p.name, msg, where, dir)
+}
+
+// hooks reads window.checkgrid (nil fields if it is not there yet).
+func (p *page) hooks() (hooks, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.checkgrid || {})`))
+	var h hooks
+	if err == nil {
+		err = json.Unmarshal([]byte(js), &h)
+	}
+	return h, err
+}
+
+// waitHooks polls window.checkgrid until cond holds.
+func (p *page) waitHooks(what string, timeout time.Duration, cond func(hooks) bool) hooks {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		h, err := p.hooks()
+		if err == nil && cond(h) {
+			return h
+		}
+		if time.Now().After(deadline) {
+			p.fail("%s: not within %v (hooks %+v, err %v)", what, timeout, h, err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// waitReady waits for the first Snapshot to be applied and drawn, and
+// returns the time from opening the page.
+func (p *page) waitReady() time.Duration {
+	p.t.Helper()
+	var booted, connected time.Duration
+	p.waitHooks("window.checkgrid.ready", 120*time.Second, func(h hooks) bool {
+		if booted == 0 && h.State != "" {
+			booted = time.Since(p.opened) // Go's main is running
+		}
+		if connected == 0 && h.State == "connected" {
+			connected = time.Since(p.opened)
+		}
+		return h.Ready
+	})
+	ready := time.Since(p.opened)
+	p.t.Logf("%s: wasm running after %v, connected after %v, first frame after %v", p.name,
+		booted.Round(time.Millisecond), connected.Round(time.Millisecond), ready.Round(time.Millisecond))
+	return ready
+}
+
+// screenshot captures the viewport as the compositor shows it.
+func (p *page) screenshot() (shot, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return shot{}, err
+	}
+	return decodeShot(b)
+}
+
+// waitPixels polls screenshots until cond returns "" (all good). Only
+// screenshots started within timeout of since count; it returns when the
+// one that matched was started and finished, relative to since. On timeout
+// it fails with cond's last answer and saves that screenshot.
+func (p *page) waitPixels(what string, since time.Time, timeout time.Duration, cond func(shot) string) (from, to time.Duration) {
+	p.t.Helper()
+	deadline := since.Add(timeout)
+	why := "no screenshot taken"
+	for {
+		start := time.Now()
+		if start.After(deadline) {
+			path := "(none)"
+			if p.last.png != nil {
+				path = saveArtifact(p.t, p.name+"-mismatch.png", p.last.png)
+			}
+			dir, _ := artifacts()
+			p.t.Fatalf("%s: %s: not within %v: %s\nlast screenshot: %s (artifacts in %s)", p.name, what, timeout, why, path, dir)
+		}
+		s, err := p.screenshot()
+		if err != nil {
+			p.fail("%s: screenshot: %v", what, err)
+		}
+		p.last = s
+		if why = cond(s); why == "" {
+			return start.Sub(since), time.Since(since)
+		}
+	}
+}
+
+// click presses the left button at (x, y), holds it for two frames and
+// releases it, as a person does: a press and release inside one frame
+// would never be seen by a game that polls the button each frame.
+func (p *page) click(x, y float64) {
+	p.t.Helper()
+	p.mouse(chromedp.MouseMoved, x, y)
+	p.waitFrames(2)
+	p.mouse(chromedp.MousePressed, x, y)
+	p.waitFrames(2)
+	p.mouse(chromedp.MouseReleased, x, y)
+	p.waitFrames(2)
+}
+
+func (p *page) mouse(typ input.DispatchMouseEventType, x, y float64) {
+	p.t.Helper()
+	opts := []chromedp.MouseOption{chromedp.ButtonNone}
+	if typ != chromedp.MouseMoved {
+		opts = []chromedp.MouseOption{chromedp.ButtonLeft, chromedp.ClickCount(1)}
+	}
+	if err := chromedp.Do(p.ctx, chromedp.MouseEvent(typ, x, y, opts...)); err != nil {
+		p.fail("mouse %s at (%.0f,%.0f): %v", typ, x, y, err)
+	}
+}
+
+// waitFrames waits until the client has drawn n more frames.
+func (p *page) waitFrames(n int) {
+	p.t.Helper()
+	h, err := p.hooks()
+	if err != nil {
+		p.fail("reading hooks: %v", err)
+	}
+	from := h.Frames
+	p.waitHooks(fmt.Sprintf("%d more frames after %d", n, from), 10*time.Second, func(h hooks) bool { return h.Frames >= from+n })
+}
+
+// setHash follows a deep link in the page without reloading it.
+func (p *page) setHash(frag string) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](fmt.Sprintf("location.hash = %q", frag))(ctx, t)
+		return err
+	})); err != nil {
+		p.fail("setting location.hash: %v", err)
+	}
+}
+
+// displayed asks the client whether box i shows checked (get(i)); only for
+// explaining failures and cross-checking, never instead of pixels.
+func (p *page) displayed(i uint32) int {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](fmt.Sprintf("window.checkgrid.get(%d)", i)))
+	if err != nil {
+		p.fail("window.checkgrid.get(%d): %v", i, err)
+	}
+	return v
+}

@@ -1,0 +1,38 @@
+//go:build !js
+
+// Package e2e proves checkgrid works the way a player meets it: the real
+// server binary, the real client in a real headless Chromium (WebGL through
+// SwiftShader), and the native desktop client in a real X window under Xvfb.
+//
+// What it proves, each on pixels of a screenshot and on the server's own
+// state (GET /api/snapshot and a plain protocol client, server/peer):
+//
+//   - the page loads, the wasm boots and the grid is drawn, at the whole-grid
+//     view and at a deep link (#x=X&y=Y&z=Z centres box (X,Y) at Z CSS px a
+//     box); time to first frame is logged;
+//   - a box another client sets shows up checked in the page within a second;
+//   - a click on the canvas toggles exactly the box under it, at two zooms;
+//   - two pages see each other's clicks;
+//   - after a server restart (same port, same data) the page reconnects by
+//     itself and shows the persisted and the new state;
+//   - a burst the server refuses shows the rate-limit message and reverts
+//     exactly the refused boxes;
+//   - the desktop build starts under Xvfb, connects, draws the grid, and a
+//     synthetic X click toggles a box on the server.
+//
+// The client's test hooks (window.checkgrid: ready, state, frames, rejected,
+// message, get) are used only to wait and to explain failures; every
+// assertion is on pixels or on the server.
+//
+// Run it (after `make wasm`, which builds assets/checkgrid.wasm that the
+// server embeds; `make test` does both):
+//
+//	go test ./wasm/e2e/ -v
+//	go test ./wasm/e2e/ -run TestDesktop -v
+//
+// It needs /usr/bin/chromium, Xvfb, xdotool, ImageMagick's import and the X
+// and GL headers (`make deps` installs them). On failure it saves
+// screenshots, client and server logs to $E2E_ARTIFACTS, or to a fresh
+// checkgrid-e2e-<time> folder under the system temp dir, and names the folder
+// in the failure message.
+package e2e

@@ -1,0 +1,140 @@
+//go:build !js
+
+package e2e
+
+import (
+	"fmt"
+	"image"
+	"testing"
+	"time"
+)
+
+// TestTwoPagesSeeEachOther: two players, each in their own window, click
+// boxes; each sees the other's click, and both agree with the server.
+func TestTwoPagesSeeEachOther(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t)
+	v := browserView(200, 300, 16)
+	a := b.open("a", srv.URL+"/"+v.link())
+	c := b.open("b", srv.URL+"/"+v.link())
+	a.waitReady()
+	c.waitReady()
+
+	steps := []struct {
+		who, other *page
+		x, y       int
+	}{
+		{a, c, 200, 300},
+		{c, a, 202, 299},
+	}
+	for n, s := range steps {
+		before, _ := srv.snapshot()
+		cx, cy := v.centre(s.x, s.y)
+		s.who.click(cx, cy)
+		waitFlip(t, srv, before, box(s.x, s.y))
+		// The other page shows every click so far; and so does the
+		// clicker.
+		var want []expect
+		for _, d := range steps[:n+1] {
+			want = append(want, expect{d.x, d.y, lookChecked})
+		}
+		want = append(want, expect{201, 300, lookUnchecked}, expect{202, 300, lookUnchecked})
+		for _, p := range []*page{s.other, s.who} {
+			_, took := p.waitPixels(fmt.Sprintf("%s's click on (%d,%d)", s.who.name, s.x, s.y), time.Now(), 5*time.Second, func(sh shot) string {
+				return sh.check(v, want)
+			})
+			t.Logf("%s shows %s's click within %v", p.name, s.who.name, took.Round(time.Millisecond))
+		}
+	}
+}
+
+// TestRestartReconnects: the server restarts on the same port and data
+// directory; the page notices, reconnects by itself, and shows both the
+// state that survived the restart and a change made after it.
+func TestRestartReconnects(t *testing.T) {
+	srv := startServer(t)
+	v := browserView(700, 100, 16)
+	p := newBrowser(t).open("page", srv.URL+"/"+v.link())
+	p.waitReady()
+
+	// A change from the page itself, confirmed by the server.
+	before, _ := srv.snapshot()
+	cx, cy := v.centre(700, 100)
+	p.click(cx, cy)
+	waitFlip(t, srv, before, box(700, 100))
+
+	srv.stop()
+	p.waitHooks("the page notices the server is gone", 15*time.Second, func(h hooks) bool { return h.State != "connected" })
+	// Offline, the page keeps showing the last state it had.
+	p.waitPixels("last state kept while offline", time.Now(), 5*time.Second, func(s shot) string {
+		return s.check(v, []expect{{700, 100, lookChecked}, {701, 100, lookUnchecked}})
+	})
+
+	t0 := time.Now()
+	srv.start()
+	g, _ := srv.snapshot()
+	if !g.Get(box(700, 100)) || g.Count() != 1 {
+		t.Fatalf("after restart the server has %d boxes checked (box (700,100): %v), want exactly that one", g.Count(), g.Get(box(700, 100)))
+	}
+	// A change made after the restart, which only a reconnected page can
+	// know about.
+	w := srv.watch(t)
+	w.set(on(702, 100))
+	w.waitBox(box(702, 100), true, 5*time.Second)
+
+	p.waitHooks("the page reconnects", 30*time.Second, func(h hooks) bool { return h.State == "connected" })
+	srv.waitStats("the page is online again", 10*time.Second, func(s stats) bool { return s.Online >= 2 })
+	_, took := p.waitPixels("persisted and new state after reconnecting", time.Now(), 10*time.Second, func(s shot) string {
+		return s.check(v, []expect{{700, 100, lookChecked}, {701, 100, lookUnchecked}, {702, 100, lookChecked}})
+	})
+	t.Logf("page back in sync %v after the restart began (pixels matched within %v of the check)",
+		time.Since(t0).Round(time.Millisecond), took.Round(time.Millisecond))
+}
+
+// TestRateLimitRevertsRefused: the server allows this address a burst of
+// only 3 boxes (the player's own limit, which the client also enforces, is
+// generous), so a quick series of clicks is partly refused. The page shows
+// the rate-limit message, and the refused boxes, drawn optimistically,
+// revert: the pixels end up exactly as the server's grid.
+func TestRateLimitRevertsRefused(t *testing.T) {
+	const burst = 3
+	srv := startServer(t, "-addr-burst", fmt.Sprint(burst), "-addr-rate", "0.05")
+	v := browserView(400, 400, 24)
+	p := newBrowser(t).open("page", srv.URL+"/"+v.link())
+	p.waitReady()
+
+	const clicks = 6
+	for k := range clicks {
+		cx, cy := v.centre(400+k, 400)
+		p.click(cx, cy)
+	}
+	h := p.waitHooks("a Reject and its message", 10*time.Second, func(h hooks) bool { return h.Rejected > 0 && h.Message != "" })
+	t.Logf("client: %d rejects, message %q", h.Rejected, h.Message)
+
+	// The message is on screen: a red panel at the top centre.
+	p.waitPixels("rate-limit message drawn", time.Now(), 5*time.Second, func(s shot) string {
+		r := image.Rect(screenW/2-100, 12, screenW/2+100, 30)
+		if f := s.share(r, lookMessage); f < 0.3 {
+			return fmt.Sprintf("top centre %v is %.0f%% message red", r, 100*f)
+		}
+		return ""
+	})
+
+	// The server took exactly the burst, in click order.
+	g, _ := srv.snapshot()
+	var want []expect
+	for k := range clicks {
+		l := lookUnchecked
+		if k < burst {
+			l = lookChecked
+		}
+		if g.Get(box(400+k, 400)) != (k < burst) {
+			t.Errorf("server: box (%d,400) checked = %v, want %v", 400+k, g.Get(box(400+k, 400)), k < burst)
+		}
+		want = append(want, expect{400 + k, 400, l})
+	}
+	if n := g.Count(); n != burst {
+		t.Errorf("server has %d boxes checked, want %d", n, burst)
+	}
+	p.waitPixels("refused boxes reverted", time.Now(), 5*time.Second, func(s shot) string { return s.check(v, want) })
+}

@@ -1,0 +1,313 @@
+//go:build !js
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/peer"
+
+	"github.com/coder/websocket"
+)
+
+// server is the real server binary on a loopback port with its own data
+// directory. It can be stopped and started again on the same port and data,
+// as an operator's restart would.
+type server struct {
+	t    *testing.T
+	args []string // extra flags
+	data string
+	addr string // host:port, fixed after the first start
+	URL  string // http://host:port
+	WS   string // ws://host:port/ws
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	logs   lockedBuffer
+}
+
+var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// startServer runs the server with a fresh data directory on a free port,
+// plus args, and stops it when the test ends (saving its log on failure).
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, args: args, data: t.TempDir(), addr: "127.0.0.1:0"}
+	s.start()
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("server log: %s", saveArtifact(t, "server.log", []byte(s.logs.String())))
+		}
+	})
+	return s
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	args := append([]string{"-addr", s.addr, "-data", s.data, "-metrics-on-main"}, s.args...)
+	cmd := exec.Command(serverBin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd.Stdout = &s.logs
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("starting the server: %v", err)
+	}
+	s.cmd, s.exited = cmd, make(chan struct{})
+	addr := make(chan string, 1)
+	go func() {
+		// Drain stderr for the process's whole life, so it never blocks
+		// on a full pipe; Wait only after the pipe is drained.
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.logs.WriteString(line + "\n")
+			if m := listenRE.FindStringSubmatch(line); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+		_ = cmd.Wait()
+		close(s.exited)
+	}()
+	select {
+	case a := <-addr:
+		s.addr, s.URL, s.WS = a, "http://"+a, "ws://"+a+"/ws"
+	case <-s.exited:
+		s.t.Fatalf("server exited before listening:\n%s", s.logs.String())
+	case <-time.After(20 * time.Second):
+		s.t.Fatalf("server did not log `listening` in 20 s:\n%s", s.logs.String())
+	}
+}
+
+// stop sends SIGTERM (graceful: flush, checkpoint, close with 1001) and
+// waits for the process.
+func (s *server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		s.t.Errorf("server did not stop within 20 s of SIGTERM")
+	}
+	s.cmd = nil
+}
+
+// snapshot is the server's grid as GET /api/snapshot returns it.
+func (s *server) snapshot() (*protocol.Bitset, uint64) {
+	s.t.Helper()
+	b := s.get("/api/snapshot")
+	snap, err := protocol.DecodeSnapshot(b)
+	if err != nil {
+		s.t.Fatalf("GET /api/snapshot: %v", err)
+	}
+	g := new(protocol.Bitset)
+	if err := snap.Bits(g); err != nil {
+		s.t.Fatalf("GET /api/snapshot: %v", err)
+	}
+	return g, snap.Seq
+}
+
+type stats struct {
+	Checked int64  `json:"checked"`
+	Online  int64  `json:"online"`
+	Seq     uint64 `json:"seq"`
+}
+
+func (s *server) stats() stats {
+	s.t.Helper()
+	var st stats
+	if err := json.Unmarshal(s.get("/api/stats"), &st); err != nil {
+		s.t.Fatalf("GET /api/stats: %v", err)
+	}
+	return st
+}
+
+func (s *server) get(path string) []byte {
+	s.t.Helper()
+	resp, err := http.Get(s.URL + path)
+	if err != nil {
+		s.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("GET %s: %v %s", path, err, resp.Status)
+	}
+	return b
+}
+
+// waitStats polls the server until cond holds or the deadline passes.
+func (s *server) waitStats(what string, timeout time.Duration, cond func(stats) bool) stats {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st := s.stats()
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("server: %s: not within %v (last stats %+v)", what, timeout, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// flipped lists the boxes that differ between two grids.
+func flipped(a, b *protocol.Bitset) []uint32 {
+	var out []uint32
+	for w := range a {
+		for x := a[w] ^ b[w]; x != 0; x &= x - 1 {
+			bit := uint32(0)
+			for y := x; y&1 == 0; y >>= 1 {
+				bit++
+			}
+			out = append(out, uint32(w)*64+bit)
+		}
+	}
+	return out
+}
+
+// watcher is a protocol client that reads every frame in the background,
+// so the test can ask what it has seen and when.
+type watcher struct {
+	t    *testing.T
+	p    *peer.Peer
+	mu   sync.Mutex
+	cond *sync.Cond
+	err  error
+	seen map[uint32]time.Time // box → when a Delta flipped it last
+}
+
+// watch dials the server's /ws as a plain protocol client.
+func (s *server) watch(t *testing.T) *watcher {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer dcancel()
+	p, err := peer.Dial(dctx, s.WS, peer.Options{})
+	if err != nil {
+		cancel()
+		t.Fatalf("peer: %v", err)
+	}
+	w := &watcher{t: t, p: p, seen: map[uint32]time.Time{}}
+	w.cond = sync.NewCond(&w.mu)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			typ, b, err := p.Conn.Read(ctx)
+			w.mu.Lock()
+			if err == nil && typ != websocket.MessageBinary {
+				err = fmt.Errorf("peer: %v message", typ)
+			}
+			if err == nil {
+				_, err = p.Apply(b)
+			}
+			if err == nil && b[0] == byte(protocol.TypeDelta) {
+				now := time.Now()
+				if d, derr := protocol.DecodeDelta(b); derr == nil {
+					idx, _ := d.AppendIndexes(nil)
+					for _, i := range idx {
+						w.seen[i] = now
+					}
+				}
+			}
+			w.err = err
+			w.cond.Broadcast()
+			w.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		p.Conn.CloseNow()
+		<-done
+	})
+	return w
+}
+
+// set asks the server for changes, as another player would.
+func (w *watcher) set(changes ...protocol.Change) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.p.Set(ctx, changes...); err != nil {
+		w.t.Fatalf("peer set: %v", err)
+	}
+}
+
+// waitBox waits until the peer's grid has box i == v, and returns when it
+// saw the Delta that made it so (or now, if it already was).
+func (w *watcher) waitBox(i uint32, v bool, timeout time.Duration) time.Time {
+	w.t.Helper()
+	stop := time.AfterFunc(timeout, func() {
+		w.mu.Lock()
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stop.Stop()
+	deadline := time.Now().Add(timeout)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.p.Grid.Get(i) != v {
+		if w.err != nil {
+			w.t.Fatalf("peer: waiting for box %d = %v: %v", i, v, w.err)
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("peer: box %d did not become %v within %v (seq %d)", i, v, timeout, w.p.Seq)
+		}
+		w.cond.Wait()
+	}
+	if at, ok := w.seen[i]; ok {
+		return at
+	}
+	return time.Now()
+}
+
+// lockedBuffer collects a process's output from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
