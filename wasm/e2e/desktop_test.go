@@ -1,0 +1,221 @@
+//go:build !js
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The desktop client is a cgo build of ~45 s cold, so only the tests that
+// need it pay for it.
+var (
+	desktopOnce sync.Once
+	desktopBin  string
+	desktopErr  error
+)
+
+func buildDesktop(t *testing.T) string {
+	t.Helper()
+	desktopOnce.Do(func() {
+		t0 := time.Now()
+		bin := filepath.Join(binDir, "desktop")
+		if out, err := goBuild(bin, "./wasm"); err != nil {
+			desktopErr = fmt.Errorf("building the desktop client: %v\n%s", err, out)
+			return
+		}
+		desktopBin = bin
+		t.Logf("built the desktop client in %v", time.Since(t0).Round(time.Millisecond))
+	})
+	if desktopErr != nil {
+		t.Fatal(desktopErr)
+	}
+	return desktopBin
+}
+
+// xvfb starts a virtual X server on a free display and returns ":N".
+func xvfb(t *testing.T, w, h int) string {
+	t.Helper()
+	var last string
+	for n := 90; n < 130; n++ {
+		// A lock file or socket means another X server has (or had) it.
+		if exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) {
+			continue
+		}
+		var out lockedBuffer
+		cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-nolisten", "tcp")
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting Xvfb: %v (run `make deps`)", err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		socket := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+		deadline := time.Now().Add(10 * time.Second)
+		for !exists(socket) && time.Now().Before(deadline) {
+			select {
+			case <-exited:
+				deadline = time.Now() // lost a race for the display: next
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if exists(socket) {
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill()
+				<-exited
+			})
+			return fmt.Sprintf(":%d", n)
+		}
+		_ = cmd.Process.Kill()
+		<-exited
+		last = out.String()
+	}
+	t.Fatalf("no display for Xvfb in :90–:129; last output:\n%s", last)
+	return ""
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// x runs an X tool on display and returns its stdout.
+func x(t *testing.T, display string, name string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return out
+}
+
+// rootShot captures the whole X screen.
+func rootShot(t *testing.T, display string) shot {
+	t.Helper()
+	s, err := decodeShot(x(t, display, "import", "-window", "root", "png:-"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// windowGeometry finds the client's window and returns its position and
+// size on the root window.
+func windowGeometry(t *testing.T, display string) (x0, y0, w, h int) {
+	t.Helper()
+	id := strings.Fields(string(x(t, display, "xdotool", "search", "--sync", "--onlyvisible", "--name", "checkgrid")))
+	if len(id) == 0 {
+		t.Fatal("xdotool found no checkgrid window")
+	}
+	vals := map[string]int{}
+	for _, line := range strings.Split(string(x(t, display, "xdotool", "getwindowgeometry", "--shell", id[0])), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			n, _ := strconv.Atoi(v)
+			vals[k] = n
+		}
+	}
+	return vals["X"], vals["Y"], vals["WIDTH"], vals["HEIGHT"]
+}
+
+// TestDesktop: the native client starts in a real X window under Xvfb,
+// connects (the server counts it online), draws the grid the server holds
+// at the box its flags name, and a synthetic X click toggles exactly the
+// box under the pointer on the server.
+func TestDesktop(t *testing.T) {
+	bin := buildDesktop(t)
+	srv := startServer(t)
+	w := srv.watch(t)
+	const X, Y, Z = 300, 600, 24
+	w.set(on(X-1, Y), on(X+1, Y+1))
+	w.waitBox(box(X+1, Y+1), true, 5*time.Second)
+
+	// The client asks for a 1280×800 window: the screen is larger, so
+	// the window is whole on it.
+	display := xvfb(t, 1600, 1000)
+	var logs lockedBuffer
+	cmd := exec.Command(bin, "-server", srv.WS, "-x", fmt.Sprint(X), "-y", fmt.Sprint(Y), "-z", fmt.Sprint(Z))
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("desktop log: %s", saveArtifact(t, "desktop.log", []byte(logs.String())))
+			t.Logf("X screen: %s", saveArtifact(t, "screen.png", rootShot(t, display).png))
+		}
+	})
+
+	srv.waitStats("the desktop client is online", 60*time.Second, func(s stats) bool {
+		select {
+		case <-exited:
+			t.Fatalf("desktop client exited: %s", logs.String())
+		default:
+		}
+		return s.Online >= 2
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), "checkgrid: ready") {
+		if time.Now().After(deadline) {
+			t.Fatalf("desktop client not ready within 60 s:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("desktop client ready %v after start", time.Since(t0).Round(time.Millisecond))
+
+	wx, wy, ww, wh := windowGeometry(t, display)
+	t.Logf("window at (%d,%d), %dx%d", wx, wy, ww, wh)
+	v := view{X: X, Y: Y, Zoom: Z, W: ww, H: wh, OffX: float64(wx), OffY: float64(wy)}
+	waitScreen := func(what string, want []expect) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			s := rootShot(t, display)
+			why := s.check(v, want)
+			if why == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				dir, _ := artifacts()
+				t.Fatalf("desktop: %s: %s\nscreen: %s (artifacts in %s)", what, why, saveArtifact(t, "mismatch.png", s.png), dir)
+			}
+		}
+	}
+	waitScreen("the server's boxes drawn at -x -y -z", []expect{
+		{X - 1, Y, lookChecked}, {X, Y, lookUnchecked}, {X + 1, Y, lookUnchecked}, {X + 1, Y + 1, lookChecked}, {X, Y + 1, lookUnchecked},
+	})
+
+	before, _ := srv.snapshot()
+	cx, cy := v.centre(X, Y)
+	x(t, display, "xdotool", "mousemove", "--sync", fmt.Sprint(int(cx)), fmt.Sprint(int(cy)))
+	x(t, display, "xdotool", "mousedown", "1")
+	// Hold the button like a person: the game polls it once a frame. The
+	// assertions below wait on the server, not on this pause.
+	time.Sleep(200 * time.Millisecond)
+	x(t, display, "xdotool", "mouseup", "1")
+	waitFlip(t, srv, before, box(X, Y))
+	w.waitBox(box(X, Y), true, 5*time.Second)
+	waitScreen("the clicked box checked", []expect{
+		{X - 1, Y, lookChecked}, {X, Y, lookChecked}, {X + 1, Y, lookUnchecked}, {X, Y - 1, lookUnchecked},
+	})
+}
