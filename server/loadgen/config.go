@@ -81,8 +81,9 @@ type config struct {
 	seed           uint64
 	sources        int // 127.0.0.1 … 127.0.0.N, rotating
 
-	rawFrame int // rawtcp frame size in bytes; 0 = measured (both) or 64
-	rawConns int // rawtcp sockets; 0 = the players' total
+	rawFrame int           // rawtcp frame size in bytes; 0 = measured (both) or 64
+	rawConns int           // rawtcp sockets; 0 = the players' total
+	rawTick  time.Duration // rawtcp: one frame per socket per tick; 0 = as fast as they drain
 
 	settle      time.Duration // pause after the ramp before measuring
 	admin       string        // server admin host:port for profiles (set by spawn)
@@ -126,6 +127,7 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 	fs.StringVar(&c.admin, "admin", "", "server admin address (host:port) serving /debug/pprof, for -cpuprofile (default: the spawned server's)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the server over the measurement window to this file (needs -spawn or -admin)")
 	fs.StringVar(&c.heapProfile, "heapprofile", "", "write the server's heap profile at the end of the window to this file (needs -spawn or -admin)")
+	fs.DurationVar(&c.rawTick, "raw-tick", 0, "rawtcp: send one frame to every socket per tick, like the server, to compare CPU per frame at equal load (0: as fast as the sockets drain, the ceiling)")
 	fs.BoolVar(&c.quiet, "q", false, "no progress lines, only the report")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -43,8 +43,16 @@ func run(ctx context.Context, args []string, out, progressW io.Writer) error {
 	if cfg.mode != ModeWS {
 		conns = max(conns, 2*cfg.players(), 2*cfg.rawConns) // rawtcp holds both ends
 	}
-	if _, err := raiseNoFile(uint64(conns*fdsPerConn + fdSlack)); err != nil {
+	limit, err := raiseNoFile(uint64(conns*fdsPerConn + fdSlack))
+	if err != nil {
 		return err
+	}
+	// Without CAP_SYS_RESOURCE the hard limit stands; it bounds this
+	// process and a spawned server (which inherits it) alike.
+	fdCap := int(limit) - fdSlack
+	if cfg.mode != ModeRaw && cfg.players()*fdsPerConn > fdCap {
+		return fmt.Errorf("%w: %d players need %d open files here and in the server; the limit is %d (hard; raising it needs CAP_SYS_RESOURCE)",
+			ErrArgs, cfg.players(), cfg.players()*fdsPerConn+fdSlack, limit)
 	}
 
 	var ws *wsResult
@@ -87,6 +95,13 @@ func run(ctx context.Context, args []string, out, progressW io.Writer) error {
 		n, frame := cfg.rawConns, cfg.rawFrame
 		if n == 0 {
 			n = cfg.players()
+		}
+		if 2*n*fdsPerConn > fdCap {
+			// Both ends live in this process.
+			n = fdCap / (2 * fdsPerConn)
+			if progress != nil {
+				fmt.Fprintf(progress, "rawtcp: %d sockets (both ends in this process, open-file limit %d)\n", n, limit)
+			}
 		}
 		if frame == 0 {
 			frame = 64

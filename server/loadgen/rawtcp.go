@@ -28,6 +28,7 @@ const (
 // rawResult is what a raw-TCP run measured.
 type rawResult struct {
 	conns, frame int
+	tick         time.Duration // 0: saturated
 	window       time.Duration
 	frames       int64 // whole frames delivered to readers in the window
 	bytes        int64
@@ -51,7 +52,7 @@ func runRaw(ctx context.Context, cfg config, conns, frame int, progress io.Write
 			fmt.Fprintf(progress, format+"\n", a...)
 		}
 	}
-	res := rawResult{conns: conns, frame: frame}
+	res := rawResult{conns: conns, frame: frame, tick: cfg.rawTick}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
@@ -143,7 +144,20 @@ func runRaw(ctx context.Context, cfg config, conns, frame int, progress io.Write
 		defer bcastWG.Done()
 		f := make([]byte, frame)
 		f[0] = 0x82 // looks like a WebSocket binary frame; content is irrelevant
+		var tick <-chan time.Time
+		if cfg.rawTick > 0 {
+			t := time.NewTicker(cfg.rawTick)
+			defer t.Stop()
+			tick = t.C
+		}
 		for rctx.Err() == nil {
+			if tick != nil {
+				select {
+				case <-tick:
+				case <-rctx.Done():
+					return
+				}
+			}
 			for _, q := range qs {
 				select {
 				case q <- f:

@@ -79,7 +79,23 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 		row("server RSS", "%s before ramp, %s held, %s at end: %.1f KB per connection held",
 			mb(r.server.rssBefore), mb(r.server.rssHeld), mb(r.server.rssEnd), perConn)
 	}
+	fps := rate(r.after.totalFrames()-r.before.totalFrames(), r.window)
+	row("CPU per frame", "%.1f µs server, %.1f µs server + loadgen, per frame delivered", usPerFrame(r.server.cores, fps), usPerFrame(r.server.cores+r.self.cores, fps))
 	row("loadgen CPU", "%.3f cores, RSS %s held", r.self.cores, mb(r.self.rssHeld))
+	if m := r.metrics; m != nil {
+		ticks := m["checkgrid_tick_seconds_count"]
+		fs := m["checkgrid_fsync_seconds_count"]
+		row("server tick loop", "%.0f ticks (%.1f/s): work per tick mean %s, p99 ≤ %s; append+fsync mean %s, p99 ≤ %s",
+			ticks, ticks/r.window.Seconds(),
+			secs(m["checkgrid_tick_seconds_sum"]/max(ticks, 1)), secs(m.histQuantile("checkgrid_tick_seconds", 0.99)),
+			secs(m["checkgrid_fsync_seconds_sum"]/max(fs, 1)), secs(m.histQuantile("checkgrid_fsync_seconds", 0.99)))
+		for _, name := range []string{"checkgrid_drops_total", "checkgrid_resyncs_total", "checkgrid_disconnects_total", "checkgrid_connections_refused_total", "checkgrid_rejected_boxes_total", "checkgrid_bad_frames_total"} {
+			if l := m.labelled(name); len(l) > 0 {
+				slices.Sort(l)
+				row("server "+strings.TrimSuffix(strings.TrimPrefix(name, "checkgrid_"), "_total"), "%s (window)", strings.Join(l, ", "))
+			}
+		}
+	}
 	row("other work on the box", "%.2f cores (the whole box used %.2f of %d)", max(r.machine-r.server.cores-r.self.cores, 0), r.machine, runtime.NumCPU())
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range r.events {
@@ -106,10 +122,14 @@ func writeRaw(w io.Writer, r rawResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "== rawtcp: this machine's fan-out ceiling ==\n")
 	fmt.Fprintf(tw, "machine\t%s\n", machine())
-	fmt.Fprintf(tw, "sockets\t%d, %d-byte frames, one writer goroutine per socket, queue %d, sndbuf %d KB\n", r.conns, r.frame, rawQueue, rawSndBuf>>10)
+	pace := "as fast as the sockets drain (ceiling)"
+	if r.tick > 0 {
+		pace = fmt.Sprintf("one frame per socket every %v", r.tick)
+	}
+	fmt.Fprintf(tw, "sockets\t%d, %d-byte frames, one writer goroutine per socket, queue %d, sndbuf %d KB; %s\n", r.conns, r.frame, rawQueue, rawSndBuf>>10, pace)
 	fmt.Fprintf(tw, "window\t%v\n", r.window.Round(time.Millisecond))
 	fmt.Fprintf(tw, "delivered\t%.0f frames/s, %.2f MB/s\n", r.framesPerSec(), rate(r.bytes, r.window)/1e6)
-	fmt.Fprintf(tw, "CPU\t%.3f cores (writers and readers, one process), RSS %s\n", r.self.cores, mb(r.self.rssEnd))
+	fmt.Fprintf(tw, "CPU\t%.3f cores (writers and readers, one process), %.1f µs per frame delivered, RSS %s\n", r.self.cores, usPerFrame(r.self.cores, r.framesPerSec()), mb(r.self.rssEnd))
 	fmt.Fprintf(tw, "other work on the box\t%.2f cores (the whole box used %.2f of %d)\n", max(r.machine-r.self.cores, 0), r.machine, runtime.NumCPU())
 	tw.Flush()
 }
@@ -140,4 +160,20 @@ func wireSize(frame int) int {
 		return frame + 4
 	}
 	return frame + 10
+}
+
+// usPerFrame is CPU microseconds per frame at cores used and fps delivered.
+func usPerFrame(cores, fps float64) float64 {
+	if fps <= 0 {
+		return 0
+	}
+	return cores * 1e6 / fps
+}
+
+// secs formats seconds from a metric as milliseconds.
+func secs(s float64) string {
+	if s >= mathInf {
+		return "> histogram range"
+	}
+	return fmt.Sprintf("%.1f ms", s*1e3)
 }

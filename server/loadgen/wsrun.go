@@ -55,7 +55,8 @@ type wsResult struct {
 	meanDelta          float64 // bytes per Delta frame
 	seenPerSec         float64 // boxes flipped per second, as one observer sees them
 	server, self       usage
-	machine            float64 // cores busy on the whole box over the window
+	machine            float64       // cores busy on the whole box over the window
+	metrics            serverMetrics // the server's own counters' increase over the window (nil: no -admin)
 }
 
 // usage is a process's CPU and memory over a run.
@@ -118,6 +119,10 @@ func runWS(ctx context.Context, cfg config, url string, serverPID int, progress 
 	res.heldStart = res.before.held
 	seq0 := r.lastSeq.Load()
 	r.lat.reset()
+	met1, err := scrapeMetrics(ctx, cfg.admin)
+	if err != nil {
+		r.logf("ws: %v", err)
+	}
 	srv1, _ := sampleOpt(serverPID)
 	self1, _ := sampleProc(os.Getpid())
 	box1, _ := machineBusy()
@@ -133,6 +138,9 @@ func runWS(ctx context.Context, cfg config, url string, serverPID int, progress 
 	r.watch(ctx, cfg.duration)
 	res.after = r.ctr.snapshot()
 	srv2, _ := sampleOpt(serverPID)
+	if met2, err := scrapeMetrics(ctx, cfg.admin); err == nil && met1 != nil && met2 != nil {
+		res.metrics = met2.sub(met1)
+	}
 	if cfg.heapProfile != "" {
 		if err := captureHeap(ctx, cfg.admin, cfg.heapProfile); err != nil {
 			r.logf("ws: %v", err)
