@@ -1,7 +1,6 @@
 package game
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -167,13 +166,11 @@ func (g *Game) network(now time.Duration) {
 				g.sess.Link(e.State, e.Err)
 				continue
 			}
-			if err := g.sess.Handle(e.Frame, now); err != nil {
+			if err := g.sess.Handle(e.Frame, now); err != nil && g.sess.Fatal() == "" {
 				// The server sent bytes we cannot use: start over on a
-				// fresh connection (a version mismatch fails for good
-				// when the server closes with 4004).
-				if !errors.Is(err, session.ErrFrame) || g.sess.Fatal() == "" {
-					g.conn.Drop()
-				}
+				// fresh connection. (After a version mismatch the server
+				// closes with 4004 and the connection fails for good.)
+				g.conn.Drop()
 			}
 		default:
 			return
