@@ -6,7 +6,7 @@ WASMFLAGS := -trimpath -ldflags='-s -w'
 ADDR      ?= :8080
 DATA      ?= ./data
 
-.PHONY: run test wasm desktop bench fuzz lint deps server unit wasmtest
+.PHONY: run test wasm desktop bench fuzz lint deps server unit wasmtest e2e
 
 # Build the client and serve it, with a data directory in ./data.
 run: wasm
@@ -15,10 +15,18 @@ run: wasm
 # The whole suite: system packages, lint, unit and integration tests with
 # -race, the protocol tests under wasm (Node), and the end-to-end tests in
 # headless Chromium and under Xvfb.
-test: deps wasm lint unit wasmtest
+test: deps wasm lint unit wasmtest e2e
 
+# Every package but the end-to-end tests, which run alone (e2e below).
 unit:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/wasm/e2e$$')
+
+# The real server, the client in headless Chromium and the desktop client
+# under Xvfb (wasm/e2e/doc.go). Alone, because SwiftShader draws on the CPU
+# and would fight the load tests for the same cores; no -race, as what it
+# tests runs in other processes.
+e2e:
+	$(GO) test -count=1 -timeout 10m ./wasm/e2e/
 
 # protocol/ and the client's pure logic must behave the same compiled to
 # wasm; Go's exec wrapper runs the test binaries under Node.

@@ -137,8 +137,8 @@ func windowGeometry(t *testing.T, display string) (x0, y0, w, h int) {
 // at the box its flags name, and a synthetic X click toggles exactly the
 // box under the pointer on the server.
 func TestDesktop(t *testing.T) {
+	srv := startServer(t) // first: it finds the repository root
 	bin := buildDesktop(t)
-	srv := startServer(t)
 	w := srv.watch(t)
 	const X, Y, Z = 300, 600, 24
 	w.set(on(X-1, Y), on(X+1, Y+1))

@@ -13,43 +13,57 @@ import (
 	"time"
 )
 
-// Paths shared by every test, set by TestMain.
+// Paths shared by every test, set by buildServer.
 var (
 	repoRoot  string // the module root (go.mod)
 	binDir    string // temporary, removed after the run
 	serverBin string
 )
 
-// TestMain builds the server once: the binary embeds index.html and
-// assets/, so it serves exactly the client that `make wasm` built.
+// TestMain removes the binaries the tests built.
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
-func run(m *testing.M) int {
-	var err error
-	if repoRoot, err = findRoot(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
+// The server is built once, on first use (so `go test -run '^$' -bench .`
+// costs nothing here): the binary embeds index.html and assets/, so it
+// serves exactly the client that `make wasm` built.
+var (
+	serverOnce sync.Once
+	serverErr  error
+)
+
+func buildServer(t *testing.T) string {
+	t.Helper()
+	serverOnce.Do(func() {
+		if repoRoot, serverErr = findRoot(); serverErr != nil {
+			return
+		}
+		wasm := filepath.Join(repoRoot, "assets", "checkgrid.wasm")
+		if _, err := os.Stat(wasm); err != nil {
+			serverErr = fmt.Errorf("%s is missing: run `make wasm` first (the server embeds it at build time)", wasm)
+			return
+		}
+		if binDir, serverErr = os.MkdirTemp("", "checkgrid-e2e-bin-"); serverErr != nil {
+			return
+		}
+		t0 := time.Now()
+		bin := filepath.Join(binDir, "server")
+		if out, err := goBuild(bin, "./server"); err != nil {
+			serverErr = fmt.Errorf("building the server: %v\n%s", err, out)
+			return
+		}
+		serverBin = bin
+		t.Logf("built the server in %v", time.Since(t0).Round(time.Millisecond))
+	})
+	if serverErr != nil {
+		t.Fatal(serverErr)
 	}
-	wasm := filepath.Join(repoRoot, "assets", "checkgrid.wasm")
-	if _, err := os.Stat(wasm); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: %s is missing: run `make wasm` first (the server embeds it at build time)\n", wasm)
-		return 1
-	}
-	if binDir, err = os.MkdirTemp("", "checkgrid-e2e-bin-"); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	defer os.RemoveAll(binDir)
-	serverBin = filepath.Join(binDir, "server")
-	t0 := time.Now()
-	if out, err := goBuild(serverBin, "./server"); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building the server: %v\n%s", err, out)
-		return 1
-	}
-	fmt.Fprintf(os.Stderr, "e2e: built the server in %v\n", time.Since(t0).Round(time.Millisecond))
-	return m.Run()
+	return serverBin
 }
 
 // findRoot walks up from the working directory to go.mod.

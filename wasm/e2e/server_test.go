@@ -28,6 +28,7 @@ import (
 // as an operator's restart would.
 type server struct {
 	t    *testing.T
+	bin  string
 	args []string // extra flags
 	data string
 	addr string // host:port, fixed after the first start
@@ -45,7 +46,7 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // plus args, and stops it when the test ends (saving its log on failure).
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, args: args, data: t.TempDir(), addr: "127.0.0.1:0"}
+	s := &server{t: t, bin: buildServer(t), args: args, data: t.TempDir(), addr: "127.0.0.1:0"}
 	s.start()
 	t.Cleanup(func() {
 		s.stop()
@@ -59,7 +60,7 @@ func startServer(t *testing.T, args ...string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"-addr", s.addr, "-data", s.data, "-metrics-on-main"}, s.args...)
-	cmd := exec.Command(serverBin, args...)
+	cmd := exec.Command(s.bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		s.t.Fatal(err)
