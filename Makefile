@@ -31,7 +31,9 @@ e2e:
 # protocol/ and the client's pure logic must behave the same compiled to
 # wasm; Go's exec wrapper runs the test binaries under Node.
 wasmtest:
-	PATH="$(GOROOT)/lib/wasm:$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./protocol/
+	PATH="$(GOROOT)/lib/wasm:$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./protocol/ \
+		./wasm/board/ ./wasm/camera/ ./wasm/conn/ ./wasm/deeplink/ ./wasm/gesture/ \
+		./wasm/raster/ ./wasm/session/ ./wasm/throttle/
 
 deps:
 	bash .ci/deps

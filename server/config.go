@@ -17,7 +17,8 @@ type config struct {
 	metricsOnMain     bool
 	trustProxy        bool
 	origins           string
-	tick              time.Duration
+	tick, maxTick     time.Duration
+	writeBudget       float64
 	syncMode          string
 	syncInterval      time.Duration
 	maxConns          int
@@ -42,7 +43,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.BoolVar(&c.metricsOnMain, "metrics-on-main", false, "also serve /metrics on -addr")
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy that sets it)")
 	fs.StringVar(&c.origins, "origins", "", "comma-separated extra allowed WebSocket origins (host patterns); the serving host is always allowed")
-	fs.DurationVar(&c.tick, "tick", hub.DefaultTick, "tick period: how often changes are batched into a Delta")
+	fs.DurationVar(&c.tick, "tick", hub.DefaultTick, "shortest tick period: how often changes are batched into a Delta")
+	fs.DurationVar(&c.maxTick, "max-tick", hub.DefaultMaxTick, "longest tick period, used when clients × ticks/s would exceed -write-budget")
+	fs.Float64Var(&c.writeBudget, "write-budget", hub.DefaultWriteBudget, "socket writes per second the tick aims to stay under")
 	fs.StringVar(&c.syncMode, "sync", "always", "log durability: always (fsync before a Delta is sent) or interval")
 	fs.DurationVar(&c.syncInterval, "sync-interval", 100*time.Millisecond, "fsync period with -sync interval")
 	fs.IntVar(&c.maxConns, "max-conns", 60000, "maximum open WebSocket connections")

@@ -64,7 +64,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 
 	g := grid.FromBitset(&state.Grid, state.Toggles)
 	h := hub.New(hub.Config{
-		Tick: cfg.tick, OutboxFrames: cfg.outbox, MaxSetBoxes: cfg.maxSetBoxes, WriteTimeout: cfg.writeTimeout,
+		Tick: cfg.tick, MaxTick: cfg.maxTick, WriteBudget: cfg.writeBudget, OutboxFrames: cfg.outbox, MaxSetBoxes: cfg.maxSetBoxes, WriteTimeout: cfg.writeTimeout,
 		PlayerRate:       limits.Rate{Per: cfg.rate, Burst: cfg.burst},
 		AddressRate:      limits.Rate{Per: cfg.addrRate, Burst: cfg.addrBurst},
 		CheckpointOnStop: true,

@@ -13,6 +13,13 @@ type Config struct {
 	// p99 budget, while batching enough changes per Delta that per-frame
 	// costs (one write per client) stay affordable; see BENCHMARKS.md.
 	Tick time.Duration
+	// MaxTick and WriteBudget make the tick adaptive: with more clients than
+	// WriteBudget × Tick, the period grows (up to MaxTick, 100 ms = 10 Hz)
+	// so that clients × ticks/s stays near WriteBudget writes a second. The
+	// default budget is about 60% of the raw loopback write ceiling measured
+	// on our 2-core machine (BENCHMARKS.md, "Load").
+	MaxTick     time.Duration
+	WriteBudget float64
 	// OutboxFrames bounds each client's queue. 64 frames is over 3 s of
 	// ticks: a slower client is not keeping up and is resynced.
 	OutboxFrames int
@@ -44,6 +51,8 @@ type Config struct {
 // second and gets the sustained rate.
 const (
 	DefaultTick         = 50 * time.Millisecond
+	DefaultMaxTick      = 100 * time.Millisecond
+	DefaultWriteBudget  = 100000
 	DefaultOutboxFrames = 64
 	DefaultMaxResyncs   = 4
 	DefaultResyncWindow = time.Minute
@@ -74,6 +83,10 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	set(&c.Tick, DefaultTick)
+	set(&c.MaxTick, DefaultMaxTick)
+	if c.WriteBudget <= 0 {
+		c.WriteBudget = DefaultWriteBudget
+	}
 	set(&c.ResyncWindow, DefaultResyncWindow)
 	set(&c.StatsEvery, DefaultStatsEvery)
 	set(&c.WriteTimeout, DefaultWriteTimeout)

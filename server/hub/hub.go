@@ -126,7 +126,7 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 // connection to close with CloseGoingAway.
 func (h *Hub) Run(ctx context.Context) error {
 	defer close(h.done)
-	tick := time.NewTicker(h.cfg.Tick)
+	tick := time.NewTimer(h.cfg.Tick)
 	defer tick.Stop()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
@@ -136,6 +136,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			return h.stop()
 		case now := <-tick.C:
 			h.tick(now)
+			tick.Reset(h.period())
 		case c := <-h.join:
 			h.members++
 			h.online.Store(int64(h.members))
@@ -155,6 +156,16 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.addrs.Sweep(now.Add(-time.Minute))
 		}
 	}
+}
+
+// period is the time to the next tick: Config.Tick, stretched up to
+// Config.MaxTick when the connected clients times the tick rate would
+// exceed Config.WriteBudget socket writes a second. Past that point the
+// machine's writes, not the tick, bound latency, and a longer tick puts more
+// changes in each write.
+func (h *Hub) period() time.Duration {
+	need := time.Duration(float64(h.members) / h.cfg.WriteBudget * float64(time.Second))
+	return min(max(h.cfg.Tick, need), max(h.cfg.MaxTick, h.cfg.Tick))
 }
 
 // tick publishes what changed, if anything, and does the periodic chores.
