@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -263,24 +264,74 @@ func (p *page) waitPixels(what string, since time.Time, timeout time.Duration, c
 // click presses the left button at (x, y), holds it for two frames and
 // releases it, as a person does: a press and release inside one frame
 // would never be seen by a game that polls the button each frame.
-func (p *page) click(x, y float64) {
+// It returns when the button was released, which is when a tap acts.
+func (p *page) click(x, y float64) time.Time {
 	p.t.Helper()
-	p.mouse(chromedp.MouseMoved, x, y)
+	p.mouseButtons(chromedp.MouseMoved, x, y, 0, 0)
 	p.waitFrames(2)
-	p.mouse(chromedp.MousePressed, x, y)
+	p.mouseButtons(chromedp.MousePressed, x, y, 1, 0)
 	p.waitFrames(2)
-	p.mouse(chromedp.MouseReleased, x, y)
+	released := time.Now()
+	p.mouseButtons(chromedp.MouseReleased, x, y, 0, 0)
 	p.waitFrames(2)
+	return released
 }
 
-func (p *page) mouse(typ input.DispatchMouseEventType, x, y float64) {
+// drag presses at (x0, y0), moves to (x1, y1) in steps frame by frame, and
+// releases, with Shift held throughout if shift is set.
+func (p *page) drag(x0, y0, x1, y1 float64, steps int, shift bool) {
 	p.t.Helper()
-	opts := []chromedp.MouseOption{chromedp.ButtonNone}
-	if typ != chromedp.MouseMoved {
-		opts = []chromedp.MouseOption{chromedp.ButtonLeft, chromedp.ClickCount(1)}
+	var mods int64
+	if shift {
+		mods = 8 // Shift, in CDP's modifier bits
+		p.shiftKey(input.DispatchKeyEventTypeRawKeyDown)
 	}
-	if err := chromedp.Do(p.ctx, chromedp.MouseEvent(typ, x, y, opts...)); err != nil {
+	p.mouseButtons(chromedp.MouseMoved, x0, y0, 0, mods)
+	p.waitFrames(2)
+	p.mouseButtons(chromedp.MousePressed, x0, y0, 1, mods)
+	p.waitFrames(2)
+	for i := 1; i <= steps; i++ {
+		f := float64(i) / float64(steps)
+		p.mouseButtons(chromedp.MouseMoved, x0+(x1-x0)*f, y0+(y1-y0)*f, 1, mods)
+		p.waitFrames(1)
+	}
+	p.waitFrames(1)
+	p.mouseButtons(chromedp.MouseReleased, x1, y1, 0, mods)
+	p.waitFrames(2)
+	if shift {
+		p.shiftKey(input.DispatchKeyEventTypeKeyUp)
+	}
+}
+
+// mouseButtons sends one mouse event; buttons is the held set (1 = left).
+func (p *page) mouseButtons(typ input.DispatchMouseEventType, x, y float64, buttons, mods int64) {
+	p.t.Helper()
+	ev := input.DispatchMouseEventParams{Type: typ, X: x, Y: y, Buttons: buttons, Modifiers: mods, Button: input.MouseButtonNone}
+	if typ != chromedp.MouseMoved {
+		ev.Button, ev.ClickCount = input.MouseButtonLeft, 1
+	}
+	err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.DispatchMouseEvent, ev)
+		return err
+	}))
+	if err != nil {
 		p.fail("mouse %s at (%.0f,%.0f): %v", typ, x, y, err)
+	}
+}
+
+// shiftKey presses or releases the left Shift key.
+func (p *page) shiftKey(typ input.DispatchKeyEventType) {
+	p.t.Helper()
+	ev := input.DispatchKeyEventParams{Type: typ, Key: "Shift", Code: "ShiftLeft", WindowsVirtualKeyCode: 16, NativeVirtualKeyCode: 16}
+	if typ != input.DispatchKeyEventTypeKeyUp {
+		ev.Modifiers = 8
+	}
+	err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, ev)
+		return err
+	}))
+	if err != nil {
+		p.fail("Shift %s: %v", typ, err)
 	}
 }
 

@@ -94,36 +94,38 @@ func TestRestartReconnects(t *testing.T) {
 // TestRateLimitRevertsRefused: the server allows this address a burst of
 // only 3 boxes (the player's own limit, which the client also enforces, is
 // generous), so a quick series of clicks is partly refused. The page shows
-// the rate-limit message, and the refused boxes, drawn optimistically,
-// revert: the pixels end up exactly as the server's grid.
+// the rate-limit message, and the refused box, drawn optimistically,
+// reverts: the pixels end up exactly as the server's grid.
 func TestRateLimitRevertsRefused(t *testing.T) {
 	const burst = 3
-	srv := startServer(t, "-addr-burst", fmt.Sprint(burst), "-addr-rate", "0.05")
+	// -addr-rate: one box per 100 s, so however slowly the clicks come,
+	// the server takes exactly the burst.
+	srv := startServer(t, "-addr-burst", fmt.Sprint(burst), "-addr-rate", "0.01")
 	v := browserView(400, 400, 24)
 	p := newBrowser(t).open("page", srv.URL+"/"+v.link())
 	p.waitReady()
 
-	const clicks = 6
-	for k := range clicks {
+	// Click boxes left to right until the server refuses one.
+	var refusedAt time.Time
+	clicked := 0
+	for k := 0; k < 2*burst && refusedAt.IsZero(); k++ {
 		cx, cy := v.centre(400+k, 400)
-		p.click(cx, cy)
+		at := p.click(cx, cy)
+		clicked++
+		if h, err := p.hooks(); err == nil && h.Rejected > 0 {
+			refusedAt = at
+		}
 	}
 	h := p.waitHooks("a Reject and its message", 10*time.Second, func(h hooks) bool { return h.Rejected > 0 && h.Message != "" })
-	t.Logf("client: %d rejects, message %q", h.Rejected, h.Message)
-
-	// The message is on screen: a red panel at the top centre.
-	p.waitPixels("rate-limit message drawn", time.Now(), 5*time.Second, func(s shot) string {
-		r := image.Rect(screenW/2-100, 12, screenW/2+100, 30)
-		if f := s.share(r, lookMessage); f < 0.3 {
-			return fmt.Sprintf("top centre %v is %.0f%% message red", r, 100*f)
-		}
-		return ""
-	})
+	t.Logf("client: %d clicks, %d rejects, message %q", clicked, h.Rejected, h.Message)
+	if refusedAt.IsZero() {
+		t.Fatalf("the Reject came only after all %d clicks", clicked)
+	}
 
 	// The server took exactly the burst, in click order.
 	g, _ := srv.snapshot()
 	var want []expect
-	for k := range clicks {
+	for k := range clicked {
 		l := lookUnchecked
 		if k < burst {
 			l = lookChecked
@@ -136,5 +138,22 @@ func TestRateLimitRevertsRefused(t *testing.T) {
 	if n := g.Count(); n != burst {
 		t.Errorf("server has %d boxes checked, want %d", n, burst)
 	}
-	p.waitPixels("refused boxes reverted", time.Now(), 5*time.Second, func(s shot) string { return s.check(v, want) })
+
+	// The refused box reverts because of the Reject: well before the
+	// client's own fallback (an unconfirmed change reverts after
+	// board.PendingTimeout, 5 s), so a client ignoring Rejects fails here.
+	_, to := p.waitPixels("refused box reverted", refusedAt, 4*time.Second, func(s shot) string { return s.check(v, want) })
+	if to >= 5*time.Second {
+		t.Errorf("refused box reverted only %v after the click: that is the pending timeout, not the Reject", to)
+	}
+	t.Logf("refused box reverted in pixels within %v of the click", to.Round(time.Millisecond))
+
+	// The message is on screen: a red panel at the top centre.
+	p.waitPixels("rate-limit message drawn", time.Now(), 5*time.Second, func(s shot) string {
+		r := image.Rect(screenW/2-100, 12, screenW/2+100, 30)
+		if f := s.share(r, lookMessage); f < 0.3 {
+			return fmt.Sprintf("top centre %v is %.0f%% message red", r, 100*f)
+		}
+		return ""
+	})
 }

@@ -165,3 +165,61 @@ func TestPlayer(t *testing.T) {
 		})
 	}
 }
+
+// TestDragPansShiftDragPaints: a drag moves the view and toggles nothing;
+// Shift+drag paints every box along the stroke, and only those.
+func TestDragPansShiftDragPaints(t *testing.T) {
+	srv := startServer(t)
+	w := srv.watch(t)
+	w.set(on(600, 600))
+	w.waitBox(box(600, 600), true, 5*time.Second)
+	v := browserView(600, 600, 16)
+	p := newBrowser(t).open("page", srv.URL+"/"+v.link())
+	p.waitReady()
+	p.waitPixels("deep link drawn", time.Now(), 10*time.Second, func(s shot) string {
+		return s.check(v, []expect{{600, 600, lookChecked}, {601, 600, lookUnchecked}})
+	})
+
+	// Drag the grid 5 boxes to the right: the view is then centred on
+	// (595, 600), and box (600, 600) is 5 boxes right of the centre.
+	before, _ := srv.snapshot()
+	x0, y0 := v.centre(600, 600)
+	x1, y1 := v.centre(605, 600)
+	p.drag(x0, y0, x1, y1, 8, false)
+	v2 := browserView(595, 600, 16)
+	p.waitPixels("view panned by the drag", time.Now(), 5*time.Second, func(s shot) string {
+		return s.check(v2, []expect{{600, 600, lookChecked}, {599, 600, lookUnchecked}, {601, 600, lookUnchecked}, {595, 600, lookUnchecked}})
+	})
+	// The connection is ordered: had the drag sent a change, the server
+	// would apply it before this click's.
+	cx, cy := v2.centre(596, 601)
+	p.click(cx, cy)
+	before = waitFlip(t, srv, before, box(596, 601))
+
+	// Shift+drag across five unchecked boxes paints them checked.
+	x0, y0 = v2.centre(590, 598)
+	x1, y1 = v2.centre(594, 598)
+	p.drag(x0, y0, x1, y1, 8, true)
+	var want []uint32
+	for x := 590; x <= 594; x++ {
+		want = append(want, box(x, 598))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g, seq := srv.snapshot()
+		got := flipped(before, g)
+		if slices.Equal(got, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			p.fail("server (seq %d): the stroke flipped %v, want %v", seq, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.waitPixels("painted stroke", time.Now(), 5*time.Second, func(s shot) string {
+		return s.check(v2, []expect{
+			{589, 598, lookUnchecked}, {590, 598, lookChecked}, {592, 598, lookChecked},
+			{594, 598, lookChecked}, {595, 598, lookUnchecked}, {592, 597, lookUnchecked},
+		})
+	})
+}
