@@ -109,6 +109,7 @@ func (b *browser) open(name, url string) *page {
 	p.ctx = ctx
 	b.t.Cleanup(func() {
 		if b.t.Failed() {
+			p.t = b.t // a subtest that borrowed the page has ended
 			p.saveFailure()
 		}
 		cancel()

@@ -88,8 +88,8 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// x runs an X tool on display and returns its stdout.
-func x(t *testing.T, display string, name string, args ...string) []byte {
+// xrun runs an X tool on display and returns its stdout.
+func xrun(t *testing.T, display string, name string, args ...string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -107,7 +107,7 @@ func x(t *testing.T, display string, name string, args ...string) []byte {
 // rootShot captures the whole X screen.
 func rootShot(t *testing.T, display string) shot {
 	t.Helper()
-	s, err := decodeShot(x(t, display, "import", "-window", "root", "png:-"))
+	s, err := decodeShot(xrun(t, display, "import", "-window", "root", "png:-"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +118,12 @@ func rootShot(t *testing.T, display string) shot {
 // size on the root window.
 func windowGeometry(t *testing.T, display string) (x0, y0, w, h int) {
 	t.Helper()
-	id := strings.Fields(string(x(t, display, "xdotool", "search", "--sync", "--onlyvisible", "--name", "checkgrid")))
+	id := strings.Fields(string(xrun(t, display, "xdotool", "search", "--sync", "--onlyvisible", "--name", "checkgrid")))
 	if len(id) == 0 {
 		t.Fatal("xdotool found no checkgrid window")
 	}
 	vals := map[string]int{}
-	for _, line := range strings.Split(string(x(t, display, "xdotool", "getwindowgeometry", "--shell", id[0])), "\n") {
+	for _, line := range strings.Split(string(xrun(t, display, "xdotool", "getwindowgeometry", "--shell", id[0])), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
 			n, _ := strconv.Atoi(v)
 			vals[k] = n
@@ -207,12 +207,12 @@ func TestDesktop(t *testing.T) {
 
 	before, _ := srv.snapshot()
 	cx, cy := v.centre(X, Y)
-	x(t, display, "xdotool", "mousemove", "--sync", fmt.Sprint(int(cx)), fmt.Sprint(int(cy)))
-	x(t, display, "xdotool", "mousedown", "1")
+	xrun(t, display, "xdotool", "mousemove", "--sync", fmt.Sprint(int(cx)), fmt.Sprint(int(cy)))
+	xrun(t, display, "xdotool", "mousedown", "1")
 	// Hold the button like a person: the game polls it once a frame. The
 	// assertions below wait on the server, not on this pause.
 	time.Sleep(200 * time.Millisecond)
-	x(t, display, "xdotool", "mouseup", "1")
+	xrun(t, display, "xdotool", "mouseup", "1")
 	waitFlip(t, srv, before, box(X, Y))
 	w.waitBox(box(X, Y), true, 5*time.Second)
 	waitScreen("the clicked box checked", []expect{

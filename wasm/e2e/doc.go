@@ -12,13 +12,20 @@
 //     box); time to first frame is logged;
 //   - a box another client sets shows up checked in the page within a second;
 //   - a click on the canvas toggles exactly the box under it, at two zooms;
+//   - a drag pans and toggles nothing; Shift+drag paints exactly the stroke;
 //   - two pages see each other's clicks;
 //   - after a server restart (same port, same data) the page reconnects by
 //     itself and shows the persisted and the new state;
-//   - a burst the server refuses shows the rate-limit message and reverts
-//     exactly the refused boxes;
+//   - a burst the server refuses (a tiny -addr-burst) shows the rate-limit
+//     message and reverts the refused box, sooner than the client's own
+//     pending timeout would;
 //   - the desktop build starts under Xvfb, connects, draws the grid, and a
 //     synthetic X click toggles a box on the server.
+//
+// Each test starts its own server (fresh data directory, free loopback
+// port) and its own Chromium (fresh profile); pages are 640×480 at device
+// scale 1, small because SwiftShader renders on the CPU. Waits poll a
+// condition against a deadline; nothing sleeps in place of a check.
 //
 // The client's test hooks (window.checkgrid: ready, state, frames, rejected,
 // message, get) are used only to wait and to explain failures; every

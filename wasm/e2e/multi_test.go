@@ -138,6 +138,11 @@ func TestRateLimitRevertsRefused(t *testing.T) {
 	if n := g.Count(); n != burst {
 		t.Errorf("server has %d boxes checked, want %d", n, burst)
 	}
+	// And it says why it refused the rest: the address's rate.
+	refused := srv.metric(`checkgrid_rejected_boxes_total{reason="address_rate"}`)
+	if refused < 1 || refused > float64(clicked-burst) {
+		t.Errorf("server refused %v boxes for address_rate, want 1..%d", refused, clicked-burst)
+	}
 
 	// The refused box reverts because of the Reject: well before the
 	// client's own fallback (an unconfirmed change reverts after

@@ -93,15 +93,14 @@ func (s shot) share(rect image.Rectangle, l look) float64 {
 // view is where a deep link put the camera: box (X, Y) centred in a w×h
 // screen at zoom device pixels per box.
 type view struct {
-	X, Y  int
-	Zoom  float64
-	W, H  int     // screen size, device pixels
-	OffX  float64 // screen position of the window (desktop: the root window holds it)
-	OffY  float64
-	Label string
+	X, Y int
+	Zoom float64
+	W, H int     // screen size, device pixels
+	OffX float64 // screen position of the window (desktop: the root window holds it)
+	OffY float64
 }
 
-// boxRect is where box (x, y) is on the screen.
+// boxOrigin is the screen position of box (x, y)'s top-left corner.
 func (v view) boxOrigin(x, y int) (float64, float64) {
 	sx := v.OffX + float64(v.W)/2 + (float64(x-v.X)-0.5)*v.Zoom
 	sy := v.OffY + float64(v.H)/2 + (float64(y-v.Y)-0.5)*v.Zoom

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,6 +60,7 @@ func startServer(t *testing.T, args ...string) *server {
 
 func (s *server) start() {
 	s.t.Helper()
+	// -metrics-on-main: the tests read the server's counters from /metrics.
 	args := append([]string{"-addr", s.addr, "-data", s.data, "-metrics-on-main"}, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	stderr, err := cmd.StderrPipe()
@@ -157,6 +159,23 @@ func (s *server) get(path string) []byte {
 		s.t.Fatalf("GET %s: %v %s", path, err, resp.Status)
 	}
 	return b
+}
+
+// metric returns the value of one sample line of GET /metrics, such as
+// `checkgrid_rejected_boxes_total{reason="rate"}`, and 0 if it is absent
+// (a counter not yet incremented).
+func (s *server) metric(sample string) float64 {
+	s.t.Helper()
+	for _, line := range strings.Split(string(s.get("/metrics")), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				s.t.Fatalf("/metrics: %q: %v", line, err)
+			}
+			return f
+		}
+	}
+	return 0
 }
 
 // waitStats polls the server until cond holds or the deadline passes.
