@@ -78,4 +78,4 @@ bench:
 	$(GO) build -trimpath -o bin/checkgrid-server ./server
 	$(GO) run ./server/loadgen -spawn bin/checkgrid-server -server-args "-sync interval" -mode both -q \
 		-tick 5ms -watchers 1596 -observers 4 -clickers 400 -click-rate 5 \
-		-ramp 4s -settle 2s -duration 10s
+		-ramp 4s -settle 4s -duration 10s
