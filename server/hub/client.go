@@ -57,3 +57,11 @@ func (c *Client) kill(code protocol.CloseCode, why string, grace time.Duration) 
 		time.AfterFunc(grace, func() { _ = c.conn.CloseNow() })
 	})
 }
+
+// nudge wakes the writer for a frame queued outside a broadcast.
+func (c *Client) nudge() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}

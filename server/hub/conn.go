@@ -81,17 +81,28 @@ func disconnectReason(c *Client, err error) string {
 func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) {
 	ping := time.NewTicker(h.cfg.PingEvery)
 	defer ping.Stop()
+	// Not cancellable: a cancellable ctx costs coder/websocket a
+	// context.AfterFunc registration per Write; stalled writes are ended
+	// by the loop's lagging check and kill's CloseNow.
+	wctx := context.WithoutCancel(ctx)
 	for {
-		select {
-		case f := <-c.out:
-			if err := c.conn.Write(ctx, websocket.MessageBinary, f); err != nil {
-				_ = c.conn.CloseNow()
-				return
+		tick := h.tickWake.Load() // before draining: a broadcast after the drain closes it
+		for drained := false; !drained; {
+			select {
+			case f := <-c.out:
+				if err := c.conn.Write(wctx, websocket.MessageBinary, f); err != nil {
+					_ = c.conn.CloseNow()
+					return
+				}
+				h.sent(f)
+			default:
+				drained = true
 			}
-			h.sent(f)
-			h.maybeResync(ctx, c)
+		}
+		h.maybeResync(ctx, c)
+		select {
+		case <-*tick:
 		case <-c.wake:
-			h.maybeResync(ctx, c)
 		case <-ping.C:
 			pctx, cancel := context.WithTimeout(ctx, h.cfg.PingTimeout)
 			err := c.conn.Ping(pctx)
@@ -271,6 +282,7 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	if err == nil {
 		select {
 		case c.out <- frame:
+			c.nudge()
 		default:
 			h.m.Drops.WithLabelValues("outbox_full_reject").Inc()
 		}

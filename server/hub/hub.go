@@ -46,6 +46,14 @@ type Hub struct {
 
 	clients sync.WaitGroup // connections being served, for shutdown
 
+	// tickWake is closed (and replaced) once per broadcast: every writer
+	// waits on it rather than on its own outbox, so queueing a frame for
+	// 10,000 clients readies no goroutine and one close readies them all
+	// after the loop's work is done. Waking each writer per send let the
+	// runtime preempt the loop mid-broadcast and park it behind thousands
+	// of runnable writers.
+	tickWake atomic.Pointer[chan struct{}]
+
 	// Published by the loop for other goroutines.
 	storageOK atomic.Bool
 	seq       atomic.Uint64
@@ -113,6 +121,8 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		}
 	}
 	h.storageOK.Store(true)
+	first := make(chan struct{})
+	h.tickWake.Store(&first)
 	h.durableToggles = g.Toggles()
 	h.seq.Store(seq)
 	h.checked.Store(int64(h.col.Checked()))
@@ -252,6 +262,8 @@ func (h *Hub) broadcast(frame []byte, kind string) {
 			c.markLagging()
 		}
 	}
+	next := make(chan struct{})
+	close(*h.tickWake.Swap(&next))
 }
 
 // sendSnapshot queues Welcome (for a new client, reason 0) or Resync, then
@@ -275,6 +287,7 @@ func (h *Hub) sendSnapshot(c *Client, reason protocol.ResyncReason) {
 			return
 		}
 	}
+	c.nudge()
 	h.set[c] = struct{}{}
 }
 
