@@ -22,6 +22,24 @@ import (
 func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, player string, addr netip.Prefix) {
 	h.clients.Add(1)
 	defer h.clients.Done()
+	h.serve(ctx, conn, player, addr)
+}
+
+// Go serves conn like ServeConn but on a goroutine of its own, and returns
+// at once: the HTTP handler that accepted the connection can then return,
+// freeing its goroutine's stack and the request, which otherwise stay
+// alive for the connection's life (a few KB per idle player). done runs
+// when the connection has ended.
+func (h *Hub) Go(conn *websocket.Conn, player string, addr netip.Prefix, done func()) {
+	h.clients.Add(1)
+	go func() {
+		defer h.clients.Done()
+		defer done()
+		h.serve(context.Background(), conn, player, addr)
+	}()
+}
+
+func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, player string, addr netip.Prefix) {
 	conn.SetReadLimit(protocol.MaxClientMessage)
 	c := &Client{
 		conn:   conn,

@@ -178,6 +178,18 @@ func (h *Hub) period() time.Duration {
 	return min(max(h.cfg.Tick, need), max(h.cfg.MaxTick, h.cfg.Tick))
 }
 
+// statsPeriod is Config.StatsEvery, stretched so that Stats frames use at
+// most statsShare of the write budget: at 10,000 clients, one Stats a
+// second per client would be 10,000 writes a second for counters nobody
+// reads that closely.
+func (h *Hub) statsPeriod() time.Duration {
+	need := time.Duration(float64(h.members) / (statsShare * h.cfg.WriteBudget) * float64(time.Second))
+	return max(h.cfg.StatsEvery, need)
+}
+
+// statsShare is the fraction of the write budget Stats frames may use.
+const statsShare = 0.02
+
 // tick publishes what changed, if anything, and does the periodic chores.
 func (h *Hub) tick(now time.Time) {
 	start := time.Now()
@@ -201,7 +213,7 @@ func (h *Hub) tick(now time.Time) {
 	if h.log != nil && h.storageOK.Load() && h.log.WantCheckpoint() {
 		h.checkpoint()
 	}
-	if now.Sub(h.lastSent) >= h.cfg.StatsEvery {
+	if now.Sub(h.lastSent) >= h.statsPeriod() {
 		h.sendStats(now)
 	}
 }

@@ -110,14 +110,14 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	defer s.Conns.Release(key)
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.Origins,
 		CompressionMode: websocket.CompressionDisabled, // frames are already near entropy
 	})
 	if err != nil {
 		// Accept has written the HTTP error (bad origin, not a WebSocket).
 		s.Metrics.Refused.WithLabelValues("handshake").Inc()
+		s.Conns.Release(key)
 		return
 	}
 	player, ok := s.player(r)
@@ -126,7 +126,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		// limit is per connection; the address limit still holds.
 		player = "conn:" + strconv.FormatUint(s.connID.Add(1), 10)
 	}
-	s.Hub.ServeConn(r.Context(), conn, player, key)
+	s.Hub.Go(conn, player, key, func() { s.Conns.Release(key) })
 }
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request) {
