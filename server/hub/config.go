@@ -20,8 +20,9 @@ type Config struct {
 	// on our 2-core machine (BENCHMARKS.md, "Load").
 	MaxTick     time.Duration
 	WriteBudget float64
-	// OutboxFrames bounds each client's queue. 64 frames is over 3 s of
-	// ticks: a slower client is not keeping up and is resynced.
+	// OutboxFrames bounds each client's queue. 32 frames is 1.6–3.2 s of
+	// ticks: a slower client is not keeping up and is resynced. Each slot
+	// costs 24 B per idle connection, so this is also a memory knob.
 	OutboxFrames int
 	// MaxResyncs within ResyncWindow before a client is disconnected as too
 	// slow: resyncing costs a snapshot each time.
@@ -53,7 +54,7 @@ const (
 	DefaultTick         = 50 * time.Millisecond
 	DefaultMaxTick      = 100 * time.Millisecond
 	DefaultWriteBudget  = 100000
-	DefaultOutboxFrames = 64
+	DefaultOutboxFrames = 32
 	DefaultMaxResyncs   = 4
 	DefaultResyncWindow = time.Minute
 	DefaultStatsEvery   = time.Second

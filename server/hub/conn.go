@@ -97,14 +97,13 @@ func disconnectReason(c *Client, err error) string {
 
 // write is the connection's only writer. It owns the socket's write side.
 func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) {
-	ping := time.NewTicker(h.cfg.PingEvery)
-	defer ping.Stop()
 	// Not cancellable: a cancellable ctx costs coder/websocket a
 	// context.AfterFunc registration per Write; stalled writes are ended
 	// by the loop's lagging check and kill's CloseNow.
 	wctx := context.WithoutCancel(ctx)
 	for {
 		tick := h.tickWake.Load() // before draining: a broadcast after the drain closes it
+		ping := h.pingWake.Load()
 		for drained := false; !drained; {
 			select {
 			case f := <-c.out:
@@ -121,7 +120,7 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 		select {
 		case <-*tick:
 		case <-c.wake:
-		case <-ping.C:
+		case <-*ping:
 			pctx, cancel := context.WithTimeout(ctx, h.cfg.PingTimeout)
 			err := c.conn.Ping(pctx)
 			cancel()

@@ -53,6 +53,9 @@ type Hub struct {
 	// runtime preempt the loop mid-broadcast and park it behind thousands
 	// of runnable writers.
 	tickWake atomic.Pointer[chan struct{}]
+	// pingWake works the same way every Config.PingEvery: one shared
+	// timer instead of a ticker per connection (400 B each at 10,000).
+	pingWake atomic.Pointer[chan struct{}]
 
 	// Published by the loop for other goroutines.
 	storageOK atomic.Bool
@@ -121,8 +124,9 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		}
 	}
 	h.storageOK.Store(true)
-	first := make(chan struct{})
+	first, firstPing := make(chan struct{}), make(chan struct{})
 	h.tickWake.Store(&first)
+	h.pingWake.Store(&firstPing)
 	h.durableToggles = g.Toggles()
 	h.seq.Store(seq)
 	h.checked.Store(int64(h.col.Checked()))
@@ -140,6 +144,8 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer tick.Stop()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
+	ping := time.NewTicker(h.cfg.PingEvery)
+	defer ping.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -161,6 +167,9 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.handleResync(r)
 		case reply := <-h.snapReq:
 			reply <- h.snapshot()
+		case <-ping.C:
+			next := make(chan struct{})
+			close(*h.pingWake.Swap(&next))
 		case now := <-sweep.C:
 			h.players.Sweep(now.Add(-time.Minute))
 			h.addrs.Sweep(now.Add(-time.Minute))
