@@ -16,8 +16,11 @@ type Config struct {
 	// MaxTick and WriteBudget make the tick adaptive: with more clients than
 	// WriteBudget × Tick, the period grows (up to MaxTick, 100 ms = 10 Hz)
 	// so that clients × ticks/s stays near WriteBudget writes a second. The
-	// default budget is about 60% of the raw loopback write ceiling measured
-	// on our 2-core machine (BENCHMARKS.md, "Load").
+	// default, 40,000, is about what the server delivered on our 2-core
+	// machine with the load generator beside it (33,500 frames/s at 26 µs
+	// each, BENCHMARKS.md "Load"): below 2,000 clients ticks stay at 20 Hz,
+	// from 4,000 they are at 10 Hz, where more batching per frame is the
+	// only way to keep up.
 	MaxTick     time.Duration
 	WriteBudget float64
 	// OutboxFrames bounds each client's queue. 32 frames is 1.6–3.2 s of
@@ -53,7 +56,7 @@ type Config struct {
 const (
 	DefaultTick         = 50 * time.Millisecond
 	DefaultMaxTick      = 100 * time.Millisecond
-	DefaultWriteBudget  = 100000
+	DefaultWriteBudget  = 40000
 	DefaultOutboxFrames = 32
 	DefaultMaxResyncs   = 4
 	DefaultResyncWindow = time.Minute
