@@ -15,21 +15,14 @@ import (
 	"github.com/coder/websocket"
 )
 
-// ServeConn runs an accepted WebSocket connection until it ends: it joins
-// the hub (Welcome, Snapshot, then Deltas), reads the client's frames on the
-// calling goroutine and writes on one goroutine of its own. player keys the
-// player's rate limit and addr the address's. It returns when both are done.
-func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, player string, addr netip.Prefix) {
-	h.clients.Add(1)
-	defer h.clients.Done()
-	h.serve(ctx, conn, player, addr)
-}
-
-// Go serves conn like ServeConn but on a goroutine of its own, and returns
-// at once: the HTTP handler that accepted the connection can then return,
-// freeing its goroutine's stack and the request, which otherwise stay
-// alive for the connection's life (a few KB per idle player). done runs
-// when the connection has ended.
+// Go serves an accepted WebSocket connection on a goroutine of its own
+// until it ends, and returns at once: the connection joins the hub (Welcome,
+// Snapshot, then Deltas), its frames are read on that goroutine and written
+// by one more. player keys the player's rate limit and addr the address's.
+// Returning at once lets the HTTP handler that accepted the connection
+// return too, freeing its goroutine's stack and the request, which would
+// otherwise stay alive for the connection's life (a few KB per idle
+// player). done runs when the connection has ended.
 func (h *Hub) Go(conn *websocket.Conn, player string, addr netip.Prefix, done func()) {
 	h.clients.Add(1)
 	go func() {

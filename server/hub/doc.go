@@ -1,17 +1,18 @@
 // Package hub runs the tick loop and every player connection.
 //
 // Entry points: New builds a Hub around a grid.Grid and a Log; Run is the
-// tick loop (one goroutine, until its context ends); ServeConn runs one
+// tick loop (one goroutine, until its context ends); Go runs one
 // accepted WebSocket connection until it ends; Snapshot and Stats answer the
 // HTTP API.
 //
-// Flow, one tick (Config.Tick, 50 ms by default):
+// Flow, one tick (Config.Tick, 50 ms by default, stretched toward
+// Config.MaxTick when there are more clients than the write budget allows):
 //
 //	grid.Collector.Collect ─► protocol.AppendDelta (seq N, encoded once)
 //	  ─► Log.Append (fsync: the Delta is durable before anyone sees it)
 //	  ─► the same bytes into every client's bounded outbox (never blocks)
 //
-// Each connection has two goroutines: its reader (the HTTP handler's, which
+// Each connection has two goroutines: its reader (started by Go, which
 // decodes frames, applies rate limits and sets boxes on the grid without any
 // lock) and its writer (the only goroutine that writes to the socket). The
 // tick loop is the only goroutine that adds a client to the broadcast set,

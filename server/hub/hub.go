@@ -428,7 +428,7 @@ func (h *Hub) Stats() Stats {
 		Seq: h.seq.Load(), Epoch: h.epoch, StorageOK: h.storageOK.Load()}
 }
 
-// Wait blocks until every connection handed to ServeConn has ended.
+// Wait blocks until every connection handed to Go has ended.
 func (h *Hub) Wait() { h.clients.Wait() }
 
 // sent counts a frame written to a client.

@@ -7,5 +7,5 @@
 // Admin returns the operator's handler (/metrics, /debug/pprof/).
 //
 // Handlers are safe for concurrent use. /ws hands each accepted connection
-// to hub.Hub.ServeConn on the request's goroutine.
+// to hub.Hub.Go and returns, so the request is not kept alive.
 package web
