@@ -9,10 +9,14 @@
 // session.Handle each frame → read pointers and keys → gesture actions →
 // camera moves and session toggles → session.Outbox to the connection →
 // board changes to the raster → publish status and the URL fragment. Per
-// frame (Draw): upload the raster's changed rows to the state texture, draw
-// the visible part of the grid as one quad with the grid shader (so the cost
-// does not depend on how many boxes are on screen), the minimap with the
-// same shader, and the HUD.
+// frame (Draw): upload the raster's changed rows to the state texture and
+// its minimap cells to the minimap texture; if nothing on screen changed,
+// leave the retained screen as it is; else draw the visible part of the
+// grid as one quad with the grid shader (so the cost does not depend on how
+// many boxes are on screen), the minimap (one pixel per 8×8 boxes, a lone
+// checked box visible), and the HUD panels, each a small cached image
+// re-rendered only when its text changes. Presses on a HUD panel are
+// ignored; presses on the minimap jump there.
 //
 // Ebiten calls Update, Draw and Layout on one goroutine; nothing here is
 // shared with another.

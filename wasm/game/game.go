@@ -24,6 +24,10 @@ const (
 	// after a stall spreads over a few frames instead of dropping one.
 	// Deltas arrive at 10–20 a second; 64 clears any backlog quickly.
 	maxEventsPerTick = 64
+	// refreshEvery bounds how long Draw may leave the screen as it is: an
+	// idle frame costs nothing, but anything that could ever disturb the
+	// retained screen (a lost and restored GL context) heals within it.
+	refreshEvery = time.Second
 )
 
 var background = color.RGBA{0x20, 0x21, 0x24, 0xff}
@@ -36,6 +40,7 @@ type Game struct {
 	board *board.Board
 	ras   *raster.Raster
 	grid  *gridView
+	mini  *minimapView
 	hud   hud
 	cam   camera.Camera
 	rec   gesture.Recognizer
@@ -59,11 +64,26 @@ type Game struct {
 	outbox   [][]byte
 	actions  []gesture.Action
 	line     []uint32
-	drawn    int // frames drawn
+	drawn    int // Draw calls: frames, repainted or retained
 	syncedAt int // drawn when the first Snapshot was applied; -1 before
 	everSync bool
 	lastTick time.Duration
 	tickCost time.Duration
+	drawCost time.Duration
+
+	// What the screen shows: Draw repaints only when this or the content
+	// changed, or refreshEvery passed.
+	shown     frameKey
+	shownAt   time.Duration
+	shownOnce bool
+}
+
+// frameKey is what a retained frame depends on besides the state texture
+// and the HUD's text, which report their own changes.
+type frameKey struct {
+	screen *ebiten.Image // Ebiten's offscreen: a new one starts blank
+	w, h   int
+	cam    camera.Camera
 }
 
 // New returns the game for connection c and page p, starting at view (nil
@@ -76,9 +96,13 @@ func New(c *conn.Conn, p *host.Page, s *session.Session, view *deeplink.View) (*
 	}
 	g := &Game{
 		conn: c, page: p, sess: s, board: s.Board(),
-		ras: raster.New(), grid: gv, start: time.Now(),
+		ras: raster.New(), grid: gv, mini: newMinimapView(), start: time.Now(),
 		initial: view, syncedAt: -1, dpr: 1,
 	}
+	// Draw repaints only frames that differ (see Draw), so Ebiten must keep
+	// the screen between frames; an unchanged frame is then not presented
+	// at all, which on a software-rendered WebGL is most of the CPU.
+	ebiten.SetScreenClearedEveryFrame(false)
 	return g, nil
 }
 
@@ -200,18 +224,34 @@ func (g *Game) publish(now time.Duration) {
 	}
 }
 
-// Draw renders the frame; it changes no game state.
+// Draw renders the frame; it changes no game state. A frame equal to the
+// one on screen (same view, no box or HUD text changed, no highlight or
+// cooldown animating) is skipped: the screen is retained.
 func (g *Game) Draw(screen *ebiten.Image) {
+	t0 := time.Now()
 	now := g.now()
-	g.grid.upload(g.ras)
-	screen.Fill(background)
-	if g.sized {
-		x0, y0, x1, y1 := g.cam.Visible()
-		sx0, sy0 := g.cam.ToScreen(x0, y0)
-		sx1, sy1 := g.cam.ToScreen(x1, y1)
-		g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now)
-		drawMinimap(screen, g.grid, &g.cam, now)
-		g.drawHUD(screen, now)
-	}
 	g.drawn++
+	uploaded := g.grid.upload(g.ras)
+	uploaded = g.mini.upload(g.ras) || uploaded
+	if !g.sized {
+		screen.Fill(background)
+		return
+	}
+	hudChanged := g.setHUD(now)
+	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam}
+	animating := g.ras.Highlighted() > 0 || g.hud.cooldown > 0 || g.debug
+	if g.shownOnce && key == g.shown && !uploaded && !hudChanged && !animating && now-g.shownAt < refreshEvery {
+		return
+	}
+	g.shown, g.shownAt, g.shownOnce = key, now, true
+
+	screen.Fill(background)
+	x0, y0, x1, y1 := g.cam.Visible()
+	sx0, sy0 := g.cam.ToScreen(x0, y0)
+	sx1, sy1 := g.cam.ToScreen(x1, y1)
+	g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now)
+	g.mini.draw(screen, &g.cam)
+	g.hud.layout(g.w, g.h, g.dpr)
+	g.hud.draw(screen, g.dpr)
+	g.drawCost = time.Since(t0)
 }

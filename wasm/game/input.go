@@ -21,10 +21,6 @@ const (
 	keyPanCSS = 10
 	// keyZoom is the zoom step of +/- (five steps double and a bit).
 	keyZoom = 1.15
-	// wheelZoomBrowser and wheelZoomNotch turn wheel deltas into zoom
-	// factors: a Chrome notch (100 px) or a GLFW notch (1) zooms ~20%.
-	wheelZoomBrowser = 0.002
-	wheelZoomNotch   = 0.18
 	// wheelPanNotch is the desktop trackpad's pan per wheel unit, in CSS px.
 	wheelPanNotch = 20
 	// mousePointer is the mouse's Pointer ID; touch IDs are ≥ 0... or any
@@ -38,6 +34,7 @@ type input struct {
 	touches  []ebiten.TouchID
 	pointers []gesture.Pointer
 	minimap  bool // the current press started on the minimap
+	hud      bool // the current press started on a HUD panel: ignored
 }
 
 // handleInput reads keys, wheel and pointers and acts on them.
@@ -117,15 +114,14 @@ func held(keys ...ebiten.Key) bool {
 func (g *Game) wheel() {
 	dx, dy := ebiten.Wheel()
 	browser := g.page.Browser()
-	zoomKey := ebiten.IsKeyPressed(ebiten.KeyControl) || ebiten.IsKeyPressed(ebiten.KeyMeta)
+	// A trackpad pinch reaches the page as a wheel event flagged with
+	// Ctrl, though no key is down, so Ebiten's key state misses it.
+	pinch := g.page.WheelPinch()
+	zoomKey := pinch || ebiten.IsKeyPressed(ebiten.KeyControl) || ebiten.IsKeyPressed(ebiten.KeyMeta)
 	switch gesture.ClassifyWheel(dx, dy, browser, zoomKey) {
 	case gesture.WheelZoom:
-		k := wheelZoomNotch
-		if browser {
-			k = wheelZoomBrowser
-		}
 		mx, my := ebiten.CursorPosition()
-		g.cam.ZoomAt(float64(mx), float64(my), math.Exp(dy*k))
+		g.cam.ZoomAt(float64(mx), float64(my), gesture.WheelZoomFactor(dy, browser, pinch))
 	case gesture.WheelPan:
 		k := g.dpr
 		if !browser {
@@ -148,11 +144,17 @@ func (g *Game) pointers(now time.Duration) {
 	}
 	g.input.pointers = ps
 
-	// A press that starts on the minimap drives the minimap until it ends.
+	// A press that starts on the minimap drives the minimap until it ends;
+	// one that starts on a HUD panel does nothing (the player meant the
+	// panel, not the box under it).
 	if len(ps) == 0 {
-		g.input.minimap = false
-	} else if len(ps) == 1 && !g.input.minimap && g.rec.Idle() {
+		g.input.minimap, g.input.hud = false, false
+	} else if len(ps) == 1 && !g.input.minimap && !g.input.hud && g.rec.Idle() {
 		_, _, g.input.minimap = minimapHit(&g.cam, ps[0].X, ps[0].Y)
+		g.input.hud = !g.input.minimap && g.hud.hit(ps[0].X, ps[0].Y, g.dpr)
+	}
+	if g.input.hud {
+		return
 	}
 	if g.input.minimap {
 		if wx, wy, ok := minimapHit(&g.cam, ps[0].X, ps[0].Y); ok {

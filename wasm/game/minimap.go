@@ -2,13 +2,13 @@ package game
 
 import (
 	"image/color"
-	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"checkgrid/protocol"
 	"checkgrid/wasm/camera"
+	"checkgrid/wasm/raster"
 )
 
 // Minimap geometry, in CSS pixels.
@@ -18,8 +18,8 @@ const (
 )
 
 var (
-	minimapFrame = color.RGBA{0x5f, 0x63, 0x68, 0xff}
-	minimapView  = color.RGBA{0xff, 0x45, 0x45, 0xff}
+	minimapFrame   = color.RGBA{0x5f, 0x63, 0x68, 0xff}
+	minimapOutline = color.RGBA{0xff, 0x45, 0x45, 0xff}
 )
 
 // minimapRect is where the minimap sits: the bottom-right corner, away
@@ -41,14 +41,36 @@ func minimapHit(cam *camera.Camera, sx, sy float64) (wx, wy float64, ok bool) {
 	return (sx - x) / s * protocol.GridWidth, (sy - y) / s * protocol.GridHeight, true
 }
 
-// drawMinimap draws the whole grid small, with the view outlined.
-func drawMinimap(dst *ebiten.Image, grid *gridView, cam *camera.Camera, now time.Duration) {
+// minimapView is the minimap's texture: one pixel per raster.Cell×Cell
+// block, coloured by raster.Shade. Unlike the grid shader's zoomed-out
+// average, a lone checked box tints its cell, so a small drawing shows;
+// and it changes only when a box does, so it costs nothing per frame.
+type minimapView struct {
+	img *ebiten.Image
+	op  ebiten.DrawImageOptions
+}
+
+func newMinimapView() *minimapView {
+	return &minimapView{img: ebiten.NewImage(raster.CellsX, raster.CellsY)}
+}
+
+// upload copies the raster's minimap pixels if they changed, and reports
+// whether they had.
+func (m *minimapView) upload(r *raster.Raster) bool {
+	return r.Minimap(m.img.WritePixels)
+}
+
+// draw draws the whole grid small, with the view outlined.
+func (m *minimapView) draw(dst *ebiten.Image, cam *camera.Camera) {
 	x, y, s := minimapRect(cam)
 	dpr := float32(cam.DPR())
 	vector.FillRect(dst, float32(x)-2*dpr, float32(y)-2*dpr, float32(s)+4*dpr, float32(s)+4*dpr, minimapFrame, false)
-	grid.draw(dst, x, y, x+s, y+s, 0, 0, protocol.GridWidth, protocol.GridHeight, s/protocol.GridWidth, now)
+	m.op = ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
+	m.op.GeoM.Scale(s/raster.CellsX, s/raster.CellsY)
+	m.op.GeoM.Translate(x, y)
+	dst.DrawImage(m.img, &m.op)
 	vx0, vy0, vx1, vy1 := cam.Visible()
 	k := s / protocol.GridWidth
 	rw, rh := max((vx1-vx0)*k, 2), max((vy1-vy0)*k, 2)
-	vector.StrokeRect(dst, float32(x+vx0*k), float32(y+vy0*k), float32(rw), float32(rh), 1.5*dpr, minimapView, true)
+	vector.StrokeRect(dst, float32(x+vx0*k), float32(y+vy0*k), float32(rw), float32(rh), 1.5*dpr, minimapOutline, true)
 }

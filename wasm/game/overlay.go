@@ -10,14 +10,12 @@ import (
 	"checkgrid/wasm/conn"
 )
 
-// drawHUD draws the counters (top-left), the messages and prompt (top
-// centre), the help line and debug overlay (bottom-left); the minimap has
-// the bottom-right. The canvas centre stays clear: that is where the
-// player aims (and where the end-to-end tests click).
-func (g *Game) drawHUD(screen *ebiten.Image, now time.Duration) {
+// setHUD gives the HUD's panels this frame's text and reports whether any
+// of it changed (so the frame must be redrawn).
+func (g *Game) setHUD(now time.Duration) bool {
 	h := &g.hud
-	h.begin(g.w, g.h, g.dpr)
 	st := g.sess.Status()
+	changed := false
 
 	state := st.State.String()
 	switch {
@@ -30,46 +28,59 @@ func (g *Game) drawHUD(screen *ebiten.Image, now time.Duration) {
 	if g.hoverOK {
 		box = fmt.Sprintf("box #%s (%d,%d)", thousands(int(g.hover)), g.hover%protocol.GridWidth, g.hover/protocol.GridWidth)
 	}
+	changed = h.stats.set(panelBG,
+		"checked "+thousands(st.Checked),
+		"online  "+thousands(st.Online),
+		box,
+		state,
+	) || changed
+
+	switch f := g.sess.Fatal(); {
+	case f != "":
+		changed = h.alert.set(messageBG, f) || changed
+	case st.State == conn.Failed:
+		changed = h.alert.set(messageBG, "Disconnected. Please reload the page.") || changed
+	default:
+		changed = h.alert.set(messageBG) || changed
+	}
+
+	cooldown := 0.0
+	if msg := g.sess.Message(now); msg != "" {
+		if cd := g.sess.Cooldown(now); cd > 0 {
+			msg = fmt.Sprintf("%s  (%.1fs)", msg, cd.Seconds())
+			cooldown = min(1, cd.Seconds()/3)
+		}
+		changed = h.message.set(messageBG, msg) || changed
+	} else {
+		changed = h.message.set(messageBG) || changed
+	}
+	if cooldown != h.cooldown {
+		h.cooldown, changed = cooldown, true
+	}
+
+	if g.jump.open {
+		changed = h.prompt.set(panelBG, "jump to box: "+string(g.jump.text)+"_   (N or x,y; Enter)") || changed
+	} else {
+		changed = h.prompt.set(panelBG) || changed
+	}
+
 	mode := "drag: pan  shift+drag or P: draw"
 	if g.paintMode {
 		mode = "DRAW MODE (P to stop)"
 	}
-	h.panel(minimapMargin, minimapMargin, panelBG,
-		fmt.Sprintf("checked %s", thousands(st.Checked)),
-		fmt.Sprintf("online  %s", thousands(st.Online)),
-		box,
-		state,
-	)
-
-	y := minimapMargin
-	if f := g.sess.Fatal(); f != "" {
-		y += h.centred(y, messageBG, f) + 4
-	} else if st.State == conn.Failed {
-		y += h.centred(y, messageBG, "Disconnected. Please reload the page.") + 4
-	}
-	if msg := g.sess.Message(now); msg != "" {
-		line := msg
-		if cd := g.sess.Cooldown(now); cd > 0 {
-			line = fmt.Sprintf("%s  (%.1fs)", msg, cd.Seconds())
-		}
-		y += h.centred(y, messageBG, line)
-		if cd := g.sess.Cooldown(now); cd > 0 {
-			h.bar(y, min(1, cd.Seconds()/3))
-		}
-		y += 8
-	}
-	if g.jump.open {
-		h.centred(y, panelBG, "jump to box: "+string(g.jump.text)+"_   (N or x,y; Enter)")
-	}
-
-	help := []string{mode + "  wheel/pinch/+-: zoom  F: fit  G: jump  F3: debug"}
+	help := mode + "  wheel/pinch/+-: zoom  F: fit  G: jump  F3: debug"
 	if g.debug {
-		help = append([]string{
-			fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), float64(g.tickCost.Microseconds())/1000),
+		changed = h.help.set(panelBG,
+			fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms  draw %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), ms(g.tickCost), ms(g.drawCost)),
 			fmt.Sprintf("seq %d  frames in %d  bytes in %s", st.Seq, st.Frames, thousands(int(st.Bytes))),
 			fmt.Sprintf("pending %d  highlights %d  zoom %.2f css px/box  dpr %.2f", st.Pending, g.ras.Highlighted(), g.cam.Zoom(), g.dpr),
-		}, help...)
+			help,
+		) || changed
+	} else {
+		changed = h.help.set(panelBG, help) || changed
 	}
-	h.panel(minimapMargin, -minimapMargin, panelBG, help...)
-	h.end(screen)
+	return changed
 }
+
+// ms is d in milliseconds, for the debug overlay.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -5,7 +5,8 @@
 // Entry points: Recognizer.Update, called once per frame with the pointers
 // currently down, appends the Actions they complete; Line lists the boxes a
 // painted stroke crosses; ClassifyWheel tells a wheel notch (zoom) from a
-// trackpad scroll (pan).
+// trackpad scroll (pan); WheelZoomFactor scales a zooming wheel event, at
+// the browser's own rate for a trackpad pinch.
 //
 // Rules: a press that moves no farther than Slop before it lifts is a Tap; a
 // press that moves farther pans and never taps; a second pointer turns any

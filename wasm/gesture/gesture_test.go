@@ -2,6 +2,7 @@ package gesture
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -115,6 +116,31 @@ func TestClassifyWheel(t *testing.T) {
 	for _, tc := range tests {
 		if got := ClassifyWheel(tc.dx, tc.dy, tc.browser, tc.zoomKey); got != tc.want {
 			t.Errorf("%+v: got %v", tc, got)
+		}
+	}
+}
+
+func TestWheelPinch(t *testing.T) {
+	// Chrome's trackpad pinch: small vertical deltas, often with a
+	// horizontal component, flagged Ctrl. It must zoom, not pan.
+	for _, d := range [][2]float64{{0, 3}, {1.5, -2}, {0, -0.5}} {
+		if got := ClassifyWheel(d[0], d[1], true, true); got != WheelZoom {
+			t.Errorf("ClassifyWheel(%v, %v, browser, ctrl) = %v, want zoom", d[0], d[1], got)
+		}
+	}
+	// Pinch out (dy > 0 in Ebiten's sign) zooms in, at Chrome's own rate:
+	// 100 px of pinch scales by e.
+	if f := WheelZoomFactor(100, true, true); math.Abs(f-math.E) > 1e-9 {
+		t.Errorf("pinch factor for 100 = %v, want e", f)
+	}
+	if f := WheelZoomFactor(-3, true, true); f >= 1 || f < 0.9 {
+		t.Errorf("pinch factor for -3 = %v, want a small zoom out", f)
+	}
+	// A mouse notch (100 px) zooms about 20%, with or without the flag's
+	// help, and a desktop notch the same.
+	for _, f := range []float64{WheelZoomFactor(100, true, false), WheelZoomFactor(1, false, false)} {
+		if f < 1.15 || f > 1.25 {
+			t.Errorf("notch factor %v, want ~1.2", f)
 		}
 	}
 }

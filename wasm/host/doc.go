@@ -6,7 +6,9 @@
 // fragment in the browser; -server, -x, -y, -z, -n flags on the desktop);
 // NewPage returns the Page the game publishes its state to every frame
 // (window.checkgrid in the browser, state changes on stderr on the
-// desktop) and whose URL fragment follows the view (browser only).
+// desktop) and whose URL fragment follows the view (browser only);
+// Page.WheelPinch tells a trackpad pinch (a wheel event the browser flags
+// with ctrlKey) from a scroll, which Ebiten's wheel deltas cannot.
 //
 // Files: host_js.go (GOOS=js) and host_notjs.go implement the same
 // functions; host.go holds what they share.

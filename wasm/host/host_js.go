@@ -33,6 +33,8 @@ type Page struct {
 	obj      js.Value
 	get      js.Func
 	onHash   js.Func
+	onWheel  js.Func
+	pinch    bool // a wheel event since the last WheelPinch had ctrlKey
 	links    chan deeplink.View
 	fragment string
 	lastSet  time.Duration
@@ -71,7 +73,29 @@ func NewPage(displayed func(uint32) bool) *Page {
 		return nil
 	})
 	js.Global().Call("addEventListener", "hashchange", p.onHash)
+	// Browsers report a trackpad pinch as wheel events with ctrlKey set
+	// and no key down; Ebiten passes on only the deltas. Passive and on
+	// the capture phase: it only looks, so it never delays scrolling or
+	// misses an event Ebiten's own listener stops.
+	p.onWheel = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) > 0 && args[0].Get("ctrlKey").Truthy() {
+			p.pinch = true
+		}
+		return nil
+	})
+	opts := js.Global().Get("Object").New()
+	opts.Set("passive", true)
+	opts.Set("capture", true)
+	js.Global().Get("document").Call("addEventListener", "wheel", p.onWheel, opts)
 	return p
+}
+
+// WheelPinch reports whether the wheel events since the last call were a
+// trackpad pinch (or Ctrl+wheel): the browser flags both with ctrlKey.
+func (p *Page) WheelPinch() bool {
+	v := p.pinch
+	p.pinch = false
+	return v
 }
 
 // Browser reports whether this is the browser build.

@@ -53,6 +53,11 @@ func NewPage(func(uint32) bool) *Page { return &Page{links: make(chan deeplink.V
 // Browser reports whether this is the browser build.
 func (p *Page) Browser() bool { return false }
 
+// WheelPinch reports whether the wheel events since the last call were a
+// trackpad pinch. The desktop's GLFW has no such flag (a held Ctrl is read
+// from the keyboard instead), so never.
+func (p *Page) WheelPinch() bool { return false }
+
 // Publish prints the connection state and readiness when they change.
 func (p *Page) Publish(s Published) {
 	if s.State != p.last.State {

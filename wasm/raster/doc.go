@@ -5,7 +5,10 @@
 // Entry points: New; Fill redraws every box from a Source (after a
 // Snapshot); Update redraws the boxes a board reports as changed and
 // highlights them; Expire clears highlights that have faded; Dirty hands the
-// changed rows to the uploader and forgets them.
+// changed rows to the uploader and forgets them; Minimap hands over the
+// minimap's pixels (one per Cell×Cell block, shaded by how many of its boxes
+// are checked, with a floor so a single checked box shows) when they changed,
+// kept up to date box by box like the rest.
 //
 // Channels (A is always 255, so the pixels are valid premultiplied RGBA):
 //

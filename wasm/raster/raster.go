@@ -69,6 +69,7 @@ type Raster struct {
 	lit     []lit // highlights in expiry order; head is lit[litHead]
 	litHead int
 	pending []uint32 // scratch for Fill
+	mini    density
 }
 
 // New returns a raster of unchecked, unhighlighted boxes, all dirty.
@@ -78,6 +79,7 @@ func New() *Raster {
 		r.Pix[i] = 255
 	}
 	r.allDirty = true
+	r.mini.init()
 	return r
 }
 
@@ -105,6 +107,7 @@ func (r *Raster) Fill(src FillSource) {
 	}
 	r.lit, r.litHead = r.lit[:0], 0
 	r.allDirty = true
+	r.mini.recount(p)
 }
 
 // Update redraws boxes idx from src and highlights them as changed at now.
@@ -117,6 +120,9 @@ func (r *Raster) Update(src Source, idx []uint32, now time.Duration) {
 		v := byte(0)
 		if src.Displayed(i) {
 			v = 255
+		}
+		if old := r.Pix[o]; old != v {
+			r.mini.add(i, int(v&1)-int(old&1))
 		}
 		r.Pix[o] = v
 		if r.Highlighted() < MaxHighlights {

@@ -119,3 +119,64 @@ func TestHighlightsAreBounded(t *testing.T) {
 		t.Fatal("a change past the bound is highlighted")
 	}
 }
+
+func TestMinimapShowsALoneBox(t *testing.T) {
+	r := New()
+	s := set{}
+	r.Fill(s)
+	var pix []byte
+	if !r.Minimap(func(p []byte) { pix = append(pix[:0], p...) }) {
+		t.Fatal("Minimap after Fill: not dirty")
+	}
+	if r.Minimap(func([]byte) {}) {
+		t.Fatal("Minimap twice: still dirty")
+	}
+	blank := [3]byte{pix[0], pix[1], pix[2]}
+
+	// One box in cell (3, 2): the cell is tinted at least half-way.
+	i := uint32((2*Cell+5)*Width + 3*Cell + 1)
+	s[i] = true
+	r.Update(s, []uint32{i, i}, 0) // a repeat must not count twice
+	if !r.Minimap(func(p []byte) { pix = append(pix[:0], p...) }) {
+		t.Fatal("Minimap after Update: not dirty")
+	}
+	if got := r.CellCount(3, 2); got != 1 {
+		t.Fatalf("cell count %d, want 1", got)
+	}
+	c := 4 * (2*CellsX + 3)
+	lone := [3]byte{pix[c], pix[c+1], pix[c+2]}
+	if lone == blank {
+		t.Fatalf("a cell with one checked box looks unchecked: %v", lone)
+	}
+	if d := int(blank[0]) - int(lone[0]); d < 0xf4-0x1f-(0xf4-0x1f)/2-1 {
+		t.Fatalf("lone box tint too faint: red %d vs blank %d", lone[0], blank[0])
+	}
+
+	// Cleared again, and a Fill agrees with the incremental counts.
+	s[i] = false
+	r.Update(s, []uint32{i}, 0)
+	if got := r.CellCount(3, 2); got != 0 {
+		t.Fatalf("cell count %d after clearing, want 0", got)
+	}
+	s[0], s[Width*Height-1] = true, true
+	r.Update(s, []uint32{0, Width*Height - 1}, 0)
+	a, b := r.CellCount(0, 0), r.CellCount(CellsX-1, CellsY-1)
+	r.Fill(s)
+	if r.CellCount(0, 0) != a || r.CellCount(CellsX-1, CellsY-1) != b || a != 1 || b != 1 {
+		t.Fatalf("incremental %d,%d; Fill %d,%d; want 1,1", a, b, r.CellCount(0, 0), r.CellCount(CellsX-1, CellsY-1))
+	}
+}
+
+func TestShadeRamp(t *testing.T) {
+	prev, _, _ := Shade(0)
+	for n := 1; n <= Cell*Cell; n++ {
+		r, _, _ := Shade(n)
+		if r > prev {
+			t.Fatalf("Shade(%d) red %d lighter than Shade(%d) %d", n, r, n-1, prev)
+		}
+		prev = r
+	}
+	if r, g, b := Shade(Cell * Cell); r != 0x1f || g != 0x6f || b != 0xeb {
+		t.Fatalf("full cell %02x%02x%02x, want 1f6feb", r, g, b)
+	}
+}
