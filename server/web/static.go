@@ -3,15 +3,16 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Encoding is a content coding the static server can send.
@@ -35,14 +36,37 @@ func (e Encoding) String() string {
 	return "identity"
 }
 
-// asset is one file in every encoding we have for it.
+// asset is one file in every encoding we have for it. Variants are read
+// in place from the embedded files (no copy at start: the wasm and its
+// siblings are ~18 MB, and copying and hashing them took 55 ms of every
+// restart); the ETag is computed on first use.
 type asset struct {
 	ctype   string
-	etag    string // of the raw bytes; the encoding is appended per variant
-	raw     []byte
-	enc     [3][]byte // by Encoding; nil where absent
+	enc     [3]variant // by Encoding; zero where absent
 	maxAge  int
 	rawSize string
+
+	etagOnce sync.Once
+	etag     string // of the raw bytes; the encoding is appended per variant
+}
+
+// variant is one encoding of a file, readable at any offset.
+type variant struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (v variant) ok() bool { return v.r != nil }
+
+// tag returns the asset's ETag: CRC-32C and size of the raw bytes. CRC-32C
+// runs in hardware at several GB/s, so even the wasm costs a few ms, once.
+func (a *asset) tag() string {
+	a.etagOnce.Do(func() {
+		h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+		_, _ = io.Copy(h, io.NewSectionReader(a.enc[Identity].r, 0, a.enc[Identity].n))
+		a.etag = fmt.Sprintf("%08x-%s", h.Sum32(), a.rawSize)
+	})
+	return a.etag
 }
 
 // Static serves a read-only set of files, each with its .br and .gz
@@ -53,19 +77,19 @@ type Static struct{ files map[string]*asset }
 // minGzip is the size below which compressing is not worth a header.
 const minGzip = 512
 
-// NewStatic reads every file of fsys once.
+// NewStatic indexes every file of fsys. Files whose fs.File implements
+// io.ReaderAt (embed.FS and fstest.MapFS do) are served in place.
 func NewStatic(fsys fs.FS) (*Static, error) {
 	s := &Static{files: make(map[string]*asset)}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
 			return err
 		}
-		raw, err := fs.ReadFile(fsys, name)
+		raw, err := open(fsys, name)
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(raw)
-		a := &asset{raw: raw, etag: hex.EncodeToString(sum[:12]), rawSize: strconv.Itoa(len(raw)), maxAge: 0}
+		a := &asset{rawSize: strconv.FormatInt(raw.n, 10)}
 		a.ctype = mime.TypeByExtension(path.Ext(name))
 		if path.Ext(name) == ".wasm" {
 			a.ctype = "application/wasm"
@@ -77,13 +101,18 @@ func NewStatic(fsys fs.FS) (*Static, error) {
 			a.maxAge = 86400 // icons change rarely; stale ones are harmless
 		}
 		a.enc[Identity] = raw
-		if b, err := fs.ReadFile(fsys, name+".br"); err == nil {
-			a.enc[Brotli] = b
+		if v, err := open(fsys, name+".br"); err == nil {
+			a.enc[Brotli] = v
 		}
-		if b, err := fs.ReadFile(fsys, name+".gz"); err == nil {
-			a.enc[Gzip] = b
-		} else if len(raw) >= minGzip && compressible(a.ctype) {
-			a.enc[Gzip] = gzipBytes(raw)
+		if v, err := open(fsys, name+".gz"); err == nil {
+			a.enc[Gzip] = v
+		} else if raw.n >= minGzip && raw.n <= maxSelfGzip && compressible(a.ctype) {
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return err
+			}
+			z := gzipBytes(b)
+			a.enc[Gzip] = variant{bytes.NewReader(z), int64(len(z))}
 		}
 		s.files[name] = a
 		return nil
@@ -92,6 +121,32 @@ func NewStatic(fsys fs.FS) (*Static, error) {
 		return nil, fmt.Errorf("web: indexing static files: %w", err)
 	}
 	return s, nil
+}
+
+// maxSelfGzip bounds what NewStatic compresses itself at start; anything
+// larger must come with a .gz sibling (make wasm writes them).
+const maxSelfGzip = 256 << 10
+
+// open returns name as a variant, in place when the FS allows it.
+func open(fsys fs.FS, name string) (variant, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return variant{}, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return variant{}, err
+	}
+	if ra, ok := f.(io.ReaderAt); ok {
+		return variant{ra, st.Size()}, nil // kept open for the server's life
+	}
+	f.Close()
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return variant{}, err
+	}
+	return variant{bytes.NewReader(b), int64(len(b))}, nil
 }
 
 func compressible(ctype string) bool {
@@ -120,7 +175,7 @@ func (s *Static) Serve(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	e := negotiate(r.Header.Get("Accept-Encoding"), a)
 	h := w.Header()
-	etag := `"` + a.etag + "-" + e.String() + `"`
+	etag := `"` + a.tag() + "-" + e.String() + `"`
 	h.Set("ETag", etag)
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("Content-Type", a.ctype)
@@ -140,11 +195,11 @@ func (s *Static) Serve(w http.ResponseWriter, r *http.Request, name string) {
 		h.Set("Content-Encoding", e.String())
 	}
 	body := a.enc[e]
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.FormatInt(body.n, 10))
 	if r.Method == http.MethodHead {
 		return
 	}
-	_, _ = w.Write(body)
+	_, _ = io.Copy(w, io.NewSectionReader(body.r, 0, body.n))
 }
 
 // negotiate picks the smallest encoding that the client accepts and we have.
@@ -158,10 +213,10 @@ func negotiate(accept string, a *asset) Encoding {
 		}
 		ok[strings.ToLower(strings.TrimSpace(name))] = true
 	}
-	if (ok["br"] || ok["*"]) && a.enc[Brotli] != nil {
+	if (ok["br"] || ok["*"]) && a.enc[Brotli].ok() {
 		return Brotli
 	}
-	if (ok["gzip"] || ok["*"]) && a.enc[Gzip] != nil {
+	if (ok["gzip"] || ok["*"]) && a.enc[Gzip].ok() {
 		return Gzip
 	}
 	return Identity

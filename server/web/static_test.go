@@ -2,13 +2,15 @@ package web
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
 
 func TestNegotiate(t *testing.T) {
-	all := &asset{enc: [3][]byte{[]byte("raw"), []byte("gz"), []byte("br")}}
-	gzOnly := &asset{enc: [3][]byte{[]byte("raw"), []byte("gz"), nil}}
+	v := func(s string) variant { return variant{strings.NewReader(s), int64(len(s))} }
+	all := &asset{enc: [3]variant{v("raw"), v("gz"), v("br")}}
+	gzOnly := &asset{enc: [3]variant{v("raw"), v("gz"), {}}}
 	for _, tc := range []struct {
 		accept string
 		a      *asset
