@@ -124,7 +124,14 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 			_ = c.conn.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
 			return
 		case <-readerDone:
-			_ = c.conn.CloseNow()
+			// The reader stops early once the connection is killed; the
+			// close code must still reach the client.
+			select {
+			case <-c.killed:
+				_ = c.conn.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
+			default:
+				_ = c.conn.CloseNow()
+			}
 			return
 		}
 	}
