@@ -97,17 +97,9 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 	for {
 		tick := h.tickWake.Load() // before draining: a broadcast after the drain closes it
 		ping := h.pingWake.Load()
-		for drained := false; !drained; {
-			select {
-			case f := <-c.out:
-				if err := c.conn.Write(wctx, websocket.MessageBinary, f); err != nil {
-					_ = c.conn.CloseNow()
-					return
-				}
-				h.sent(f)
-			default:
-				drained = true
-			}
+		if err := h.drain(wctx, c); err != nil {
+			_ = c.conn.CloseNow()
+			return
 		}
 		h.maybeResync(ctx, c)
 		select {
@@ -121,6 +113,10 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 				c.kill(protocol.CloseIdle, "no pong", h.cfg.WriteTimeout)
 			}
 		case <-c.killed:
+			if c.closeCode == protocol.CloseGoingAway {
+				// Shutdown: what is queued is durable; deliver it first.
+				_ = h.drain(wctx, c)
+			}
 			_ = c.conn.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
 			return
 		case <-readerDone:
@@ -133,6 +129,21 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 				_ = c.conn.CloseNow()
 			}
 			return
+		}
+	}
+}
+
+// drain writes whatever is queued, without waiting for more.
+func (h *Hub) drain(ctx context.Context, c *Client) error {
+	for {
+		select {
+		case f := <-c.out:
+			if err := c.conn.Write(ctx, websocket.MessageBinary, f); err != nil {
+				return err
+			}
+			h.sent(f)
+		default:
+			return nil
 		}
 	}
 }
