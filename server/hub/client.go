@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,8 @@ import (
 // modified after they are queued.
 type Client struct {
 	conn   *websocket.Conn
-	out    chan []byte   // bounded outbox; the loop and the reader send, the writer receives
+	raw    net.Conn      // the socket under conn; only the writer writes data frames to it
+	out    chan []byte   // bounded outbox of wire frames; the loop and the reader send, the writer receives
 	wake   chan struct{} // nudges the writer to re-check needResync
 	killed chan struct{} // closed by kill; the writer then closes the socket
 

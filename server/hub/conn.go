@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -22,20 +23,23 @@ import (
 // Returning at once lets the HTTP handler that accepted the connection
 // return too, freeing its goroutine's stack and the request, which would
 // otherwise stay alive for the connection's life (a few KB per idle
-// player). done runs when the connection has ended.
-func (h *Hub) Go(conn *websocket.Conn, player string, addr netip.Prefix, done func()) {
+// player). raw is the connection's socket as the upgrade hijacked it: data
+// frames are written to it pre-encoded (wire.go). done runs when the
+// connection has ended.
+func (h *Hub) Go(conn *websocket.Conn, raw net.Conn, player string, addr netip.Prefix, done func()) {
 	h.clients.Add(1)
 	go func() {
 		defer h.clients.Done()
 		defer done()
-		h.serve(context.Background(), conn, player, addr)
+		h.serve(context.Background(), conn, raw, player, addr)
 	}()
 }
 
-func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, player string, addr netip.Prefix) {
+func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, raw net.Conn, player string, addr netip.Prefix) {
 	conn.SetReadLimit(protocol.MaxClientMessage)
 	c := &Client{
 		conn:   conn,
+		raw:    raw,
 		out:    make(chan []byte, h.cfg.OutboxFrames),
 		wake:   make(chan struct{}, 1),
 		killed: make(chan struct{}),
@@ -88,16 +92,15 @@ func disconnectReason(c *Client, err error) string {
 	return "read_error"
 }
 
-// write is the connection's only writer. It owns the socket's write side.
+// write is the connection's only writer of data frames and Pings (wire.go
+// says why that is safe next to the library's Pong and Close replies). A
+// write that stalls is ended by the loop's lagging check, whose kill closes
+// the socket under it.
 func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) {
-	// Not cancellable: a cancellable ctx costs coder/websocket a
-	// context.AfterFunc registration per Write; stalled writes are ended
-	// by the loop's lagging check and kill's CloseNow.
-	wctx := context.WithoutCancel(ctx)
 	for {
 		tick := h.tickWake.Load() // before draining: a broadcast after the drain closes it
 		ping := h.pingWake.Load()
-		if err := h.drain(wctx, c); err != nil {
+		if err := h.drain(c); err != nil {
 			_ = c.conn.CloseNow()
 			return
 		}
@@ -115,7 +118,7 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 		case <-c.killed:
 			if c.closeCode == protocol.CloseGoingAway {
 				// Shutdown: what is queued is durable; deliver it first.
-				_ = h.drain(wctx, c)
+				_ = h.drain(c)
 			}
 			_ = c.conn.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
 			return
@@ -133,19 +136,18 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 	}
 }
 
-// drain writes whatever is queued, without waiting for more.
-func (h *Hub) drain(ctx context.Context, c *Client) error {
-	for {
-		select {
-		case f := <-c.out:
-			if err := c.conn.Write(ctx, websocket.MessageBinary, f); err != nil {
-				return err
-			}
-			h.sent(f)
-		default:
-			return nil
+// drain writes whatever is queued, without waiting for more. The writer
+// is the outbox's only receiver, so a non-zero length means a receive
+// cannot block (cheaper than a select per frame).
+func (h *Hub) drain(c *Client) error {
+	for len(c.out) > 0 {
+		f := <-c.out
+		if _, err := c.raw.Write(f); err != nil {
+			return err
 		}
+		h.sent(f)
 	}
+	return nil
 }
 
 // maybeResync asks the loop for a Snapshot once a lagging client's outbox
@@ -309,7 +311,7 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	frame, err := protocol.AppendReject(nil, reason, uint32(max(retry, time.Millisecond)/time.Millisecond), refused)
 	if err == nil {
 		select {
-		case c.out <- frame:
+		case c.out <- wireFrame(frame):
 			c.nudge()
 		default:
 			h.m.Drops.WithLabelValues("outbox_full_reject").Inc()

@@ -29,7 +29,7 @@ type Hub struct {
 	m       *metrics.Metrics
 	logger  *slog.Logger
 	epoch   uint64
-	welcome []byte // encoded once, shared by every connection
+	welcome []byte // wire frame, encoded once, shared by every connection
 
 	// sentFrames holds the frames_sent counter per frame type, resolved
 	// once: a label lookup per write is measurable at 100k+ writes/s.
@@ -71,6 +71,7 @@ type Hub struct {
 	scratch   []uint32
 	frame     []byte
 	snap      SnapshotInfo
+	snapWire  []byte // snap.Frame as a wire frame
 	lastStats protocol.Stats
 	lastSent  time.Time
 	// durableToggles is the toggle count logged with the last Delta.
@@ -110,12 +111,12 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		set:     make(map[*Client]struct{}),
 		lagging: make(map[*Client]time.Time),
 	}
-	h.welcome = protocol.AppendWelcome(nil, protocol.Welcome{
+	h.welcome = wireFrame(protocol.AppendWelcome(nil, protocol.Welcome{
 		Version: protocol.Version, Width: protocol.GridWidth, Height: protocol.GridHeight,
 		Epoch: epoch, MaxSetBoxes: uint16(cfg.MaxSetBoxes),
 		SetRate: uint16(min(cfg.PlayerRate.Per, 65535)), SetBurst: uint16(min(cfg.PlayerRate.Burst, 65535)),
 		MaxMessage: protocol.MaxClientMessage,
-	})
+	}))
 	unknown := m.FramesSent.WithLabelValues("unknown")
 	for t := range h.sentFrames {
 		h.sentFrames[t] = unknown
@@ -264,9 +265,8 @@ func (h *Hub) publish() {
 	h.m.DeltaBoxes.Observe(float64(len(h.scratch)))
 	// The frame buffer is handed to the clients; the next tick needs a new
 	// one. Sizing it like this one avoids regrowing it.
-	frame := h.frame
-	h.frame = make([]byte, 0, cap(frame))
-	h.broadcast(frame, "delta")
+	// The encode buffer is reused; the wire frame is handed to the clients.
+	h.broadcast(wireFrame(h.frame), "delta")
 }
 
 // broadcast queues frame for every client in the set, never blocking. A
@@ -293,13 +293,13 @@ func (h *Hub) sendSnapshot(c *Client, reason protocol.ResyncReason) {
 	if c.left {
 		return
 	}
-	s := h.snapshot()
+	h.snapshot() // brings h.snapWire up to the current seq
 	first := h.welcome
 	if reason != 0 {
-		first = protocol.AppendResync(nil, protocol.Resync{Reason: reason})
+		first = wireFrame(protocol.AppendResync(nil, protocol.Resync{Reason: reason}))
 		h.m.Resyncs.WithLabelValues(reason.String()).Inc()
 	}
-	for _, f := range [][]byte{first, s.Frame} {
+	for _, f := range [][]byte{first, h.snapWire} {
 		select {
 		case c.out <- f:
 		default:
@@ -350,6 +350,7 @@ func (h *Hub) snapshot() SnapshotInfo {
 	seq := h.seq.Load()
 	if h.snap.Frame == nil || h.snap.Seq != seq {
 		h.snap = SnapshotInfo{Frame: protocol.AppendSnapshot(nil, h.epoch, seq, h.col.Published()), Epoch: h.epoch, Seq: seq}
+		h.snapWire = wireFrame(h.snap.Frame)
 	}
 	return h.snap
 }
@@ -360,7 +361,7 @@ func (h *Hub) sendStats(now time.Time) {
 		return
 	}
 	h.lastStats, h.lastSent = s, now
-	h.broadcast(protocol.AppendStats(nil, s), "stats")
+	h.broadcast(wireFrame(protocol.AppendStats(nil, s)), "stats")
 }
 
 func (h *Hub) checkpoint() {
@@ -431,8 +432,8 @@ func (h *Hub) Stats() Stats {
 // Wait blocks until every connection handed to Go has ended.
 func (h *Hub) Wait() { h.clients.Wait() }
 
-// sent counts a frame written to a client.
+// sent counts a wire frame written to a client.
 func (h *Hub) sent(f []byte) {
-	h.sentFrames[f[0]].Inc()
+	h.sentFrames[frameType(f)].Inc()
 	h.m.BytesSent.Add(float64(len(f)))
 }

@@ -21,14 +21,19 @@ const (
 )
 
 // smallBuffers wraps a ResponseWriter so that Hijack returns smaller
-// buffers, carrying over any bytes net/http had already read.
-type smallBuffers struct{ http.ResponseWriter }
+// buffers, carrying over any bytes net/http had already read. It keeps the
+// hijacked socket, which the hub writes pre-encoded frames to.
+type smallBuffers struct {
+	http.ResponseWriter
+	conn net.Conn // set by Hijack
+}
 
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
+	w.conn = c
 	if err := brw.Writer.Flush(); err != nil {
 		c.Close()
 		return nil, nil, fmt.Errorf("web: flushing before hijack: %w", err)

@@ -110,7 +110,8 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+	sb := &smallBuffers{ResponseWriter: w}
+	conn, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.Origins,
 		CompressionMode: websocket.CompressionDisabled, // frames are already near entropy
 	})
@@ -126,7 +127,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		// limit is per connection; the address limit still holds.
 		player = "conn:" + strconv.FormatUint(s.connID.Add(1), 10)
 	}
-	s.Hub.Go(conn, player, key, func() { s.Conns.Release(key) })
+	s.Hub.Go(conn, sb.conn, player, key, func() { s.Conns.Release(key) })
 }
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request) {
