@@ -76,6 +76,6 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./protocol/ ./server/... ./wasm/...
 	mkdir -p bin
 	$(GO) build -trimpath -o bin/checkgrid-server ./server
-	$(GO) run ./server/loadgen -spawn bin/checkgrid-server -server-args "-sync interval" -mode both -q \
+	$(GO) run ./server/loadgen -spawn bin/checkgrid-server -server-args "-sync interval -write-budget 10000000" -mode both -q \
 		-tick 5ms -watchers 1596 -observers 4 -clickers 400 -click-rate 5 \
 		-ramp 4s -settle 4s -duration 10s
