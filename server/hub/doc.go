@@ -10,6 +10,7 @@
 //
 //	grid.Collector.Collect ─► protocol.AppendDelta (seq N, encoded once)
 //	  ─► Log.Append (fsync: the Delta is durable before anyone sees it)
+//	  ─► wrapped once in a WebSocket header (wire.go)
 //	  ─► the same bytes into every client's bounded outbox (never blocks)
 //
 // Each connection has two goroutines: its reader (started by Go, which
