@@ -20,10 +20,10 @@ func mountTmpfs(t *testing.T, size string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Geteuid() != 0 {
-			t.Skipf("mounting a tmpfs needs root: %v %s", err, out)
-		}
-		t.Fatalf("mount tmpfs: %v %s", err, out)
+		// Root without CAP_SYS_ADMIN (some containers) cannot mount either.
+		// server/store's disk-full test then runs on its fault-injecting
+		// file layer instead; this whole-server test needs a real mount.
+		t.Skipf("cannot mount a tmpfs here (uid %d): %v %s", os.Geteuid(), err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 	return dir
