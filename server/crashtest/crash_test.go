@@ -1,7 +1,6 @@
 package crashtest
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"fmt"
@@ -11,9 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"checkgrid/protocol"
+	"checkgrid/server/serverproc"
 	"checkgrid/server/store"
 )
 
@@ -133,61 +133,26 @@ func verify(t *testing.T, cycle int, data string, snap serverSnapshot, o *observ
 
 // server is one running server process.
 type server struct {
-	cmd  *exec.Cmd
+	*serverproc.Proc
 	addr string
-	done chan struct{} // closed when stderr is drained
 	tail *logTail
 }
 
 func startServer(t *testing.T, bin, data string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data,
+	tail := &logTail{}
+	p, err := serverproc.Start(bin, []string{"-addr", "127.0.0.1:0", "-data", data,
 		// Limits far above the loaders' rate: this test is about durability.
-		"-rate", "100000", "-burst", "1024", "-addr-rate", "1000000", "-addr-burst", "100000")
-	stderr, err := cmd.StderrPipe()
+		"-rate", "100000", "-burst", "1024", "-addr-rate", "1000000", "-addr-burst", "100000"}, tail, startTimeout)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v:\n%s", err, tail)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, done: make(chan struct{}), tail: &logTail{}}
-	listenRE := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
-	addr := make(chan string, 1)
-	go func() {
-		defer close(s.done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.tail.add(sc.Text())
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case s.addr = <-addr:
-	case <-s.done:
-		cmd.Wait()
-		t.Fatalf("server exited before listening:\n%s", s.tail)
-	case <-time.After(startTimeout):
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("server not listening after %v:\n%s", startTimeout, s.tail)
-	}
-	return s
+	return &server{Proc: p, addr: p.Addr, tail: tail}
 }
 
 func (s *server) kill(t *testing.T) {
 	t.Helper()
-	if err := s.cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	s.cmd.Wait()
-	<-s.done
+	s.Kill() // SIGKILL
 }
 
 type serverSnapshot struct {
@@ -405,13 +370,15 @@ type logTail struct {
 	lines []string
 }
 
-func (l *logTail) add(s string) {
+// Write takes one log line (serverproc writes whole lines).
+func (l *logTail) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, s)
+	l.lines = append(l.lines, strings.TrimSuffix(string(p), "\n"))
 	if len(l.lines) > 40 {
 		l.lines = l.lines[1:]
 	}
+	return len(p), nil
 }
 
 func (l *logTail) String() string {

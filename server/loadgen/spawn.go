@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
+
+	"checkgrid/server/serverproc"
 )
 
 // Spawned-server budgets: startup includes recovering an empty data dir;
@@ -29,20 +26,15 @@ var ErrSpawn = errors.New("loadgen: spawning server")
 
 // spawned is a server process this tool started and owns.
 type spawned struct {
-	cmd      *exec.Cmd
+	proc     *serverproc.Proc
 	dir      string // temp data dir, removed by stop
 	addr     string // public host:port
 	admin    string // admin host:port (/debug/pprof, /metrics)
 	logPath  string
-	waitErr  chan error
+	logf     *os.File
 	stopOnce sync.Once
 	stopErr  error
 }
-
-var (
-	reListening = regexp.MustCompile(`msg=listening addr=(\S+)`)
-	reAdmin     = regexp.MustCompile(`msg="admin listening" addr=(\S+)`)
-)
 
 // spawnServer starts bin on 127.0.0.1:0 with its own temp data dir and the
 // caps a load test from few addresses needs raised; extra flags come last
@@ -64,57 +56,21 @@ func spawnServer(bin string, tick time.Duration, extra []string) (*spawned, erro
 	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSpawn, err)
 	}
-	s := &spawned{dir: dir, logPath: filepath.Join(dir, "server.log"), waitErr: make(chan error, 1)}
-	logf, err := os.Create(s.logPath)
-	if err != nil {
+	s := &spawned{dir: dir, logPath: filepath.Join(dir, "server.log")}
+	if s.logf, err = os.Create(s.logPath); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSpawn, err)
 	}
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Env = os.Environ()
-	pr, pw := io.Pipe()
-	s.cmd.Stderr = pw
-	s.cmd.Stdout = logf
-	if err := s.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("%w: %s: %v", ErrSpawn, bin, err)
+	p, err := serverproc.Start(bin, args, s.logf, spawnStartTimeout)
+	if err != nil {
+		s.logf.Close()
+		return nil, fmt.Errorf("%w: %v (log %s)", ErrSpawn, err, s.logPath)
 	}
-	found := make(chan struct{})
-	go func() {
-		// Tee the log to the file, noting the addresses as they appear.
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logf, line)
-			if m := reAdmin.FindStringSubmatch(line); m != nil {
-				s.admin = m[1]
-			} else if m := reListening.FindStringSubmatch(line); m != nil && s.addr == "" {
-				s.addr = m[1]
-				close(found)
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-		logf.Close()
-	}()
-	go func() {
-		err := s.cmd.Wait()
-		pw.Close()
-		s.waitErr <- err
-	}()
-	select {
-	case <-found:
-		return s, nil
-	case err := <-s.waitErr:
-		s.waitErr <- err
-		return nil, fmt.Errorf("%w: server exited: %v (log %s)", ErrSpawn, err, s.logPath)
-	case <-time.After(spawnStartTimeout):
-		_ = s.cmd.Process.Kill()
-		return nil, fmt.Errorf("%w: no \"listening\" line in %v (log %s)", ErrSpawn, spawnStartTimeout, s.logPath)
-	}
+	s.proc, s.addr, s.admin = p, p.Addr, p.Admin
+	return s, nil
 }
 
 // pid is the server's process id.
-func (s *spawned) pid() int { return s.cmd.Process.Pid }
+func (s *spawned) pid() int { return s.proc.Pid() }
 
 // stop sends SIGTERM, waits for a clean exit (killing it after the budget),
 // and removes the data dir, keeping it (and the log) only on failure. Only
@@ -125,17 +81,18 @@ func (s *spawned) stop(ctx context.Context) error {
 }
 
 func (s *spawned) doStop(ctx context.Context) error {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.proc.Stop(spawnStopTimeout) }()
 	var err error
 	select {
-	case err = <-s.waitErr:
-	case <-time.After(spawnStopTimeout):
-		_ = s.cmd.Process.Kill()
-		err = <-s.waitErr
-		err = fmt.Errorf("%w: server did not stop in %v, killed: %v", ErrSpawn, spawnStopTimeout, err)
+	case err = <-stopped:
 	case <-ctx.Done():
-		_ = s.cmd.Process.Kill()
-		err = <-s.waitErr
+		s.proc.Kill()
+		err = <-stopped
+	}
+	s.logf.Close()
+	if errors.Is(err, serverproc.ErrKilled) {
+		err = fmt.Errorf("%w: %v", ErrSpawn, err)
 	}
 	if err == nil {
 		_ = os.RemoveAll(s.dir)

@@ -3,23 +3,21 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"checkgrid/protocol"
 	"checkgrid/server/peer"
+	"checkgrid/server/serverproc"
 
 	"github.com/coder/websocket"
 )
@@ -36,12 +34,9 @@ type server struct {
 	URL  string // http://host:port
 	WS   string // ws://host:port/ws
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	logs   lockedBuffer
+	proc *serverproc.Proc // nil while stopped
+	logs lockedBuffer
 }
-
-var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 // startServer runs the server with a fresh data directory on a free port,
 // plus args, and stops it when the test ends (saving its log on failure).
@@ -62,59 +57,24 @@ func (s *server) start() {
 	s.t.Helper()
 	// -metrics-on-main: the tests read the server's counters from /metrics.
 	args := append([]string{"-addr", s.addr, "-data", s.data, "-metrics-on-main"}, s.args...)
-	cmd := exec.Command(s.bin, args...)
-	stderr, err := cmd.StderrPipe()
+	p, err := serverproc.Start(s.bin, args, &s.logs, 20*time.Second)
 	if err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%v:\n%s", err, s.logs.String())
 	}
-	cmd.Stdout = &s.logs
-	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("starting the server: %v", err)
-	}
-	s.cmd, s.exited = cmd, make(chan struct{})
-	addr := make(chan string, 1)
-	go func() {
-		// Drain stderr for the process's whole life, so it never blocks
-		// on a full pipe; Wait only after the pipe is drained.
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.logs.WriteString(line + "\n")
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		_ = cmd.Wait()
-		close(s.exited)
-	}()
-	select {
-	case a := <-addr:
-		s.addr, s.URL, s.WS = a, "http://"+a, "ws://"+a+"/ws"
-	case <-s.exited:
-		s.t.Fatalf("server exited before listening:\n%s", s.logs.String())
-	case <-time.After(20 * time.Second):
-		s.t.Fatalf("server did not log `listening` in 20 s:\n%s", s.logs.String())
-	}
+	s.proc = p
+	s.addr, s.URL, s.WS = p.Addr, "http://"+p.Addr, "ws://"+p.Addr+"/ws"
 }
 
 // stop sends SIGTERM (graceful: flush, checkpoint, close with 1001) and
 // waits for the process.
 func (s *server) stop() {
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-		s.t.Errorf("server did not stop within 20 s of SIGTERM")
+	if err := s.proc.Stop(20 * time.Second); errors.Is(err, serverproc.ErrKilled) {
+		s.t.Errorf("server did not stop within 20 s of SIGTERM: %v", err)
 	}
-	s.cmd = nil
+	s.proc = nil
 }
 
 // snapshot is the server's grid as GET /api/snapshot returns it.
