@@ -42,7 +42,7 @@ deps:
 wasm:
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" assets/wasm_exec.js
 	GOOS=js GOARCH=wasm $(GO) build $(WASMFLAGS) -o assets/checkgrid.wasm ./wasm
-	$(GO) run ./server/precompress assets/checkgrid.wasm assets/wasm_exec.js
+	$(GO) run ./tools/precompress assets/checkgrid.wasm assets/wasm_exec.js
 
 # The native client (cgo, needs libgl1-mesa-dev xorg-dev).
 desktop:
@@ -53,12 +53,18 @@ server:
 	mkdir -p bin
 	$(GO) build -trimpath -o bin/checkgrid-server ./server
 
+DEADCODE := golang.org/x/tools/cmd/deadcode@v0.52.0
+# vet and staticcheck for both platforms; go.mod and go.sum exactly as
+# `go mod tidy` leaves them; no function unreachable from a main or a test.
 lint:
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./protocol/ ./wasm/...
 	GOBIN="$(CURDIR)/bin" $(GO) install $(STATICCHECK)
 	bin/staticcheck ./...
 	GOOS=js GOARCH=wasm bin/staticcheck ./protocol/ ./wasm/...
+	GOBIN="$(CURDIR)/bin" $(GO) install $(DEADCODE)
+	@dead="$$(bin/deadcode -test ./...)"; if [ -n "$$dead" ]; then echo "$$dead"; echo "dead code (golang.org/x/tools/cmd/deadcode): remove it"; exit 1; fi
 
 FUZZTIME ?= 30s
 # Each decoder's fuzz target for FUZZTIME; new failures land in testdata.
@@ -76,6 +82,6 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./protocol/ ./server/... ./wasm/...
 	mkdir -p bin
 	$(GO) build -trimpath -o bin/checkgrid-server ./server
-	$(GO) run ./server/loadgen -spawn bin/checkgrid-server -server-args "-sync interval -write-budget 10000000" -mode both -q \
+	$(GO) run ./tools/loadgen -spawn bin/checkgrid-server -server-args "-sync interval -write-budget 10000000" -mode both -q \
 		-tick 5ms -watchers 1596 -observers 4 -clickers 400 -click-rate 5 \
 		-ramp 4s -settle 4s -duration 10s

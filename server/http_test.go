@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"checkgrid"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -13,7 +15,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/limits"
+	"checkgrid/server/identity"
 	"checkgrid/server/peer"
 
 	"github.com/andybalholm/brotli"
@@ -66,6 +68,13 @@ func decode(t *testing.T, enc string, b []byte) []byte {
 var wasmRefRE = regexp.MustCompile(`["'/]?(assets/[\w.-]+\.wasm)`)
 
 func TestPageAndWasmServedCompressed(t *testing.T) {
+	// The client is embedded when the server is compiled, so this test
+	// cannot build it for itself.
+	for _, f := range []string{"assets/checkgrid.wasm", "assets/checkgrid.wasm.br", "assets/checkgrid.wasm.gz"} {
+		if _, err := fs.Stat(checkgrid.Files(), f); err != nil {
+			t.Fatalf("%s is not embedded: run `make wasm` (make test does) before `go test ./server/`", f)
+		}
+	}
 	ts := startServer(t)
 	resp, body := get(t, ts.URL+"/", "gzip, deflate, br")
 	if resp.StatusCode != 200 {
@@ -151,7 +160,7 @@ func TestIdentitySurvivesReconnect(t *testing.T) {
 	resp, _ := get(t, ts.URL+"/", "")
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
-		if c.Name == limits.IdentityCookie {
+		if c.Name == identity.Cookie {
 			cookie = c
 		}
 	}
@@ -188,7 +197,7 @@ func TestIdentitySurvivesReconnect(t *testing.T) {
 		t.Fatal("reconnecting with the same identity refilled the bucket")
 	}
 	// A forged cookie is no identity at all: a fresh per-connection bucket.
-	forged := http.Header{"Cookie": {limits.IdentityCookie + "=AAAAAAAAAAAAAAAA.forgedmac"}}
+	forged := http.Header{"Cookie": {identity.Cookie + "=AAAAAAAAAAAAAAAA.forgedmac"}}
 	if p := spend(forged, 200); p.Rejects != 0 {
 		t.Fatal("forged identity shared a bucket")
 	}

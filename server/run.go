@@ -18,6 +18,7 @@ import (
 	"checkgrid"
 	"checkgrid/server/grid"
 	"checkgrid/server/hub"
+	"checkgrid/server/identity"
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
 	"checkgrid/server/store"
@@ -71,7 +72,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 	}, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
 
 	handler := web.New(web.Config{
-		Static: static, Hub: h, Identity: limits.NewIdentity(key),
+		Static: static, Hub: h, Identity: identity.New(key),
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
 		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
 	})

@@ -88,10 +88,3 @@ func (b *Buckets[K]) Sweep(cutoff time.Time) (kept int) {
 	}
 	return len(b.m)
 }
-
-// Len returns the number of buckets held.
-func (b *Buckets[K]) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.m)
-}

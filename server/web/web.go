@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"checkgrid/server/hub"
+	"checkgrid/server/identity"
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
 
@@ -20,7 +21,7 @@ import (
 type Config struct {
 	Static     *Static
 	Hub        *hub.Hub
-	Identity   *limits.Identity
+	Identity   *identity.Identity
 	Conns      *limits.Conns
 	Metrics    *metrics.Metrics
 	Logger     *slog.Logger
@@ -71,7 +72,7 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.player(r); !ok {
 		secure := r.TLS != nil || (s.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https")
 		http.SetCookie(w, &http.Cookie{
-			Name: limits.IdentityCookie, Value: s.Identity.Issue(), Path: "/",
+			Name: identity.Cookie, Value: s.Identity.Issue(), Path: "/",
 			MaxAge: 400 * 24 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 		})
 	}
@@ -84,7 +85,7 @@ func (s *server) assets(w http.ResponseWriter, r *http.Request) {
 
 // player returns the verified player ID from the request's cookie.
 func (s *server) player(r *http.Request) (string, bool) {
-	ck, err := r.Cookie(limits.IdentityCookie)
+	ck, err := r.Cookie(identity.Cookie)
 	if err != nil {
 		return "", false
 	}
@@ -93,7 +94,7 @@ func (s *server) player(r *http.Request) (string, bool) {
 }
 
 func (s *server) ws(w http.ResponseWriter, r *http.Request) {
-	ip, ok := limits.ClientIP(r, s.TrustProxy)
+	ip, ok := clientIP(r, s.TrustProxy)
 	if !ok {
 		s.Metrics.Refused.WithLabelValues("bad_address").Inc()
 		http.Error(w, "cannot tell your address", http.StatusBadRequest)

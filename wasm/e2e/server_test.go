@@ -17,7 +17,7 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/server/peer"
-	"checkgrid/server/serverproc"
+	"checkgrid/tools/serverproc"
 
 	"github.com/coder/websocket"
 )

@@ -1,4 +1,4 @@
-package limits
+package identity
 
 import (
 	"crypto/hmac"
@@ -11,19 +11,19 @@ import (
 
 // ErrBadIdentity means a player cookie is missing, malformed or not signed by
 // this server's key.
-var ErrBadIdentity = errors.New("limits: invalid player identity")
+var ErrBadIdentity = errors.New("identity: invalid player identity")
 
-// IdentityCookie is the cookie that carries the signed player ID.
-const IdentityCookie = "cg_player"
+// Cookie is the cookie that carries the signed player ID.
+const Cookie = "cg_player"
 
 // Identity issues and verifies player IDs of the form "<id>.<mac>", where
 // mac = HMAC-SHA256(key, id) truncated to 16 bytes: enough that forging one
 // is hopeless, short enough for a cookie. Safe for concurrent use.
 type Identity struct{ key []byte }
 
-// NewIdentity returns an Identity signing with key (at least 32 bytes,
+// New returns an Identity signing with key (at least 32 bytes,
 // kept secret and stable across restarts so players keep their IDs).
-func NewIdentity(key []byte) *Identity { return &Identity{key: append([]byte(nil), key...)} }
+func New(key []byte) *Identity { return &Identity{key: append([]byte(nil), key...)} }
 
 // Issue returns a new random player token.
 func (i *Identity) Issue() string {

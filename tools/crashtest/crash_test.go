@@ -20,8 +20,8 @@ import (
 	"github.com/coder/websocket"
 
 	"checkgrid/protocol"
-	"checkgrid/server/serverproc"
 	"checkgrid/server/store"
+	"checkgrid/tools/serverproc"
 )
 
 // Bounds of the test. Cycles and durations are chosen so the default run

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"checkgrid/server/serverproc"
+	"checkgrid/tools/serverproc"
 )
 
 // Spawned-server budgets: startup includes recovering an empty data dir;

@@ -89,9 +89,6 @@ func Start(bin string, args []string, logw io.Writer, timeout time.Duration) (*P
 // Pid is the server's process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// Exited is closed once the process has exited and its log is read.
-func (p *Proc) Exited() <-chan struct{} { return p.exited }
-
 // Stop asks the server to shut down gracefully (SIGTERM: flush, checkpoint,
 // close every client with 1001) and waits; after grace it kills it. It
 // returns the process's exit error, wrapped with a note if it was killed.

@@ -3,9 +3,9 @@
 // loopback, and, in the same invocation, measures the raw-TCP fan-out
 // ceiling of the box so the server's figure is a ratio, not a boast.
 //
-//	go run ./server/loadgen -h
+//	go run ./tools/loadgen -h
 //	go build -o bin/checkgrid-server ./server
-//	go run ./server/loadgen -spawn bin/checkgrid-server -mode both \
+//	go run ./tools/loadgen -spawn bin/checkgrid-server -mode both \
 //	    -watchers 1596 -clickers 400 -click-rate 5 -ramp 4s -duration 8s
 //
 // Flow (main.go wires it): parseConfig validates the flags against hard
