@@ -25,11 +25,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	sess := session.New(uint64(time.Now().UnixNano()))
 	c := conn.Open(cfg.Server)
 	defer c.Close()
+	sess := session.New(uint64(time.Now().UnixNano()), c)
 	page := host.NewPage(sess.Board().Displayed)
-	g, err := game.New(c, page, sess, cfg.View)
+	g, err := game.New(page, sess, cfg.View)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/link"
 )
 
 // Queue sizes.
@@ -40,7 +41,7 @@ var ErrDropped = errors.New("conn: dropped by the client")
 // Conn is a self-healing connection to one server URL.
 type Conn struct {
 	url    string
-	events chan Event
+	events chan link.Event
 	out    chan []byte
 	drop   chan struct{}
 	cancel context.CancelFunc
@@ -52,7 +53,7 @@ func Open(url string) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{
 		url:    url,
-		events: make(chan Event, eventQueue),
+		events: make(chan link.Event, eventQueue),
 		out:    make(chan []byte, sendQueue),
 		drop:   make(chan struct{}, 1),
 		cancel: cancel,
@@ -67,7 +68,7 @@ func Open(url string) *Conn {
 
 // Events delivers state changes and frames, in order. Read it from one
 // goroutine.
-func (c *Conn) Events() <-chan Event { return c.events }
+func (c *Conn) Events() <-chan link.Event { return c.events }
 
 // Send queues frame for the current connection and reports whether it was
 // queued. It never blocks; frame belongs to the Conn afterwards.
@@ -96,7 +97,7 @@ func (c *Conn) Close() {
 }
 
 // emit delivers e, blocking while the queue is full (see eventQueue).
-func (c *Conn) emit(ctx context.Context, e Event) bool {
+func (c *Conn) emit(ctx context.Context, e link.Event) bool {
 	select {
 	case c.events <- e:
 		return true
@@ -107,8 +108,8 @@ func (c *Conn) emit(ctx context.Context, e Event) bool {
 
 func (c *Conn) run(ctx context.Context) {
 	var b Backoff
-	state := Connecting
-	if !c.emit(ctx, Event{State: state}) {
+	state := link.Connecting
+	if !c.emit(ctx, link.Event{State: state}) {
 		return
 	}
 	for {
@@ -119,7 +120,7 @@ func (c *Conn) run(ctx context.Context) {
 		}
 		code := protocol.CloseCode(websocket.CloseStatus(err))
 		if websocket.CloseStatus(err) != -1 && !code.Reconnect() {
-			c.emit(ctx, Event{State: Failed, Err: err})
+			c.emit(ctx, link.Event{State: link.Failed, Err: err})
 			return
 		}
 		switch code {
@@ -129,7 +130,7 @@ func (c *Conn) run(ctx context.Context) {
 		if time.Since(started) >= healthyAfter {
 			b.Reset()
 		}
-		if !c.emit(ctx, Event{State: Reconnecting, Err: err}) {
+		if !c.emit(ctx, link.Event{State: link.Reconnecting, Err: err}) {
 			return
 		}
 		select {
@@ -157,7 +158,7 @@ func (c *Conn) session(ctx context.Context) error {
 	for len(c.drop) > 0 {
 		<-c.drop
 	}
-	if !c.emit(ctx, Event{State: Connected}) {
+	if !c.emit(ctx, link.Event{State: link.Connected}) {
 		return ctx.Err()
 	}
 
@@ -189,7 +190,7 @@ func (c *Conn) session(ctx context.Context) error {
 			ws.Close(websocket.StatusCode(protocol.CloseProtocol), "text message")
 			return err
 		}
-		if !c.emit(sctx, Event{Frame: b}) {
+		if !c.emit(sctx, link.Event{Frame: b}) {
 			return ErrDropped
 		}
 	}

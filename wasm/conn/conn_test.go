@@ -12,21 +12,22 @@ import (
 	"github.com/coder/websocket"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/link"
 )
 
 // next returns the next event, failing after a while.
-func next(t *testing.T, c *Conn) Event {
+func next(t *testing.T, c *Conn) link.Event {
 	t.Helper()
 	select {
 	case e := <-c.Events():
 		return e
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event")
-		return Event{}
+		return link.Event{}
 	}
 }
 
-func wantState(t *testing.T, c *Conn, s State) Event {
+func wantState(t *testing.T, c *Conn, s link.State) link.Event {
 	t.Helper()
 	e := next(t, c)
 	if e.Frame != nil || e.State != s {
@@ -70,9 +71,9 @@ func TestReconnectsUntilToldNotTo(t *testing.T) {
 
 	c := Open("ws" + strings.TrimPrefix(srv.URL, "http"))
 	defer c.Close()
-	wantState(t, c, Connecting)
-	for i, want := range []State{Reconnecting, Reconnecting, Failed} {
-		wantState(t, c, Connected)
+	wantState(t, c, link.Connecting)
+	for i, want := range []link.State{link.Reconnecting, link.Reconnecting, link.Failed} {
+		wantState(t, c, link.Connected)
 		if !c.Send([]byte{byte('a' + i)}) {
 			t.Fatal("send queue full")
 		}
@@ -100,21 +101,21 @@ func TestDropReconnects(t *testing.T) {
 
 	c := Open("ws" + strings.TrimPrefix(srv.URL, "http"))
 	defer c.Close()
-	wantState(t, c, Connecting)
-	wantState(t, c, Connected)
+	wantState(t, c, link.Connecting)
+	wantState(t, c, link.Connected)
 	wantFrame(t, c, "hello")
 	c.Drop()
-	if e := wantState(t, c, Reconnecting); e.Err != ErrDropped {
+	if e := wantState(t, c, link.Reconnecting); e.Err != ErrDropped {
 		t.Fatalf("reason %v, want ErrDropped", e.Err)
 	}
-	wantState(t, c, Connected)
+	wantState(t, c, link.Connected)
 	wantFrame(t, c, "hello")
 }
 
 func TestCloseStopsDialling(t *testing.T) {
 	c := Open("ws://127.0.0.1:1/ws") // nothing listens on port 1
-	wantState(t, c, Connecting)
-	wantState(t, c, Reconnecting)
+	wantState(t, c, link.Connecting)
+	wantState(t, c, link.Reconnecting)
 	done := make(chan struct{})
 	go func() { c.Close(); close(done) }()
 	select {

@@ -3,10 +3,11 @@
 // with jittered exponential backoff when the server or the network drops
 // it, unless the close code says retrying cannot help.
 //
-// Entry points: Open starts the connection's goroutine and returns a Conn;
-// Events delivers, in order, state changes and every frame received; Send
-// queues a frame; Drop closes the current connection and reconnects (after
-// a frame the client cannot decode); Close stops everything and waits.
+// Entry points: Open starts the connection's goroutine and returns a Conn,
+// which is the session's Link; Events delivers, in order, state changes and
+// every frame received (as link.Event values); Send queues a frame; Drop
+// closes the current connection and reconnects (after a frame the client
+// cannot decode); Close stops everything and waits.
 //
 // Flow: Open → Connecting → (dial) → Connected → frames … → (close or error)
 // → Reconnecting → backoff → dial → Connected → …, or Failed on a close code
@@ -15,7 +16,7 @@
 // the client converges after a drop.
 //
 // Concurrency: the Conn's goroutines are its own and end by Close. Events is
-// read by one goroutine (the game's Update, without blocking); Send and Drop
+// read by one goroutine (the session's Update, without blocking); Send and Drop
 // may be called from any goroutine and never block. Works the same under
 // GOOS=js, where github.com/coder/websocket wraps the browser's WebSocket.
 package conn

@@ -3,12 +3,13 @@
 // lives in the pure packages (session, board, camera, gesture, throttle,
 // deeplink); this package only wires them to Ebiten.
 //
-// Entry point: New returns an ebiten.Game for a connection and a page.
+// Entry point: New returns an ebiten.Game for a session and a page.
 //
-// Flow per tick (Update): drain the connection's events without blocking →
-// session.Handle each frame → read pointers and keys → gesture actions →
-// camera moves and session toggles → session.Outbox to the connection →
-// board changes to the raster → publish status and the URL fragment. Per
+// Flow per tick (Update): read pointers and keys → gesture actions →
+// camera moves and session toggles → session.Update (the session pumps its
+// own link, so a toggle leaves in this tick's Set: this package never
+// touches the network) → board changes to the raster → publish status and
+// the URL fragment. Per
 // frame (Draw): upload the raster's changed rows to the state texture and
 // its minimap cells to the minimap texture; if nothing on screen changed,
 // leave the retained screen as it is; else draw the visible part of the

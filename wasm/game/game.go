@@ -10,7 +10,6 @@ import (
 
 	"checkgrid/wasm/board"
 	"checkgrid/wasm/camera"
-	"checkgrid/wasm/conn"
 	"checkgrid/wasm/deeplink"
 	"checkgrid/wasm/gesture"
 	"checkgrid/wasm/host"
@@ -18,12 +17,8 @@ import (
 	"checkgrid/wasm/session"
 )
 
-// Per-tick budget.
+// Redraw budget.
 const (
-	// maxEventsPerTick bounds the frames applied in one Update, so a burst
-	// after a stall spreads over a few frames instead of dropping one.
-	// Deltas arrive at 10–20 a second; 64 clears any backlog quickly.
-	maxEventsPerTick = 64
 	// refreshEvery bounds how long Draw may leave the screen as it is: an
 	// idle frame costs nothing, but anything that could ever disturb the
 	// retained screen (a lost and restored GL context) heals within it.
@@ -34,7 +29,6 @@ var background = color.RGBA{0x20, 0x21, 0x24, 0xff}
 
 // Game is the client's ebiten.Game.
 type Game struct {
-	conn  *conn.Conn
 	page  *host.Page
 	sess  *session.Session
 	board *board.Board
@@ -61,7 +55,6 @@ type Game struct {
 	hoverOK    bool
 
 	changed  []uint32
-	outbox   [][]byte
 	actions  []gesture.Action
 	line     []uint32
 	drawn    int // Draw calls: frames, repainted or retained
@@ -86,16 +79,16 @@ type frameKey struct {
 	cam    camera.Camera
 }
 
-// New returns the game for connection c and page p, starting at view (nil
-// for the whole grid). The Game takes ownership of c and closes it never:
-// the process ends with the game.
-func New(c *conn.Conn, p *host.Page, s *session.Session, view *deeplink.View) (*Game, error) {
+// New returns the game for session s and page p, starting at view (nil
+// for the whole grid). The session owns the connection; the game only
+// draws and turns input into the session's actions.
+func New(p *host.Page, s *session.Session, view *deeplink.View) (*Game, error) {
 	gv, err := newGridView()
 	if err != nil {
 		return nil, fmt.Errorf("game: grid shader: %w", err)
 	}
 	g := &Game{
-		conn: c, page: p, sess: s, board: s.Board(),
+		page: p, sess: s, board: s.Board(),
 		ras: raster.New(), grid: gv, mini: newMinimapView(), start: time.Now(),
 		initial: view, syncedAt: -1, dpr: 1,
 	}
@@ -131,20 +124,14 @@ func (g *Game) Update() error {
 	t0 := time.Now()
 	now := g.now()
 	g.resize()
-	g.network(now)
 	select {
 	case v := <-g.page.Links():
 		g.cam.LookAt(v.X, v.Y, v.Zoom)
 	default:
 	}
 	g.handleInput(now)
-
-	g.sess.Tick(now)
-	g.outbox = g.sess.Outbox(g.outbox[:0])
-	for i, f := range g.outbox {
-		g.conn.Send(f)
-		g.outbox[i] = nil
-	}
+	// After input, so a toggle leaves in this frame's Set.
+	g.sess.Update(now)
 
 	var all bool
 	g.changed, all = g.board.Drain(g.changed[:0])
@@ -178,27 +165,6 @@ func (g *Game) resize() {
 	if w, h := g.cam.Size(); int(w) != g.w || int(h) != g.h || g.cam.DPR() != g.dpr {
 		g.cam.Resize(g.w, g.h, g.dpr)
 		g.rec.Slop = tapSlopCSS * g.dpr
-	}
-}
-
-// network applies what the connection delivered, without blocking.
-func (g *Game) network(now time.Duration) {
-	for range maxEventsPerTick {
-		select {
-		case e := <-g.conn.Events():
-			if e.Frame == nil {
-				g.sess.Link(e.State, e.Err)
-				continue
-			}
-			if err := g.sess.Handle(e.Frame, now); err != nil && g.sess.Fatal() == "" {
-				// The server sent bytes we cannot use: start over on a
-				// fresh connection. (After a version mismatch the server
-				// closes with 4004 and the connection fails for good.)
-				g.conn.Drop()
-			}
-		default:
-			return
-		}
 	}
 }
 

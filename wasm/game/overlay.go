@@ -7,7 +7,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"checkgrid/protocol"
-	"checkgrid/wasm/conn"
+	"checkgrid/wasm/link"
 )
 
 // setHUD gives the HUD's panels this frame's text and reports whether any
@@ -19,9 +19,9 @@ func (g *Game) setHUD(now time.Duration) bool {
 
 	state := st.State.String()
 	switch {
-	case st.State == conn.Connected && !st.Synced:
+	case st.State == link.Connected && !st.Synced:
 		state = "syncing"
-	case st.State == conn.Reconnecting && st.Synced:
+	case st.State == link.Reconnecting && st.Synced:
 		state = "reconnecting (showing last state)"
 	}
 	box := "box -"
@@ -38,7 +38,7 @@ func (g *Game) setHUD(now time.Duration) bool {
 	switch f := g.sess.Fatal(); {
 	case f != "":
 		changed = h.alert.set(messageBG, f) || changed
-	case st.State == conn.Failed:
+	case st.State == link.Failed:
 		changed = h.alert.set(messageBG, "Disconnected. Please reload the page.") || changed
 	default:
 		changed = h.alert.set(messageBG) || changed

@@ -3,12 +3,14 @@
 // the player's clicks into optimistic changes and batched Set frames within
 // the rate limit, and keeps the counters and messages the HUD shows.
 //
-// Entry points: New; Link tells it the connection's state; Handle applies
-// one received frame (an error means the frame was bad: drop the
-// connection); Toggle and Paint record the player's changes; Tick settles
-// expired optimistic changes; Outbox hands over the frames to send (one Set
-// per call, sorted, at most Welcome's MaxSetBoxes boxes, plus any
-// ResyncRequest); Status and Message report what the player should see.
+// Entry points: New takes the Link to the server (package conn's Conn in
+// the client; the session owns it from then on); Update, once a frame,
+// applies what the link delivered (state changes and frames; a bad frame
+// drops the connection), settles expired optimistic changes and sends what
+// is due (one Set per call, sorted, at most Welcome's MaxSetBoxes boxes,
+// plus any ResyncRequest); Toggle and Paint record the player's changes;
+// Status and Message report what the player should see. The game draws
+// and turns input into these calls; it never touches the network.
 //
 // Flow: Connected → Welcome (limits) → Snapshot (synced) → Delta … . A Delta
 // out of seq, or one arriving unsynced, queues one ResyncRequest and every
@@ -16,6 +18,6 @@
 // same without the request. A Reject reverts its boxes and starts a
 // cooldown with a fresh quip.
 //
-// A Session is not safe for concurrent use; the game loop owns it. It does
-// no I/O and never blocks.
+// A Session is not safe for concurrent use; the game loop owns it. Its
+// only I/O is through the Link, and it never blocks.
 package session

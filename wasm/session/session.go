@@ -8,9 +8,27 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/wasm/board"
-	"checkgrid/wasm/conn"
+	"checkgrid/wasm/link"
 	"checkgrid/wasm/throttle"
 )
+
+// maxEventsPerUpdate bounds the events applied in one Update, so a burst
+// after a stall spreads over a few frames instead of stalling one. Deltas
+// arrive at 10–20 a second; 64 clears any backlog quickly.
+const maxEventsPerUpdate = 64
+
+// Link is the session's connection to the server: package conn's Conn in
+// the client. Events is read only by Update; Send and Drop must not block.
+type Link interface {
+	// Events delivers state changes and received frames, in order.
+	Events() <-chan link.Event
+	// Send queues one frame for the current connection; the frame belongs
+	// to the Link afterwards. false means it was dropped (the connection is
+	// gone or saturated); its boxes settle by timeout.
+	Send(frame []byte) bool
+	// Drop closes the current connection and reconnects.
+	Drop()
+}
 
 // ErrFrame wraps every reason Handle refuses a frame; the caller drops the
 // connection and reconnects (PROTOCOL.md: a client that receives a bad
@@ -19,8 +37,9 @@ var ErrFrame = errors.New("session: bad frame from server")
 
 // Session is one player's game state.
 type Session struct {
+	net      Link
 	board    *board.Board
-	link     conn.State
+	link     link.State
 	linkErr  error
 	welcome  protocol.Welcome
 	welcomed bool
@@ -42,13 +61,16 @@ type Session struct {
 	fatal    string
 
 	scratch []uint32
+	out     [][]byte
 }
 
-// New returns a session with an empty board; seed varies the quips.
-func New(seed uint64) *Session {
+// New returns a session with an empty board that talks to the server
+// through l; seed varies the quips.
+func New(seed uint64, l Link) *Session {
 	return &Session{
+		net:      l,
 		board:    board.New(),
-		link:     conn.Connecting,
+		link:     link.Connecting,
 		awaiting: true,
 		quips:    throttle.NewQuips(seed),
 		queued:   make(map[uint32]int),
@@ -59,12 +81,46 @@ func New(seed uint64) *Session {
 // must change it only through the Session.
 func (s *Session) Board() *board.Board { return s.board }
 
-// Link records the connection's state. A new connection starts a new
+// Update does one frame's network work at now, without blocking: it
+// applies what the link delivered (at most maxEventsPerUpdate events),
+// settles optimistic changes the server never confirmed, and sends the
+// frames due (see outbox). A frame the session cannot use drops the
+// connection, so the client starts over on a fresh one.
+func (s *Session) Update(now time.Duration) {
+	s.receive(now)
+	s.board.Settle(now)
+	s.out = s.outbox(s.out[:0])
+	for i, f := range s.out {
+		s.net.Send(f)
+		s.out[i] = nil
+	}
+}
+
+func (s *Session) receive(now time.Duration) {
+	for range maxEventsPerUpdate {
+		select {
+		case e := <-s.net.Events():
+			if e.Frame == nil {
+				s.setLink(e.State, e.Err)
+				continue
+			}
+			// After a version mismatch the server closes with 4004 and
+			// the connection fails for good: no point in dropping it.
+			if err := s.handle(e.Frame, now); err != nil && s.fatal == "" {
+				s.net.Drop()
+			}
+		default:
+			return
+		}
+	}
+}
+
+// setLink records the connection's state. A new connection starts a new
 // stream (Welcome, Snapshot), so the board waits for its Snapshot, and
 // changes queued for the old one are dropped (they settle by timeout).
-func (s *Session) Link(st conn.State, err error) {
+func (s *Session) setLink(st link.State, err error) {
 	s.link, s.linkErr = st, err
-	if st == conn.Connected {
+	if st == link.Connected {
 		s.welcomed = false
 		s.awaiting, s.resyncQueued = true, false
 		s.board.Unsync()
@@ -73,8 +129,8 @@ func (s *Session) Link(st conn.State, err error) {
 	}
 }
 
-// Handle applies one frame received at now.
-func (s *Session) Handle(f []byte, now time.Duration) error {
+// handle applies one frame received at now.
+func (s *Session) handle(f []byte, now time.Duration) error {
 	s.frames++
 	s.bytes += int64(len(f))
 	t, err := protocol.PeekType(f)
@@ -158,9 +214,6 @@ func (s *Session) reject(r protocol.Reject, idx []uint32, now time.Duration) {
 	s.cooldown.Start(now, time.Duration(r.RetryAfterMS)*time.Millisecond, msg)
 }
 
-// Tick settles optimistic changes the server never confirmed.
-func (s *Session) Tick(now time.Duration) { s.board.Settle(now) }
-
 // Refusal says why a change was not made.
 type Refusal uint8
 
@@ -188,7 +241,7 @@ func (r Refusal) String() string {
 
 // allow decides whether the player may change one more box at now.
 func (s *Session) allow(now time.Duration) Refusal {
-	if s.link != conn.Connected || !s.board.Synced() || !s.welcomed {
+	if s.link != link.Connected || !s.board.Synced() || !s.welcomed {
 		s.cooldown.Start(now, 0, "Hang on, still connecting…")
 		return NotSynced
 	}
@@ -235,11 +288,11 @@ func (s *Session) enqueue(c protocol.Change) {
 	s.queue = append(s.queue, c)
 }
 
-// Outbox appends the frames to send now to dst: a ResyncRequest if one is
+// outbox appends the frames to send now to dst: a ResyncRequest if one is
 // due, and one Set of the queued changes, sorted, at most Welcome's
 // MaxSetBoxes (the rest wait for the next call). Each frame is a new slice
 // the caller may hand off.
-func (s *Session) Outbox(dst [][]byte) [][]byte {
+func (s *Session) outbox(dst [][]byte) [][]byte {
 	if s.resyncQueued {
 		s.resyncQueued = false
 		dst = append(dst, protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: s.board.Seq()}))

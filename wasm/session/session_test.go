@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/wasm/conn"
+	"checkgrid/wasm/link"
 )
 
 // row0 parses a picture of row 0 ('x' checked) into box indexes.
@@ -58,13 +58,26 @@ func deltaFrame(t *testing.T, seq uint64, pic string) []byte {
 	return f
 }
 
+// pipe is an in-memory Link: the test plays the connection.
+type pipe struct {
+	events chan link.Event
+	sent   [][]byte
+	drops  int
+}
+
+func newPipe() *pipe { return &pipe{events: make(chan link.Event, 16)} }
+
+func (p *pipe) Events() <-chan link.Event { return p.events }
+func (p *pipe) Send(f []byte) bool        { p.sent = append(p.sent, f); return true }
+func (p *pipe) Drop()                     { p.drops++ }
+
 // started returns a session connected, welcomed and synced at seq 10.
 func started(t *testing.T, pic string, maxSet, rate, burst uint16) *Session {
 	t.Helper()
-	s := New(1)
-	s.Link(conn.Connected, nil)
+	s := New(1, newPipe())
+	s.setLink(link.Connected, nil)
 	for _, f := range [][]byte{welcome(maxSet, rate, burst), snapshotFrame(10, pic)} {
-		if err := s.Handle(f, 0); err != nil {
+		if err := s.handle(f, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -73,7 +86,7 @@ func started(t *testing.T, pic string, maxSet, rate, burst uint16) *Session {
 
 func handle(t *testing.T, s *Session, f []byte) {
 	t.Helper()
-	if err := s.Handle(f, 0); err != nil {
+	if err := s.handle(f, 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -86,14 +99,14 @@ func TestGapResyncsAndIgnoresDeltasUntilSnapshot(t *testing.T) {
 	if got, want := shown(s, 4), "xx.."; got != want {
 		t.Fatalf("after gap %s, want %s", got, want)
 	}
-	out := s.Outbox(nil)
+	out := s.outbox(nil)
 	if len(out) != 1 {
 		t.Fatalf("outbox %d frames, want one ResyncRequest", len(out))
 	}
 	if r, err := protocol.DecodeResyncRequest(out[0]); err != nil || r.HaveSeq != 11 {
 		t.Fatalf("resync request %+v, %v", r, err)
 	}
-	if len(s.Outbox(nil)) != 0 {
+	if len(s.outbox(nil)) != 0 {
 		t.Fatal("second ResyncRequest")
 	}
 	if s.Toggle(0, 0) != NotSynced {
@@ -116,7 +129,7 @@ func TestResyncFrameWaitsForSnapshot(t *testing.T) {
 	if got := shown(s, 4); got != "...." {
 		t.Fatalf("delta applied during resync: %s", got)
 	}
-	if len(s.Outbox(nil)) != 0 {
+	if len(s.outbox(nil)) != 0 {
 		t.Fatal("a server Resync needs no request")
 	}
 	handle(t, s, snapshotFrame(30, "..x."))
@@ -138,7 +151,7 @@ func TestClicksBatchIntoSortedSets(t *testing.T) {
 	}
 	var sets [][]protocol.Change
 	for range 3 {
-		for _, f := range s.Outbox(nil) {
+		for _, f := range s.outbox(nil) {
 			set, err := protocol.DecodeSet(f)
 			if err != nil {
 				t.Fatal(err)
@@ -235,13 +248,13 @@ func TestBadFramesAreRefused(t *testing.T) {
 		deltaFrame(t, 11, "x...")[:14],
 		protocol.AppendStats(nil, protocol.Stats{Checked: 2e6}),
 	} {
-		if err := s.Handle(f, 0); !errors.Is(err, ErrFrame) {
+		if err := s.handle(f, 0); !errors.Is(err, ErrFrame) {
 			t.Errorf("frame %x: err %v", f, err)
 		}
 	}
 	v := welcome(256, 20, 60)
 	v[1] = 9
-	if err := s.Handle(v, 0); !errors.Is(err, protocol.ErrVersion) || s.Fatal() == "" {
+	if err := s.handle(v, 0); !errors.Is(err, protocol.ErrVersion) || s.Fatal() == "" {
 		t.Errorf("other version: err %v, fatal %q", err, s.Fatal())
 	}
 }
@@ -249,12 +262,12 @@ func TestBadFramesAreRefused(t *testing.T) {
 func TestReconnectWaitsForTheNewSnapshot(t *testing.T) {
 	s := started(t, "....", 256, 20, 60)
 	s.Toggle(0, 0)
-	s.Link(conn.Reconnecting, errors.New("gone"))
+	s.setLink(link.Reconnecting, errors.New("gone"))
 	if r := s.Toggle(1, 0); r != NotSynced {
 		t.Fatalf("toggle while reconnecting: %v", r)
 	}
-	s.Link(conn.Connected, nil)
-	if len(s.Outbox(nil)) != 0 {
+	s.setLink(link.Connected, nil)
+	if len(s.outbox(nil)) != 0 {
 		t.Fatal("a change from the old connection was sent on the new one")
 	}
 	handle(t, s, welcome(256, 20, 60))
@@ -263,8 +276,50 @@ func TestReconnectWaitsForTheNewSnapshot(t *testing.T) {
 	if got := shown(s, 4); got != "x..x" {
 		t.Fatalf("got %s", got)
 	}
-	s.Tick(time.Minute)
+	s.Update(time.Minute)
 	if got := shown(s, 4); got != "...x" {
 		t.Fatalf("after settling %s", got)
+	}
+}
+
+// TestUpdateOwnsTheLink drives a session only through its Link: state
+// changes and frames in, Sets out, a bad frame drops the connection, and a
+// version mismatch does not (the server closes it for good).
+func TestUpdateOwnsTheLink(t *testing.T) {
+	p := newPipe()
+	s := New(1, p)
+	p.events <- link.Event{State: link.Connecting}
+	p.events <- link.Event{State: link.Connected}
+	p.events <- link.Event{Frame: welcome(256, 20, 60)}
+	p.events <- link.Event{Frame: snapshotFrame(10, "x...")}
+	s.Update(0)
+	if st := s.Status(); st.State != link.Connected || !st.Synced || st.Seq != 10 {
+		t.Fatalf("after Update: %+v", st)
+	}
+	if r := s.Toggle(2, 0); r != Accepted {
+		t.Fatalf("toggle: %v", r)
+	}
+	s.Update(0)
+	if len(p.sent) != 1 {
+		t.Fatalf("sent %d frames, want one Set", len(p.sent))
+	}
+	set, err := protocol.DecodeSet(p.sent[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch, err := set.AppendChanges(nil); err != nil || len(ch) != 1 || ch[0] != (protocol.Change{Index: 2, Value: true}) {
+		t.Fatalf("set %+v, %v", ch, err)
+	}
+	p.events <- link.Event{Frame: []byte{0x7f}}
+	s.Update(0)
+	if p.drops != 1 {
+		t.Fatalf("bad frame: %d drops, want 1", p.drops)
+	}
+	v := welcome(256, 20, 60)
+	v[1] = 9
+	p.events <- link.Event{Frame: v}
+	s.Update(0)
+	if p.drops != 1 || s.Fatal() == "" {
+		t.Fatalf("version mismatch: %d drops, fatal %q", p.drops, s.Fatal())
 	}
 }

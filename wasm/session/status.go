@@ -3,12 +3,12 @@ package session
 import (
 	"time"
 
-	"checkgrid/wasm/conn"
+	"checkgrid/wasm/link"
 )
 
 // Status is what the HUD and the test hooks show.
 type Status struct {
-	State    conn.State
+	State    link.State
 	Synced   bool
 	Seq      uint64
 	Checked  int // in the server's state as the board holds it
