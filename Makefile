@@ -69,7 +69,7 @@ lint:
 FUZZTIME ?= 30s
 # Each decoder's fuzz target for FUZZTIME; new failures land in testdata.
 fuzz:
-	for t in FuzzDecodeDelta FuzzDecodeSet FuzzDecodeReject FuzzDecodeSnapshot FuzzDecodeFixed; do \
+	for t in FuzzDecodeDelta FuzzDecodeSet FuzzDecodeReject FuzzDecodeSnapshot FuzzDecodeFixed FuzzReplica FuzzReadHead; do \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
 	done
 

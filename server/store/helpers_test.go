@@ -36,7 +36,9 @@ func (m *model) nextDelta(t testing.TB, rng *rand.Rand, k int) (seq, toggles uin
 	if err != nil {
 		t.Fatal(err)
 	}
-	applyDelta(&m.st.Grid, idx)
+	for _, x := range idx {
+		m.st.Grid.Flip(x)
+	}
 	m.st.Seq = seq
 	m.st.Toggles += uint64(k) + uint64(rng.IntN(3))*2 // coalesced double flips count too
 	m.frames = append(m.frames, frame)

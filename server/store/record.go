@@ -51,10 +51,3 @@ func parseRecordHeader(h []byte) (recordHeader, bool) {
 	}
 	return rh, crc(h[:24]) == le.Uint32(h[24:])
 }
-
-// applyDelta XORs a decoded Delta's boxes into g.
-func applyDelta(g *protocol.Bitset, idx []uint32) {
-	for _, i := range idx {
-		g[i>>6] ^= 1 << (i & 63)
-	}
-}

@@ -36,15 +36,15 @@ type Store struct {
 	unsynced bool        // records written since the last fsync (SyncInterval mode)
 	lastSync time.Time
 
+	// The log keeps no grid: the hub owns the grid at seq and hands it to
+	// Checkpoint. These say only where the log is.
 	epoch, seq, toggles uint64
-	grid                protocol.Bitset // the grid at seq, to check checkpoints against the log
 
 	ckpts       []uint64 // seqs of checkpoint files kept, ascending
 	ckptAt      time.Time
 	ckptPending int64 // log bytes since the last checkpoint
 
 	buf    []byte
-	idx    []uint32
 	closed bool
 }
 
@@ -84,7 +84,7 @@ func openLocked(dir string, opt Options, hooks openHooks, lock *os.File) (*Store
 	s := &Store{
 		dir: dir, opt: opt, log: opt.Logger, hooks: hooks, lock: lock,
 		segs: rec.segments, segSize: rec.tailSize,
-		epoch: st.Epoch, seq: st.Seq, toggles: st.Toggles, grid: st.Grid,
+		epoch: st.Epoch, seq: st.Seq, toggles: st.Toggles,
 		ckpts: rec.ckpts, ckptAt: start, lastSync: start,
 	}
 	if len(s.segs) == 0 {
@@ -120,14 +120,12 @@ func (s *Store) Append(seq, toggles uint64, deltaFrame []byte) error {
 	if toggles < s.toggles {
 		return fmt.Errorf("%w: toggles %d below %d", ErrInvalid, toggles, s.toggles)
 	}
-	// Decode fully: a frame recovery would reject must never reach the disk,
-	// where it would stop every later restart.
+	// The header must name seq: a record recovery would reject must never
+	// reach the disk, where it would stop every later restart. The payload
+	// is the encoder's (the hub's), which the log does not second-guess.
 	d, err := protocol.DecodeDelta(deltaFrame)
 	if err == nil && d.Seq != seq {
 		err = fmt.Errorf("frame has seq %d", d.Seq)
-	}
-	if err == nil {
-		s.idx, err = d.AppendIndexes(s.idx[:0])
 	}
 	if err != nil {
 		return fmt.Errorf("%w: delta frame for seq %d: %w", ErrInvalid, seq, err)
@@ -159,7 +157,6 @@ func (s *Store) Append(seq, toggles uint64, deltaFrame []byte) error {
 	s.segSize += int64(len(s.buf))
 	s.ckptPending += int64(len(s.buf))
 	s.seq, s.toggles = seq, toggles
-	applyDelta(&s.grid, s.idx)
 	return nil
 }
 
@@ -268,8 +265,8 @@ func (s *Store) WantCheckpoint() bool {
 // file, fsync, rename, fsync the directory), then removes checkpoints older
 // than the previous one and the log segments the previous one wholly covers.
 // st.Seq must lie between the last checkpoint's seq and the last appended
-// seq; if it equals the last appended seq, st.Grid must equal the grid the
-// log describes. st is not kept. On error nothing on disk changed that
+// seq, and st.Grid must be the grid at st.Seq: the log keeps no grid of its
+// own to check it against (its owner, the hub, does). st is not kept. On error nothing on disk changed that
 // recovery depends on, and it may be retried.
 func (s *Store) Checkpoint(st *State) error {
 	if s.closed {
@@ -281,8 +278,8 @@ func (s *Store) Checkpoint(st *State) error {
 		return fmt.Errorf("%w: checkpoint of epoch %d, store has %d", ErrInvalid, st.Epoch, s.epoch)
 	case st.Seq > s.seq || st.Seq < last:
 		return fmt.Errorf("%w: checkpoint at seq %d outside %d..%d", ErrInvalid, st.Seq, last, s.seq)
-	case st.Seq == s.seq && (st.Grid != s.grid || st.Toggles != s.toggles):
-		return fmt.Errorf("%w: checkpoint at seq %d disagrees with the log's grid or toggles", ErrInvalid, st.Seq)
+	case st.Seq == s.seq && st.Toggles != s.toggles:
+		return fmt.Errorf("%w: checkpoint at seq %d has toggles %d, the log %d", ErrInvalid, st.Seq, st.Toggles, s.toggles)
 	case st.Seq == last:
 		return nil // already on disk
 	}

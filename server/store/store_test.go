@@ -129,12 +129,12 @@ func TestCheckpointRejectsStateThatDisagrees(t *testing.T) {
 	s, m := newModel(t, dir, Options{})
 	m.appendN(t, s, rng, 5, 10)
 	bad := m.st
-	bad.Grid.Flip(7)
+	bad.Toggles++
 	future := m.st
 	future.Seq++
 	other := m.st
 	other.Epoch++
-	for name, st := range map[string]*State{"grid": &bad, "future seq": &future, "epoch": &other} {
+	for name, st := range map[string]*State{"toggles": &bad, "future seq": &future, "epoch": &other} {
 		if err := s.Checkpoint(st); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
