@@ -1,23 +1,19 @@
 package hub
 
 import (
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"checkgrid/protocol"
-
-	"github.com/coder/websocket"
 )
 
 // Client is one connection's state shared between its reader, its writer
 // and the tick loop. Frames in out are shared between clients and are never
 // modified after they are queued.
 type Client struct {
-	conn   *websocket.Conn
-	raw    net.Conn      // the socket under conn; only the writer writes data frames to it
+	conn   Conn
 	out    chan []byte   // bounded outbox of wire frames; the loop and the reader send, the writer receives
 	wake   chan struct{} // nudges the writer to re-check needResync
 	killed chan struct{} // closed by kill; the writer then closes the socket

@@ -1,45 +1,38 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 
 	"checkgrid/protocol"
-
-	"github.com/coder/websocket"
+	"checkgrid/server/wsframe"
 )
 
-// Go serves an accepted WebSocket connection on a goroutine of its own
-// until it ends, and returns at once: the connection joins the hub (Welcome,
+// Go serves an accepted connection on a goroutine of its own until it
+// ends, and returns at once: the connection joins the hub (Welcome,
 // Snapshot, then Deltas), its frames are read on that goroutine and written
 // by one more. player keys the player's rate limit and addr the address's.
 // Returning at once lets the HTTP handler that accepted the connection
 // return too, freeing its goroutine's stack and the request, which would
 // otherwise stay alive for the connection's life (a few KB per idle
-// player). raw is the connection's socket as the upgrade hijacked it: data
-// frames are written to it pre-encoded (wire.go). done runs when the
-// connection has ended.
-func (h *Hub) Go(conn *websocket.Conn, raw net.Conn, player string, addr netip.Prefix, done func()) {
+// player). The hub owns conn from here on; done runs when it has ended.
+func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, done func()) {
 	h.clients.Add(1)
 	go func() {
 		defer h.clients.Done()
 		defer done()
-		h.serve(context.Background(), conn, raw, player, addr)
+		h.serve(context.Background(), conn, player, addr)
 	}()
 }
 
-func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, raw net.Conn, player string, addr netip.Prefix) {
-	conn.SetReadLimit(protocol.MaxClientMessage)
+func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Prefix) {
 	c := &Client{
 		conn:   conn,
-		raw:    raw,
 		out:    make(chan []byte, h.cfg.OutboxFrames),
 		wake:   make(chan struct{}, 1),
 		killed: make(chan struct{}),
@@ -53,11 +46,11 @@ func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, raw net.Conn, pla
 	case h.join <- c:
 	case <-h.done:
 		h.m.Disconnects.WithLabelValues(protocol.CloseGoingAway.String()).Inc()
-		_ = conn.Close(websocket.StatusCode(protocol.CloseGoingAway), "server shutting down")
+		_ = conn.Close(protocol.CloseGoingAway, "server shutting down")
 		return
 	default:
 		h.m.Disconnects.WithLabelValues(protocol.CloseOverloaded.String()).Inc()
-		_ = conn.Close(websocket.StatusCode(protocol.CloseOverloaded), "join queue full")
+		_ = conn.Close(protocol.CloseOverloaded, "join queue full")
 		return
 	}
 
@@ -86,16 +79,26 @@ func disconnectReason(c *Client, err error) string {
 		return c.closeCode.String()
 	default:
 	}
-	if code := websocket.CloseStatus(err); code != -1 {
-		return "client_" + strconv.Itoa(int(code))
+	var pc PeerClose
+	if errors.As(err, &pc) {
+		return peerCloseLabel(pc.Code)
 	}
 	return "read_error"
 }
 
-// write is the connection's only writer of data frames and Pings (wire.go
-// says why that is safe next to the library's Pong and Close replies). A
-// write that stalls is ended by the loop's lagging check, whose kill closes
-// the socket under it.
+// peerCloseLabel names a client's close code for the disconnects metric
+// from a fixed set: the code is the client's choice, and a label per value
+// would let one client mint thousands of Prometheus series.
+func peerCloseLabel(code int) string {
+	if (code >= 1000 && code <= 1015) || (code >= 4000 && code <= 4009) {
+		return "client_" + strconv.Itoa(code)
+	}
+	return "client_other"
+}
+
+// write is the connection's only caller of Write, Ping and Close. A write
+// that stalls is ended by the loop's lagging check, whose kill closes the
+// socket under it.
 func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) {
 	for {
 		tick := h.tickWake.Load() // before draining: a broadcast after the drain closes it
@@ -120,14 +123,14 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 				// Shutdown: what is queued is durable; deliver it first.
 				_ = h.drain(c)
 			}
-			_ = c.conn.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
+			_ = c.conn.Close(c.closeCode, c.closeWhy)
 			return
 		case <-readerDone:
 			// The reader stops early once the connection is killed; the
 			// close code must still reach the client.
 			select {
 			case <-c.killed:
-				_ = c.conn.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
+				_ = c.conn.Close(c.closeCode, c.closeWhy)
 			default:
 				_ = c.conn.CloseNow()
 			}
@@ -142,7 +145,7 @@ func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) 
 func (h *Hub) drain(c *Client) error {
 	for len(c.out) > 0 {
 		f := <-c.out
-		if _, err := c.raw.Write(f); err != nil {
+		if err := c.conn.Write(f); err != nil {
 			return err
 		}
 		h.sent(f)
@@ -163,20 +166,17 @@ func (h *Hub) maybeResync(ctx context.Context, c *Client) {
 	}
 }
 
-var errText = errors.New("hub: text message")
-
 // read reads and handles frames until the connection fails or a frame is
 // bad. It returns the read error.
 func (h *Hub) read(ctx context.Context, c *Client) error {
-	var buf bytes.Buffer
 	var changes []protocol.Change
 	for {
-		typ, r, err := c.conn.Reader(ctx)
-		if err != nil {
+		msg, err := c.conn.Read(ctx)
+		if errors.Is(err, ErrText) {
+			h.bad(c, err, "text")
 			return err
 		}
-		buf.Reset()
-		if _, err := buf.ReadFrom(r); err != nil {
+		if err != nil {
 			return err
 		}
 		select {
@@ -186,16 +186,9 @@ func (h *Hub) read(ctx context.Context, c *Client) error {
 			return nil
 		default:
 		}
-		if typ != websocket.MessageBinary {
-			h.bad(c, errText, "text")
-			return errText
-		}
-		if changes, err = h.handle(c, buf.Bytes(), changes[:0]); err != nil {
+		if changes, err = h.handle(c, msg, changes[:0]); err != nil {
 			h.bad(c, err, "")
 			return err
-		}
-		if buf.Cap() > 512 {
-			buf = bytes.Buffer{} // a big Set was a burst; don't keep its buffer while idle
 		}
 	}
 }
@@ -311,7 +304,7 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	frame, err := protocol.AppendReject(nil, reason, uint32(max(retry, time.Millisecond)/time.Millisecond), refused)
 	if err == nil {
 		select {
-		case c.out <- wireFrame(frame):
+		case c.out <- wsframe.Wrap(frame):
 			c.nudge()
 		default:
 			h.m.Drops.WithLabelValues("outbox_full_reject").Inc()

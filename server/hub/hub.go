@@ -13,6 +13,7 @@ import (
 	"checkgrid/server/grid"
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
+	"checkgrid/server/wsframe"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -111,7 +112,7 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		set:     make(map[*Client]struct{}),
 		lagging: make(map[*Client]time.Time),
 	}
-	h.welcome = wireFrame(protocol.AppendWelcome(nil, protocol.Welcome{
+	h.welcome = wsframe.Wrap(protocol.AppendWelcome(nil, protocol.Welcome{
 		Version: protocol.Version, Width: protocol.GridWidth, Height: protocol.GridHeight,
 		Epoch: epoch, MaxSetBoxes: uint16(cfg.MaxSetBoxes),
 		SetRate: uint16(min(cfg.PlayerRate.Per, 65535)), SetBurst: uint16(min(cfg.PlayerRate.Burst, 65535)),
@@ -263,10 +264,8 @@ func (h *Hub) publish() {
 	h.m.Checked.Set(float64(h.col.Checked()))
 	h.m.Ticks.Inc()
 	h.m.DeltaBoxes.Observe(float64(len(h.scratch)))
-	// The frame buffer is handed to the clients; the next tick needs a new
-	// one. Sizing it like this one avoids regrowing it.
 	// The encode buffer is reused; the wire frame is handed to the clients.
-	h.broadcast(wireFrame(h.frame), "delta")
+	h.broadcast(wsframe.Wrap(h.frame), "delta")
 }
 
 // broadcast queues frame for every client in the set, never blocking. A
@@ -296,7 +295,7 @@ func (h *Hub) sendSnapshot(c *Client, reason protocol.ResyncReason) {
 	h.snapshot() // brings h.snapWire up to the current seq
 	first := h.welcome
 	if reason != 0 {
-		first = wireFrame(protocol.AppendResync(nil, protocol.Resync{Reason: reason}))
+		first = wsframe.Wrap(protocol.AppendResync(nil, protocol.Resync{Reason: reason}))
 		h.m.Resyncs.WithLabelValues(reason.String()).Inc()
 	}
 	for _, f := range [][]byte{first, h.snapWire} {
@@ -350,7 +349,7 @@ func (h *Hub) snapshot() SnapshotInfo {
 	seq := h.seq.Load()
 	if h.snap.Frame == nil || h.snap.Seq != seq {
 		h.snap = SnapshotInfo{Frame: protocol.AppendSnapshot(nil, h.epoch, seq, h.col.Published()), Epoch: h.epoch, Seq: seq}
-		h.snapWire = wireFrame(h.snap.Frame)
+		h.snapWire = wsframe.Wrap(h.snap.Frame)
 	}
 	return h.snap
 }
@@ -361,7 +360,7 @@ func (h *Hub) sendStats(now time.Time) {
 		return
 	}
 	h.lastStats, h.lastSent = s, now
-	h.broadcast(wireFrame(protocol.AppendStats(nil, s)), "stats")
+	h.broadcast(wsframe.Wrap(protocol.AppendStats(nil, s)), "stats")
 }
 
 func (h *Hub) checkpoint() {
@@ -434,6 +433,6 @@ func (h *Hub) Wait() { h.clients.Wait() }
 
 // sent counts a wire frame written to a client.
 func (h *Hub) sent(f []byte) {
-	h.sentFrames[frameType(f)].Inc()
+	h.sentFrames[wsframe.Type(f)].Inc()
 	h.m.BytesSent.Add(float64(len(f)))
 }

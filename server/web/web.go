@@ -13,8 +13,7 @@ import (
 	"checkgrid/server/identity"
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
-
-	"github.com/coder/websocket"
+	"checkgrid/server/wsconn"
 )
 
 // Config wires the public handler.
@@ -111,11 +110,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	sb := &smallBuffers{ResponseWriter: w}
-	conn, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
-		OriginPatterns:  s.Origins,
-		CompressionMode: websocket.CompressionDisabled, // frames are already near entropy
-	})
+	conn, err := wsconn.Accept(w, r, wsconn.Options{Origins: s.Origins})
 	if err != nil {
 		// Accept has written the HTTP error (bad origin, not a WebSocket).
 		s.Metrics.Refused.WithLabelValues("handshake").Inc()
@@ -128,7 +123,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		// limit is per connection; the address limit still holds.
 		player = "conn:" + strconv.FormatUint(s.connID.Add(1), 10)
 	}
-	s.Hub.Go(conn, sb.conn, player, key, func() { s.Conns.Release(key) })
+	s.Hub.Go(conn, player, key, func() { s.Conns.Release(key) })
 }
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request) {

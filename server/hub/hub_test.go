@@ -1,0 +1,220 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/limits"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// snapshotNow is the hub's published state, decoded.
+func snapshotNow(t *testing.T, th *testHub) *protocol.Replica {
+	t.Helper()
+	info, err := th.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := protocol.DecodeSnapshot(info.Frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := new(protocol.Replica)
+	if err := r.ApplySnapshot(s); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A client sees Welcome, then Snapshot(S), then exactly S+1, S+2, …; one that
+// joins later starts from a later S and converges to the same grid.
+func TestJoinOrder(t *testing.T) {
+	th := startHub(t, Config{})
+	a := th.join(t, "a", 256)
+	if typ := a.apply(a.next()); typ != protocol.TypeWelcome {
+		t.Fatalf("first frame %v, want Welcome", typ)
+	}
+	if typ := a.apply(a.next()); typ != protocol.TypeSnapshot || a.rep.Seq != 0 {
+		t.Fatalf("second frame %v at seq %d, want Snapshot at 0", typ, a.rep.Seq)
+	}
+	for i := range 5 {
+		a.set(protocol.Change{Index: uint32(1000 * i), Value: true})
+		a.until(protocol.TypeDelta)
+	}
+	b := th.join(t, "b", 256)
+	if b.apply(b.next()) != protocol.TypeWelcome || b.apply(b.next()) != protocol.TypeSnapshot || b.rep.Seq != a.rep.Seq {
+		t.Fatalf("late joiner: snapshot at %d, the first client is at %d", b.rep.Seq, a.rep.Seq)
+	}
+	b.set(protocol.Change{Index: 7, Value: true})
+	a.until(protocol.TypeDelta)
+	b.until(protocol.TypeDelta)
+	want := snapshotNow(t, th)
+	if a.rep.Seq != want.Seq || b.rep.Seq != want.Seq || a.rep.Grid != want.Grid || b.rep.Grid != want.Grid {
+		t.Fatalf("clients at %d/%d, hub at %d; grids equal: %v %v", a.rep.Seq, b.rep.Seq, want.Seq, a.rep.Grid == want.Grid, b.rep.Grid == want.Grid)
+	}
+	if !want.Grid.Get(7) || !want.Grid.Get(4000) {
+		t.Fatal("the hub's grid lacks the boxes set")
+	}
+}
+
+// A client whose outbox overflows is never sent a gap: it leaves the
+// broadcast set, and once its writer has drained what was queued it gets
+// Resync(lagging) and a fresh Snapshot, then Deltas again.
+func TestLaggingClientIsResynced(t *testing.T) {
+	th := startHub(t, Config{OutboxFrames: 4, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
+	gate := make(chan struct{})
+	slow := th.join(t, "slow", 1, gate)
+	fast := th.join(t, "fast", 1024)
+	fast.untilSeq(0)
+	for i := range 40 { // 40 ticks' worth of Deltas against an outbox of 4
+		fast.set(protocol.Change{Index: uint32(i), Value: true})
+		fast.until(protocol.TypeDelta)
+	}
+	close(gate) // the reader wakes up and reads everything
+	seq := fast.rep.Seq
+	slow.untilSeq(seq)
+	if len(slow.resyncs) == 0 || slow.resyncs[0] != protocol.ResyncLagging {
+		t.Fatalf("slow client's resyncs: %v, want lagging", slow.resyncs)
+	}
+	if slow.rep.Grid != fast.rep.Grid {
+		t.Fatal("the resynced client's grid differs")
+	}
+	if n := testutil.ToFloat64(th.m.Drops.WithLabelValues("outbox_full_delta")); n < 1 {
+		t.Fatalf("outbox_full_delta drops counted: %v", n)
+	}
+	// And it follows live Deltas again.
+	fast.set(protocol.Change{Index: 999, Value: true})
+	slow.untilSeq(seq + 1)
+}
+
+// A writer stuck in Write (a socket nobody reads) past WriteTimeout is
+// closed under it and counted as stalled, while others play on.
+func TestStalledWriterIsClosed(t *testing.T) {
+	th := startHub(t, Config{OutboxFrames: 2, WriteTimeout: 50 * time.Millisecond, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
+	stuck := th.join(t, "stuck", 1, make(chan struct{})) // never opens
+	other := th.join(t, "other", 1024)
+	other.untilSeq(0)
+	deadline := time.Now().Add(5 * time.Second)
+	for i := 0; ; i++ {
+		select {
+		case <-stuck.ended:
+		default:
+			if time.Now().After(deadline) {
+				t.Fatal("stuck connection never closed")
+			}
+			other.set(protocol.Change{Index: uint32(i), Value: true})
+			other.until(protocol.TypeDelta)
+			continue
+		}
+		break
+	}
+	if n := testutil.ToFloat64(th.m.Drops.WithLabelValues("stalled")); n != 1 {
+		t.Fatalf("stalled drops %v, want 1", n)
+	}
+	if n := testutil.ToFloat64(th.m.Disconnects.WithLabelValues(protocol.CloseTooSlow.String())); n != 1 {
+		t.Fatalf("too_slow disconnects %v, want 1", n)
+	}
+	other.set(protocol.Change{Index: 999_999, Value: true})
+	other.until(protocol.TypeDelta)
+}
+
+// Too many resyncs in the window end the connection with 4001 too_slow;
+// asking for them end it with 4006 abuse.
+func TestTooManyResyncs(t *testing.T) {
+	th := startHub(t, Config{MaxResyncs: 2})
+	p := th.join(t, "greedy", 1024)
+	p.untilSeq(0)
+	req := protocol.AppendResyncRequest(nil, protocol.ResyncRequest{})
+	for range 3 {
+		p.conn.in <- req
+	}
+	p.waitEnded()
+	if got := p.conn.closeCode(); got != protocol.CloseAbuse {
+		t.Fatalf("closed with %v, want abuse", got)
+	}
+	for p.rep.Synced || len(p.conn.out) > 0 {
+		if len(p.conn.out) == 0 {
+			break
+		}
+		p.apply(p.next())
+	}
+	if len(p.resyncs) != 2 || p.resyncs[0] != protocol.ResyncRequested {
+		t.Fatalf("resyncs before the close: %v, want 2 requested", p.resyncs)
+	}
+}
+
+// A client that keeps sending after every Set was refused is closed with
+// 4006; a bad frame closes only its sender with 4000.
+func TestAbuseAndBadFramesCloseOnlyTheSender(t *testing.T) {
+	th := startHub(t, Config{AbuseRejects: 3, PlayerRate: limits.Rate{Per: 1, Burst: 1}})
+	good := th.join(t, "good", 1024)
+	good.untilSeq(0)
+	abuser := th.join(t, "abuser", 1024)
+	abuser.untilSeq(0)
+	for i := range 10 {
+		abuser.set(protocol.Change{Index: uint32(10 + i), Value: true})
+	}
+	abuser.waitEnded()
+	if got := abuser.conn.closeCode(); got != protocol.CloseAbuse {
+		t.Fatalf("abuser closed with %v, want abuse", got)
+	}
+	garbage := th.join(t, "garbage", 1024)
+	garbage.untilSeq(0)
+	garbage.conn.in <- []byte{0x10, 0xff, 0xff}
+	garbage.waitEnded()
+	if got := garbage.conn.closeCode(); got != protocol.CloseProtocol {
+		t.Fatalf("bad frame closed with %v, want protocol_error", got)
+	}
+	good.set(protocol.Change{Index: 5, Value: true})
+	good.until(protocol.TypeDelta)
+	if !good.rep.Grid.Get(5) || good.rep.Grid.Get(11) {
+		t.Fatal("the good client's change is missing, or the abuser's second box got through")
+	}
+}
+
+// On shutdown every change already applied to the grid reaches every
+// client as a Delta before the 1001 close.
+func TestShutdownDeliversQueuedBeforeGoingAway(t *testing.T) {
+	th := startHub(t, Config{Tick: time.Hour}) // only the shutdown flush publishes
+	p := th.join(t, "p", 1024)
+	p.untilSeq(0)
+	p.set(protocol.Change{Index: 123, Value: true})
+	for th.grid.Toggles() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	th.stop(t)
+	p.waitEnded()
+	p.untilSeq(1)
+	if !p.rep.Grid.Get(123) {
+		t.Fatal("the last change did not reach the client before the close")
+	}
+	if got := p.conn.closeCode(); got != protocol.CloseGoingAway {
+		t.Fatalf("closed with %v, want going_away", got)
+	}
+}
+
+// A peer's close code becomes a metric label only from a fixed set.
+func TestPeerCloseLabelsBounded(t *testing.T) {
+	for code, want := range map[int]string{1000: "client_1000", 1001: "client_1001", 4006: "client_4006", 3000: "client_other", 4999: "client_other", 65535: "client_other"} {
+		if got := peerCloseLabel(code); got != want {
+			t.Errorf("peerCloseLabel(%d) = %q, want %q", code, got, want)
+		}
+	}
+}
+
+// Every client gets the very same bytes for a Delta.
+func TestDeltaBytesShared(t *testing.T) {
+	th := startHub(t, Config{})
+	a, b := th.join(t, "a", 64), th.join(t, "b", 64)
+	a.untilSeq(0)
+	b.untilSeq(0)
+	a.set(protocol.Change{Index: 42, Value: true})
+	fa, fb := a.until(protocol.TypeDelta), b.until(protocol.TypeDelta)
+	if !bytes.Equal(fa, fb) {
+		t.Fatal("two clients got different bytes for one Delta")
+	}
+}

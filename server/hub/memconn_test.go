@@ -1,0 +1,242 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/grid"
+	"checkgrid/server/metrics"
+	"checkgrid/server/wsframe"
+)
+
+// memConn is an in-memory Conn: the test plays the client on the other
+// side of two channels. It is a second implementation of the hub's port
+// (server/wsconn is the first), so hub logic runs in-process in
+// milliseconds.
+type memConn struct {
+	in  chan []byte // client → hub messages
+	out chan []byte // hub → client payloads; a full channel blocks Write like a full socket
+
+	// gate, if not nil, must yield a token before each Write: a reader
+	// that stops reading.
+	gate chan struct{}
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	mu        sync.Mutex
+	code      protocol.CloseCode // 0 until Close
+}
+
+var errMemClosed = errors.New("memconn: closed")
+
+func newMemConn(outFrames int) *memConn {
+	return &memConn{in: make(chan []byte, 64), out: make(chan []byte, outFrames), closed: make(chan struct{})}
+}
+
+func (c *memConn) Read(ctx context.Context) ([]byte, error) {
+	select {
+	case m := <-c.in:
+		if m == nil {
+			return nil, PeerClose{Code: 1000}
+		}
+		return m, nil
+	case <-c.closed:
+		return nil, errMemClosed
+	}
+}
+
+func (c *memConn) Write(wire []byte) error {
+	p, err := wsframe.Payload(wire)
+	if err != nil {
+		return err
+	}
+	if c.gate != nil {
+		select {
+		case <-c.gate:
+		case <-c.closed:
+			return errMemClosed
+		}
+	}
+	select {
+	case c.out <- p:
+		return nil
+	case <-c.closed:
+		return errMemClosed
+	}
+}
+
+func (c *memConn) Ping(ctx context.Context) error { return nil }
+
+func (c *memConn) Close(code protocol.CloseCode, reason string) error {
+	c.mu.Lock()
+	c.code = code
+	c.mu.Unlock()
+	return c.CloseNow()
+}
+
+func (c *memConn) CloseNow() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	return nil
+}
+
+// closeCode is the code the hub closed with, 0 if none (yet, or a bare close).
+func (c *memConn) closeCode() protocol.CloseCode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.code
+}
+
+// testHub is a running Hub with no log, on a fresh grid.
+type testHub struct {
+	*Hub
+	m      *metrics.Metrics
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startHub(t *testing.T, cfg Config) *testHub {
+	t.Helper()
+	if cfg.Tick == 0 {
+		cfg.Tick = 5 * time.Millisecond
+	}
+	m := metrics.New()
+	h := New(cfg, grid.New(), nil, 99, 0, m, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	th := &testHub{Hub: h, m: m, cancel: cancel, done: make(chan error, 1)}
+	go func() { th.done <- h.Run(ctx) }()
+	t.Cleanup(func() { th.stop(t) })
+	return th
+}
+
+// stop ends the loop (once) and waits for every connection.
+func (th *testHub) stop(t *testing.T) {
+	t.Helper()
+	th.cancel()
+	select {
+	case <-th.done:
+		th.done <- nil // for a second stop
+	case <-time.After(5 * time.Second):
+		t.Fatal("hub did not stop")
+	}
+	th.Wait()
+}
+
+// player is the test's client of one memConn: it follows the frames into
+// a Replica exactly as a real client must.
+type player struct {
+	t     *testing.T
+	conn  *memConn
+	rep   protocol.Replica
+	ended chan struct{}
+
+	resyncs []protocol.ResyncReason
+	rejects int
+	deltas  int
+}
+
+// join connects a player whose socket holds outFrames frames; with gate,
+// each Write waits for a token from it (close it to read freely again).
+func (th *testHub) join(t *testing.T, key string, outFrames int, gate ...chan struct{}) *player {
+	t.Helper()
+	p := &player{t: t, conn: newMemConn(outFrames), ended: make(chan struct{})}
+	if len(gate) > 0 {
+		p.conn.gate = gate[0]
+	}
+	th.Go(p.conn, key, netip.MustParsePrefix("192.0.2.1/32"), func() { close(p.ended) })
+	return p
+}
+
+// next returns the next frame's payload, failing the test after a while.
+func (p *player) next() []byte {
+	p.t.Helper()
+	select {
+	case f := <-p.conn.out:
+		return f
+	case <-time.After(5 * time.Second):
+		p.t.Fatal("no frame from the hub")
+		return nil
+	}
+}
+
+// apply follows one frame. A gap fails the test: the hub must never cause one.
+func (p *player) apply(f []byte) protocol.FrameType {
+	p.t.Helper()
+	typ, err := protocol.PeekType(f)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	switch typ {
+	case protocol.TypeWelcome:
+		w, err := protocol.DecodeWelcome(f)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		p.rep.Epoch = w.Epoch
+	case protocol.TypeSnapshot:
+		s, err := protocol.DecodeSnapshot(f)
+		if err == nil {
+			err = p.rep.ApplySnapshot(s)
+		}
+		if err != nil {
+			p.t.Fatal(err)
+		}
+	case protocol.TypeDelta:
+		if _, err := p.rep.Apply(f); err != nil {
+			p.t.Fatalf("delta: %v", err)
+		}
+		p.deltas++
+	case protocol.TypeResync:
+		r, err := protocol.DecodeResync(f)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		p.resyncs = append(p.resyncs, r.Reason)
+		p.rep.Unsync()
+	case protocol.TypeReject:
+		p.rejects++
+	}
+	return typ
+}
+
+// until applies frames until one of type want arrives.
+func (p *player) until(want protocol.FrameType) []byte {
+	p.t.Helper()
+	for {
+		f := p.next()
+		if p.apply(f) == want {
+			return f
+		}
+	}
+}
+
+// untilSeq applies frames until the replica reaches seq.
+func (p *player) untilSeq(seq uint64) {
+	p.t.Helper()
+	for !p.rep.Synced || p.rep.Seq < seq {
+		p.apply(p.next())
+	}
+}
+
+func (p *player) set(changes ...protocol.Change) {
+	p.t.Helper()
+	f, err := protocol.AppendSet(nil, changes)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.conn.in <- f
+}
+
+// waitEnded waits for the hub to finish with the connection.
+func (p *player) waitEnded() {
+	p.t.Helper()
+	select {
+	case <-p.ended:
+	case <-time.After(5 * time.Second):
+		p.t.Fatal("connection did not end")
+	}
+}

@@ -1,0 +1,164 @@
+package wsconn
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/hub"
+	"checkgrid/server/wsframe"
+)
+
+// maskedFrame is a client frame (clients must mask, RFC 6455 §5.3).
+func maskedFrame(opcode byte, payload []byte) []byte {
+	key := [4]byte{1, 2, 3, 4}
+	b := []byte{0x80 | opcode}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	default:
+		b = append(b, 0x80|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	}
+	b = append(b, key[:]...)
+	for i, c := range payload {
+		b = append(b, c^key[i%4])
+	}
+	return b
+}
+
+// server accepts one connection and hands every message it reads (or the
+// read's error) to the test.
+func server(t *testing.T) (*httptest.Server, chan []byte, chan error, chan *Conn) {
+	msgs, errs, conns := make(chan []byte, 16), make(chan error, 1), make(chan *Conn, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, Options{})
+		if err != nil {
+			errs <- err
+			return
+		}
+		conns <- c
+		for {
+			m, err := c.Read(context.Background())
+			if err != nil {
+				errs <- err
+				return
+			}
+			msgs <- append([]byte(nil), m...)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts, msgs, errs, conns
+}
+
+func upgradeRequest(host string) string {
+	return "GET / HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+}
+
+// A client may send its first message in the same packet as the upgrade
+// request; those bytes sit in net/http's buffer at hijack time and must be
+// read first, not dropped.
+func TestBytesBehindTheUpgradeAreRead(t *testing.T) {
+	ts, msgs, errs, _ := server(t)
+	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	set, _ := protocol.AppendSet(nil, []protocol.Change{{Index: 77, Value: true}})
+	second := []byte{0x11, 0, 0, 0, 0, 0, 0, 0, 0}
+	packet := upgradeRequest(ts.Listener.Addr().String()) + string(maskedFrame(2, set)) + string(maskedFrame(2, second)[:3])
+	if _, err := nc.Write([]byte(packet)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	// The rest of the second frame, split across writes.
+	if _, err := nc.Write(maskedFrame(2, second)[3:]); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]byte{set, second} {
+		select {
+		case got := <-msgs:
+			if string(got) != string(want) {
+				t.Fatalf("message %d: %x, want %x", i, got, want)
+			}
+		case err := <-errs:
+			t.Fatalf("message %d: read failed: %v", i, err)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("message %d never arrived", i)
+		}
+	}
+}
+
+// Text messages and client close codes come out as the hub's port says.
+func TestReadErrorsFollowThePort(t *testing.T) {
+	ts, _, errs, conns := server(t)
+	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v", err)
+	}
+	c := <-conns
+	// A pre-encoded server frame arrives byte for byte.
+	wire := wsframe.Wrap([]byte{0x06, 0x02})
+	if err := c.Write(wire); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(wire))
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != string(wire) {
+		t.Fatalf("server frame on the wire: %x %v", got, err)
+	}
+	if _, err := nc.Write(maskedFrame(1, []byte("hello"))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if !errors.Is(err, hub.ErrText) {
+			t.Fatalf("text message: %v, want hub.ErrText", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no error for a text message")
+	}
+
+	// A second connection closes with 3000.
+	ts2, _, errs2, _ := server(t)
+	nc2, err := net.Dial("tcp", ts2.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	closeFrame := maskedFrame(8, []byte{0x0b, 0xb8}) // 3000
+	if _, err := fmt.Fprint(nc2, upgradeRequest(ts2.Listener.Addr().String())+string(closeFrame)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs2:
+		var pc hub.PeerClose
+		if !errors.As(err, &pc) || pc.Code != 3000 {
+			t.Fatalf("peer close: %v, want PeerClose 3000", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no error for a close frame")
+	}
+}

@@ -1,0 +1,54 @@
+package wsframe
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestRoundTripEveryLengthForm(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 65535, 65536, 200_000} {
+		p := bytes.Repeat([]byte{3}, n)
+		w := Wrap(p)
+		got, err := Payload(w)
+		if err != nil || !bytes.Equal(got, p) {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if n > 0 && Type(w) != 3 {
+			t.Fatalf("n=%d: type %d", n, Type(w))
+		}
+		if _, err := Payload(w[:len(w)-1]); n > 0 && !errors.Is(err, ErrNotFrame) {
+			t.Fatalf("n=%d: cut frame: %v", n, err)
+		}
+	}
+	if _, err := Payload([]byte{0x81, 0}); !errors.Is(err, ErrNotFrame) {
+		t.Fatal("a text frame passed as binary")
+	}
+}
+
+func FuzzPayload(f *testing.F) {
+	f.Add(Wrap([]byte{1, 2, 3}))
+	f.Add([]byte{0x82, 127, 0xff, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Payload(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(Wrap(p), b) {
+			t.Fatalf("Payload accepted a frame Append would not make: %x", b)
+		}
+	})
+}
+
+// Append wraps a protocol frame once; the same bytes then go to every
+// client.
+func ExampleAppend() {
+	wire := Append(nil, []byte{0x06, 0x01}) // a Resync frame
+	fmt.Printf("% x\n", wire)
+	p, _ := Payload(wire)
+	fmt.Printf("% x\n", p)
+	// Output:
+	// 82 02 06 01
+	// 06 01
+}
