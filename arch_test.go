@@ -32,11 +32,15 @@ func TestImportRules(t *testing.T) {
 	}
 	rules := []importRule{
 		{"./server/hub", "linux", false, "the hub reaches sockets only through its Conn port (server/wsconn)",
-			func(dep string, _ bool) bool { return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/server/wsconn" || dep == "checkgrid/server/web" }},
+			func(dep string, _ bool) bool {
+				return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/server/wsconn" || dep == "checkgrid/server/web"
+			}},
 		{"./protocol", "linux", true, "protocol/ is shared by server and clients: the standard library and roaring only", portable},
 		{"./protocol", "js", true, "protocol/ builds for the browser with the same rule", portable},
 		{"./server/store", "linux", false, "the log keeps no application state and never calls the hub",
-			func(dep string, _ bool) bool { return own(dep) && dep != "checkgrid/server/store" && dep != "checkgrid/protocol" }},
+			func(dep string, _ bool) bool {
+				return own(dep) && dep != "checkgrid/server/store" && dep != "checkgrid/protocol"
+			}},
 		{"./server/wsframe", "linux", false, "the header encoder is a leaf both the hub and the transport import",
 			func(dep string, std bool) bool { return !std && dep != "checkgrid/server/wsframe" }},
 	}
