@@ -16,7 +16,7 @@ import (
 // ErrGap means a Delta's seq was not the next one: the peer's view can no
 // longer be trusted. ErrEpoch means a Snapshot came from another history.
 var (
-	ErrGap   = errors.New("peer: delta seq gap")
+	ErrGap   = protocol.ErrGap
 	ErrEpoch = errors.New("peer: epoch changed")
 )
 
@@ -24,10 +24,9 @@ var (
 type Peer struct {
 	Conn    *websocket.Conn
 	Welcome protocol.Welcome
-	Grid    protocol.Bitset
-	Epoch   uint64
-	Seq     uint64 // last applied
-	Stats   protocol.Stats
+	// Replica is the grid as the peer has seen it: Grid at Seq of Epoch.
+	protocol.Replica
+	Stats protocol.Stats
 	// Counters of what was received.
 	Deltas, Snapshots, Resyncs, Rejects, Frames, Bytes int
 	// RejectedBoxes collects every box refused, in arrival order.
@@ -37,9 +36,8 @@ type Peer struct {
 	// frame is only valid during the call.
 	OnDelta func(seq uint64, frame []byte, boxes []uint32)
 
-	wmu     sync.Mutex
-	scratch []uint32
-	resync  bool // a Resync arrived; the next frame must be a Snapshot
+	wmu    sync.Mutex
+	resync bool // a Resync arrived; the next frame must be a Snapshot
 }
 
 // Options for Dial.
@@ -104,8 +102,7 @@ func (p *Peer) Apply(b []byte) (protocol.FrameType, error) {
 			if s.Epoch != p.Epoch {
 				return t, fmt.Errorf("%w: %d, welcome said %d", ErrEpoch, s.Epoch, p.Epoch)
 			}
-			err = s.Bits(&p.Grid)
-			p.Seq = s.Seq
+			err = p.ApplySnapshot(s)
 			p.Snapshots++
 			p.resync = false
 		}
@@ -117,19 +114,13 @@ func (p *Peer) Apply(b []byte) (protocol.FrameType, error) {
 		if p.resync {
 			return t, fmt.Errorf("peer: delta %d after Resync, before its Snapshot", d.Seq)
 		}
-		if d.Seq != p.Seq+1 {
-			return t, fmt.Errorf("%w: got %d after %d", ErrGap, d.Seq, p.Seq)
-		}
-		if p.scratch, err = d.AppendIndexes(p.scratch[:0]); err != nil {
+		boxes, err := p.ApplyDelta(d)
+		if err != nil {
 			return t, err
 		}
-		for _, i := range p.scratch {
-			p.Grid.Flip(i)
-		}
-		p.Seq = d.Seq
 		p.Deltas++
 		if p.OnDelta != nil {
-			p.OnDelta(d.Seq, b, p.scratch)
+			p.OnDelta(d.Seq, b, boxes)
 		}
 	case protocol.TypeStats:
 		p.Stats, err = protocol.DecodeStats(b)

@@ -87,35 +87,27 @@ func TestKill9UnderLoadLosesNothingSeen(t *testing.T) {
 // log; it returns how many observed deltas it checked.
 func verify(t *testing.T, cycle int, data string, snap serverSnapshot, o *observer) int {
 	t.Helper()
-	if !o.have {
+	if !o.rep.Synced {
 		return 0
 	}
-	if snap.seq < o.seq {
-		t.Fatalf("cycle %d: server recovered to seq %d, but an observer saw seq %d", cycle, snap.seq, o.seq)
+	if snap.seq < o.rep.Seq {
+		t.Fatalf("cycle %d: server recovered to seq %d, but an observer saw seq %d", cycle, snap.seq, o.rep.Seq)
 	}
-	grid := o.grid
+	rep := o.rep // the observer's grid, carried on by the log
 	last := o.base
-	var idx []uint32
 	err := store.ReadLog(data, o.base, func(seq, _ uint64, frame []byte) error {
 		if seq > snap.seq {
 			return nil // not in the snapshot (nothing should be appending)
 		}
 		last = seq
-		if seq <= o.seq {
+		if seq <= o.rep.Seq {
 			if saw := o.frames[seq]; string(saw) != string(frame) {
 				return fmt.Errorf("seq %d: logged delta differs from the one an observer saw", seq)
 			}
 			return nil
 		}
-		d, err := protocol.DecodeDelta(frame)
-		if err == nil {
-			idx, err = d.AppendIndexes(idx[:0])
-		}
-		if err != nil {
+		if _, err := rep.Apply(frame); err != nil {
 			return fmt.Errorf("seq %d: %w", seq, err)
-		}
-		for _, i := range idx {
-			grid.Flip(i)
 		}
 		return nil
 	})
@@ -125,10 +117,10 @@ func verify(t *testing.T, cycle int, data string, snap serverSnapshot, o *observ
 	if last != snap.seq {
 		t.Fatalf("cycle %d: log ends at seq %d, server snapshot is at %d", cycle, last, snap.seq)
 	}
-	if grid != snap.grid {
-		t.Fatalf("cycle %d: observer's grid at seq %d plus logged deltas to %d differs from the server's snapshot", cycle, o.seq, snap.seq)
+	if rep.Grid != snap.grid {
+		t.Fatalf("cycle %d: observer's grid at seq %d plus logged deltas to %d differs from the server's snapshot", cycle, o.rep.Seq, snap.seq)
 	}
-	return int(o.seq - o.base)
+	return int(o.rep.Seq - o.base)
 }
 
 // server is one running server process.
@@ -237,11 +229,9 @@ func runLoad(t *testing.T, srv *server, rng *rand.Rand, epoch uint64, d time.Dur
 // each Delta frame it saw since its last Snapshot. Its fields are written
 // only by run and read after run returns.
 type observer struct {
-	have   bool   // holds a snapshot-based grid
-	base   uint64 // seq of the last Snapshot applied
-	seq    uint64 // seq its grid is at
-	grid   protocol.Bitset
-	frames map[uint64][]byte // Deltas base+1..seq
+	rep    protocol.Replica  // synced once a Snapshot arrived
+	base   uint64            // seq of the last Snapshot applied
+	frames map[uint64][]byte // Deltas base+1..rep.Seq
 	err    error             // a protocol violation (not a dropped connection)
 }
 
@@ -253,7 +243,6 @@ func (o *observer) run(ctx context.Context, url string, epoch uint64, ready chan
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(protocol.MaxServerMessage)
-	var idx []uint32
 	signalled := false
 	for {
 		_, b, err := c.Read(ctx)
@@ -281,40 +270,29 @@ func (o *observer) run(ctx context.Context, url string, epoch uint64, ready chan
 		case protocol.TypeSnapshot:
 			s, err := protocol.DecodeSnapshot(b)
 			if err == nil {
-				err = s.Bits(&o.grid)
+				err = o.rep.ApplySnapshot(s)
 			}
 			if err != nil {
 				o.err = err
 				return
 			}
-			o.have, o.base, o.seq = true, s.Seq, s.Seq
+			o.base = s.Seq
 			clear(o.frames)
 			if !signalled {
 				signalled = true
 				ready <- nil
 			}
 		case protocol.TypeResync:
-			o.have = false
+			o.rep.Unsync()
 		case protocol.TypeDelta:
-			if !o.have {
+			if !o.rep.Synced {
 				continue
 			}
-			d, err := protocol.DecodeDelta(b)
-			if err == nil && d.Seq != o.seq+1 {
-				err = fmt.Errorf("delta seq %d after %d", d.Seq, o.seq)
-			}
-			if err == nil {
-				idx, err = d.AppendIndexes(idx[:0])
-			}
-			if err != nil {
+			if _, err := o.rep.Apply(b); err != nil {
 				o.err = err
 				return
 			}
-			for _, i := range idx {
-				o.grid.Flip(i)
-			}
-			o.seq = d.Seq
-			o.frames[d.Seq] = b // c.Read returns a fresh slice
+			o.frames[o.rep.Seq] = b // c.Read returns a fresh slice
 		}
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,12 +13,12 @@ import (
 )
 
 // Reading costs: a watcher keeps only a frame's head (every fixed field it
-// checks is in the first 22 bytes) in a small per-connection buffer and
+// checks is in the first protocol.HeadSize bytes) in a small per-connection buffer and
 // discards the rest through it, so 50,000 watchers cost little more than
 // their sockets.
 const (
 	watchBuf    = 512
-	headerBytes = protocol.SnapshotHeaderSize // longest fixed header read
+	headerBytes = protocol.HeadSize // longest fixed header read
 )
 
 var (
@@ -107,31 +106,26 @@ func (r *wsRun) readOne(conn *websocket.Conn, st *stream, buf []byte, keep bool)
 	if typ != websocket.MessageBinary || len(head) == 0 {
 		return buf, fmt.Errorf("loadgen: %v message of %d bytes", typ, size)
 	}
-	t := protocol.FrameType(head[0])
-	if t == 0 || t >= 0x10 {
-		return buf, fmt.Errorf("loadgen: server sent %v", t)
+	h, err := protocol.ReadHead(head)
+	if err != nil {
+		return buf, fmt.Errorf("loadgen: server frame: %w", err)
 	}
+	t := h.Type
 	r.ctr.frames[t].Add(1)
 	r.ctr.bytes.Add(int64(size))
 	st.lastFrame = t
-	le := binary.LittleEndian
 	switch t {
 	case protocol.TypeWelcome:
 		st.waitSnap = true
-		if len(head) >= 16 {
-			st.maxSet = int(le.Uint16(head[14:]))
-		}
+		st.maxSet = h.MaxSet
 	case protocol.TypeSnapshot:
-		if len(head) >= 18 {
-			st.seq = le.Uint64(head[10:])
-		}
+		st.seq = h.Seq
 		st.waitSnap, st.resyncSent = false, false
 	case protocol.TypeDelta:
-		if len(head) < 9 || st.waitSnap {
+		if st.waitSnap {
 			break // in-flight Deltas before the Snapshot a Resync announced
 		}
-		seq := le.Uint64(head[1:])
-		if seq != st.seq+1 {
+		if h.Seq != st.seq+1 {
 			r.ctr.gaps.Add(1)
 			st.waitSnap = true
 			if !st.resyncSent {
@@ -143,21 +137,17 @@ func (r *wsRun) readOne(conn *websocket.Conn, st *stream, buf []byte, keep bool)
 			}
 			break
 		}
-		st.seq = seq
+		st.seq = h.Seq
 		r.ctr.deltas.Add(1)
 		if keep {
 			r.observe(head, time.Now())
 		}
 	case protocol.TypeReject:
-		if len(head) >= 8 {
-			reason := protocol.RejectReason(head[1])
-			r.ctr.event("reject frames: "+reason.String(), 1)
-			r.ctr.event("rejected boxes: "+reason.String(), int64(le.Uint16(head[6:])))
-		}
+		reason := protocol.RejectReason(h.Reason)
+		r.ctr.event("reject frames: "+reason.String(), 1)
+		r.ctr.event("rejected boxes: "+reason.String(), int64(h.Count))
 	case protocol.TypeResync:
-		if len(head) >= 2 {
-			r.ctr.event("resync: "+protocol.ResyncReason(head[1]).String(), 1)
-		}
+		r.ctr.event("resync: "+protocol.ResyncReason(h.Reason).String(), 1)
 		st.waitSnap = true
 	}
 	return buf, nil

@@ -13,17 +13,14 @@ import (
 // On a decoding error the board is left unsynced with its server state
 // cleared.
 func (b *Board) ApplySnapshot(s protocol.Snapshot) error {
-	if err := s.Bits(&b.server); err != nil {
-		clear(b.server[:])
+	if err := b.server.ApplySnapshot(s); err != nil {
 		b.checked = 0
-		b.synced = false
 		b.all = true
 		return fmt.Errorf("board: snapshot: %w", err)
 	}
-	b.epoch, b.seq, b.synced = s.Epoch, s.Seq, true
 	b.checked = int(s.Checked)
 	for i, p := range b.pending {
-		if b.server.Get(i) == p.want {
+		if b.server.Grid.Get(i) == p.want {
 			delete(b.pending, i)
 		}
 	}
@@ -38,27 +35,19 @@ func (b *Board) ApplySnapshot(s protocol.Snapshot) error {
 // d is corrupt; in both cases the caller must resync. A pending change whose
 // box now has the wanted value is confirmed.
 func (b *Board) ApplyDelta(d protocol.Delta) error {
-	if !b.synced {
-		return ErrUnsynced
-	}
-	if d.Seq != b.seq+1 {
-		return fmt.Errorf("%w: have %d, got %d", ErrGap, b.seq, d.Seq)
-	}
-	idx, err := d.AppendIndexes(b.scratch[:0])
-	b.scratch = idx[:0]
+	idx, err := b.server.ApplyDelta(d)
 	if err != nil {
-		return fmt.Errorf("board: delta %d: %w", d.Seq, err)
+		return fmt.Errorf("board: %w", err)
 	}
-	b.seq = d.Seq
 	if len(b.pending) == 0 {
 		for _, i := range idx {
-			b.flipServer(i)
+			b.count(i)
 			b.markChanged(i)
 		}
 		return nil
 	}
 	for _, i := range idx {
-		v := b.flipServer(i)
+		v := b.count(i)
 		p, ok := b.pending[i]
 		switch {
 		case !ok:
@@ -71,9 +60,10 @@ func (b *Board) ApplyDelta(d protocol.Delta) error {
 	return nil
 }
 
-// flipServer inverts box i in the server state and keeps the count.
-func (b *Board) flipServer(i uint32) bool {
-	v := b.server.Flip(i)
+// count keeps the checked count for box i, just flipped in the server
+// state, and returns its new value.
+func (b *Board) count(i uint32) bool {
+	v := b.server.Grid.Get(i)
 	if v {
 		b.checked++
 	} else {

@@ -30,10 +30,7 @@ type expiry struct {
 // Board is the server's grid at a seq plus the player's pending changes.
 // Times are durations on the caller's monotonic clock.
 type Board struct {
-	server  protocol.Bitset
-	epoch   uint64
-	seq     uint64
-	synced  bool
+	server  protocol.Replica // the server's grid at a seq
 	checked int
 
 	pending map[uint32]pending
@@ -42,8 +39,6 @@ type Board struct {
 
 	changed []uint32 // boxes whose displayed value changed since Drain
 	all     bool     // everything may have changed (a Snapshot)
-
-	scratch []uint32 // decoded Delta boxes, reused
 }
 
 // New returns an empty, unsynced board.
@@ -52,13 +47,13 @@ func New() *Board {
 }
 
 // Synced reports whether the board holds a Snapshot and the Deltas after it.
-func (b *Board) Synced() bool { return b.synced }
+func (b *Board) Synced() bool { return b.server.Synced }
 
 // Seq is the seq of the last applied Snapshot or Delta.
-func (b *Board) Seq() uint64 { return b.seq }
+func (b *Board) Seq() uint64 { return b.server.Seq }
 
 // Epoch is the epoch of the last applied Snapshot.
-func (b *Board) Epoch() uint64 { return b.epoch }
+func (b *Board) Epoch() uint64 { return b.server.Epoch }
 
 // Checked is the number of checked boxes in the server's state.
 func (b *Board) Checked() int { return b.checked }
@@ -67,11 +62,11 @@ func (b *Board) Checked() int { return b.checked }
 func (b *Board) Pending() int { return len(b.pending) }
 
 // Server reports box i's value in the server's state.
-func (b *Board) Server(i uint32) bool { return b.server.Get(i) }
+func (b *Board) Server(i uint32) bool { return b.server.Grid.Get(i) }
 
 // Bits is the server state. The caller must not change it, nor keep it
 // past the next call that applies a frame.
-func (b *Board) Bits() *protocol.Bitset { return &b.server }
+func (b *Board) Bits() *protocol.Bitset { return &b.server.Grid }
 
 // AppendPending appends the boxes with a pending change to dst, in no
 // particular order.
@@ -90,12 +85,12 @@ func (b *Board) Displayed(i uint32) bool {
 			return p.want
 		}
 	}
-	return b.server.Get(i)
+	return b.server.Grid.Get(i)
 }
 
 // Unsync marks the board as waiting for a Snapshot (after a gap, a Resync or
 // a new connection). The state stays on screen meanwhile.
-func (b *Board) Unsync() { b.synced = false }
+func (b *Board) Unsync() { b.server.Unsync() }
 
 // Drain appends the boxes whose displayed value changed since the last Drain
 // to dst, and reports all = true if a Snapshot replaced the board (then

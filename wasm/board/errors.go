@@ -1,11 +1,12 @@
 package board
 
-import "errors"
+import "checkgrid/protocol"
 
-// Reasons a frame was not applied. The caller answers both with a resync.
+// Reasons a frame was not applied, as protocol.Replica reports them. The
+// caller answers both with a resync.
 var (
 	// ErrGap means a Delta's seq is not exactly one past the board's.
-	ErrGap = errors.New("board: delta seq gap")
+	ErrGap = protocol.ErrGap
 	// ErrUnsynced means a Delta arrived while the board waits for a Snapshot.
-	ErrUnsynced = errors.New("board: delta before snapshot")
+	ErrUnsynced = protocol.ErrUnsynced
 )

@@ -61,7 +61,7 @@ func (b *Board) settle(i uint32) {
 		return
 	}
 	delete(b.pending, i)
-	if p.want != b.server.Get(i) {
+	if p.want != b.server.Grid.Get(i) {
 		b.markChanged(i)
 	}
 }
