@@ -5,9 +5,23 @@ import (
 	"fmt"
 )
 
-// Version is the protocol version this package speaks. It changes whenever a
-// byte layout changes; PROTOCOL.md keeps the change log.
-const Version = 1
+// Protocol versions this package speaks. A version changes whenever a byte
+// layout or a frame's meaning changes; PROTOCOL.md keeps the change log. A
+// client states the version it wants in the /ws URL (?v=N, absent means 1);
+// the server answers in Welcome with that version or closes with
+// CloseVersion.
+const (
+	// Version1 is every Delta to every client.
+	Version1 = 1
+	// Version2 adds the subscribed area (Viewport), AreaSnapshot, AreaDelta
+	// and Presence, and a longer Welcome.
+	Version2 = 2
+	// Version is the newest version, the one a client of this build asks
+	// for.
+	Version = Version2
+	// MinVersion is the oldest version this package can still decode.
+	MinVersion = Version1
+)
 
 // Grid geometry. The layout is fixed, never reflowed, so drawings hold.
 const (
@@ -49,10 +63,14 @@ const (
 	TypeStats    FrameType = 0x04 // server → client, counters, at most 1/s
 	TypeReject   FrameType = 0x05 // server → client, a Set was refused
 	TypeResync   FrameType = 0x06 // server → client, discard state; a Snapshot follows
+	// Version 2.
+	TypeAreaSnapshot FrameType = 0x07 // server → client, the boxes of the subscribed area at a seq
+	TypeAreaDelta    FrameType = 0x08 // server → client, the flips of one tick inside the area
+	TypePresence     FrameType = 0x09 // server → client, viewers per region, at most 1/s
 
 	TypeSet           FrameType = 0x10 // client → server, boxes and wanted values
 	TypeResyncRequest FrameType = 0x11 // client → server, please send a Snapshot
-	TypeViewport      FrameType = 0x12 // client → server, reserved: region shown
+	TypeViewport      FrameType = 0x12 // client → server, the area to subscribe to (version 2; ignored in 1)
 )
 
 func (t FrameType) String() string {
@@ -69,6 +87,12 @@ func (t FrameType) String() string {
 		return "Reject"
 	case TypeResync:
 		return "Resync"
+	case TypeAreaSnapshot:
+		return "AreaSnapshot"
+	case TypeAreaDelta:
+		return "AreaDelta"
+	case TypePresence:
+		return "Presence"
 	case TypeSet:
 		return "Set"
 	case TypeResyncRequest:

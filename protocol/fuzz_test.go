@@ -214,13 +214,16 @@ func seedFrames() map[string][][]byte {
 	seeds["FuzzDecodeSnapshot"] = append(seeds["FuzzDecodeSnapshot"], snap, snap[:len(snap)-3],
 		AppendSnapshot(nil, 1, 2, new(Bitset)), AppendSnapshot(nil, 3, 4, pixelArt()))
 	seeds["FuzzDecodeFixed"] = [][]byte{
-		AppendWelcome(nil, Welcome{Version, GridWidth, GridHeight, 5, 256, 20, 60, MaxClientMessage}),
+		AppendWelcome(nil, Welcome{Version: Version1, Width: GridWidth, Height: GridHeight, Epoch: 5, MaxSetBoxes: 256, SetRate: 20, SetBurst: 60, MaxMessage: MaxClientMessage}),
+		AppendWelcome(nil, Welcome{Version: Version2, Width: GridWidth, Height: GridHeight, Epoch: 5, MaxSetBoxes: 256, SetRate: 20, SetBurst: 60, MaxMessage: MaxClientMessage,
+			AddrRate: 60, AddrBurst: 900, MaxConnsPerAddr: 32, ViewportInterval: 200}),
 		AppendStats(nil, Stats{10, 2, 30}),
 		AppendResync(nil, Resync{ResyncLagging}),
 		AppendResyncRequest(nil, ResyncRequest{7}),
-		AppendViewport(nil, Viewport{1, 2, 3, 4}),
+		AppendViewport(nil, Viewport{Area{1, 2, 3, 4}}),
 		{0x7f}, {},
 	}
+	areaSeeds(r, seeds)
 	return seeds
 }
 

@@ -155,9 +155,16 @@ func TestRejectRoundTrip(t *testing.T) {
 func TestFixedFramesRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for range 100 {
-		w := Welcome{Version: Version, Width: GridWidth, Height: GridHeight, Epoch: r.Uint64(),
+		w := Welcome{Version: Version1, Width: GridWidth, Height: GridHeight, Epoch: r.Uint64(),
 			MaxSetBoxes: uint16(1 + r.IntN(MaxSetBoxes)), SetRate: uint16(r.Uint32()), SetBurst: uint16(r.Uint32()), MaxMessage: r.Uint32()}
 		if got, err := DecodeWelcome(AppendWelcome(nil, w)); err != nil || got != w {
+			t.Fatalf("welcome %+v -> %+v %v", w, got, err)
+		}
+		w.Version, w.AddrRate, w.AddrBurst, w.MaxConnsPerAddr, w.ViewportInterval = Version2,
+			uint16(r.Uint32()), uint16(r.Uint32()), uint16(r.Uint32()), uint16(r.Uint32())
+		if b := AppendWelcome(nil, w); len(b) != WelcomeV2Size {
+			t.Fatalf("welcome v2 is %d bytes", len(b))
+		} else if got, err := DecodeWelcome(b); err != nil || got != w {
 			t.Fatalf("welcome %+v -> %+v %v", w, got, err)
 		}
 		s := Stats{Checked: uint32(r.IntN(Boxes + 1)), Online: r.Uint32(), Toggles: r.Uint64()}
@@ -173,7 +180,7 @@ func TestFixedFramesRoundTrip(t *testing.T) {
 			t.Fatalf("resync request %+v -> %+v %v", rr, got, err)
 		}
 		x, y := r.IntN(GridWidth), r.IntN(GridHeight)
-		v := Viewport{X: uint16(x), Y: uint16(y), W: uint16(1 + r.IntN(GridWidth-x)), H: uint16(1 + r.IntN(GridHeight-y))}
+		v := Viewport{Area{X: uint16(x), Y: uint16(y), W: uint16(1 + r.IntN(GridWidth-x)), H: uint16(1 + r.IntN(GridHeight-y))}}
 		if got, err := DecodeViewport(AppendViewport(nil, v)); err != nil || got != v {
 			t.Fatalf("viewport %+v -> %+v %v", v, got, err)
 		}

@@ -25,6 +25,8 @@ func (e SnapshotEncoding) String() string {
 		return "raw"
 	case EncodingRoaring:
 		return "roaring"
+	case EncodingPacked:
+		return "packed"
 	}
 	return fmt.Sprintf("SnapshotEncoding(%d)", uint8(e))
 }

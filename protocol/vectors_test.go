@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"os"
 	"regexp"
@@ -25,7 +26,8 @@ func vectorFrames(t *testing.T) map[string][]byte {
 		g.Put(i, true)
 	}
 	return map[string][]byte{
-		"Welcome":       AppendWelcome(nil, Welcome{Version, GridWidth, GridHeight, 0x0102030405060708, 256, 20, 60, MaxClientMessage}),
+		"Welcome":       AppendWelcome(nil, vectorWelcome(Version1)),
+		"WelcomeV2":     AppendWelcome(nil, vectorWelcome(Version2)),
 		"Snapshot":      AppendSnapshot(nil, 1, 5, &g),
 		"Delta":         must(AppendDelta(nil, 7, []uint32{3, 4, 5, 1000, 999999})),
 		"Stats":         AppendStats(nil, Stats{Checked: 3, Online: 2, Toggles: 42}),
@@ -33,8 +35,43 @@ func vectorFrames(t *testing.T) map[string][]byte {
 		"Resync":        AppendResync(nil, Resync{ResyncLagging}),
 		"Set":           must(AppendSet(nil, []Change{{5, true}, {6, false}, {2000, true}})),
 		"ResyncRequest": AppendResyncRequest(nil, ResyncRequest{HaveSeq: 6}),
-		"Viewport":      AppendViewport(nil, Viewport{0, 0, 100, 50}),
+		"Viewport":      AppendViewport(nil, Viewport{Area{0, 0, 100, 50}}),
+		"AreaSnapshot": func() []byte {
+			b, _, err := AppendAreaSnapshot(nil, 1, 5, Area{998, 0, 2, 2}, vectorGrid(998, 1999), nil)
+			return must(b, err)
+		}(),
+		"AreaSnapshotPacked": func() []byte {
+			b, _, err := AppendAreaSnapshot(nil, 1, 5, Area{0, 0, 1000, 2}, vectorGrid(3, 1500), nil)
+			return must(b, err)
+		}(),
+		"AreaDelta": must(AppendAreaDelta(nil, 9, 7, []uint32{1001, 1002})),
+		"Presence":  must(AppendPresence(nil, 40, vectorViewers())),
 	}
+}
+
+func vectorWelcome(v uint8) Welcome {
+	w := Welcome{Version: v, Width: GridWidth, Height: GridHeight, Epoch: 0x0102030405060708,
+		MaxSetBoxes: 256, SetRate: 20, SetBurst: 60, MaxMessage: MaxClientMessage}
+	if v >= Version2 {
+		w.AddrRate, w.AddrBurst, w.MaxConnsPerAddr, w.ViewportInterval = 60, 900, 32, 200
+	}
+	return w
+}
+
+func vectorGrid(idx ...uint32) *Bitset {
+	g := new(Bitset)
+	for _, i := range idx {
+		g.Put(i, true)
+	}
+	return g
+}
+
+// vectorViewers: cell 0 has 1 viewer, cell 26 has 2, cell 624 has 7, in a
+// 25x25 map of 40-box cells.
+func vectorViewers() []uint32 {
+	v := make([]uint32, 625)
+	v[0], v[26], v[624] = 1, 2, 7
+	return v
 }
 
 var vectorRE = regexp.MustCompile("(?s)```hex (\\w+)\n(.*?)```")
@@ -103,8 +140,78 @@ func TestVectorsInSpec(t *testing.T) {
 	if r, err := DecodeResyncRequest(doc["ResyncRequest"]); err != nil || r.HaveSeq != 6 {
 		t.Errorf("ResyncRequest vector: %+v %v", r, err)
 	}
-	if v, err := DecodeViewport(doc["Viewport"]); err != nil || v != (Viewport{0, 0, 100, 50}) {
+	if v, err := DecodeViewport(doc["Viewport"]); err != nil || v != (Viewport{Area{0, 0, 100, 50}}) {
 		t.Errorf("Viewport vector: %+v %v", v, err)
+	}
+	if w, err := DecodeWelcome(doc["WelcomeV2"]); err != nil || w != vectorWelcome(Version2) {
+		t.Errorf("WelcomeV2 vector: %+v %v", w, err)
+	}
+	for name, want := range map[string]struct {
+		enc     SnapshotEncoding
+		area    Area
+		checked []uint32
+	}{
+		"AreaSnapshot":       {EncodingRaw, Area{998, 0, 2, 2}, []uint32{998, 1999}},
+		"AreaSnapshotPacked": {EncodingPacked, Area{0, 0, 1000, 2}, []uint32{3, 1500}},
+	} {
+		s, err := DecodeAreaSnapshot(doc[name])
+		if err != nil || s.Encoding != want.enc || s.Area != want.area || s.Epoch != 1 || s.Seq != 5 || s.Checked != 2 {
+			t.Errorf("%s vector: %+v %v", name, s, err)
+			continue
+		}
+		g := vectorGrid(5000, 999999) // outside both areas: must be left alone
+		if _, err := s.Apply(g, nil); err != nil {
+			t.Errorf("%s vector boxes: %v", name, err)
+		}
+		if g.Count() != 4 || !g.Get(999999) || !g.Get(5000) || !g.Get(want.checked[0]) || !g.Get(want.checked[1]) {
+			t.Errorf("%s vector: wrong boxes (%d checked)", name, g.Count())
+		}
+	}
+	if d, err := DecodeAreaDelta(doc["AreaDelta"]); err != nil || d.Seq != 9 || d.Prev != 7 {
+		t.Errorf("AreaDelta vector: %+v %v", d, err)
+	} else if idx, err := d.AppendIndexes(nil); err != nil || !slices.Equal(idx, []uint32{1001, 1002}) {
+		t.Errorf("AreaDelta vector boxes: %v %v", idx, err)
+	}
+	if p, err := DecodePresence(doc["Presence"]); err != nil || p.Cell != 40 || len(p.Counts) != 625 {
+		t.Errorf("Presence vector: %+v %v", p, err)
+	} else {
+		want := vectorViewers()
+		want[26] = PresenceSome // 2 viewers are "some"
+		if !slices.Equal(p.Counts, want) {
+			t.Errorf("Presence vector counts differ")
+		}
+	}
+}
+
+// TestRawSnapshotVectorInSpec checks the raw-encoding Snapshot vector,
+// given in PROTOCOL.md as its first bytes and a SHA-256 of the whole frame
+// (it is 125,022 bytes long).
+func TestRawSnapshotVectorInSpec(t *testing.T) {
+	var g Bitset
+	for i := uint32(0); i < Boxes; i += 3 {
+		g.Put(i, true)
+	}
+	frame := AppendSnapshot(nil, 1, 5, &g)
+	doc := docVectors(t)
+	head := doc["SnapshotRaw"]
+	if !bytes.HasPrefix(frame, head) || len(head) < SnapshotHeaderSize+8 {
+		t.Errorf("PROTOCOL.md vector SnapshotRaw differs; it should begin:\n```hex SnapshotRaw\n%s```", hexDump(frame[:SnapshotHeaderSize+10]))
+	}
+	spec, err := os.ReadFile("PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(frame)
+	if want := "SHA-256 of the frame: `" + hex.EncodeToString(sum[:]) + "`"; !strings.Contains(string(spec), want) {
+		t.Errorf("PROTOCOL.md lacks %q", want)
+	}
+	s, err := DecodeSnapshot(frame)
+	if err != nil || s.Encoding != EncodingRaw || len(frame) != SnapshotHeaderSize+BitsetBytes || s.Checked != 333334 {
+		t.Fatalf("raw snapshot vector: %+v %v", s, err)
+	}
+	var got Bitset
+	if err := s.Bits(&got); err != nil || got != g {
+		t.Fatalf("raw snapshot vector bits: %v", err)
 	}
 }
 

@@ -3,11 +3,11 @@ package protocol
 import "fmt"
 
 // Welcome is the first frame on every connection: what the server is and
-// the limits the client must respect.
+// the limits the client must respect. Its length depends on its version.
 //
 //	offset size field
 //	0      1    type = 0x01
-//	1      1    version
+//	1      1    version the server speaks on this connection
 //	2      2    grid width
 //	4      2    grid height
 //	6      8    epoch: identity of the grid's history; a new epoch means
@@ -16,7 +16,13 @@ import "fmt"
 //	16     2    sustained Set rate, boxes per second per player
 //	18     2    burst, boxes
 //	20     4    max client message bytes
-//	24          end
+//	24          end of version 1
+//	24     2    sustained Set rate, boxes per second per address
+//	26     2    address burst, boxes
+//	28     2    max connections per address
+//	30     2    viewport interval, milliseconds: the server applies at most
+//	            one area change per interval (faster Viewports coalesce)
+//	32          end of version 2
 type Welcome struct {
 	Version     uint8
 	Width       uint16
@@ -26,12 +32,21 @@ type Welcome struct {
 	SetRate     uint16
 	SetBurst    uint16
 	MaxMessage  uint32
+	// Version 2 only; zero in a version-1 Welcome.
+	AddrRate         uint16
+	AddrBurst        uint16
+	MaxConnsPerAddr  uint16
+	ViewportInterval uint16
 }
 
-// WelcomeSize is the length of a Welcome frame.
-const WelcomeSize = 24
+// Welcome lengths by version.
+const (
+	WelcomeSize   = 24 // version 1
+	WelcomeV2Size = 32
+)
 
-// AppendWelcome appends w as a frame to dst.
+// AppendWelcome appends w as a frame to dst, in w.Version's layout
+// (version 1 leaves out the version-2 fields).
 func AppendWelcome(dst []byte, w Welcome) []byte {
 	dst = append(dst, byte(TypeWelcome), w.Version)
 	dst = le.AppendUint16(dst, w.Width)
@@ -40,13 +55,33 @@ func AppendWelcome(dst []byte, w Welcome) []byte {
 	dst = le.AppendUint16(dst, w.MaxSetBoxes)
 	dst = le.AppendUint16(dst, w.SetRate)
 	dst = le.AppendUint16(dst, w.SetBurst)
-	return le.AppendUint32(dst, w.MaxMessage)
+	dst = le.AppendUint32(dst, w.MaxMessage)
+	if w.Version < Version2 {
+		return dst
+	}
+	dst = le.AppendUint16(dst, w.AddrRate)
+	dst = le.AppendUint16(dst, w.AddrBurst)
+	dst = le.AppendUint16(dst, w.MaxConnsPerAddr)
+	return le.AppendUint16(dst, w.ViewportInterval)
 }
 
-// DecodeWelcome decodes a Welcome frame. It returns ErrVersion for another
-// protocol version, and ErrField for a grid or limits this build cannot use.
+// DecodeWelcome decodes a Welcome frame of any version this package speaks
+// (MinVersion … Version). It returns ErrVersion for another version, and
+// ErrField for a grid or limits this build cannot use.
 func DecodeWelcome(b []byte) (Welcome, error) {
-	if err := exact(b, TypeWelcome, WelcomeSize); err != nil {
+	if err := header(b, TypeWelcome, WelcomeSize); err != nil {
+		return Welcome{}, err
+	}
+	size := 0
+	switch b[1] {
+	case Version1:
+		size = WelcomeSize
+	case Version2:
+		size = WelcomeV2Size
+	default:
+		return Welcome{Version: b[1]}, fmt.Errorf("%w: server speaks %d, we speak %d…%d", ErrVersion, b[1], MinVersion, Version)
+	}
+	if err := exact(b, TypeWelcome, size); err != nil {
 		return Welcome{}, err
 	}
 	w := Welcome{
@@ -59,8 +94,11 @@ func DecodeWelcome(b []byte) (Welcome, error) {
 		SetBurst:    le.Uint16(b[18:]),
 		MaxMessage:  le.Uint32(b[20:]),
 	}
-	if w.Version != Version {
-		return w, fmt.Errorf("%w: server speaks %d, we speak %d", ErrVersion, w.Version, Version)
+	if size == WelcomeV2Size {
+		w.AddrRate = le.Uint16(b[24:])
+		w.AddrBurst = le.Uint16(b[26:])
+		w.MaxConnsPerAddr = le.Uint16(b[28:])
+		w.ViewportInterval = le.Uint16(b[30:])
 	}
 	if w.Width != GridWidth || w.Height != GridHeight {
 		return w, fmt.Errorf("%w: grid %dx%d", ErrField, w.Width, w.Height)

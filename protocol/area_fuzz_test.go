@@ -1,0 +1,196 @@
+package protocol
+
+import (
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// Fuzz targets for the version-2 decoders; seeds in areaSeedFrames, corpus
+// in testdata/fuzz/<Target>/ (TestWriteSeedCorpus).
+
+func FuzzDecodeAreaSnapshot(f *testing.F) {
+	for _, b := range seedFrames()["FuzzDecodeAreaSnapshot"] {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := DecodeAreaSnapshot(b)
+		checkErr(t, err)
+		if err != nil {
+			return
+		}
+		var g Bitset
+		outside := uint32(0)
+		if s.Area.Contains(0) {
+			outside = Boxes - 1
+		}
+		keep := !s.Area.Contains(outside)
+		if keep {
+			g.Put(outside, true)
+		}
+		_, err = s.Apply(&g, nil)
+		checkErr(t, err)
+		if err != nil {
+			return
+		}
+		if keep && !g.Get(outside) {
+			t.Fatalf("apply cleared box %d outside area %+v", outside, s.Area)
+		}
+		if keep {
+			g.Put(outside, false)
+		}
+		if g.Count() != int(s.Checked) {
+			t.Fatalf("accepted area snapshot with %d boxes, header %d", g.Count(), s.Checked)
+		}
+		again, _, err := AppendAreaSnapshot(nil, s.Epoch, s.Seq, s.Area, &g, nil)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		if len(again) > len(b) {
+			t.Fatalf("re-encoded %d bytes, more than the %d accepted", len(again), len(b))
+		}
+		var g2 Bitset
+		s2, err := DecodeAreaSnapshot(again)
+		if err == nil {
+			_, err = s2.Apply(&g2, nil)
+		}
+		if err != nil || g2 != g {
+			t.Fatalf("re-encoded area snapshot differs: %v", err)
+		}
+	})
+}
+
+func FuzzDecodeAreaDelta(f *testing.F) {
+	for _, b := range seedFrames()["FuzzDecodeAreaDelta"] {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := DecodeAreaDelta(b)
+		checkErr(t, err)
+		if err != nil {
+			return
+		}
+		idx, err := d.AppendIndexes(nil)
+		checkErr(t, err)
+		if err != nil {
+			return
+		}
+		checkIndexes(t, idx)
+		again, err := AppendAreaDelta(nil, d.Seq, d.Prev, idx)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		d2, _ := DecodeAreaDelta(again)
+		idx2, err := d2.AppendIndexes(nil)
+		if err != nil || !slices.Equal(idx, idx2) || d2.Prev != d.Prev {
+			t.Fatalf("re-encoded area delta differs: %v", err)
+		}
+	})
+}
+
+func FuzzDecodePresence(f *testing.F) {
+	for _, b := range seedFrames()["FuzzDecodePresence"] {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := DecodePresence(b)
+		checkErr(t, err)
+		if err != nil {
+			return
+		}
+		for i, v := range p.Counts {
+			if v == 2 {
+				t.Fatalf("cell %d decoded as 2 viewers", i)
+			}
+		}
+		again, err := AppendPresence(nil, p.Cell, p.Counts)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		p2, err := DecodePresence(again)
+		if err != nil || !slices.Equal(p.Counts, p2.Counts) {
+			t.Fatalf("re-encoded presence differs: %v", err)
+		}
+	})
+}
+
+// FuzzAreaReplica feeds a replica a sequence of frames cut from one input:
+// whatever they are, it never panics, only applies frames that follow, and
+// never holds an area it was not sent.
+func FuzzAreaReplica(f *testing.F) {
+	for _, b := range seedFrames()["FuzzAreaReplica"] {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := new(AreaReplica)
+		for len(b) >= 2 {
+			n := min(int(b[0])|int(b[1])<<8, len(b)-2)
+			frame := b[2 : 2+n]
+			b = b[2+n:]
+			seq, area := r.Seq, r.Area
+			flipped, _, err := r.Apply(frame)
+			if err != nil {
+				if !errors.Is(err, ErrAreaGap) && !errors.Is(err, ErrOutside) {
+					checkErr(t, err)
+				}
+				if r.Synced() {
+					t.Fatalf("replica synced after error %v", err)
+				}
+				continue
+			}
+			for _, i := range flipped {
+				if !r.Area.Contains(i) {
+					t.Fatalf("flipped box %d outside %+v", i, r.Area)
+				}
+			}
+			if len(flipped) > 0 && (r.Area != area || r.Seq <= seq) {
+				t.Fatalf("delta moved area %+v -> %+v or seq %d -> %d", area, r.Area, seq, r.Seq)
+			}
+		}
+	})
+}
+
+// areaSeeds adds the version-2 targets' seeds to seeds.
+func areaSeeds(r *rand.Rand, seeds map[string][][]byte) {
+	must := func(b []byte, err error) []byte {
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	g := densityGrid(r, 0.3)
+	for _, a := range []Area{{0, 0, 1, 1}, {998, 0, 2, 2}, {100, 200, 80, 50}, {0, 0, 1000, 3}, {10, 10, 300, 300}} {
+		b, _, err := AppendAreaSnapshot(nil, 1, 9, a, g, nil)
+		b = must(b, err)
+		seeds["FuzzDecodeAreaSnapshot"] = append(seeds["FuzzDecodeAreaSnapshot"], b, b[:len(b)-1])
+	}
+	sparse, _, err := AppendAreaSnapshot(nil, 1, 9, Area{0, 0, 1000, 10}, densityGrid(r, 0.001), nil)
+	seeds["FuzzDecodeAreaSnapshot"] = append(seeds["FuzzDecodeAreaSnapshot"], must(sparse, err))
+	empty, _, err := AppendAreaSnapshot(nil, 1, 9, Area{5, 5, 5, 5}, new(Bitset), nil)
+	seeds["FuzzDecodeAreaSnapshot"] = append(seeds["FuzzDecodeAreaSnapshot"], must(empty, err))
+	for _, k := range []int{1, 2, 40} {
+		d := must(AppendAreaDelta(nil, 12, 3, randomIndexes(r, k)))
+		seeds["FuzzDecodeAreaDelta"] = append(seeds["FuzzDecodeAreaDelta"], d, d[:len(d)-1])
+	}
+	viewers := make([]uint32, 625)
+	seeds["FuzzDecodePresence"] = append(seeds["FuzzDecodePresence"], must(AppendPresence(nil, 40, viewers)))
+	viewers[0], viewers[300], viewers[624] = 1, 3, 70000
+	seeds["FuzzDecodePresence"] = append(seeds["FuzzDecodePresence"], must(AppendPresence(nil, 40, viewers)),
+		must(AppendPresence(nil, 250, []uint32{1, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2})))
+	// A replica's life: area snapshot, two area deltas, a gap, a whole snapshot, a delta.
+	var life []byte
+	add := func(frame []byte) {
+		life = append(life, byte(len(frame)), byte(len(frame)>>8))
+		life = append(life, frame...)
+	}
+	a := Area{100, 100, 20, 10}
+	as, _, err := AppendAreaSnapshot(nil, 1, 4, a, g, nil)
+	add(must(as, err))
+	add(must(AppendAreaDelta(nil, 6, 4, []uint32{100*GridWidth + 100, 105*GridWidth + 119})))
+	add(must(AppendAreaDelta(nil, 7, 6, []uint32{109*GridWidth + 110})))
+	add(must(AppendAreaDelta(nil, 9, 8, []uint32{101*GridWidth + 101})))
+	add(AppendSnapshot(nil, 1, 9, new(Bitset)))
+	add(must(AppendDelta(nil, 10, []uint32{77})))
+	seeds["FuzzAreaReplica"] = append(seeds["FuzzAreaReplica"], life)
+}
