@@ -58,7 +58,7 @@ func load(ctx context.Context, t *testing.T, ts *testServer, boxesPerSet int, ev
 }
 
 func TestJoinUnderLoadSeesNoGap(t *testing.T) {
-	ts := startServer(t, append(looseLimits, "-rate", "100000", "-burst", "100000", "-tick", "10ms")...)
+	ts := startServer(t, append(looseLimits, "-rate", "65535", "-burst", "65535", "-tick", "10ms")...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	lctx, stopLoad := context.WithCancel(ctx)
@@ -248,7 +248,7 @@ func heapMB() float64 {
 }
 
 func TestSlowReaderIsResyncedOrDropped(t *testing.T) {
-	ts := startServer(t, append(looseLimits, "-rate", "100000", "-burst", "100000", "-tick", "10ms", "-outbox", "8", "-write-timeout", "4s", "-sndbuf", "8192")...)
+	ts := startServer(t, append(looseLimits, "-rate", "65535", "-burst", "65535", "-tick", "10ms", "-outbox", "8", "-write-timeout", "4s", "-sndbuf", "8192")...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// A reader that pauses, then reads again: resynced, then in sync.

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"checkgrid/protocol"
 	"checkgrid/server/hub"
 	"checkgrid/server/store"
 )
@@ -79,7 +81,44 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if _, err := c.sync(); err != nil {
 		return c, err
 	}
-	return c, nil
+	return c, c.checkAnnounced()
+}
+
+// ErrLimit means a limit flag holds a value the protocol cannot announce.
+var ErrLimit = errors.New("limit out of range")
+
+// maxField is the largest value of Welcome's 16-bit limit fields.
+const maxField = 65535
+
+// checkAnnounced refuses limits that Welcome could not carry exactly, so
+// that what the server announces is what it enforces (PROTOCOL.md,
+// Welcome).
+func (c config) checkAnnounced() error {
+	const field = "Welcome announces it in a 16-bit field"
+	ints := []struct {
+		name  string
+		v, hi int
+		why   string
+	}{
+		{"-max-set", c.maxSetBoxes, protocol.MaxSetBoxes, "a Set frame holds at most 1024 boxes"},
+		{"-burst", c.burst, maxField, field},
+		{"-addr-burst", c.addrBurst, maxField, field},
+		{"-max-conns-per-addr", c.maxConnsPerAddr, maxField, field},
+	}
+	for _, f := range ints {
+		if f.v < 1 || f.v > f.hi {
+			return fmt.Errorf("%w: %s %d: want 1..%d (%s)", ErrLimit, f.name, f.v, f.hi, f.why)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"-rate", c.rate}, {"-addr-rate", c.addrRate}} {
+		if !(f.v > 0 && f.v <= maxField) {
+			return fmt.Errorf("%w: %s %g: want more than 0 and at most %d boxes/s (Welcome announces it in a 16-bit field)", ErrLimit, f.name, f.v, maxField)
+		}
+	}
+	return nil
 }
 
 func (c config) sync() (store.SyncMode, error) {

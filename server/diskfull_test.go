@@ -59,7 +59,7 @@ func healthy(t *testing.T, ts *testServer) bool {
 
 func TestDiskFullRefusesThenRecovers(t *testing.T) {
 	data := filepath.Join(mountTmpfs(t, "2m"), "data")
-	ts := startServer(t, "-data", data, "-rate", "100000", "-burst", "100000", "-addr-rate", "100000", "-addr-burst", "100000")
+	ts := startServer(t, "-data", data, "-rate", "65535", "-burst", "65535", "-addr-rate", "65535", "-addr-burst", "65535")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p := ts.dial(ctx)

@@ -113,7 +113,7 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		lagging: make(map[*Client]time.Time),
 	}
 	h.welcome = wsframe.Wrap(protocol.AppendWelcome(nil, protocol.Welcome{
-		Version: protocol.Version, Width: protocol.GridWidth, Height: protocol.GridHeight,
+		Version: protocol.Version1, Width: protocol.GridWidth, Height: protocol.GridHeight,
 		Epoch: epoch, MaxSetBoxes: uint16(cfg.MaxSetBoxes),
 		SetRate: uint16(min(cfg.PlayerRate.Per, 65535)), SetBurst: uint16(min(cfg.PlayerRate.Burst, 65535)),
 		MaxMessage: protocol.MaxClientMessage,

@@ -34,7 +34,9 @@ func NewBuckets[K comparable](r Rate) *Buckets[K] {
 }
 
 // Take takes up to n tokens from key's bucket at now. It returns how many it
-// took and, if fewer than n, how long until one more token is available.
+// took and, if fewer than n, how long until the bucket holds the ones it
+// refused (at most a full burst): the time after which sending those again
+// succeeds, not merely the time to the next single token.
 func (b *Buckets[K]) Take(key K, n int, now time.Time) (granted int, retry time.Duration) {
 	b.mu.Lock()
 	bk := b.m[key]
@@ -69,11 +71,30 @@ func take(lim *rate.Limiter, n int, now time.Time) (int, time.Duration) {
 	if g == n {
 		return g, 0
 	}
-	wait := 0.0
-	if t := lim.TokensAt(now); t < 1 {
-		wait = (1 - t) / float64(lim.Limit())
+	return g, wait(lim, n-g, now)
+}
+
+// wait is how long until lim holds n tokens (at most a full burst).
+func wait(lim *rate.Limiter, n int, now time.Time) time.Duration {
+	need := float64(min(n, lim.Burst()))
+	t := lim.TokensAt(now)
+	if t >= need {
+		return 0
 	}
-	return g, time.Duration(wait * float64(time.Second))
+	return time.Duration((need - t) / float64(lim.Limit()) * float64(time.Second))
+}
+
+// Wait returns how long until key's bucket holds n tokens (at most a full
+// burst), without taking any; 0 for a key it has not seen (a new bucket is
+// full).
+func (b *Buckets[K]) Wait(key K, n int, now time.Time) time.Duration {
+	b.mu.Lock()
+	bk := b.m[key]
+	b.mu.Unlock()
+	if bk == nil {
+		return 0
+	}
+	return wait(bk.lim, n, now)
 }
 
 // Sweep forgets buckets not used since before cutoff that are full again

@@ -27,8 +27,21 @@ func TestBucketsTakeRefundSweep(t *testing.T) {
 		t.Fatalf("took %d of 3", g)
 	}
 	g, retry := b.Take("a", 3, now)
-	if g != 2 || retry <= 0 || retry > 100*time.Millisecond {
-		t.Fatalf("took %d, retry %v; want 2 and ≤ 100ms", g, retry)
+	if g != 2 || retry != 100*time.Millisecond {
+		t.Fatalf("took %d, retry %v; want 2 and 100ms (one refused box at 10/s)", g, retry)
+	}
+	// Retry-after is until all the refused boxes fit, capped at a burst.
+	if g, retry := b.Take("a", 4, now); g != 0 || retry != 400*time.Millisecond {
+		t.Fatalf("took %d, retry %v; want 0 and 400ms for 4 boxes at 10/s", g, retry)
+	}
+	if g, retry := b.Take("a", 50, now); g != 0 || retry != 500*time.Millisecond {
+		t.Fatalf("took %d, retry %v; want 0 and 500ms (a full burst of 5)", g, retry)
+	}
+	if w := b.Wait("a", 3, now.Add(100*time.Millisecond)); w != 200*time.Millisecond {
+		t.Fatalf("wait for 3 after 100ms: %v, want 200ms", w)
+	}
+	if w := b.Wait("unseen", 3, now); w != 0 {
+		t.Fatalf("wait on a new bucket: %v", w)
 	}
 	if g, _ := b.Take("b", 5, now); g != 5 {
 		t.Fatal("buckets are not per key")

@@ -135,7 +135,7 @@ func startServer(t *testing.T, bin, data string) *server {
 	tail := &logTail{}
 	p, err := serverproc.Start(bin, []string{"-addr", "127.0.0.1:0", "-data", data,
 		// Limits far above the loaders' rate: this test is about durability.
-		"-rate", "100000", "-burst", "1024", "-addr-rate", "1000000", "-addr-burst", "100000"}, tail, startTimeout)
+		"-rate", "65535", "-burst", "1024", "-addr-rate", "65535", "-addr-burst", "65535"}, tail, startTimeout)
 	if err != nil {
 		t.Fatalf("%v:\n%s", err, tail)
 	}
