@@ -8,20 +8,23 @@ import "fmt"
 // cheaply. Fields a frame type does not carry are zero.
 type Head struct {
 	Type   FrameType
-	Epoch  uint64 // Welcome, Snapshot
-	Seq    uint64 // Snapshot, Delta
-	Count  int    // Delta: flipped boxes; Reject: refused boxes
+	Epoch  uint64 // Welcome, Snapshot, AreaSnapshot
+	Seq    uint64 // Snapshot, Delta, AreaSnapshot, AreaDelta
+	Prev   uint64 // AreaDelta
+	Count  int    // Delta, AreaDelta: flipped boxes; Reject: refused boxes; Presence: cells
+	Area   Area   // AreaSnapshot
+	Ver    uint8  // Welcome: version
 	Reason uint8  // Reject: RejectReason; Resync: ResyncReason
 	MaxSet int    // Welcome: max boxes per Set
 }
 
-// HeadSize is the longest fixed header of a server frame (a Welcome); a
-// prefix this long always holds the whole Head.
-const HeadSize = WelcomeSize
+// HeadSize is the longest fixed header of a server frame (a version-2
+// Welcome); a prefix this long always holds the whole Head.
+const HeadSize = WelcomeV2Size
 
 // ReadHead reads the fixed header of a server frame from b, which may be
-// only a prefix of the frame (at least the type's fixed header: 24 bytes
-// always suffice). It checks lengths and the type, not the fields' ranges:
+// only a prefix of the frame (at least the type's fixed header: HeadSize
+// bytes always suffice). It checks lengths and the type, not the fields' ranges:
 // a frame a client applies still goes through its full decoder.
 func ReadHead(b []byte) (Head, error) {
 	t, err := PeekType(b)
@@ -33,6 +36,15 @@ func ReadHead(b []byte) (Head, error) {
 	switch t {
 	case TypeWelcome:
 		need = WelcomeSize
+		if len(b) > 1 && b[1] >= Version2 {
+			need = WelcomeV2Size
+		}
+	case TypeAreaSnapshot:
+		need = AreaSnapshotHeaderSize
+	case TypeAreaDelta:
+		need = AreaDeltaHeaderSize
+	case TypePresence:
+		need = PresenceHeaderSize
 	case TypeSnapshot:
 		need = SnapshotHeaderSize
 	case TypeDelta:
@@ -52,7 +64,14 @@ func ReadHead(b []byte) (Head, error) {
 	}
 	switch t {
 	case TypeWelcome:
-		h.Epoch, h.MaxSet = le.Uint64(b[6:]), int(le.Uint16(b[14:]))
+		h.Ver, h.Epoch, h.MaxSet = b[1], le.Uint64(b[6:]), int(le.Uint16(b[14:]))
+	case TypeAreaSnapshot:
+		h.Epoch, h.Seq = le.Uint64(b[2:]), le.Uint64(b[10:])
+		h.Area = Area{X: le.Uint16(b[18:]), Y: le.Uint16(b[20:]), W: le.Uint16(b[22:]), H: le.Uint16(b[24:])}
+	case TypeAreaDelta:
+		h.Seq, h.Prev, h.Count = le.Uint64(b[1:]), le.Uint64(b[9:]), int(le.Uint32(b[17:]))
+	case TypePresence:
+		h.Count = int(le.Uint16(b[2:]))
 	case TypeSnapshot:
 		h.Epoch, h.Seq = le.Uint64(b[2:]), le.Uint64(b[10:])
 	case TypeDelta:

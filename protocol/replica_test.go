@@ -73,11 +73,18 @@ func TestReadHead(t *testing.T) {
 	g.Put(9, true)
 	delta, _ := AppendDelta(nil, 42, []uint32{1, 2, 3})
 	rej, _ := AppendReject(nil, RejectRate, 100, []uint32{5, 6})
+	areaSnap, _, _ := AppendAreaSnapshot(nil, 7, 40, Area{1, 2, 3, 4}, &g, nil)
+	areaDelta, _ := AppendAreaDelta(nil, 43, 40, []uint32{1, 2})
+	presence, _ := AppendPresence(nil, 250, []uint32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5})
 	for _, c := range []struct {
 		frame []byte
 		want  Head
 	}{
-		{AppendWelcome(nil, Welcome{Version: Version, Width: GridWidth, Height: GridHeight, Epoch: 7, MaxSetBoxes: 512}), Head{Type: TypeWelcome, Epoch: 7, MaxSet: 512}},
+		{AppendWelcome(nil, Welcome{Version: Version1, Width: GridWidth, Height: GridHeight, Epoch: 7, MaxSetBoxes: 512}), Head{Type: TypeWelcome, Ver: 1, Epoch: 7, MaxSet: 512}},
+		{AppendWelcome(nil, Welcome{Version: Version2, Width: GridWidth, Height: GridHeight, Epoch: 7, MaxSetBoxes: 512}), Head{Type: TypeWelcome, Ver: 2, Epoch: 7, MaxSet: 512}},
+		{areaSnap[:AreaSnapshotHeaderSize], Head{Type: TypeAreaSnapshot, Epoch: 7, Seq: 40, Area: Area{1, 2, 3, 4}}},
+		{areaDelta[:AreaDeltaHeaderSize], Head{Type: TypeAreaDelta, Seq: 43, Prev: 40, Count: 2}},
+		{presence[:PresenceHeaderSize], Head{Type: TypePresence, Count: 1}},
 		{AppendSnapshot(nil, 7, 41, &g)[:SnapshotHeaderSize], Head{Type: TypeSnapshot, Epoch: 7, Seq: 41}},
 		{delta[:DeltaHeaderSize], Head{Type: TypeDelta, Seq: 42, Count: 3}},
 		{rej, Head{Type: TypeReject, Reason: uint8(RejectRate), Count: 2}},
