@@ -30,6 +30,7 @@
 //	ckpt-<seq>.ckpt          the grid as of <seq>
 //	ckpt-<seq>.ckpt.tmp      a checkpoint being written; removed by Open
 //	ckpt-<seq>.ckpt.bad      a checkpoint recovery found bad and skipped
+//	probe, probe.tmp         Probe's durable test write at start, removed at once
 //
 // A fresh directory gets a random non-zero epoch, recorded in
 // ckpt-0000000000000000.ckpt (empty grid), then wal-0000000000000001.log.
@@ -88,6 +89,13 @@
 //   - a record fails a checksum and the file is all zero from a 512-byte
 //     sector boundary inside that record to its end (a write cut between
 //     sectors).
+//
+// Whenever recovery cuts a torn tail (or falls back past a bad checkpoint,
+// below), it starts a new random epoch, recorded in a checkpoint at the
+// recovered seq after fsyncing the log: the seq of a cut record will be
+// reused for other content, and a client that saw the cut one
+// (SyncInterval mode, power loss) must resync rather than take the new
+// record for the one it has.
 //
 // Corrupt (Open fails with a *CorruptError wrapping ErrCorrupt, naming the
 // file and the record's offset; nothing is dropped or repaired):

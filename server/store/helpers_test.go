@@ -148,3 +148,15 @@ func seqFiles(t testing.TB, dir, prefix, suffix string) []uint64 {
 	}
 	return listSeqFiles(names, prefix, suffix)
 }
+
+// cutState fails unless got is the model's state under a new epoch: what
+// recovery returns after it cut something.
+func cutState(t testing.TB, got, want *State) {
+	t.Helper()
+	if got.Epoch == want.Epoch || got.Epoch == 0 {
+		t.Fatalf("epoch %d after recovery cut something, was %d: want a new one", got.Epoch, want.Epoch)
+	}
+	w := *want
+	w.Epoch = got.Epoch
+	sameState(t, got, &w)
+}

@@ -18,6 +18,7 @@ type recovered struct {
 	segments []uint64 // first seqs of the segments kept, ascending; the last is appended to
 	tailSize int64    // valid bytes in the last segment (after any torn tail was cut)
 	ckpts    []uint64 // seqs of the checkpoints kept, ascending; the last is st's
+	cut      string   // why recovery dropped something (a torn tail, a bad checkpoint); "" if nothing
 }
 
 // recoverDir rebuilds the state from dir, creating a fresh one if dir holds
@@ -70,8 +71,14 @@ func recoverDir(dir string, log *slog.Logger) (*State, recovered, error) {
 						return nil, recovered{}, qerr
 					}
 					log.Error("store: recovered from an OLDER checkpoint because newer ones are bad", "checkpoint", name, "error", firstErr)
+					rec.cut = "bad checkpoint"
 				}
 				rec.ckpts = ckpts[:i+1]
+				if rec.cut != "" {
+					if err := newEpochAfterCut(dir, st, &rec, log); err != nil {
+						return nil, recovered{}, err
+					}
+				}
 				return st, rec, nil
 			}
 			if firstErr == nil || !errors.Is(err, errLogGap) {
@@ -153,6 +160,7 @@ func replay(dir string, segs []uint64, st *State, log *slog.Logger) (recovered, 
 			}
 			log.Warn("store: cut torn tail of the log (crash mid-write; never acknowledged in every-append mode)",
 				"file", name, "offset", res.end, "bytes", res.size-res.end, "why", res.torn)
+			rec.cut = "torn tail"
 		}
 		rec.tailSize = res.end
 	}
@@ -195,6 +203,46 @@ func quarantine(dir string, seqs []uint64, log *slog.Logger) error {
 		log.Error("store: quarantined bad checkpoint", "file", n, "renamed", n+".bad")
 	}
 	return syncDir(dir)
+}
+
+// newEpochAfterCut gives st a new epoch, recorded in a checkpoint at
+// st.Seq, because recovery dropped something: a torn record may have been
+// seen by clients (SyncInterval mode, or a power loss), and the seq it had
+// will be reused for other content. Under the old epoch a client holding
+// the dropped record would take the new one for the same seq and silently
+// diverge; under a new epoch every client resyncs from a snapshot. The log
+// is fsynced first, so it reaches the new checkpoint's seq.
+func newEpochAfterCut(dir string, st *State, rec *recovered, log *slog.Logger) error {
+	if len(rec.segments) > 0 {
+		if err := syncFile(filepath.Join(dir, segmentName(rec.segments[len(rec.segments)-1]))); err != nil {
+			return err
+		}
+	}
+	old := st.Epoch
+	st.Epoch = newEpoch()
+	if err := writeFileAtomic(dir, checkpointName(st.Seq), encodeCheckpoint(nil, st)); err != nil {
+		return fmt.Errorf("store: recording a new epoch after recovery cut a %s: %w", rec.cut, err)
+	}
+	if rec.ckpts[len(rec.ckpts)-1] != st.Seq {
+		rec.ckpts = append(rec.ckpts, st.Seq)
+	}
+	log.Warn("store: new epoch, so every client resyncs: recovery cut a "+rec.cut, "old_epoch", old, "epoch", st.Epoch, "seq", st.Seq)
+	return nil
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("store: open to fsync: %w", err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("store: fsync %s: %w", filepath.Base(path), err)
+	}
+	return nil
 }
 
 // initDir makes a fresh directory: a new epoch, recorded in checkpoint 0.

@@ -13,7 +13,7 @@ import (
 
 // State is the grid as of Seq.
 type State struct {
-	Epoch   uint64 // random non-zero, made when the directory is first initialised; changes only if state is reset/restored
+	Epoch   uint64 // random non-zero, made when the directory is first initialised; changes when recovery cuts anything (doc.go)
 	Seq     uint64 // seq of the last Delta applied (0 = none)
 	Toggles uint64 // total toggles ever applied, as of Seq
 	Grid    protocol.Bitset

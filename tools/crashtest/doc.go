@@ -9,7 +9,8 @@
 // connect observers (Welcome, Snapshot, then Deltas applied in seq order)
 // and loaders (Set frames of random boxes); after a random 0.3-1.2 s,
 // SIGKILL. Verification after the restart: the server's snapshot seq T is at
-// least every observer's last seq S and its epoch never changes; the log
+// least every observer's last seq S; its epoch changes only when recovery
+// logged that it cut a torn tail and started a new epoch; the log
 // (store.ReadLog) holds, byte for byte, every Delta frame an observer saw;
 // and the observer's grid at S with the logged Deltas S+1..T applied equals
 // the server's snapshot at T.
