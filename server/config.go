@@ -5,32 +5,48 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"strings"
 	"time"
 
 	"checkgrid/protocol"
 	"checkgrid/server/hub"
 	"checkgrid/server/store"
+	"checkgrid/server/web"
 )
 
 // config is everything the flags set.
 type config struct {
 	addr, data, admin string
+	adminPublic       bool
+	showVersion       bool
 	metricsOnMain     bool
-	trustProxy        bool
-	origins           string
-	tick, maxTick     time.Duration
-	writeBudget       float64
-	syncMode          string
-	syncInterval      time.Duration
-	maxConns          int
-	maxConnsPerAddr   int
-	rate, addrRate    float64
-	burst, addrBurst  int
-	maxSetBoxes       int
-	outbox            int
-	writeTimeout      time.Duration
-	sndbuf            int
+
+	// TLS: certificates from an ACME CA (tlsDomains) or from files.
+	tlsDomains, tlsEmail, acmeDirectory string
+	tlsCert, tlsKey                     string
+	tlsPoll                             time.Duration
+	httpAddr                            string // plain-HTTP redirect (and ACME challenge) listener
+
+	timeouts         web.Timeouts
+	maxHTTPPerAddr   int
+	joinRate         float64
+	joinBurst        int
+	trustProxy       bool
+	origins          string
+	tick, maxTick    time.Duration
+	writeBudget      float64
+	syncMode         string
+	syncInterval     time.Duration
+	maxConns         int
+	maxConnsPerAddr  int
+	rate, addrRate   float64
+	burst, addrBurst int
+	maxSetBoxes      int
+	outbox           int
+	writeTimeout     time.Duration
+	sndbuf           int
 }
 
 // parseConfig reads flags from args, with defaults from getenv
@@ -41,7 +57,24 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.addr, "addr", ":8080", "public listen address (page, assets, /ws, /api)")
 	fs.StringVar(&c.data, "data", "./data", "data directory (write-ahead log, checkpoints, identity key)")
-	fs.StringVar(&c.admin, "admin", "", "admin listen address for /metrics and /debug/pprof (off if empty)")
+	fs.StringVar(&c.admin, "admin", "", "admin listen address for /metrics and /debug/pprof (off if empty); must be loopback unless -admin-public")
+	fs.BoolVar(&c.adminPublic, "admin-public", false, "allow -admin on a non-loopback address (exposes /metrics and pprof to whoever reaches it)")
+	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&c.tlsDomains, "tls-domain", "", "comma-separated domains to get certificates for from an ACME CA (Let's Encrypt); serves HTTPS on -addr (default :443)")
+	fs.StringVar(&c.tlsEmail, "tls-email", "", "contact address given to the ACME CA (expiry notices), with -tls-domain")
+	fs.StringVar(&c.acmeDirectory, "acme-directory", "", "ACME directory URL, with -tls-domain (default Let's Encrypt production)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate chain file; serves HTTPS on -addr (default :443); reloaded on change or SIGHUP")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key file for -tls-cert")
+	fs.DurationVar(&c.tlsPoll, "tls-poll", 10*time.Second, "how often -tls-cert and -tls-key are checked for changes")
+	fs.StringVar(&c.httpAddr, "http-addr", "", "plain-HTTP listener redirecting to HTTPS and answering ACME challenges (default :80 with -tls-domain; off otherwise or if \"off\")")
+	fs.DurationVar(&c.timeouts.Header, "http-header-timeout", web.DefaultHeaderTimeout, "time to read a request's headers")
+	fs.DurationVar(&c.timeouts.Read, "http-read-timeout", web.DefaultReadTimeout, "time to read a whole request")
+	fs.DurationVar(&c.timeouts.Write, "http-write-timeout", web.DefaultWriteTimeout, "time to write a response (the wasm download included)")
+	fs.DurationVar(&c.timeouts.Idle, "http-idle-timeout", web.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
+	fs.IntVar(&c.timeouts.MaxHeaderBytes, "max-header-bytes", web.DefaultMaxHeaderBytes, "largest request header block")
+	fs.IntVar(&c.maxHTTPPerAddr, "max-http-conns-per-addr", 0, "open TCP connections per address on the public listeners, WebSockets included (default -max-conns-per-addr + 32; -1 = no cap; off with -trust-proxy)")
+	fs.Float64Var(&c.joinRate, "join-rate", 2, "WebSocket connections per second per address, sustained (0 = no limit)")
+	fs.IntVar(&c.joinBurst, "join-burst", 0, "WebSocket connections an address may open at once (default -max-conns-per-addr)")
 	fs.BoolVar(&c.metricsOnMain, "metrics-on-main", false, "also serve /metrics on -addr")
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy that sets it)")
 	fs.StringVar(&c.origins, "origins", "", "comma-separated extra allowed WebSocket origins (host patterns); the serving host is always allowed")
@@ -78,10 +111,96 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		fs.PrintDefaults()
 		return c, fmt.Errorf("%w\n%s", err, sb.String())
 	}
+	addrSet := getenv("CHECKGRID_ADDR") != ""
+	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
 	if _, err := c.sync(); err != nil {
 		return c, err
 	}
-	return c, c.checkAnnounced()
+	// An address may hold all its WebSockets plus a few page loads, and
+	// reopen all of them at once (a NAT after a server restart).
+	if c.maxHTTPPerAddr == 0 {
+		c.maxHTTPPerAddr = c.maxConnsPerAddr + httpConnsBesideWS
+	}
+	if c.joinBurst == 0 {
+		c.joinBurst = c.maxConnsPerAddr
+	}
+	if err := c.checkAnnounced(); err != nil {
+		return c, err
+	}
+	return c, c.checkTLS(addrSet)
+}
+
+// httpConnsBesideWS is how many plain HTTP connections an address may have
+// open besides its WebSockets: a browser opens up to 6 per host, and a
+// household behind one address has a few browsers.
+const httpConnsBesideWS = 32
+
+// Configuration errors beyond a single flag's syntax.
+var (
+	errTLSBoth      = errors.New("-tls-domain and -tls-cert are alternatives: give one")
+	errTLSPair      = errors.New("-tls-cert and -tls-key go together")
+	errAdminExposed = errors.New("-admin is not a loopback address")
+)
+
+// checkTLS validates the TLS flags and applies their defaults: HTTPS on
+// :443 unless -addr was given, and with -tls-domain the plain listener on
+// :80 that the CA's HTTP-01 challenge needs.
+func (c *config) checkTLS(addrSet bool) error {
+	if c.tlsDomains != "" && c.tlsCert != "" {
+		return errTLSBoth
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return errTLSPair
+	}
+	if c.tlsDomains != "" && len(c.domains()) == 0 {
+		return fmt.Errorf("-tls-domain %q names no domain", c.tlsDomains)
+	}
+	if c.tls() && !addrSet {
+		c.addr = ":443"
+	}
+	switch {
+	case c.httpAddr == "off":
+		c.httpAddr = ""
+	case c.httpAddr == "" && c.tlsDomains != "":
+		c.httpAddr = ":80"
+	case c.httpAddr != "" && !c.tls():
+		return fmt.Errorf("-http-addr %s redirects to HTTPS, which needs -tls-domain or -tls-cert", c.httpAddr)
+	}
+	if c.admin != "" && !c.adminPublic {
+		if err := loopback(c.admin); err != nil {
+			return fmt.Errorf("%w: %w (pass -admin-public to serve /metrics and pprof there anyway)", errAdminExposed, err)
+		}
+	}
+	return nil
+}
+
+// tls reports whether the public listener serves HTTPS.
+func (c config) tls() bool { return c.tlsDomains != "" || c.tlsCert != "" }
+
+func (c config) domains() []string { return splitList(c.tlsDomains) }
+
+// loopback checks that addr (host:port) binds only to loopback: an IP
+// address that is loopback, or "localhost". An empty host binds to every
+// interface.
+func loopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		if host == "" {
+			return fmt.Errorf("%s binds every interface", addr)
+		}
+		return fmt.Errorf("%s: give an IP address, not a host name", addr)
+	}
+	if !ip.IsLoopback() {
+		return fmt.Errorf("%s is reachable from other machines", addr)
+	}
+	return nil
 }
 
 // ErrLimit means a limit flag holds a value the protocol cannot announce.
@@ -131,9 +250,12 @@ func (c config) sync() (store.SyncMode, error) {
 	return 0, fmt.Errorf("-sync %q: want always or interval", c.syncMode)
 }
 
-func (c config) originList() []string {
+func (c config) originList() []string { return splitList(c.origins) }
+
+// splitList splits a comma-separated flag, dropping empty items.
+func splitList(s string) []string {
 	var out []string
-	for _, o := range strings.Split(c.origins, ",") {
+	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, o)
 		}

@@ -7,11 +7,21 @@
 // prefix); a flag given on the command line wins. `checkgrid -h` lists them.
 //
 // Wiring (run.go): store.Open recovers the grid from the data directory;
+// identity.LoadKey reads the cookie key; store.NewProbe checks the directory
+// takes a durable write (else /healthz says 503 until it does);
 // grid.FromBitset makes it live; hub.New and hub.Run start the tick loop
 // writing every Delta through the store; web.New serves the page, assets, API
 // and /ws; web.Admin serves /metrics and pprof on -admin. SIGINT or SIGTERM
 // stop accepting connections, flush the last tick, write a checkpoint, close
 // every connection with 1001 (reconnect) and release the data directory.
+//
+// Listeners (listeners.go): the public one on -addr, capped per address
+// (limits.CapListener) and, with -tls-cert/-tls-key (certs.Files, reloaded
+// on change or SIGHUP) or -tls-domain (certs.NewManager, ACME, cache in
+// <data>/acme), TLS; -http-addr redirects plain HTTP to it and answers ACME
+// HTTP-01 challenges; -admin must be loopback unless -admin-public. Every
+// listener has the timeouts of web.Timeouts. -version prints the version
+// (version.go: stamped by `make release`, else the VCS revision).
 //
 // The server logs (log/slog, text) "listening" with addr=HOST:PORT once it
 // accepts connections, so -addr 127.0.0.1:0 works for tests.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ type testServer struct {
 	URL    string // http://127.0.0.1:port
 	WS     string // ws://127.0.0.1:port/ws
 	Data   string
+	Hup    chan os.Signal // SIGHUP, as main delivers it
 	cancel context.CancelFunc
 	done   chan error
 	mu     sync.Mutex
@@ -35,7 +37,7 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // fresh data dir (unless args name -data), and stops it at cleanup.
 func startServer(t *testing.T, args ...string) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, Data: t.TempDir(), done: make(chan error, 1)}
+	ts := &testServer{t: t, Data: t.TempDir(), done: make(chan error, 1), Hup: make(chan os.Signal, 1)}
 	full := append([]string{"-addr", "127.0.0.1:0", "-data", ts.Data}, args...)
 	for i, a := range args {
 		if a == "-data" {
@@ -50,7 +52,7 @@ func startServer(t *testing.T, args ...string) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel = cancel
 	go func() {
-		err := run(ctx, cfg, pw)
+		err := run(ctx, cfg, pw, ts.Hup)
 		pw.CloseWithError(io.EOF)
 		ts.done <- err
 	}()
@@ -71,6 +73,10 @@ func startServer(t *testing.T, args ...string) *testServer {
 	case a := <-addr:
 		ts.URL = "http://" + a
 		ts.WS = "ws://" + a + "/ws"
+		if cfg.tls() {
+			ts.URL = "https://" + a
+			ts.WS = "wss://" + a + "/ws"
+		}
 	case err := <-ts.done:
 		t.Fatalf("server exited before listening: %v\n%s", err, ts.Logs())
 	case <-time.After(20 * time.Second):

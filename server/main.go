@@ -17,9 +17,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "checkgrid:", err)
 		os.Exit(2)
 	}
+	if cfg.showVersion {
+		fmt.Println(versionLine())
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, os.Stderr); err != nil {
+	// SIGHUP reloads -tls-cert and -tls-key (and nothing else).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	if err := run(ctx, cfg, os.Stderr, hup); err != nil {
 		fmt.Fprintln(os.Stderr, "checkgrid:", err)
 		os.Exit(1)
 	}

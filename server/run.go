@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -31,11 +30,10 @@ const (
 	shutdownHTTP    = 5 * time.Second
 	shutdownClients = 10 * time.Second
 	identityKeyFile = "identity.key"
-	identityKeySize = 32
 )
 
 // run serves until ctx ends, then shuts down gracefully.
-func run(ctx context.Context, cfg config, logw io.Writer) error {
+func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) error {
 	logger := slog.New(slog.NewTextHandler(logw, nil))
 	syncMode, _ := cfg.sync()
 	m := metrics.New()
@@ -51,9 +49,13 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 		}
 	}()
 	logger.Info("recovered", "dir", cfg.data, "epoch", state.Epoch, "seq", state.Seq, "toggles", state.Toggles, "checked", state.Grid.Count())
-	key, err := identityKey(cfg.data)
+	key, err := identity.LoadKey(filepath.Join(cfg.data, identityKeyFile))
 	if err != nil {
 		return err
+	}
+	probe := store.NewProbe(cfg.data)
+	if err := probe.Err(); err != nil {
+		logger.Error("storage failing at start: /healthz reports 503 until the data directory takes a write", "err", err)
 	}
 	static, err := web.NewStatic(checkgrid.Files())
 	if err != nil {
@@ -61,6 +63,9 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 	}
 	if !static.Has("assets/checkgrid.wasm") {
 		logger.Warn("assets/checkgrid.wasm is not embedded: run `make wasm` before building the server to serve the client")
+	}
+	if err := static.Stamp("index.html", versionPlaceholder, html.EscapeString(version())); err != nil {
+		return err
 	}
 
 	g := grid.FromBitset(&state.Grid, state.Toggles)
@@ -75,49 +80,60 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 		Static: static, Hub: h, Identity: identity.New(key),
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
 		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
+		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: probe,
 	})
-	ln, err := listen(ctx, cfg.addr, cfg.sndbuf)
+	l, err := openListeners(ctx, cfg, m, logger)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.addr, err)
+		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	var admin *http.Server
-	var adminLn net.Listener
-	if cfg.admin != "" {
-		if adminLn, err = net.Listen("tcp", cfg.admin); err != nil {
-			ln.Close()
-			return fmt.Errorf("listen admin %s: %w", cfg.admin, err)
+	servers := []served{{l.public, cfg.timeouts.Server(handler, logger)}}
+	if l.redirect != nil {
+		redirect := web.RedirectHTTPS(l.publicPort)
+		if l.acme != nil {
+			redirect = l.acme.HTTPHandler(redirect) // answers /.well-known/acme-challenge/
 		}
-		admin = &http.Server{Handler: web.Admin(m), ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, served{l.redirect, cfg.timeouts.Server(redirect, logger)})
+	}
+	if l.admin != nil {
+		servers = append(servers, served{l.admin, cfg.timeouts.Server(web.Admin(m), logger)})
+		// pprof's profile and trace stream for as long as asked (30 s by
+		// default); the admin listener is loopback, so no write timeout.
+		servers[len(servers)-1].srv.WriteTimeout = 0
 	}
 
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	defer stopHub()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 1+len(servers))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		errc <- h.Run(hubCtx)
 	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
-		}
-	}()
-	if admin != nil {
+	if l.certs != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := admin.Serve(adminLn); !errors.Is(err, http.ErrServerClosed) {
+			l.certs.Watch(hubCtx, cfg.tlsPoll, hup)
+		}()
+	}
+	for _, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
-		logger.Info("admin listening", "addr", adminLn.Addr().String())
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "data", cfg.data, "sync", syncMode.String(), "tick", cfg.tick)
+	if l.admin != nil {
+		logger.Info("admin listening", "addr", l.admin.Addr().String())
+	}
+	if l.redirect != nil {
+		logger.Info("redirecting to https", "addr", l.redirect.Addr().String(), "acme", l.acme != nil)
+	}
+	logger.Info("listening", "addr", l.public.Addr().String(), "tls", cfg.tls(), "version", version(),
+		"data", cfg.data, "sync", syncMode.String(), "tick", cfg.tick)
 
 	var runErr error
 	select {
@@ -127,9 +143,8 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownHTTP)
 	defer cancel()
-	_ = srv.Shutdown(sctx) // stops new connections; hijacked WebSockets are the hub's
-	if admin != nil {
-		_ = admin.Shutdown(sctx)
+	for _, s := range servers {
+		_ = s.srv.Shutdown(sctx) // stops new connections; hijacked WebSockets are the hub's
 	}
 	stopHub() // flush the last tick, checkpoint, close every client with 1001
 	done := make(chan struct{})
@@ -150,25 +165,6 @@ func run(ctx context.Context, cfg config, logw io.Writer) error {
 		}
 	}
 	return runErr
-}
-
-// identityKey loads the key that signs player cookies, creating it on first
-// start; it lives with the data so players keep their IDs across restarts.
-func identityKey(dir string) ([]byte, error) {
-	path := filepath.Join(dir, identityKeyFile)
-	key, err := os.ReadFile(path)
-	if err == nil && len(key) == identityKeySize {
-		return key, nil
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("identity key: %w", err)
-	}
-	key = make([]byte, identityKeySize)
-	_, _ = rand.Read(key)
-	if err := os.WriteFile(path, key, 0o600); err != nil {
-		return nil, fmt.Errorf("identity key: %w", err)
-	}
-	return key, nil
 }
 
 // listen opens the public listener. Accepted sockets inherit its send

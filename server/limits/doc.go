@@ -6,6 +6,9 @@
 //   - Buckets hands out token buckets by key (players and addresses each have
 //     one Buckets) and forgets idle ones.
 //   - Conns caps connections per address and in total.
+//   - CapListener caps open TCP connections per address on a listener, so
+//     idle or trickling HTTP connections from one address cannot exhaust
+//     the process's file descriptors.
 //
 // Everything here is safe for concurrent use.
 package limits

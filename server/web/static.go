@@ -221,3 +221,37 @@ func negotiate(accept string, a *asset) Encoding {
 	}
 	return Identity
 }
+
+// Bytes returns the raw content of name, or nil if it is not served.
+func (s *Static) Bytes(name string) []byte {
+	a := s.files[name]
+	if a == nil {
+		return nil
+	}
+	b := make([]byte, a.enc[Identity].n)
+	_, _ = a.enc[Identity].r.ReadAt(b, 0) // in memory: embedded or read at start
+	return b
+}
+
+// Stamp replaces every placeholder in file name with value, at start
+// (before serving), and re-derives its gzip variant; files with
+// precompressed siblings cannot be stamped. It is how the page shows the
+// server's version without a request of its own.
+func (s *Static) Stamp(name, placeholder, value string) error {
+	a := s.files[name]
+	if a == nil {
+		return fmt.Errorf("web: stamping %s: not served", name)
+	}
+	if a.enc[Brotli].ok() {
+		return fmt.Errorf("web: stamping %s: it has a precompressed sibling", name)
+	}
+	b := bytes.ReplaceAll(s.Bytes(name), []byte(placeholder), []byte(value))
+	stamped := &asset{ctype: a.ctype, maxAge: a.maxAge, rawSize: strconv.Itoa(len(b))}
+	stamped.enc[Identity] = variant{bytes.NewReader(b), int64(len(b))}
+	if len(b) >= minGzip && compressible(a.ctype) {
+		z := gzipBytes(b)
+		stamped.enc[Gzip] = variant{bytes.NewReader(z), int64(len(z))}
+	}
+	s.files[name] = stamped
+	return nil
+}

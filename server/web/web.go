@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
@@ -28,12 +30,28 @@ type Config struct {
 	Origins    []string // extra allowed WebSocket origins (the host itself always is)
 	// MetricsOnMain also serves /metrics on the public listener.
 	MetricsOnMain bool
+	// Version is the server's build version, in /api/stats.
+	Version string
+	// JoinRate bounds how fast one address may open WebSockets (each join
+	// costs a snapshot); zero Per means unlimited.
+	JoinRate limits.Rate
+	// Storage, if set, is checked by /healthz besides the hub's storage
+	// state: the data directory's durable write at start (store.Probe),
+	// which a restart on a full disk fails before any Delta has.
+	Storage interface{ Check() error }
 }
 
 type server struct {
 	Config
-	connID atomic.Uint64
+	connID    atomic.Uint64
+	joins     *limits.Buckets[netip.Prefix]
+	lastSweep atomic.Int64 // unix nanos of the joins' last Sweep
 }
+
+// joinSweep is how often the join buckets of quiet addresses are
+// forgotten: often enough that a scan of a million addresses stays
+// bounded, rarely enough that it costs nothing per join.
+const joinSweep = time.Minute
 
 // New returns the public handler.
 func New(cfg Config) http.Handler {
@@ -41,6 +59,9 @@ func New(cfg Config) http.Handler {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{Config: cfg}
+	if cfg.JoinRate.Per > 0 {
+		s.joins = limits.NewBuckets[netip.Prefix](cfg.JoinRate)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("GET /assets/{file...}", s.assets)
@@ -51,7 +72,7 @@ func New(cfg Config) http.Handler {
 	if cfg.MetricsOnMain {
 		mux.Handle("GET /metrics", cfg.Metrics.Handler())
 	}
-	return mux
+	return secureHeaders(mux, ContentSecurityPolicy(cfg.Static.Bytes("index.html")))
 }
 
 // Admin returns the operator's handler: Prometheus metrics and pprof.
@@ -110,6 +131,14 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	// After the cap, so that connections it refuses cost no join.
+	if retry, ok := s.join(key); !ok {
+		s.Conns.Release(key)
+		s.Metrics.Refused.WithLabelValues("join_rate").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(retry.Round(time.Second), time.Second)/time.Second)))
+		http.Error(w, "too many connections from your address, slow down", http.StatusTooManyRequests)
+		return
+	}
 	conn, err := wsconn.Accept(w, r, wsconn.Options{Origins: s.Origins})
 	if err != nil {
 		// Accept has written the HTTP error (bad origin, not a WebSocket).
@@ -126,10 +155,27 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 	s.Hub.Go(conn, player, key, func() { s.Conns.Release(key) })
 }
 
+// join takes one join from key's bucket, or says how long until one is
+// free.
+func (s *server) join(key netip.Prefix) (retry time.Duration, ok bool) {
+	if s.joins == nil {
+		return 0, true
+	}
+	now := time.Now()
+	if last := s.lastSweep.Load(); now.UnixNano()-last > int64(joinSweep) && s.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		s.joins.Sweep(now.Add(-joinSweep))
+	}
+	granted, retry := s.joins.Take(key, 1, now)
+	return retry, granted == 1
+}
+
 func (s *server) stats(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=1")
-	_ = json.NewEncoder(w).Encode(s.Hub.Stats())
+	_ = json.NewEncoder(w).Encode(struct {
+		hub.Stats
+		Version string `json:"version"`
+	}{s.Hub.Stats(), s.Version})
 }
 
 func (s *server) snapshot(w http.ResponseWriter, r *http.Request) {
@@ -149,10 +195,19 @@ func (s *server) snapshot(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	st := s.Hub.Stats()
+	ok := st.StorageOK
+	body := map[string]any{"seq": st.Seq, "online": st.Online}
+	if s.Storage != nil {
+		if err := s.Storage.Check(); err != nil {
+			ok = false
+			body["storage"] = err.Error()
+		}
+	}
+	body["ok"] = ok
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if !st.StorageOK {
+	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"ok": st.StorageOK, "seq": st.Seq, "online": st.Online})
+	_ = json.NewEncoder(w).Encode(body)
 }
