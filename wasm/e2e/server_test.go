@@ -36,6 +36,9 @@ type server struct {
 
 	proc *serverproc.Proc // nil while stopped
 	logs lockedBuffer
+	// client, if set, is used for HTTP and WebSockets to the server (one
+	// that trusts a TLS test's CA); nil means the default client.
+	client *http.Client
 }
 
 // startServer runs the server with a fresh data directory on a free port,
@@ -109,7 +112,11 @@ func (s *server) stats() stats {
 
 func (s *server) get(path string) []byte {
 	s.t.Helper()
-	resp, err := http.Get(s.URL + path)
+	c := s.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Get(s.URL + path)
 	if err != nil {
 		s.t.Fatalf("GET %s: %v", path, err)
 	}
@@ -186,7 +193,7 @@ func (s *server) watch(t *testing.T) *watcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer dcancel()
-	p, err := peer.Dial(dctx, s.WS, peer.Options{})
+	p, err := peer.Dial(dctx, s.WS, peer.Options{Client: s.client})
 	if err != nil {
 		cancel()
 		t.Fatalf("peer: %v", err)
