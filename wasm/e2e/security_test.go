@@ -201,4 +201,3 @@ func (p *page) violations() []string {
 	}
 	return v
 }
-
