@@ -9,57 +9,66 @@ import (
 	"checkgrid/protocol"
 )
 
-// Client is one connection's state shared between its reader, its writer
-// and the tick loop. Frames in out are shared between clients and are never
-// modified after they are queued.
+// Client is one connection's state, shared between its reader, the sender
+// that owns its broadcast membership, its flusher (while its socket is
+// full) and the publisher loop. Frames queued for it are shared between
+// clients and never modified.
+//
+// Memory: an idle client holds no goroutine of its own besides its reader,
+// no buffers (queue is nil unless the socket is full) and no timers.
 type Client struct {
 	conn   Conn
-	out    chan []byte   // bounded outbox of wire frames; the loop and the reader send, the writer receives
-	wake   chan struct{} // nudges the writer to re-check needResync
-	killed chan struct{} // closed by kill; the writer then closes the socket
-
 	player string       // rate-limit key: signed player ID or per-connection ID
 	addr   netip.Prefix // address key for per-address limits
+	shard  *sender      // owns this client's place in the broadcast set
 
-	needResync atomic.Bool // set by the loop when out overflowed
+	// Write state (send.go), guarded by mu.
+	mu         sync.Mutex
+	queue      [][]byte // frames not yet fully written; queue[0][off:] goes next
+	off        int
+	flushing   bool // a flusher goroutine is parked in WriteAll for queue[0]
+	closing    bool // killed: no more frames are taken; the close follows the queue
+	dead       bool // the socket is gone: drop everything
+	needResync bool // the queue overflowed: resync once it has drained
+
+	// blockedSince is when the socket filled up (unix ns), 0 while it
+	// takes writes; the publisher's sweep ends a client stuck too long.
+	blockedSince atomic.Int64
+	// lastRead is when the client last sent anything, a pong included
+	// (unix ns); the sweep ends a client silent past the ping timeout.
+	lastRead atomic.Int64
 
 	killOnce  sync.Once
-	closeCode protocol.CloseCode // written once, before killed is closed
+	killed    chan struct{} // closed by kill
+	closeCode protocol.CloseCode
 	closeWhy  string
 
 	// reader
-	rejectRun int // consecutive Set frames refused entirely
+	rejectRun int       // consecutive Set frames refused entirely
+	msgTokens float64   // message budget (Config.MessageRate), refilled by time
+	msgAt     time.Time // when msgTokens was last refilled
 
-	// loop
+	// sender (shard) only
+	member bool // in shard.members at index slot
+	slot   int
+
+	// publisher only
 	left    bool
 	resyncs []time.Time
 }
 
-// markLagging flags the client for a resync once its writer has drained the
-// outbox, and wakes the writer in case it is idle with the outbox empty.
-func (c *Client) markLagging() {
-	c.needResync.Store(true)
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+func newClient(conn Conn, player string, addr netip.Prefix) *Client {
+	c := &Client{conn: conn, player: player, addr: addr, killed: make(chan struct{})}
+	c.lastRead.Store(time.Now().UnixNano())
+	return c
 }
 
-// kill asks the writer to close the connection with code. It never blocks
-// and only the first call counts. If the writer is stuck in a write and
-// cannot do the close handshake within grace, the socket is closed under it.
-func (c *Client) kill(code protocol.CloseCode, why string, grace time.Duration) {
-	c.killOnce.Do(func() {
-		c.closeCode, c.closeWhy = code, why
-		close(c.killed)
-		time.AfterFunc(grace, func() { _ = c.conn.CloseNow() })
-	})
-}
-
-// nudge wakes the writer for a frame queued outside a broadcast.
-func (c *Client) nudge() {
+// isKilled reports whether kill was called.
+func (c *Client) isKilled() bool {
 	select {
-	case c.wake <- struct{}{}:
+	case <-c.killed:
+		return true
 	default:
+		return false
 	}
 }

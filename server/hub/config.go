@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"runtime"
 	"time"
 
 	"checkgrid/server/limits"
@@ -46,8 +47,20 @@ type Config struct {
 	// AbuseRejects: this many consecutive fully refused Set frames close
 	// the connection with CloseAbuse; a person backs off long before.
 	AbuseRejects int
+	// MessageRate budgets every frame a client sends, control frames
+	// included (budget.go); running out closes it with CloseAbuse.
+	MessageRate limits.Rate
 	// CheckpointOnStop writes a checkpoint when Run ends.
 	CheckpointOnStop bool
+	// Senders is the size of the sender pool that writes broadcasts to
+	// sockets: one per core (GOMAXPROCS) by default, since each is busy
+	// in write(2) and more would only contend.
+	Senders int
+	// CommitQueue is how many encoded Deltas may wait for the log: while
+	// one is being made durable the tick loop encodes the next; when the
+	// queue is full (a slow disk) a tick is skipped and its changes go in
+	// the next, larger Delta instead of piling up.
+	CommitQueue int
 }
 
 // Defaults for Config. A person clicking or drawing a line needs a burst of
@@ -66,13 +79,19 @@ const (
 	DefaultPingTimeout  = 15 * time.Second
 	DefaultMaxSetBoxes  = 256
 	DefaultAbuseRejects = 200
+	DefaultCommitQueue  = 2
 )
 
 // DefaultPlayerRate and DefaultAddressRate: an address gets a few players'
 // worth, for households and classrooms behind one NAT.
+// DefaultMessageRate: the client sends at most one Set per frame it draws
+// (60 a second while a player draws) plus a Viewport now and then; 100 a
+// second with a burst of 400 leaves it room, while a flood of thousands of
+// pongs or viewports a second is cut off within a few seconds.
 var (
 	DefaultPlayerRate  = limits.Rate{Per: 20, Burst: 300}
 	DefaultAddressRate = limits.Rate{Per: 60, Burst: 900}
+	DefaultMessageRate = limits.Rate{Per: 100, Burst: 400}
 )
 
 func (c Config) withDefaults() Config {
@@ -105,6 +124,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AddressRate.Per <= 0 {
 		c.AddressRate = DefaultAddressRate
+	}
+	if c.MessageRate.Per <= 0 {
+		c.MessageRate = DefaultMessageRate
+	}
+	if c.Senders <= 0 {
+		c.Senders = runtime.GOMAXPROCS(0)
+	}
+	if c.CommitQueue <= 0 {
+		c.CommitQueue = DefaultCommitQueue
 	}
 	return c
 }

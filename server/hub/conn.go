@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"sync"
 	"time"
 
 	"checkgrid/protocol"
@@ -31,14 +30,8 @@ func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, done func()) {
 }
 
 func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Prefix) {
-	c := &Client{
-		conn:   conn,
-		out:    make(chan []byte, h.cfg.OutboxFrames),
-		wake:   make(chan struct{}, 1),
-		killed: make(chan struct{}),
-		player: player,
-		addr:   addr,
-	}
+	c := newClient(conn, player, addr)
+	conn.SetControl(func(k Control, payload []byte) { h.control(c, k, payload) })
 	h.m.Accepted.Inc()
 	h.m.Connections.Inc()
 	defer h.m.Connections.Dec()
@@ -53,21 +46,18 @@ func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Pr
 		_ = conn.Close(protocol.CloseOverloaded, "join queue full")
 		return
 	}
-
-	readerDone := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		h.write(ctx, c, readerDone)
-	}()
 	err := h.read(ctx, c)
-	close(readerDone)
+	if !c.isKilled() {
+		// The client went away (or its socket failed): nothing to say.
+		c.mu.Lock()
+		c.dead = true
+		c.mu.Unlock()
+		_ = conn.CloseNow()
+	} // else the kill's close handshake owns the end of the socket
 	select {
 	case h.leave <- c:
 	case <-h.done:
 	}
-	wg.Wait()
 	h.m.Disconnects.WithLabelValues(disconnectReason(c, err)).Inc()
 }
 
@@ -96,76 +86,6 @@ func peerCloseLabel(code int) string {
 	return "client_other"
 }
 
-// write is the connection's only caller of Write, Ping and Close. A write
-// that stalls is ended by the loop's lagging check, whose kill closes the
-// socket under it.
-func (h *Hub) write(ctx context.Context, c *Client, readerDone <-chan struct{}) {
-	for {
-		tick := h.tickWake.Load() // before draining: a broadcast after the drain closes it
-		ping := h.pingWake.Load()
-		if err := h.drain(c); err != nil {
-			_ = c.conn.CloseNow()
-			return
-		}
-		h.maybeResync(ctx, c)
-		select {
-		case <-*tick:
-		case <-c.wake:
-		case <-*ping:
-			pctx, cancel := context.WithTimeout(ctx, h.cfg.PingTimeout)
-			err := c.conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				c.kill(protocol.CloseIdle, "no pong", h.cfg.WriteTimeout)
-			}
-		case <-c.killed:
-			if c.closeCode == protocol.CloseGoingAway {
-				// Shutdown: what is queued is durable; deliver it first.
-				_ = h.drain(c)
-			}
-			_ = c.conn.Close(c.closeCode, c.closeWhy)
-			return
-		case <-readerDone:
-			// The reader stops early once the connection is killed; the
-			// close code must still reach the client.
-			select {
-			case <-c.killed:
-				_ = c.conn.Close(c.closeCode, c.closeWhy)
-			default:
-				_ = c.conn.CloseNow()
-			}
-			return
-		}
-	}
-}
-
-// drain writes whatever is queued, without waiting for more. The writer
-// is the outbox's only receiver, so a non-zero length means a receive
-// cannot block (cheaper than a select per frame).
-func (h *Hub) drain(c *Client) error {
-	for len(c.out) > 0 {
-		f := <-c.out
-		if err := c.conn.Write(f); err != nil {
-			return err
-		}
-		h.sent(f)
-	}
-	return nil
-}
-
-// maybeResync asks the loop for a Snapshot once a lagging client's outbox
-// has drained, so the Resync lands after every Delta already queued.
-func (h *Hub) maybeResync(ctx context.Context, c *Client) {
-	if len(c.out) > 0 || !c.needResync.CompareAndSwap(true, false) {
-		return
-	}
-	select {
-	case h.resync <- resyncReq{c, protocol.ResyncLagging}:
-	case <-h.done:
-	case <-ctx.Done():
-	}
-}
-
 // read reads and handles frames until the connection fails or a frame is
 // bad. It returns the read error.
 func (h *Hub) read(ctx context.Context, c *Client) error {
@@ -179,12 +99,13 @@ func (h *Hub) read(ctx context.Context, c *Client) error {
 		if err != nil {
 			return err
 		}
-		select {
-		case <-c.killed:
+		if c.isKilled() {
 			// Closing: what a client sends during the close handshake
 			// must not change the grid.
 			return nil
-		default:
+		}
+		if !h.budget(c) {
+			return nil
 		}
 		if changes, err = h.handle(c, msg, changes[:0]); err != nil {
 			h.bad(c, err, "")
@@ -199,7 +120,7 @@ func (h *Hub) bad(c *Client, err error, kind string) {
 		kind = errKind(err)
 	}
 	h.m.BadFrames.WithLabelValues(kind).Inc()
-	c.kill(protocol.CloseProtocol, truncate(err.Error(), 120), h.cfg.WriteTimeout)
+	h.kill(c, protocol.CloseProtocol, truncate(err.Error(), 120))
 }
 
 func errKind(err error) string {
@@ -303,16 +224,13 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	h.m.Rejects.WithLabelValues(reason.String()).Add(float64(len(refused)))
 	frame, err := protocol.AppendReject(nil, reason, uint32(max(retry, time.Millisecond)/time.Millisecond), refused)
 	if err == nil {
-		select {
-		case c.out <- wsframe.Wrap(frame):
-			c.nudge()
-		default:
+		if !h.send(c, wsframe.Wrap(frame)) {
 			h.m.Drops.WithLabelValues("outbox_full_reject").Inc()
 		}
 	}
 	if granted == 0 && reason != protocol.RejectStorage {
 		if c.rejectRun++; c.rejectRun >= h.cfg.AbuseRejects {
-			c.kill(protocol.CloseAbuse, "kept sending after rejects", h.cfg.WriteTimeout)
+			h.kill(c, protocol.CloseAbuse, "kept sending after rejects")
 		}
 	}
 }

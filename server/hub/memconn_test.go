@@ -50,7 +50,40 @@ func (c *memConn) Read(ctx context.Context) ([]byte, error) {
 	}
 }
 
-func (c *memConn) Write(wire []byte) error {
+// TryWrite takes a frame whole or not at all: the "socket" has room when
+// the gate (if any) yields a token without waiting and out has space.
+func (c *memConn) TryWrite(wire []byte) (int, error) {
+	select {
+	case <-c.closed:
+		return 0, errMemClosed
+	default:
+	}
+	if wsframe.IsControl(wire) {
+		return len(wire), nil // pings and pongs: not the test's business
+	}
+	p, err := wsframe.Payload(wire)
+	if err != nil {
+		return 0, err
+	}
+	if c.gate != nil {
+		select {
+		case <-c.gate:
+		default:
+			return 0, nil
+		}
+	}
+	select {
+	case c.out <- p:
+		return len(wire), nil
+	default:
+		return 0, nil
+	}
+}
+
+func (c *memConn) WriteAll(wire []byte) error {
+	if wsframe.IsControl(wire) {
+		return nil
+	}
 	p, err := wsframe.Payload(wire)
 	if err != nil {
 		return err
@@ -70,7 +103,7 @@ func (c *memConn) Write(wire []byte) error {
 	}
 }
 
-func (c *memConn) Ping(ctx context.Context) error { return nil }
+func (c *memConn) SetControl(func(Control, []byte)) {}
 
 func (c *memConn) Close(code protocol.CloseCode, reason string) error {
 	c.mu.Lock()
@@ -231,12 +264,15 @@ func (p *player) set(changes ...protocol.Change) {
 	p.conn.in <- f
 }
 
-// waitEnded waits for the hub to finish with the connection.
+// waitEnded waits for the hub to finish with the connection: its reader
+// has ended and its socket is closed (after the handshake, if any).
 func (p *player) waitEnded() {
 	p.t.Helper()
-	select {
-	case <-p.ended:
-	case <-time.After(5 * time.Second):
-		p.t.Fatal("connection did not end")
+	for _, ch := range []chan struct{}{p.ended, p.conn.closed} {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			p.t.Fatal("connection did not end")
+		}
 	}
 }

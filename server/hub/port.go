@@ -12,28 +12,59 @@ import (
 // needs from a WebSocket and nothing more. server/wsconn implements it over
 // coder/websocket and the hijacked socket; tests implement it in memory.
 //
+// Writes never block the hub's senders: TryWrite takes what the socket
+// takes now, and only a connection whose socket is full gets a goroutine of
+// its own, parked in WriteAll until the kernel takes the rest (send.go).
+//
 // Concurrency: the hub calls Read from one goroutine (the connection's
-// reader) and Write and Ping from one other (its writer), never two of
-// either at once; Close is called once, by the writer. CloseNow may be
-// called from any goroutine at any time, more than once, and must unblock
-// a Read or Write in progress.
+// reader); TryWrite and WriteAll from at most one goroutine at a time (the
+// hub's per-connection write lock orders them); Close once, after its last
+// write. CloseNow may be called from any goroutine at any time, more than
+// once, and must unblock a Read or WriteAll in progress.
 type Conn interface {
 	// Read blocks until the next message from the client and returns its
 	// bytes, which stay valid until the next Read. A text message returns
 	// an error wrapping ErrText; a close by the peer, one wrapping a
-	// PeerClose; any other failure ends the connection.
+	// PeerClose; any other failure ends the connection. Pings and pongs
+	// the client sends are reported to the Control function given to
+	// SetControl, from inside Read, and are not returned.
 	Read(ctx context.Context) ([]byte, error)
-	// Write writes wire, one whole frame from wsframe, to the client and
-	// returns once it is handed to the kernel. wire is shared with other
-	// connections and must not be modified or kept.
-	Write(wire []byte) error
-	// Ping sends a ping and waits for its pong until ctx ends.
-	Ping(ctx context.Context) error
+	// SetControl registers f for the client's pings and pongs; it is
+	// called before the first Read. For a ping, the transport sends no
+	// pong itself: the hub queues one (so it is ordered with the data
+	// frames the hub writes) and budgets both.
+	SetControl(f func(kind Control, payload []byte))
+	// TryWrite writes as much of b as the socket takes without blocking
+	// and returns how much: n < len(b) with a nil error means the socket is
+	// full. b is shared with other connections and must not be modified or
+	// kept.
+	TryWrite(b []byte) (n int, err error)
+	// WriteAll writes all of b, blocking until the socket has taken it.
+	WriteAll(b []byte) error
 	// Close does the close handshake with code and reason and releases the
 	// connection.
 	Close(code protocol.CloseCode, reason string) error
 	// CloseNow releases the connection at once, with no handshake.
 	CloseNow() error
+}
+
+// Control is a WebSocket control frame kind a client sent.
+type Control uint8
+
+// Control frames the transport reports.
+const (
+	ControlPing Control = 1
+	ControlPong Control = 2
+)
+
+func (c Control) String() string {
+	switch c {
+	case ControlPing:
+		return "ping"
+	case ControlPong:
+		return "pong"
+	}
+	return fmt.Sprintf("Control(%d)", uint8(c))
 }
 
 // ErrText is what Conn.Read wraps for a text message: checkgrid frames are

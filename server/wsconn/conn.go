@@ -3,9 +3,11 @@ package wsconn
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"syscall"
 
 	"checkgrid/protocol"
 	"checkgrid/server/hub"
@@ -21,9 +23,18 @@ const idleReadBuf = 512
 // Conn is an accepted WebSocket connection. Its methods follow hub.Conn's
 // contract.
 type Conn struct {
-	ws  *websocket.Conn
-	raw net.Conn // the hijacked socket under ws; Write goes straight to it
-	buf bytes.Buffer
+	ws      *websocket.Conn
+	raw     net.Conn        // the hijacked socket under ws; writes go straight to it
+	rc      syscall.RawConn // raw's fd for non-blocking writes; nil if it has none (TLS)
+	buf     bytes.Buffer
+	control func(hub.Control, []byte)
+
+	// TryWrite's state, passed to writeFn without a closure allocation per
+	// call: the hub's per-client lock makes TryWrite exclusive.
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
 }
 
 var _ hub.Conn = (*Conn)(nil)
@@ -39,17 +50,44 @@ type Options struct {
 // response (bad origin, not a WebSocket request) and there is nothing to
 // close.
 func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) {
+	c := &Conn{}
+	c.writeFn = c.writeSome
 	sb := &smallBuffers{ResponseWriter: w}
 	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  opt.Origins,
 		CompressionMode: websocket.CompressionDisabled, // frames are already near entropy
+		// The hub answers pings itself, through the same queue as its data
+		// frames: a pong the library wrote could land inside a data frame
+		// the hub is halfway through writing to a full socket.
+		OnPingReceived: func(_ context.Context, p []byte) bool {
+			c.report(hub.ControlPing, p)
+			return false
+		},
+		OnPongReceived: func(_ context.Context, p []byte) { c.report(hub.ControlPong, p) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("wsconn: accept: %w", err)
 	}
 	ws.SetReadLimit(protocol.MaxClientMessage)
-	return &Conn{ws: ws, raw: sb.conn}, nil
+	c.ws, c.raw = ws, sb.conn
+	under := sb.conn
+	if p, ok := under.(*prefixConn); ok {
+		under = p.Conn
+	}
+	if sc, ok := under.(syscall.Conn); ok {
+		c.rc, _ = sc.SyscallConn()
+	}
+	return c, nil
 }
+
+func (c *Conn) report(k hub.Control, p []byte) {
+	if c.control != nil {
+		c.control(k, p)
+	}
+}
+
+// SetControl registers the hub's handler for pings and pongs.
+func (c *Conn) SetControl(f func(hub.Control, []byte)) { c.control = f }
 
 // Read returns the next client message (valid until the next Read).
 func (c *Conn) Read(ctx context.Context) ([]byte, error) {
@@ -73,14 +111,49 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	return c.buf.Bytes(), nil
 }
 
-// Write writes one pre-encoded frame to the socket.
-func (c *Conn) Write(wire []byte) error {
-	_, err := c.raw.Write(wire)
-	return err
+// TryWrite writes what the socket takes now with write(2) on its
+// non-blocking fd. A socket without one (TLS) takes nothing here and
+// everything in WriteAll.
+func (c *Conn) TryWrite(b []byte) (int, error) {
+	if c.rc == nil {
+		return 0, nil
+	}
+	c.wbuf, c.wn, c.werr = b, 0, nil
+	err := c.rc.Write(c.writeFn)
+	n, werr := c.wn, c.werr
+	c.wbuf, c.werr = nil, nil
+	if err != nil {
+		return n, err
+	}
+	return n, werr
 }
 
-// Ping sends a ping and waits for the pong.
-func (c *Conn) Ping(ctx context.Context) error { return c.ws.Ping(ctx) }
+// writeSome is TryWrite's body, run by RawConn.Write with the fd held: it
+// never asks the poller to wait (returns true), it only stops.
+func (c *Conn) writeSome(fd uintptr) bool {
+	for c.wn < len(c.wbuf) {
+		n, err := syscall.Write(int(fd), c.wbuf[c.wn:])
+		if n > 0 {
+			c.wn += n
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, syscall.EINTR):
+		case errors.Is(err, syscall.EAGAIN):
+			return true
+		default:
+			c.werr = err
+			return true
+		}
+	}
+	return true
+}
+
+// WriteAll writes b, parked in Go's poller while the socket is full.
+func (c *Conn) WriteAll(b []byte) error {
+	_, err := c.raw.Write(b)
+	return err
+}
 
 // Close does the close handshake.
 func (c *Conn) Close(code protocol.CloseCode, reason string) error {

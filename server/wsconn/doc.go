@@ -5,18 +5,25 @@
 // Entry point: Accept upgrades an HTTP request and returns a *Conn. From
 // then on the hub owns it:
 //
-//	Read      coder/websocket reads and unmasks client messages, answers
-//	          pings and the close handshake, enforces the read limit
-//	Write     pre-encoded wire frames (server/wsframe) go straight to the
-//	          hijacked socket in one write each: server frames are never
-//	          masked, so every client gets the same bytes
-//	Ping      the library's ping, waiting for the pong
+//	Read      coder/websocket reads and unmasks client messages and
+//	          enforces the read limit; pings and pongs go to the hub's
+//	          Control handler (the library sends no pong itself)
+//	TryWrite  pre-encoded wire frames (server/wsframe) go straight to the
+//	          hijacked socket's non-blocking fd with write(2), taking what
+//	          the kernel takes now: server frames are never masked, so
+//	          every client gets the same bytes
+//	WriteAll  the rest, parked in Go's poller until the socket drains
 //	Close     the library's close handshake
 //
-// Why writing around the library is safe: the hub's writer goroutine is
-// the only caller of Write and Ping, so data frames and Pings never
-// overlap; the library writes Pongs and Close replies from the reader, each
-// as one small frame in one net.Conn.Write, and the kernel never
-// interleaves the bytes of two writes on a stream socket (Go's poll.FD
-// holds its write lock for a whole Write).
+// Why writing around the library is safe: every byte of every frame but
+// the final close frame is written by the hub, one writer at a time per
+// connection (its per-client lock), so frames never interleave even when a
+// frame is written in pieces to a full socket. The library writes only the
+// close frame, after the hub has stopped writing to that connection. (It
+// may also write a close frame by itself when the client breaks the
+// protocol; that connection is ending either way.)
+//
+// A TLS connection has no fd to write to (the bytes must be encrypted):
+// TryWrite takes nothing and each frame goes through WriteAll on a short
+// goroutine. Above a few thousand players, terminate TLS in front.
 package wsconn

@@ -10,12 +10,12 @@ import (
 // Buffer sizes for hijacked WebSocket connections. net/http hands a
 // hijacker 4 KB for reading and 4 KB for writing, kept for the connection's
 // life: 8 KB of an idle player's memory budget. Client frames are at most a
-// few KB and mostly tens of bytes, so 512 B of read buffer is plenty; 2 KB of
-// write buffer is enough for the library's own small frames (Pong, Close),
-// while data frames go straight to the socket.
+// few KB and mostly tens of bytes, so 512 B of read buffer is plenty. The
+// library writes only its close frame (at most 125 bytes of payload) through
+// the write buffer: everything else the hub writes to the socket itself.
 const (
 	hijackReadBuf  = 512
-	hijackWriteBuf = 2048
+	hijackWriteBuf = 256
 )
 
 // smallBuffers wraps a ResponseWriter so that Hijack returns smaller

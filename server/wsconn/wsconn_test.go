@@ -122,8 +122,8 @@ func TestReadErrorsFollowThePort(t *testing.T) {
 	c := <-conns
 	// A pre-encoded server frame arrives byte for byte.
 	wire := wsframe.Wrap([]byte{0x06, 0x02})
-	if err := c.Write(wire); err != nil {
-		t.Fatal(err)
+	if n, err := c.TryWrite(wire); err != nil || n != len(wire) {
+		t.Fatalf("TryWrite to an empty socket: %d of %d, %v", n, len(wire), err)
 	}
 	got := make([]byte, len(wire))
 	if _, err := io.ReadFull(br, got); err != nil || string(got) != string(wire) {

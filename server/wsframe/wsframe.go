@@ -77,8 +77,12 @@ func Payload(wire []byte) ([]byte, error) {
 }
 
 // Type returns the first payload byte of wire (checkgrid's frame type), or
-// 0 if wire carries no payload. wire must be a frame Append made.
+// 0 if wire carries no payload or is a control frame. wire must be a frame
+// Append, AppendPing or AppendPong made.
 func Type(wire []byte) byte {
+	if IsControl(wire) {
+		return 0
+	}
 	off := 2
 	switch wire[1] {
 	case len16:
@@ -91,3 +95,31 @@ func Type(wire []byte) byte {
 	}
 	return wire[off]
 }
+
+// Control frame first bytes: FIN plus opcode 9 (ping) or 10 (pong). A
+// control frame's payload is at most 125 bytes (§5.5), so its length is
+// always the one-byte form.
+const (
+	finPing = 0x89
+	finPong = 0x8a
+	// MaxControlPayload is the longest payload a control frame may carry.
+	MaxControlPayload = 125
+)
+
+// AppendPing appends an unmasked ping frame with payload (at most
+// MaxControlPayload bytes; longer is cut).
+func AppendPing(dst, payload []byte) []byte { return appendControl(dst, finPing, payload) }
+
+// AppendPong appends an unmasked pong frame echoing payload (at most
+// MaxControlPayload bytes; longer is cut).
+func AppendPong(dst, payload []byte) []byte { return appendControl(dst, finPong, payload) }
+
+func appendControl(dst []byte, first byte, payload []byte) []byte {
+	payload = payload[:min(len(payload), MaxControlPayload)]
+	dst = append(dst, first, byte(len(payload)))
+	return append(dst, payload...)
+}
+
+// IsControl reports whether wire is a ping or pong frame from AppendPing or
+// AppendPong.
+func IsControl(wire []byte) bool { return len(wire) >= 2 && (wire[0] == finPing || wire[0] == finPong) }

@@ -52,3 +52,17 @@ func ExampleAppend() {
 	// 82 02 06 01
 	// 06 01
 }
+
+func TestControlFrames(t *testing.T) {
+	p := AppendPing(nil, []byte("hi"))
+	if !bytes.Equal(p, []byte{0x89, 2, 'h', 'i'}) || !IsControl(p) || Type(p) != 0 {
+		t.Fatalf("ping % x", p)
+	}
+	long := AppendPong(nil, bytes.Repeat([]byte{1}, 300))
+	if long[0] != 0x8a || long[1] != MaxControlPayload || len(long) != 2+MaxControlPayload {
+		t.Fatalf("pong of a long payload: % x", long[:2])
+	}
+	if IsControl(Wrap([]byte{1})) {
+		t.Fatal("a data frame taken for control")
+	}
+}
