@@ -73,6 +73,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		Tick: cfg.tick, MaxTick: cfg.maxTick, WriteBudget: cfg.writeBudget, OutboxFrames: cfg.outbox, MaxSetBoxes: cfg.maxSetBoxes, WriteTimeout: cfg.writeTimeout,
 		PlayerRate:       limits.Rate{Per: cfg.rate, Burst: cfg.burst},
 		AddressRate:      limits.Rate{Per: cfg.addrRate, Burst: cfg.addrBurst},
+		MessageRate:      limits.Rate{Per: cfg.msgRate, Burst: cfg.msgBurst},
 		CheckpointOnStop: true,
 	}, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
 

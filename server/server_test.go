@@ -13,7 +13,7 @@ import (
 )
 
 // looseLimits lets one loopback address run many test players.
-var looseLimits = []string{"-max-conns-per-addr", "500", "-addr-rate", "65535", "-addr-burst", "65535", "-metrics-on-main"}
+var looseLimits = []string{"-max-conns-per-addr", "500", "-addr-rate", "65535", "-addr-burst", "65535", "-msg-rate", "100000", "-msg-burst", "100000", "-metrics-on-main"}
 
 // converge reads frames until p has applied seq, failing on any error,
 // including a seq gap.

@@ -92,6 +92,8 @@ func (s *sender) run(h *Hub) {
 			}
 		case cmdRemove:
 			s.remove(cmd.c)
+		default:
+			panic("hub: sender got " + cmd.kind.String()) // a command we never make: a bug
 		}
 	}
 }
