@@ -2,7 +2,10 @@ package limits
 
 import (
 	"errors"
+	"net"
 	"net/netip"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -72,5 +75,64 @@ func TestConns(t *testing.T) {
 	c.Release(a)
 	if err := c.Acquire(b); err != nil {
 		t.Fatalf("after release: %v", err)
+	}
+}
+
+// TestCapListener: over real loopback sockets, the cap holds per address,
+// a closed connection frees its slot (once, however often it is closed),
+// and accepted connections still expose their fd for non-blocking writes.
+func TestCapListener(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	ln := CapListener(inner, 2, func() { refused++ })
+	defer ln.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial()
+	dial()
+	a, b := <-accepted, <-accepted
+	if _, err := a.(syscall.Conn).SyscallConn(); err != nil {
+		t.Fatalf("capped conn hides its fd: %v", err)
+	}
+	third := dial()
+	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("third connection not closed by the listener: %v", err)
+	}
+	a.Close()
+	a.Close() // a second Close must not free a second slot
+	dial()
+	<-accepted
+	over := dial()
+	_ = over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := over.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a double Close freed two slots: %v", err)
+	}
+	b.Close()
+	ln.Close()
+	for range accepted {
+	}
+	if refused != 2 {
+		t.Fatalf("refused counted %d, want 2", refused)
 	}
 }

@@ -1,11 +1,17 @@
 package limits
 
 import (
+	"errors"
 	"math"
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 )
+
+// ErrNoFD means a capped connection's underlying connection has no file
+// descriptor to offer (it is not a socket).
+var ErrNoFD = errors.New("limits: connection has no file descriptor")
 
 // Listener caps the open connections per address (AddressKey) accepted
 // from the listener it wraps. A connection over the cap is closed as soon
@@ -56,6 +62,15 @@ type cappedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+}
+
+// SyscallConn passes on the socket's raw connection, so the wrapper does
+// not hide the fd that non-blocking writes (wsconn.TryWrite) need.
+func (c *cappedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, ErrNoFD
 }
 
 func (c *cappedConn) Close() error {
