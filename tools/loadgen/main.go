@@ -16,6 +16,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == rawSendArg {
+		if err := rawSendMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "rawsend:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -41,7 +48,7 @@ func run(ctx context.Context, args []string, out, progressW io.Writer) error {
 	}
 	conns := max(cfg.players(), cfg.rawConns)
 	if cfg.mode != ModeWS {
-		conns = max(conns, 2*cfg.players(), 2*cfg.rawConns) // rawtcp holds both ends
+		conns = max(conns, cfg.rawConns) // rawtcp's receivers; its sender is another process
 	}
 	limit, err := raiseNoFile(uint64(conns*fdsPerConn + fdSlack))
 	if err != nil {
@@ -96,11 +103,10 @@ func run(ctx context.Context, args []string, out, progressW io.Writer) error {
 		if n == 0 {
 			n = cfg.players()
 		}
-		if 2*n*fdsPerConn > fdCap {
-			// Both ends live in this process.
-			n = fdCap / (2 * fdsPerConn)
+		if n*fdsPerConn > fdCap {
+			n = fdCap / fdsPerConn
 			if progress != nil {
-				fmt.Fprintf(progress, "rawtcp: %d sockets (both ends in this process, open-file limit %d)\n", n, limit)
+				fmt.Fprintf(progress, "rawtcp: %d sockets (open-file limit %d)\n", n, limit)
 			}
 		}
 		if frame == 0 {

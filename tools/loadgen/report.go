@@ -42,6 +42,11 @@ func rate(n int64, w time.Duration) float64 {
 // deliveredFPS is Delta frames delivered per second, over all clients.
 func (r wsResult) deliveredFPS() float64 { return rate(r.after.deltas-r.before.deltas, r.window) }
 
+// allFPS is frames of every type delivered per second, over all clients.
+func (r wsResult) allFPS() float64 {
+	return rate(r.after.totalFrames()-r.before.totalFrames(), r.window)
+}
+
 // coverage is the share of (ticks × clients held) that arrived: 1 means
 // every client received every Delta published in the window.
 func (r wsResult) coverage() float64 {
@@ -126,11 +131,12 @@ func writeRaw(w io.Writer, r rawResult) {
 	if r.tick > 0 {
 		pace = fmt.Sprintf("one frame per socket every %v", r.tick)
 	}
-	fmt.Fprintf(tw, "sockets\t%d, %d-byte frames, one writer goroutine per socket, queue %d, sndbuf %d KB; %s\n", r.conns, r.frame, rawQueue, rawSndBuf>>10, pace)
+	fmt.Fprintf(tw, "sockets\t%d, %d-byte frames, a sender process writing from one goroutine per core, sndbuf %d KB; %s\n", r.conns, r.frame, rawSndBuf>>10, pace)
 	fmt.Fprintf(tw, "window\t%v\n", r.window.Round(time.Millisecond))
 	fmt.Fprintf(tw, "delivered\t%.0f frames/s, %.2f MB/s\n", r.framesPerSec(), rate(r.bytes, r.window)/1e6)
-	fmt.Fprintf(tw, "CPU\t%.3f cores (writers and readers, one process), %.1f µs per frame delivered, RSS %s\n", r.self.cores, usPerFrame(r.self.cores, r.framesPerSec()), mb(r.self.rssEnd))
-	fmt.Fprintf(tw, "other work on the box\t%.2f cores (the whole box used %.2f of %d)\n", max(r.machine-r.self.cores, 0), r.machine, runtime.NumCPU())
+	fmt.Fprintf(tw, "sender CPU\t%.3f cores (pid %d), %.2f µs per frame delivered, RSS %s\n", r.sender.cores, r.sender.pid, usPerFrame(r.sender.cores, r.framesPerSec()), mb(r.sender.rssEnd))
+	fmt.Fprintf(tw, "receivers CPU\t%.3f cores (this process), %.2f µs per frame\n", r.self.cores, usPerFrame(r.self.cores, r.framesPerSec()))
+	fmt.Fprintf(tw, "other work on the box\t%.2f cores (the whole box used %.2f of %d)\n", max(r.machine-r.self.cores-r.sender.cores, 0), r.machine, runtime.NumCPU())
 	tw.Flush()
 }
 
@@ -138,15 +144,23 @@ func writeRaw(w io.Writer, r rawResult) {
 func writeSummary(w io.Writer, ws *wsResult, raw *rawResult) {
 	fmt.Fprintf(w, "\n| run | conns | delivered frames/s | MB/s | p99 toggle-to-seen | server cores | loadgen cores | other cores on box |\n|---|---|---|---|---|---|---|---|\n")
 	if raw != nil {
-		fmt.Fprintf(w, "| rawtcp ceiling | %d | %.0f | %.2f | – | (in loadgen) | %.2f | %.2f |\n", raw.conns, raw.framesPerSec(), rate(raw.bytes, raw.window)/1e6, raw.self.cores, max(raw.machine-raw.self.cores, 0))
+		name := "rawtcp ceiling"
+		if raw.tick > 0 {
+			name = "rawtcp paced " + raw.tick.String()
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | – | %.2f (sender) | %.2f | %.2f |\n", name, raw.conns, raw.framesPerSec(), rate(raw.bytes, raw.window)/1e6, raw.sender.cores, raw.self.cores, max(raw.machine-raw.self.cores-raw.sender.cores, 0))
 	}
 	if ws != nil {
 		fmt.Fprintf(w, "| checkgrid ws | %d | %.0f | %.2f | %s | %.2f | %.2f | %.2f |\n", ws.heldStart, ws.deliveredFPS(),
 			rate(ws.after.bytes-ws.before.bytes, ws.window)/1e6, ms(ws.lat.p99), ws.server.cores, ws.self.cores, max(ws.machine-ws.server.cores-ws.self.cores, 0))
 	}
 	if ws != nil && raw != nil && raw.framesPerSec() > 0 {
-		fmt.Fprintf(w, "\nratio: checkgrid delivered %.0f Delta frames/s = %.1f%% of the raw-TCP ceiling (%.0f frames/s) at %d conns\n",
+		fmt.Fprintf(w, "\nratio: checkgrid delivered %.0f Delta frames/s = %.1f%% of the raw-TCP run (%.0f frames/s) at %d conns\n",
 			ws.deliveredFPS(), 100*ws.deliveredFPS()/raw.framesPerSec(), raw.framesPerSec(), raw.conns)
+		srv, snd := usPerFrame(ws.server.cores, ws.allFPS()), usPerFrame(raw.sender.cores, raw.framesPerSec())
+		if snd > 0 {
+			fmt.Fprintf(w, "CPU per frame: server %.2f µs (every frame it wrote), raw sender %.2f µs: %.2f×\n", srv, snd, srv/snd)
+		}
 	}
 }
 
