@@ -43,6 +43,7 @@ type config struct {
 	maxConnsPerAddr  int
 	rate, addrRate   float64
 	burst, addrBurst int
+	slowFsync        time.Duration
 	msgRate          float64
 	msgBurst         int
 	maxSetBoxes      int
@@ -91,6 +92,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.burst, "burst", hub.DefaultPlayerRate.Burst, "boxes a player may set at once")
 	fs.Float64Var(&c.addrRate, "addr-rate", hub.DefaultAddressRate.Per, "boxes per second per address, sustained")
 	fs.IntVar(&c.addrBurst, "addr-burst", hub.DefaultAddressRate.Burst, "boxes an address may set at once")
+	fs.DurationVar(&c.slowFsync, "fault-slow-fsync", 0, "benchmarks only: make every log fsync take at least this long, like a slow disk")
 	fs.Float64Var(&c.msgRate, "msg-rate", hub.DefaultMessageRate.Per, "frames per second a connection may send (Sets, Viewports, pings, pongs…), sustained; past it: close 4006")
 	fs.IntVar(&c.msgBurst, "msg-burst", hub.DefaultMessageRate.Burst, "frames a connection may send at once")
 	fs.IntVar(&c.maxSetBoxes, "max-set", hub.DefaultMaxSetBoxes, "maximum boxes in one Set frame")

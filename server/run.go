@@ -38,7 +38,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	syncMode, _ := cfg.sync()
 	m := metrics.New()
 	st, state, err := store.Open(cfg.data, store.Options{
-		Sync: syncMode, SyncInterval: cfg.syncInterval, Logger: logger,
+		Sync: syncMode, SyncInterval: cfg.syncInterval, Logger: logger, SlowSync: cfg.slowFsync,
 	})
 	if err != nil {
 		return err

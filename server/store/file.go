@@ -1,6 +1,9 @@
 package store
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // segmentFile is what the Store does to the log segment it appends to. It
 // is an interface only so a test can inject write and fsync failures where
@@ -22,4 +25,17 @@ func (h openHooks) wrap(f *os.File) segmentFile {
 		return f
 	}
 	return h.wrapSegment(f)
+}
+
+// slowSync is the SlowSync fault layer: fsync, then wait out the rest of d.
+type slowSync struct {
+	segmentFile
+	d time.Duration
+}
+
+func (f slowSync) Sync() error {
+	start := time.Now()
+	err := f.segmentFile.Sync()
+	time.Sleep(f.d - time.Since(start))
+	return err
 }

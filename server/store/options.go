@@ -59,6 +59,10 @@ type Options struct {
 	CheckpointBytes int64               // ... or after this many log bytes; default DefaultCheckpointBytes
 	Logger          *slog.Logger        // nil = discard
 	ObserveFsync    func(time.Duration) // optional; called on the calling goroutine after each log fsync
+	// SlowSync is a fault layer for benchmarks: every fsync of the log
+	// takes at least this long, like a slow or throttled disk. Zero in
+	// production.
+	SlowSync time.Duration
 }
 
 func (o Options) withDefaults() Options {

@@ -55,7 +55,11 @@ type Store struct {
 // fails with an error wrapping ErrCorrupt that names the file and offset.
 // The returned State is the caller's.
 func Open(dir string, opt Options) (*Store, *State, error) {
-	return open(dir, opt, openHooks{})
+	var hooks openHooks
+	if d := opt.SlowSync; d > 0 {
+		hooks.wrapSegment = func(f segmentFile) segmentFile { return slowSync{f, d} }
+	}
+	return open(dir, opt, hooks)
 }
 
 func open(dir string, opt Options, hooks openHooks) (*Store, *State, error) {

@@ -73,6 +73,7 @@ type config struct {
 	pid        int           // server pid for CPU/RSS; 0 = spawned or found by port
 
 	watchers, observers, clickers, drawers, abusers int
+	stallFrac                                       float64 // share of watchers that stop reading halfway
 	clickRate                                       float64
 	drawEvery                                       time.Duration
 	drawLen                                         int
@@ -97,6 +98,11 @@ func (c config) players() int {
 	return c.watchers + c.observers + c.clickers + c.drawers + c.abusers
 }
 
+// stallers is how many watchers stop reading with -stall-frac.
+func (c config) stallers() int {
+	return min(c.watchers, int(c.stallFrac*float64(c.players())+0.5))
+}
+
 // parseConfig reads and validates flags. Its error names the bad flag.
 func parseConfig(args []string, usage io.Writer) (config, error) {
 	var c config
@@ -113,6 +119,7 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 	fs.IntVar(&c.observers, "observers", 4, "watchers that also decode every Delta to measure toggle-to-seen latency")
 	fs.IntVar(&c.clickers, "clickers", 10, "players clicking single boxes at -click-rate")
 	fs.Float64Var(&c.clickRate, "click-rate", 1, "clicks per second per clicker")
+	fs.Float64Var(&c.stallFrac, "stall-frac", 0, "share of all players (taken from the watchers) that stop reading halfway through the window; latency is reported for both halves")
 	fs.IntVar(&c.drawers, "drawers", 0, "players painting lines of -draw-len adjacent boxes every -draw-every")
 	fs.DurationVar(&c.drawEvery, "draw-every", time.Second, "period between a drawer's lines")
 	fs.IntVar(&c.drawLen, "draw-len", 20, "boxes per line (one Set)")

@@ -34,6 +34,9 @@ type wsRun struct {
 	initial  *protocol.Bitset
 	progress io.Writer
 	lastSeq  atomic.Int64 // highest in-order Delta seq an observer saw
+	// stall is closed halfway through the window when -stall-frac is set:
+	// the stalling watchers stop reading then.
+	stall chan struct{}
 
 	obsMu                                     sync.Mutex // observers' shared scratch and tallies
 	obsIdx                                    []uint32
@@ -50,6 +53,7 @@ type wsResult struct {
 	events             map[string]int64
 	seqAdvance         int64
 	lat, join          quantiles
+	latBeforeStall     quantiles // -stall-frac: the window's first half, before the stall
 	bytesPerChange     float64 // Delta frame bytes per box, as observed
 	payloadPerChange   float64 // without the 13-byte header
 	meanDelta          float64 // bytes per Delta frame
@@ -76,6 +80,7 @@ func runWS(ctx context.Context, cfg config, url string, serverPID int, progress 
 	r := &wsRun{
 		cfg: cfg, url: url, dial: newDialer(cfg.sources, target), ctr: newCounters(),
 		sent: newSendTimes(), lat: newHistogram(), joinLat: newHistogram(), progress: progress,
+		stall: make(chan struct{}),
 	}
 	// One plain client reads the grid as it is, so clickers know which
 	// value flips each of their boxes.
@@ -135,7 +140,19 @@ func runWS(ctx context.Context, cfg config, url string, serverPID int, progress 
 	} else {
 		profDone <- nil
 	}
-	r.watch(ctx, cfg.duration)
+	if cfg.stallFrac > 0 {
+		// The same window in two halves: before and after a tenth (or
+		// so) of the watchers stop reading, with the observers' latency
+		// of each half.
+		r.watch(ctx, cfg.duration/2)
+		res.latBeforeStall = r.lat.quantiles()
+		r.lat.reset()
+		r.logf("ws: %d watchers stop reading now", cfg.stallers())
+		close(r.stall)
+		r.watch(ctx, cfg.duration-cfg.duration/2)
+	} else {
+		r.watch(ctx, cfg.duration)
+	}
 	res.after = r.ctr.snapshot()
 	srv2, _ := sampleOpt(serverPID)
 	if met2, err := scrapeMetrics(ctx, cfg.admin); err == nil && met1 != nil && met2 != nil {
@@ -279,7 +296,17 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 		}()
 	}
 	keep := role == RoleObserver
+	stall := r.stall
+	if role != RoleWatcher || rank >= r.cfg.stallers() {
+		stall = nil // never closed: this one reads to the end
+	}
 	for {
+		select {
+		case <-stall:
+			<-ctx.Done() // stop reading; the server must cope
+			return ctx.Err()
+		default:
+		}
 		if buf, err = r.readOne(conn, st, buf, keep); err != nil {
 			return errors.New(closeLabel(err))
 		}
