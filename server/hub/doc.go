@@ -1,33 +1,54 @@
-// Package hub runs the tick loop and every player connection.
+// Package hub runs the tick loop, the grid's published state and every
+// player connection.
 //
-// Entry points: New builds a Hub around a grid.Grid and a Log; Run is the
-// tick loop (one goroutine, until its context ends); Go runs one
-// accepted WebSocket connection until it ends; Snapshot and Stats answer the
+// Entry points: New builds a Hub around a grid.Grid and a Log (log.go: the
+// port any log, local or clustered, provides); Run runs it until its
+// context ends; Go serves one accepted connection through the Conn port
+// (port.go; server/wsconn implements it); Snapshot and Stats answer the
 // HTTP API.
 //
-// Flow, one tick (Config.Tick, 50 ms by default, stretched toward
-// Config.MaxTick when there are more clients than the write budget allows):
+// Goroutines and what each owns:
 //
-//	grid.Collector.Collect ─► protocol.AppendDelta (seq N, encoded once)
-//	  ─► Log.Append (fsync: the Delta is durable before anyone sees it)
-//	  ─► wrapped once in a WebSocket header (wire.go)
-//	  ─► the same bytes into every client's bounded outbox (never blocks)
+//	ticker     (tick.go)   every Config.Tick (stretched toward MaxTick when
+//	                       clients × ticks/s would exceed WriteBudget):
+//	                       grid.Collector.Collect ─► protocol.AppendDelta
+//	                       (seq N, encoded once) ─► commits (bounded). It
+//	                       skips a tick (merging it into the next) while the
+//	                       commit queue is full or the fan-out is behind.
+//	publisher  (hub.go)    Run's goroutine, the one owner of the grid at seq:
+//	                       Log.Append (durable before anyone sees it) ─►
+//	                       apply to the published grid ─► wrap once in a
+//	                       WebSocket header ─► one command per sender. It also
+//	                       serves joins, resyncs, snapshots, Stats, pings and
+//	                       the sweep that ends stalled or silent clients.
+//	senders    (sender.go) one per core; each owns its clients' places in the
+//	                       broadcast set and writes each broadcast's bytes to
+//	                       each member with a non-blocking write (send.go).
+//	reader     (conn.go)   one per connection: decodes frames, spends the
+//	                       message budget (budget.go), applies rate limits
+//	                       and sets boxes on the grid without any lock.
+//	flusher    (send.go)   only while a client's socket is full: writes its
+//	                       queue out as the socket drains, then exits.
 //
-// Each connection has two goroutines: its reader (started by Go, which
-// decodes frames, applies rate limits and sets boxes on the grid without any
-// lock) and its writer (the only goroutine that writes to the socket). The
-// tick loop is the only goroutine that adds a client to the broadcast set,
-// sends it a Snapshot, or sends Deltas, so a client's view is Snapshot(S)
-// followed by exactly S+1, S+2, ….
+// A client's view is Snapshot(S) followed by exactly S+1, S+2, …: the
+// publisher queues a join's Welcome and Snapshot(S) to the client's sender
+// between the broadcasts of S and S+1, and a sender handles its commands in
+// order.
 //
-// A client whose outbox is full misses nothing silently: the loop drops it
-// from the broadcast set and flags it; once its writer has drained the
-// outbox, the loop sends Resync and a fresh Snapshot and adds it back. Too
-// many resyncs in a window, or a writer stuck for longer than the write
-// timeout, end the connection with protocol.CloseTooSlow. Every drop, resync
-// and disconnect is counted by reason in metrics.Metrics.
+// A client whose queue overflows (Config.OutboxFrames frames behind a full
+// socket) misses nothing silently: its sender drops it from the broadcast
+// set; once its flusher has written out what was queued, the publisher
+// sends Resync and a fresh Snapshot and it rejoins. Too many resyncs in a
+// window, or a socket that takes nothing for WriteTimeout, end the
+// connection with protocol.CloseTooSlow. Every drop, resync and disconnect
+// is counted by reason in metrics.Metrics.
 //
-// If Log.Append fails (disk full), the Delta is not sent; its boxes are put
-// back to be collected again, Sets are refused with RejectStorage, and each
-// tick retries until the log works again.
+// If Log.Append fails (disk full), the Delta is not sent; it is retried,
+// with the same seq, before anything else, Sets are refused with
+// RejectStorage meanwhile, and the ticker stops encoding once the commit
+// queue is full (changes wait in the grid).
+//
+// On shutdown the ticker collects once more, the publisher makes that
+// durable and broadcasts it, the senders finish, and every client is closed
+// with CloseGoingAway after what is queued for it is written.
 package hub

@@ -49,6 +49,10 @@ type Hub struct {
 	done    chan struct{} // closed when Run returns
 
 	senders  []*sender
+	// inflight counts broadcasts queued to senders and not yet written
+	// out: the tick loop merges ticks while the fan-out is behind, instead
+	// of queueing Deltas behind it (which would only add latency).
+	inflight atomic.Int64
 	clients  sync.WaitGroup // connections being served (readers), for shutdown
 	flushers sync.WaitGroup // flushers and close handshakes under way
 
@@ -365,8 +369,11 @@ func (h *Hub) Wait() {
 	h.flushers.Wait()
 }
 
-// sent counts a wire frame queued or written to a client.
-func (h *Hub) sent(f []byte) {
-	h.sentFrames[wsframe.Type(f)].Inc()
-	h.m.BytesSent.Add(float64(len(f)))
+// sent counts n copies of wire frame f queued or written to clients.
+func (h *Hub) sent(f []byte, n int) {
+	if n == 0 {
+		return
+	}
+	h.sentFrames[wsframe.Type(f)].Add(float64(n))
+	h.m.BytesSent.Add(float64(n * len(f)))
 }

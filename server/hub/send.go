@@ -22,10 +22,21 @@ import (
 // sender drops it from the broadcast set; once the flusher has drained what
 // was queued, it asks the publisher for Resync + Snapshot (resync.go).
 
-// send queues wire for c and writes what its socket takes now. It never
+// send is sendRaw plus counting the frame: for frames sent to one client.
+// Broadcasts count once per broadcast instead (sender.go): two shared
+// counters touched per frame by every sender would be contended cache lines.
+func (h *Hub) send(c *Client, wire []byte) bool {
+	if !h.sendRaw(c, wire) {
+		return false
+	}
+	h.sent(wire, 1)
+	return true
+}
+
+// sendRaw queues wire for c and writes what its socket takes now. It never
 // blocks. It returns false only when c's queue is full; the frame is then
 // not queued and c is flagged for a resync once drained.
-func (h *Hub) send(c *Client, wire []byte) bool {
+func (h *Hub) sendRaw(c *Client, wire []byte) bool {
 	c.mu.Lock()
 	if c.dead || c.closing {
 		c.mu.Unlock()
@@ -39,7 +50,6 @@ func (h *Hub) send(c *Client, wire []byte) bool {
 		}
 		c.queue = append(c.queue, wire)
 		c.mu.Unlock()
-		h.sent(wire)
 		return true
 	}
 	n, err := c.conn.TryWrite(wire)
@@ -58,7 +68,6 @@ func (h *Hub) send(c *Client, wire []byte) bool {
 		go h.flush(c)
 	}
 	c.mu.Unlock()
-	h.sent(wire)
 	return true
 }
 

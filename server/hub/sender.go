@@ -60,16 +60,22 @@ func (s *sender) run(h *Hub) {
 	for cmd := range s.cmds {
 		switch cmd.kind {
 		case cmdBroadcast, cmdPing:
+			n := 0
 			for i := 0; i < len(s.members); {
 				c := s.members[i]
-				if h.send(c, cmd.frame) {
+				if h.sendRaw(c, cmd.frame) {
 					i++
+					n++
 					continue
 				}
 				// Full: out of the set until its queue drains and it is
 				// resynced. The swap brings an unvisited member to i.
 				s.remove(c)
 				h.m.Drops.WithLabelValues(cmd.drop).Inc()
+			}
+			h.sent(cmd.frame, n)
+			if cmd.kind == cmdBroadcast {
+				h.inflight.Add(-1)
 			}
 		case cmdAdd, cmdResync:
 			c := cmd.c
@@ -113,10 +119,15 @@ func (s *sender) remove(c *Client) {
 
 // broadcast sends frame to every member of every sender.
 func (h *Hub) broadcast(frame []byte, drop string) {
+	h.inflight.Add(int64(len(h.senders)))
 	for _, s := range h.senders {
 		s.cmds <- command{kind: cmdBroadcast, frame: frame, drop: drop}
 	}
 }
+
+// fanoutBehind reports whether more than one broadcast is still being
+// written out (on average over the senders).
+func (h *Hub) fanoutBehind() bool { return h.inflight.Load() > int64(len(h.senders)) }
 
 // ping sends a ping frame to every member.
 func (h *Hub) ping() {

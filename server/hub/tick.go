@@ -16,9 +16,11 @@ import (
 //
 // The ticker never waits for the disk or for the fan-out: while Delta N is
 // being made durable and written, it collects and encodes N+1. If the
-// commit queue is full (the disk is slower than the tick), it skips that
+// commit queue is full (the disk is slower than the tick) or the senders
+// are still writing out more than one earlier broadcast, it skips that
 // tick: the changes stay in the grid's dirty summary and go in the next,
-// larger Delta, so a slow fsync costs batching, not ticks piling up.
+// larger Delta, so a slow fsync or a slow fan-out costs batching, not
+// Deltas queued behind it (which would only add latency).
 
 // delta is an encoded Delta on its way to the log and the players.
 type delta struct {
@@ -42,7 +44,7 @@ func (h *Hub) ticks(ctx context.Context) {
 			}
 			return
 		case <-t.C:
-			if len(h.commits) < cap(h.commits) {
+			if len(h.commits) < cap(h.commits) && !h.fanoutBehind() {
 				start := time.Now()
 				if d, ok := h.collect(); ok {
 					h.commits <- d
