@@ -5,9 +5,10 @@
 //
 // Entry point: New returns an ebiten.Game for a session and a page.
 //
-// Flow per tick (Update): read pointers and keys → gesture actions →
+// Flow per update (Ebiten's Update, 60 a second; the server's "tick" is
+// its broadcast period, a different thing): read pointers and keys → gesture actions →
 // camera moves and session toggles → session.Update (the session pumps its
-// own link, so a toggle leaves in this tick's Set: this package never
+// own link, so a toggle leaves in this update's Set: this package never
 // touches the network) → board changes to the raster → publish status and
 // the URL fragment. Per
 // frame (Draw): upload the raster's changed rows to the state texture and

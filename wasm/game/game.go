@@ -54,15 +54,15 @@ type Game struct {
 	hover      uint32
 	hoverOK    bool
 
-	changed  []uint32
-	actions  []gesture.Action
-	line     []uint32
-	drawn    int // Draw calls: frames, repainted or retained
-	syncedAt int // drawn when the first Snapshot was applied; -1 before
-	everSync bool
-	lastTick time.Duration
-	tickCost time.Duration
-	drawCost time.Duration
+	changed    []uint32
+	actions    []gesture.Action
+	line       []uint32
+	drawn      int // Draw calls: frames, repainted or retained
+	syncedAt   int // drawn when the first Snapshot was applied; -1 before
+	everSync   bool
+	lastUpdate time.Duration
+	updateCost time.Duration
+	drawCost   time.Duration
 
 	// What the screen shows: Draw repaints only when this or the content
 	// changed, or refreshEvery passed.
@@ -119,7 +119,8 @@ func (g *Game) Layout(w, h int) (int, int) {
 
 func (g *Game) now() time.Duration { return time.Since(g.start) }
 
-// Update runs one tick of game logic; see the package doc for the flow.
+// Update runs one update of game logic (Ebiten calls it 60 times a second;
+// "tick" is the server's word for its broadcast period); see the package doc.
 func (g *Game) Update() error {
 	t0 := time.Now()
 	now := g.now()
@@ -143,8 +144,8 @@ func (g *Game) Update() error {
 	g.ras.Expire(now)
 
 	g.publish(now)
-	g.tickCost = time.Since(t0)
-	g.lastTick = now
+	g.updateCost = time.Since(t0)
+	g.lastUpdate = now
 	return nil
 }
 

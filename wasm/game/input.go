@@ -17,7 +17,7 @@ const (
 	// tapSlopCSS is how far a press may move and still toggle: more than
 	// finger jitter, less than a deliberate drag.
 	tapSlopCSS = 8
-	// keyPanCSS is the arrow/WASD pan per tick: 600 CSS px a second.
+	// keyPanCSS is the arrow/WASD pan per update: 600 CSS px a second.
 	keyPanCSS = 10
 	// keyZoom is the zoom step of +/- (five steps double and a bit).
 	keyZoom = 1.15

@@ -71,7 +71,7 @@ func (g *Game) setHUD(now time.Duration) bool {
 	help := mode + "  wheel/pinch/+-: zoom  F: fit  G: jump  F3: debug"
 	if g.debug {
 		changed = h.help.set(panelBG,
-			fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms  draw %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), ms(g.tickCost), ms(g.drawCost)),
+			fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms  draw %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), ms(g.updateCost), ms(g.drawCost)),
 			fmt.Sprintf("seq %d  frames in %d  bytes in %s", st.Seq, st.Frames, thousands(int(st.Bytes))),
 			fmt.Sprintf("pending %d  highlights %d  zoom %.2f css px/box  dpr %.2f", st.Pending, g.ras.Highlighted(), g.cam.Zoom(), g.dpr),
 			help,
