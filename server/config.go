@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/cluster"
 	"checkgrid/server/hub"
 	"checkgrid/server/store"
 	"checkgrid/server/web"
@@ -50,6 +51,13 @@ type config struct {
 	outbox           int
 	writeTimeout     time.Duration
 	sndbuf           int
+
+	// cluster mode (clustered.go)
+	nats          string
+	node          string
+	natsRetain    int64
+	leaseTTL      time.Duration
+	snapshotEvery time.Duration
 }
 
 // parseConfig reads flags from args, with defaults from getenv
@@ -99,6 +107,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.outbox, "outbox", hub.DefaultOutboxFrames, "frames queued per client before it is resynced")
 	fs.IntVar(&c.sndbuf, "sndbuf", 256<<10, "kernel send buffer per connection in bytes (0 = kernel default): bounds kernel memory per slow client")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", hub.DefaultWriteTimeout, "close a connection whose writes stall this long")
+	fs.StringVar(&c.nats, "nats", "", "cluster mode: comma-separated NATS JetStream server URLs; nodes share one grid through them (empty: this process alone, with its local log)")
+	fs.StringVar(&c.node, "node", "", "cluster mode: this node's name, unique among the nodes (default: random)")
+	fs.Int64Var(&c.natsRetain, "nats-retain", cluster.DefaultRetain, "cluster mode: Deltas the stream keeps (older ones are covered by snapshots)")
+	fs.DurationVar(&c.leaseTTL, "lease-ttl", cluster.DefaultLeaseTTL, "cluster mode: the sequencer lease's TTL; bounds the write pause after a sequencer dies")
+	fs.DurationVar(&c.snapshotEvery, "snapshot-every", cluster.DefaultSnapshotEvery, "cluster mode: how often the sequencer writes a grid snapshot")
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "CHECKGRID_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -264,6 +277,17 @@ func splitList(s string) []string {
 	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// natsURLs is -nats split; none means the single process.
+func (c config) natsURLs() []string {
+	var out []string
+	for _, u := range strings.Split(c.nats, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
 		}
 	}
 	return out

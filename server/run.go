@@ -35,28 +35,17 @@ const (
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) error {
 	logger := slog.New(slog.NewTextHandler(logw, nil))
-	syncMode, _ := cfg.sync()
 	m := metrics.New()
-	st, state, err := store.Open(cfg.data, store.Options{
-		Sync: syncMode, SyncInterval: cfg.syncInterval, Logger: logger, SlowSync: cfg.slowFsync,
-	})
+	open := openLocal
+	if len(cfg.natsURLs()) > 0 {
+		open = openCluster // cluster mode: clustered.go
+	}
+	be, err := open(ctx, cfg, m, logger)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			logger.Error("closing store", "err", err)
-		}
-	}()
-	logger.Info("recovered", "dir", cfg.data, "epoch", state.Epoch, "seq", state.Seq, "toggles", state.Toggles, "checked", state.Grid.Count())
-	key, err := identity.LoadKey(filepath.Join(cfg.data, identityKeyFile))
-	if err != nil {
-		return err
-	}
-	probe := store.NewProbe(cfg.data)
-	if err := probe.Err(); err != nil {
-		logger.Error("storage failing at start: /healthz reports 503 until the data directory takes a write", "err", err)
-	}
+	defer be.close()
+	h, key := be.hub, be.key
 	static, err := web.NewStatic(checkgrid.Files())
 	if err != nil {
 		return err
@@ -68,20 +57,11 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		return err
 	}
 
-	g := grid.FromBitset(&state.Grid, state.Toggles)
-	h := hub.New(hub.Config{
-		Tick: cfg.tick, MaxTick: cfg.maxTick, WriteBudget: cfg.writeBudget, OutboxFrames: cfg.outbox, MaxSetBoxes: cfg.maxSetBoxes, WriteTimeout: cfg.writeTimeout,
-		PlayerRate:       limits.Rate{Per: cfg.rate, Burst: cfg.burst},
-		AddressRate:      limits.Rate{Per: cfg.addrRate, Burst: cfg.addrBurst},
-		MessageRate:      limits.Rate{Per: cfg.msgRate, Burst: cfg.msgBurst},
-		CheckpointOnStop: true,
-	}, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
-
 	handler := web.New(web.Config{
 		Static: static, Hub: h, Identity: identity.New(key),
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
 		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
-		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: probe,
+		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: be.storage,
 	})
 	l, err := openListeners(ctx, cfg, m, logger)
 	if err != nil {
@@ -133,8 +113,8 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	if l.redirect != nil {
 		logger.Info("redirecting to https", "addr", l.redirect.Addr().String(), "acme", l.acme != nil)
 	}
-	logger.Info("listening", "addr", l.public.Addr().String(), "tls", cfg.tls(), "version", version(),
-		"data", cfg.data, "sync", syncMode.String(), "tick", cfg.tick)
+	logger.Info("listening", append([]any{"addr", l.public.Addr().String(), "tls", cfg.tls(), "version", version(),
+		"tick", cfg.tick}, be.logAttrs...)...)
 
 	var runErr error
 	select {
@@ -147,7 +127,8 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	for _, s := range servers {
 		_ = s.srv.Shutdown(sctx) // stops new connections; hijacked WebSockets are the hub's
 	}
-	stopHub() // flush the last tick, checkpoint, close every client with 1001
+	stopHub()       // flush the last tick, checkpoint, close every client with 1001
+	defer be.stop() // after the hub: a sequencer's node gives up its lease last
 	done := make(chan struct{})
 	go func() {
 		h.Wait()
@@ -166,6 +147,59 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		}
 	}
 	return runErr
+}
+
+// backend is what the hub stands on: the local log, or the cluster.
+type backend struct {
+	hub      *hub.Hub
+	key      []byte                     // signs player cookies
+	storage  interface{ Check() error } // for /healthz besides the hub's own state; may be nil
+	logAttrs []any                      // for the listening line
+	stop     func()                     // after the hub has stopped
+	close    func()                     // on return from run
+}
+
+// hubConfig is the hub's part of the flags, the same in both modes.
+func hubConfig(cfg config) hub.Config {
+	return hub.Config{
+		Tick: cfg.tick, MaxTick: cfg.maxTick, WriteBudget: cfg.writeBudget, OutboxFrames: cfg.outbox, MaxSetBoxes: cfg.maxSetBoxes, WriteTimeout: cfg.writeTimeout,
+		PlayerRate:  limits.Rate{Per: cfg.rate, Burst: cfg.burst},
+		AddressRate: limits.Rate{Per: cfg.addrRate, Burst: cfg.addrBurst},
+		MessageRate: limits.Rate{Per: cfg.msgRate, Burst: cfg.msgBurst},
+	}
+}
+
+// openLocal recovers the grid from the data directory's log and builds a
+// hub that sequences and logs every Delta itself: the single process.
+func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.Logger) (backend, error) {
+	syncMode, _ := cfg.sync()
+	st, state, err := store.Open(cfg.data, store.Options{
+		Sync: syncMode, SyncInterval: cfg.syncInterval, Logger: logger, SlowSync: cfg.slowFsync,
+	})
+	if err != nil {
+		return backend{}, err
+	}
+	closeStore := func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing store", "err", err)
+		}
+	}
+	logger.Info("recovered", "dir", cfg.data, "epoch", state.Epoch, "seq", state.Seq, "toggles", state.Toggles, "checked", state.Grid.Count())
+	key, err := identity.LoadKey(filepath.Join(cfg.data, identityKeyFile))
+	if err != nil {
+		closeStore()
+		return backend{}, err
+	}
+	probe := store.NewProbe(cfg.data)
+	if err := probe.Err(); err != nil {
+		logger.Error("storage failing at start: /healthz reports 503 until the data directory takes a write", "err", err)
+	}
+	g := grid.FromBitset(&state.Grid, state.Toggles)
+	hc := hubConfig(cfg)
+	hc.CheckpointOnStop = true
+	h := hub.New(hc, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
+	return backend{hub: h, key: key, storage: probe, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+		stop: func() {}, close: closeStore}, nil
 }
 
 // listen opens the public listener. Accepted sockets inherit its send

@@ -207,9 +207,17 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 		}
 	}
 	toggled := 0
-	for _, ch := range changes[:granted] {
-		if h.grid.Set(ch.Index, ch.Value) {
-			toggled++
+	if h.up != nil {
+		// Follower: the sequencer decides what flips; nothing is applied
+		// here that is not committed.
+		if granted > 0 && !h.up.Submit(changes[:granted]) {
+			granted, reason, retry = 0, protocol.RejectStorage, time.Second
+		}
+	} else {
+		for _, ch := range changes[:granted] {
+			if h.grid.Set(ch.Index, ch.Value) {
+				toggled++
+			}
 		}
 	}
 	h.m.Toggles.Add(float64(toggled))

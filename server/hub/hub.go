@@ -78,6 +78,10 @@ type Hub struct {
 	lastSent       time.Time
 	lastCommit     time.Time
 	durableToggles uint64 // the toggle count logged with the published state
+
+	// Follower mode (follower.go): nil for a hub that sequences itself.
+	up  Upstream
+	fol *follower
 }
 
 type resyncReq struct {
@@ -183,6 +187,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	forget := time.NewTicker(time.Minute)
 	defer forget.Stop()
 	var retry <-chan time.Time
+	var feed <-chan Committed // nil, never ready, unless following
+	if h.up != nil {
+		feed = h.up.Feed()
+	}
 	for {
 		commits := h.commits
 		if h.pending != nil {
@@ -202,6 +210,8 @@ func (h *Hub) Run(ctx context.Context) error {
 			return nil
 		case d := <-commits:
 			h.commit(d)
+		case ev := <-feed:
+			h.follow(ev)
 		case <-retry:
 			retry = nil
 			d := *h.pending
@@ -232,6 +242,9 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ping.C:
 			h.ping()
 		case now := <-idle.C:
+			if h.up != nil {
+				h.followTick()
+			}
 			if h.log != nil && now.Sub(h.lastCommit) >= h.cfg.Tick {
 				if err := h.log.Sync(); err != nil {
 					h.m.StorageFails.Inc()
@@ -299,7 +312,7 @@ func (h *Hub) snapshot() SnapshotInfo {
 }
 
 func (h *Hub) sendStats(now time.Time) {
-	s := protocol.Stats{Checked: uint32(h.checked.Load()), Online: uint32(len(h.all)), Toggles: h.grid.Toggles()}
+	s := protocol.Stats{Checked: uint32(h.checked.Load()), Online: uint32(h.onlineNow()), Toggles: h.togglesNow()}
 	if s == h.lastStats {
 		return
 	}
@@ -359,7 +372,7 @@ type Stats struct {
 
 // Stats returns the counters as last published by the loop.
 func (h *Hub) Stats() Stats {
-	return Stats{Checked: h.checked.Load(), Online: h.online.Load(), Toggles: h.grid.Toggles(),
+	return Stats{Checked: h.checked.Load(), Online: h.onlineNow(), Toggles: h.togglesNow(),
 		Seq: h.seq.Load(), Epoch: h.epoch, StorageOK: h.storageOK.Load()}
 }
 

@@ -1,0 +1,156 @@
+package cluster
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/tools/jsserver"
+)
+
+// load submits random changes through n every few ms until stop, and
+// returns what it submitted successfully, in order, through got.
+func load(n *node, seed uint64, stop <-chan struct{}) <-chan int {
+	done := make(chan int, 1)
+	go func() {
+		r := rand.New(rand.NewPCG(seed, 1))
+		ok := 0
+		for {
+			select {
+			case <-stop:
+				done <- ok
+				return
+			case <-time.After(3 * time.Millisecond):
+			}
+			ch := []protocol.Change{{Index: uint32(r.IntN(protocol.Boxes)), Value: r.IntN(2) == 0}}
+			if n.Submit(ch) {
+				ok++
+			}
+		}
+	}()
+	return done
+}
+
+func tail(t *testing.T, n *node) uint64 {
+	t.Helper()
+	info, err := n.h.stream.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.LastSeq
+}
+
+// The sequencer's node goes away without giving the lease back (its
+// connection just closes): the lease expires, another node takes it and
+// continues the same chain; the surviving node's feed has no gap and no
+// reset, and every seq it saw is the stream's.
+func TestSequencerLossContinuesTheChain(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js), Node: "a"})
+	waitWritable(t, a, 20*time.Second)
+	b := startNode(t, Config{URLs: urls(js), Node: "b"})
+	waitWritable(t, b, 20*time.Second)
+	if !a.Sequencing() {
+		t.Fatal("a took the lease first and should hold it")
+	}
+	var rb replica
+	stop := make(chan struct{})
+	loaded := load(b, 1, stop)
+	rb.until(t, b, 10*time.Second, func() bool { return rb.Seq >= 20 })
+	// Crash: no release, no goodbye.
+	a.nc.Close()
+	killed := time.Now()
+	rb.until(t, b, 20*time.Second, func() bool { return b.Sequencing() && rb.Seq > tail(t, b)-1 && rb.Seq >= 40 })
+	t.Logf("b sequencing %v after a's connection closed", time.Since(killed).Round(time.Millisecond))
+	close(stop)
+	t.Logf("%d submits accepted", <-loaded)
+	last := tail(t, b)
+	rb.until(t, b, 10*time.Second, func() bool { return rb.Seq == last })
+	if rb.reset != 1 {
+		t.Fatalf("b reset %d times, want only the first", rb.reset)
+	}
+	for seq, f := range rb.frames {
+		if string(streamMsg(t, b, seq).Data) != string(f) {
+			t.Fatalf("seq %d seen differs from the stream", seq)
+		}
+	}
+}
+
+// A node whose NATS server goes away refuses Sets (nothing can commit),
+// keeps its replica, and when the server is back catches up by itself;
+// here it was away so long that the stream dropped what it missed, so it
+// resets to the newest snapshot and still converges exactly.
+func TestDisconnectedNodeRefusesThenConvergesPastRetention(t *testing.T) {
+	js := startJS(t)
+	cfg := Config{URLs: urls(js)[:2], Node: "a", Retain: 16}
+	a := startNode(t, cfg)
+	var ra replica
+	waitWritable(t, a, 20*time.Second)
+	c := startNode(t, Config{URLs: urls(js)[2:], OnlyURLs: true, Node: "c", Retain: 16})
+	var rc replica
+	waitWritable(t, c, 20*time.Second)
+	rc.until(t, c, 10*time.Second, func() bool { return rc.reset == 1 })
+
+	opts := js[2].Opts
+	js[2].Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Writable() {
+		if time.Now().After(deadline) {
+			t.Fatal("c still writable without its NATS server")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c.Submit([]protocol.Change{{Index: 1, Value: true}}) {
+		t.Fatal("c took a Set it cannot commit")
+	}
+	// Meanwhile the rest of the cluster moves on well past retention.
+	stop := make(chan struct{})
+	loaded := load(a, 2, stop)
+	ra.until(t, a, 20*time.Second, func() bool { return ra.Seq >= 80 })
+	close(stop)
+	<-loaded
+	last := tail(t, a)
+	ra.until(t, a, 10*time.Second, func() bool { return ra.Seq == last })
+
+	s, err := jsserver.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	rc.until(t, c, 30*time.Second, func() bool { return rc.Seq == last })
+	if rc.Grid != ra.Grid {
+		t.Fatal("c did not converge")
+	}
+	if rc.reset < 2 || c.m.resets.Load() < 2 {
+		t.Fatalf("c reset %d times: it should have reset to a snapshot past its gap", rc.reset)
+	}
+	waitWritable(t, c, 10*time.Second)
+}
+
+// A node that joins while the grid is busy starts from the newest
+// snapshot and the stream after it, and converges exactly.
+func TestJoiningNodeConverges(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js), Node: "a", Retain: 64, SnapshotEvery: 200 * time.Millisecond})
+	var ra replica
+	waitWritable(t, a, 20*time.Second)
+	stop := make(chan struct{})
+	loaded := load(a, 3, stop)
+	ra.until(t, a, 20*time.Second, func() bool { return ra.Seq >= 60 })
+	j := startNode(t, Config{URLs: urls(js), Node: "j", Retain: 64, SnapshotEvery: 200 * time.Millisecond})
+	var rj replica
+	rj.until(t, j, 20*time.Second, func() bool { return rj.Seq >= ra.Seq+10 })
+	close(stop)
+	<-loaded
+	last := tail(t, a)
+	ra.until(t, a, 10*time.Second, func() bool { return ra.Seq == last })
+	rj.until(t, j, 10*time.Second, func() bool { return rj.Seq == last })
+	if ra.Grid != rj.Grid {
+		t.Fatal("joined node differs")
+	}
+	if j.m.backfilled.Load() == 0 && rj.reset == 1 && ra.reset == 1 {
+		t.Logf("joined from a snapshot at the tail")
+	}
+}

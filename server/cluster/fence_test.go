@@ -1,0 +1,156 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"checkgrid/protocol"
+)
+
+// holdLease takes the lease as a pretend node and keeps renewing it until
+// the test ends or stop is called, so the test can drive sequencers itself.
+func holdLease(t *testing.T, n *node, name string) (*tenure, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var tn *tenure
+	deadline := time.Now().Add(20 * time.Second)
+	for tn == nil {
+		var err error
+		if tn, err = acquire(ctx, n.h.lease, name, n.cfg.LeaseTTL); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lease never free")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for sleep(ctx, n.cfg.LeaseTTL/leaseMargin) {
+			_ = renew(ctx, n.h.lease, name, tn)
+		}
+	}()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return tn, stop
+}
+
+// testSequencer is a sequencer for tenure tn on node n, based on the
+// current tail, driven by the test instead of a loop.
+func testSequencer(t *testing.T, n *node, tn *tenure) *sequencer {
+	t.Helper()
+	s := &sequencer{n: n.Node, t: tn, batches: map[string]uint64{}, snapTurn: 1 << 40}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.base(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.snapAt = time.Now()
+	return s
+}
+
+func streamMsg(t *testing.T, n *node, seq uint64) *jetstream.RawStreamMsg {
+	t.Helper()
+	m, err := n.h.stream.GetMsg(context.Background(), seq)
+	if err != nil {
+		t.Fatalf("stream seq %d: %v", seq, err)
+	}
+	return m
+}
+
+// A publish whose ack was lost is retried with the same Nats-Msg-Id: the
+// stream answers it as a duplicate of the seq it already has, and the
+// sequencer moves on without a second message.
+func TestRetryAfterLostAckIsIdempotent(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js), Node: "a"})
+	tn, _ := holdLease(t, a, "test")
+	s := testSequencer(t, a, tn)
+	ctx := context.Background()
+
+	s.g.Set(10, true)
+	if err := s.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := s.last
+	// The next Delta reaches the stream, but its ack never comes back:
+	// publish it behind the sequencer's back, exactly as it would.
+	s.g.Set(11, true)
+	s.scratch = s.col.Collect(s.scratch[:0])
+	frame, _ := protocol.AppendDelta(nil, first+1, s.scratch)
+	msg := &nats.Msg{Subject: DeltaSubject, Data: frame, Header: nats.Header{}}
+	msg.Header.Set(hdrToggles, "2")
+	id := itoa(tn.Epoch) + "-" + itoa(first+1)
+	if _, err := a.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequence(first), jetstream.WithMsgID(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.publish(ctx); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if s.last != first+1 || a.m.dupAcks.Load() != 1 {
+		t.Fatalf("last %d (want %d), duplicate acks %d (want 1)", s.last, first+1, a.m.dupAcks.Load())
+	}
+	info, err := a.h.stream.Info(ctx)
+	if err != nil || info.State.LastSeq != first+1 || info.State.Msgs != first+1 {
+		t.Fatalf("stream: %+v %v", info.State, err)
+	}
+	if got := streamMsg(t, a, first+1); string(got.Data) != string(frame) {
+		t.Fatal("stored Delta is not the frame")
+	}
+}
+
+// A sequencer that still believes in its lease (a paused process that has
+// not noticed) builds on seq L; meanwhile the real holder commits L+1. Its
+// publish is refused by Nats-Expected-Last-Sequence, it finds the lease is
+// not its own and steps down with ErrFenced, and what it built is in no
+// feed and not in the stream.
+func TestStaleSequencerIsFenced(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js), Node: "a"})
+	b := startNode(t, Config{URLs: urls(js), Node: "b"})
+	var rb replica
+	waitWritable(t, b, 20*time.Second)
+	// a or b is the sequencer now. Build a stale one on b at the tail.
+	real, err := a.h.lease.Get(context.Background(), LeaseKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := testSequencer(t, b, &tenure{Epoch: real.Revision() - 1, ttl: time.Hour})
+	stale.t.renewed.Store(monoNow())
+	stale.t.rev.Store(real.Revision() - 1)
+	base := stale.last
+
+	// The real sequencer commits something on top.
+	if !b.Submit([]protocol.Change{{Index: 500_000, Value: true}}) {
+		t.Fatal("submit refused")
+	}
+	rb.until(t, b, 10*time.Second, func() bool { return rb.Grid.Get(500_000) })
+	stale.g.Set(999_999, true)
+	err = stale.tick(context.Background())
+	if !errors.Is(err, ErrFenced) {
+		t.Fatalf("stale publish: %v, want ErrFenced", err)
+	}
+	if b.m.fenced.Load() != 1 {
+		t.Fatalf("fenced count %d", b.m.fenced.Load())
+	}
+	// Nothing of the stale sequencer's: the stream's Deltas after base are
+	// the real sequencer's, and box 999,999 was never set anywhere.
+	if !b.Submit([]protocol.Change{{Index: 500_001, Value: true}}) {
+		t.Fatal("submit refused")
+	}
+	rb.until(t, b, 10*time.Second, func() bool { return rb.Grid.Get(500_001) })
+	if rb.Grid.Get(999_999) {
+		t.Fatal("the stale sequencer's box reached a replica")
+	}
+	for seq := base + 1; seq <= rb.Seq; seq++ {
+		if id := streamMsg(t, b, seq).Header.Get(jetstream.MsgIDHeader); id == itoa(stale.t.Epoch)+"-"+itoa(seq) {
+			t.Fatalf("seq %d is the stale sequencer's", seq)
+		}
+	}
+}

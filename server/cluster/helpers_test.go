@@ -1,0 +1,138 @@
+package cluster
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/hub"
+	"checkgrid/tools/jsserver"
+)
+
+// startJS runs a real 3-server JetStream cluster (R3 file storage in a
+// temp dir, free loopback ports) for the test.
+func startJS(t *testing.T) []*jsserver.Server {
+	t.Helper()
+	plan, err := jsserver.Plan(t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := jsserver.Cluster(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, s := range ss {
+			s.Stop()
+		}
+	})
+	return ss
+}
+
+func urls(ss []*jsserver.Server) []string {
+	var u []string
+	for _, s := range ss {
+		u = append(u, s.URL())
+	}
+	return u
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("CHECKGRID_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// node is a running Node and a replica built only from what its Feed
+// yields, checked step by step with the same rules a hub applies.
+type node struct {
+	*Node
+	cancel context.CancelFunc
+	done   chan error
+	steps  chan hub.Committed // every step, for tests that look at them
+}
+
+func startNode(t *testing.T, cfg Config) *node {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	n, err := Open(ctx, cfg)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(context.Background())
+	tn := &node{Node: n, cancel: stop, done: make(chan error, 1), steps: make(chan hub.Committed, 1<<16)}
+	go func() { tn.done <- n.Run(rctx) }()
+	t.Cleanup(tn.stop)
+	return tn
+}
+
+func (n *node) stop() {
+	n.cancel()
+	<-n.done
+	n.done <- nil // later stops return at once
+}
+
+// replica applies a feed's steps through a protocol.Replica and fails the
+// test on any gap.
+type replica struct {
+	protocol.Replica
+	frames map[uint64][]byte
+	reset  int
+}
+
+func (r *replica) apply(t *testing.T, c hub.Committed) {
+	t.Helper()
+	if c.Frame == nil {
+		r.Reset(0, c.Seq, c.Grid)
+		r.reset++
+		return
+	}
+	d, err := protocol.DecodeDelta(c.Frame)
+	if err != nil || d.Seq != c.Seq {
+		t.Fatalf("step %d: %v (frame seq %d)", c.Seq, err, d.Seq)
+	}
+	if _, err := r.ApplyDelta(d); err != nil {
+		t.Fatalf("feed: %v", err)
+	}
+	if r.frames == nil {
+		r.frames = make(map[uint64][]byte)
+	}
+	r.frames[c.Seq] = c.Frame
+}
+
+// until applies n's feed to r until cond holds or the deadline passes.
+func (r *replica) until(t *testing.T, n *node, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.After(d)
+	for !cond() {
+		select {
+		case c := <-n.Feed():
+			r.apply(t, c)
+		case <-deadline:
+			t.Fatalf("%s: condition not met in %v (replica at seq %d)", n.Name(), d, r.Seq)
+		}
+	}
+}
+
+// waitWritable waits until n has a sequencer to send Sets to.
+func waitWritable(t *testing.T, n *node, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !n.Writable() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not writable after %v", n.Name(), d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }

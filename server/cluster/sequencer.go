@@ -1,0 +1,235 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"checkgrid/protocol"
+	"checkgrid/server/grid"
+)
+
+// Sequencer bounds.
+const (
+	// setQueue buffers Set batches from the nodes while the loop
+	// publishes; a batch is at most protocol.MaxSetBoxes boxes.
+	setQueue = 1024
+	// publishTimeout is one publish attempt; a lost ack is retried with
+	// the same Nats-Msg-Id, which the stream answers as a duplicate.
+	publishTimeout = 2 * time.Second
+	publishBackoff = 50 * time.Millisecond
+)
+
+// sequencer is the loop of one lease tenure: it applies the nodes' Sets to
+// its grid, and every tick turns what flipped into Delta last+1, published
+// with Nats-Expected-Last-Sequence = last, so the stream seq is the Delta
+// seq and a stale sequencer cannot extend any chain but its own. What it
+// sets is not seen by anyone until the stream has it: nodes apply only
+// the committed stream.
+type sequencer struct {
+	n       *Node
+	t       *tenure
+	g       *grid.Grid
+	col     *grid.Collector
+	last    uint64 // the committed seq col.Published() is at
+	toggles uint64 // the toggle count at last
+	batches map[string]uint64
+
+	frame    []byte
+	scratch  []uint32
+	changes  []protocol.Change
+	snapSeq  uint64
+	snapAt   time.Time
+	snapBuf  []byte
+	snapTurn uint64 // write a snapshot at least every this many Deltas
+}
+
+// sequence runs the sequencer until ctx ends, the lease is lost, or it is
+// fenced.
+func (n *Node) sequence(ctx context.Context, t *tenure) error {
+	sets := make(chan *nats.Msg, setQueue)
+	sub, err := n.nc.ChanSubscribe(setPrefix+n.cfg.Node, sets)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	s := &sequencer{n: n, t: t, batches: make(map[string]uint64), snapTurn: max(1, uint64(n.cfg.Retain/4))}
+	if err := s.base(ctx, nil); err != nil {
+		return err
+	}
+	s.snapSeq, s.snapAt = s.last, time.Now()
+	n.log.Info("sequencer: lease acquired", "epoch", t.Epoch, "seq", s.last)
+	n.sequencing.Store(true)
+	defer n.sequencing.Store(false)
+	tick := time.NewTicker(n.cfg.Tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m := <-sets:
+			s.set(m)
+		case <-tick.C:
+			if err := s.tick(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// base starts the grid from the replica at (at least) the stream's last
+// seq, re-applying pending, the boxes and values collected but not
+// committed (a rebase after a fence that left this tenure valid).
+func (s *sequencer) base(ctx context.Context, pending []protocol.Change) error {
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	info, err := s.n.h.stream.Info(actx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("sequencer base: %w", err)
+	}
+	st, err := s.n.feed.stateAt(ctx, info.State.LastSeq)
+	if err != nil {
+		return err
+	}
+	s.g = grid.FromBitset(st.bits, st.toggles)
+	s.col = grid.NewCollector(s.g)
+	s.last, s.toggles = st.seq, st.toggles
+	for _, c := range pending {
+		s.g.Set(c.Index, c.Value)
+	}
+	return nil
+}
+
+// set applies one node's batch and acknowledges it. A batch id the node
+// already had applied in this tenure (its retry after a lost reply) is
+// acknowledged without applying it again.
+func (s *sequencer) set(m *nats.Msg) {
+	node := m.Header.Get(hdrNode)
+	id, err := strconv.ParseUint(m.Header.Get(hdrBatch), 10, 64)
+	if err == nil {
+		var set protocol.Set
+		if set, err = protocol.DecodeSet(m.Data); err == nil {
+			s.changes, err = set.AppendChanges(s.changes[:0])
+		}
+	}
+	if err != nil {
+		s.n.m.badBatches.Add(1)
+		s.n.log.Warn("sequencer: bad Set batch", "node", node, "err", err)
+		_ = m.Respond([]byte("bad batch: " + err.Error()))
+		return
+	}
+	if last, ok := s.batches[node]; !ok || id > last {
+		for _, c := range s.changes {
+			s.g.Set(c.Index, c.Value)
+		}
+		s.batches[node] = id
+	}
+	_ = m.Respond(nil)
+}
+
+// tick publishes what flipped since the last Delta and writes a snapshot
+// when one is due.
+func (s *sequencer) tick(ctx context.Context) error {
+	if !s.t.valid() {
+		return ErrLeaseLost
+	}
+	s.scratch = s.col.Collect(s.scratch[:0])
+	if len(s.scratch) > 0 {
+		if err := s.publish(ctx); err != nil {
+			return err
+		}
+	}
+	if s.last > s.snapSeq && (time.Since(s.snapAt) >= s.n.cfg.SnapshotEvery || s.last-s.snapSeq >= s.snapTurn) {
+		s.snapshot(ctx)
+	}
+	return nil
+}
+
+// publish commits the collected flips as Delta last+1.
+func (s *sequencer) publish(ctx context.Context) error {
+	seq := s.last + 1
+	var err error
+	if s.frame, err = protocol.AppendDelta(s.frame[:0], seq, s.scratch); err != nil {
+		return err // the collector yields sorted in-range boxes: a bug
+	}
+	toggles := s.g.Toggles()
+	msg := &nats.Msg{Subject: DeltaSubject, Data: s.frame, Header: nats.Header{}}
+	msg.Header.Set(hdrToggles, strconv.FormatUint(toggles, 10))
+	id := strconv.FormatUint(s.t.Epoch, 10) + "-" + strconv.FormatUint(seq, 10)
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		if !s.t.valid() {
+			// Not one more publish on a lease that may be someone else's:
+			// what was built stays unseen.
+			return ErrLeaseLost
+		}
+		actx, cancel := context.WithTimeout(ctx, publishTimeout)
+		ack, err := s.n.js.PublishMsg(actx, msg, jetstream.WithExpectLastSequence(s.last), jetstream.WithMsgID(id))
+		cancel()
+		if err == nil {
+			if ack.Sequence != seq {
+				return fmt.Errorf("%w: published Delta %d, stream says %d", ErrCorrupt, seq, ack.Sequence)
+			}
+			if ack.Duplicate {
+				s.n.m.dupAcks.Add(1)
+			}
+			break
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && isWrongLast(apiErr) {
+			s.n.m.fenced.Add(1)
+			return s.fenced(ctx)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.n.m.publishRetries.Add(1)
+		s.n.log.Warn("sequencer: publish failed, retrying", "seq", seq, "attempt", attempt, "err", err)
+		sleep(ctx, publishBackoff)
+	}
+	s.n.m.commit.observe(time.Since(start))
+	s.last, s.toggles = seq, toggles
+	return nil
+}
+
+// fenced handles a refused publish: the stream has moved past s.last, so
+// another sequencer published. If this tenure is no longer the lease
+// holder's, step down (ErrFenced). Otherwise rebase on the new tail,
+// keeping the boxes set here, and go on.
+func (s *sequencer) fenced(ctx context.Context) error {
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	e, err := s.n.h.lease.Get(actx, LeaseKey)
+	cancel()
+	if err != nil || e.Revision() != s.t.rev.Load() || string(e.Value()) != s.n.cfg.Node {
+		s.n.log.Warn("sequencer: fenced, stepping down", "epoch", s.t.Epoch, "last", s.last)
+		return ErrFenced
+	}
+	// What was collected for the refused Delta, and what was set since.
+	s.scratch = s.col.Collect(s.scratch)
+	pending := make([]protocol.Change, 0, len(s.scratch))
+	for _, i := range s.scratch {
+		pending = append(pending, protocol.Change{Index: i, Value: s.g.Get(i)})
+	}
+	s.n.log.Warn("sequencer: fenced while holding the lease; rebasing", "epoch", s.t.Epoch, "last", s.last)
+	return s.base(ctx, pending)
+}
+
+// snapshot writes the committed grid as the newest snapshot. A failure is
+// logged and tried again next tick: the stream still has everything.
+func (s *sequencer) snapshot(ctx context.Context) {
+	s.snapBuf = appendSnapshot(s.snapBuf[:0], s.n.History, state{seq: s.last, toggles: s.toggles, bits: s.col.Published()})
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	_, err := s.n.h.snaps.Put(actx, snapKey, s.snapBuf)
+	cancel()
+	if err != nil {
+		s.n.log.Warn("sequencer: snapshot", "seq", s.last, "err", err)
+		return
+	}
+	s.snapSeq, s.snapAt = s.last, time.Now()
+	s.n.m.snapshots.Add(1)
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"checkgrid/server/cluster"
+	"checkgrid/server/hub"
+	"checkgrid/server/identity"
+	"checkgrid/server/metrics"
+)
+
+// openCluster joins the grid shared through NATS JetStream (-nats): the
+// node catches its replica up with the stream before the hub serves
+// anyone, then the hub follows the committed history and forwards its
+// players' Sets. The player cookie key is the cluster's, so a player
+// keeps their identity on every node. Nothing is written to -data.
+func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *slog.Logger) (backend, error) {
+	node, err := cluster.Open(ctx, cluster.Config{
+		URLs: cfg.natsURLs(), Node: cfg.node, Retain: cfg.natsRetain, LeaseTTL: cfg.leaseTTL,
+		SnapshotEvery: cfg.snapshotEvery, Tick: cfg.tick, Logger: logger,
+	})
+	if err != nil {
+		return backend{}, err
+	}
+	if err := m.Register(node.Collectors()...); err != nil {
+		return backend{}, err
+	}
+	key, err := node.SharedKey(ctx, "identity", identity.KeySize)
+	if err != nil {
+		return backend{}, err
+	}
+	h := hub.NewFollower(hubConfig(cfg), node, node.History, m, logger)
+	nctx, stopNode := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- node.Run(nctx) }()
+	stop := func() {
+		stopNode()
+		if err := <-done; err != nil {
+			logger.Error("cluster node", "err", err)
+		}
+	}
+	select {
+	case <-node.Ready():
+	case <-ctx.Done():
+		stop()
+		return backend{}, ctx.Err()
+	case err := <-done:
+		return backend{}, fmt.Errorf("cluster node: %w", err)
+	}
+	logger.Info("cluster: replica caught up", "node", node.Name(), "history", node.History)
+	return backend{
+		hub: h, key: key, stop: stop, close: func() {},
+		logAttrs: []any{"nats", strings.Join(cfg.natsURLs(), ","), "node", node.Name()},
+	}, nil
+}
