@@ -15,8 +15,16 @@
 // Flow: Connected → Welcome (limits) → Snapshot (synced) → Delta … . A Delta
 // out of seq, or one arriving unsynced, queues one ResyncRequest and every
 // later Delta is ignored until the next Snapshot; a Resync frame does the
-// same without the request. A Reject reverts its boxes and starts a
-// cooldown with a fresh quip.
+// same without the request. A Reject reverts its boxes and starts (or takes
+// over) a rate-limit episode.
+//
+// Rate limits: changes spend from a bucket a little below the server's
+// budget, and taps also from a click budget (clickRate), which a player
+// clicking as fast as they can meets within seconds. Either running dry,
+// or a Reject, starts an episode (throttle.Cooldown): everything is
+// refused until it ends (so a stroke is cut cleanly, not dashed), with one
+// quip, whose limit it was (Limit.Why) and a real countdown (Limit).
+// Refused boxes are handed to the renderer by DrainRefused.
 //
 // A Session is not safe for concurrent use; the game loop owns it. Its
 // only I/O is through the Link, and it never blocks.

@@ -10,6 +10,28 @@ import (
 	"checkgrid/wasm/board"
 	"checkgrid/wasm/link"
 	"checkgrid/wasm/throttle"
+	"checkgrid/wasm/wording"
+)
+
+// Rate-limit tuning.
+const (
+	// clickRate and clickBurst limit taps (and keyboard toggles) on top of
+	// the server's budget, which is sized for drawing (20 boxes a second,
+	// bursts of 300) and which no hand clicking box by box ever reaches.
+	// A player clicking as fast as they can (8–10 a second) meets this one
+	// within a few seconds and sees a quip, while ordinary clicking (a few
+	// a second) never does.
+	clickRate  = 6
+	clickBurst = 12
+	// resumeAfter is how much budget an episode waits to win back before
+	// the player may go on: refusing until a single token is back (1/18 s)
+	// would end the episode at once and let a stroke through box by box,
+	// drawn dashed. Two seconds' worth gives a real countdown to read and
+	// a real stroke afterwards.
+	resumeAfter = 2 * time.Second
+	// maxRefused bounds the refused boxes kept for the renderer between two
+	// frames; past it a stroke's refusal is still shown by its first boxes.
+	maxRefused = 4096
 )
 
 // maxEventsPerUpdate bounds the events applied in one Update, so a burst
@@ -47,9 +69,15 @@ type Session struct {
 	awaiting     bool
 	resyncQueued bool
 
-	bucket   throttle.Bucket
+	bucket   throttle.Bucket // the server's budget, less Headroom
+	clicks   throttle.Bucket // taps only: see clickRate
 	cooldown throttle.Cooldown
 	quips    *throttle.Quips
+	// why is the second line of the current episode's message: whose
+	// limit it is, in numbers.
+	why     string
+	refused []uint32 // refused since the last DrainRefused
+	mine    int      // changes the player made that were accepted
 
 	queue  []protocol.Change // the player's changes not yet sent
 	queued map[uint32]int    // box → position in queue
@@ -142,12 +170,14 @@ func (s *Session) handle(f []byte, now time.Duration) error {
 		w, err := protocol.DecodeWelcome(f)
 		if err != nil {
 			if errors.Is(err, protocol.ErrVersion) {
-				s.fatal = "A new version of checkgrid is out. Please reload the page."
+				s.fatal = wording.VersionMessage
 			}
 			return fmt.Errorf("%w: %w", ErrFrame, err)
 		}
 		s.welcome, s.welcomed = w, true
 		s.bucket.Configure(int(w.SetRate), int(w.SetBurst), now)
+		// Not above the server's own limit, however small that is.
+		s.clicks.Configure(min(clickRate, int(w.SetRate)), min(clickBurst, int(w.SetBurst)), now)
 	case protocol.TypeSnapshot:
 		snap, err := protocol.DecodeSnapshot(f)
 		if err == nil {
@@ -202,16 +232,41 @@ func (s *Session) handle(f []byte, now time.Duration) error {
 func (s *Session) reject(r protocol.Reject, idx []uint32, now time.Duration) {
 	s.rejected++
 	s.board.Reject(idx)
+	s.refuse(idx...)
 	// The server's bucket is emptier than ours thinks: match it.
 	s.bucket.Drain(now)
-	msg := s.quips.Next()
+	d := max(time.Duration(r.RetryAfterMS)*time.Millisecond, s.bucket.WaitFor(s.bucket.Rate()*resumeAfter.Seconds(), now))
+	src, msg := throttle.Server, s.quips.Next
+	why := fmt.Sprintf(wording.ServerWhyFmt, r.Count, s.welcome.SetRate)
 	switch r.Reason {
+	case protocol.RejectAddressRate:
+		why = fmt.Sprintf(wording.AddressWhyFmt, r.Count)
 	case protocol.RejectStorage:
-		msg = "The grid is saving its breath (storage trouble). Try again in a moment."
+		src, why = throttle.Storage, wording.StorageWhy
+		msg = func() string { return wording.Storage }
 	case protocol.RejectOverload:
-		msg = "So many players! The server needs a moment."
+		src, why = throttle.Overload, wording.OverloadWhy
+		msg = func() string { return wording.Overload }
 	}
-	s.cooldown.Start(now, time.Duration(r.RetryAfterMS)*time.Millisecond, msg)
+	if src0, _ := s.cooldown.Shown(now); !s.cooldown.Active(now) || src0 != src {
+		s.why = why
+	}
+	s.cooldown.Start(now, d, src, msg)
+}
+
+// refuse keeps boxes for DrainRefused, within maxRefused.
+func (s *Session) refuse(idx ...uint32) {
+	n := min(len(idx), maxRefused-len(s.refused))
+	s.refused = append(s.refused, idx[:max(n, 0)]...)
+}
+
+// DrainRefused appends the boxes refused since the last call (by our
+// limit or the server's) to dst, for the renderer to flash, and forgets
+// them.
+func (s *Session) DrainRefused(dst []uint32) []uint32 {
+	dst = append(dst, s.refused...)
+	s.refused = s.refused[:0]
+	return dst
 }
 
 // Refusal says why a change was not made.
@@ -239,41 +294,61 @@ func (r Refusal) String() string {
 	return fmt.Sprintf("Refusal(%d)", uint8(r))
 }
 
-// allow decides whether the player may change one more box at now.
-func (s *Session) allow(now time.Duration) Refusal {
+// allow decides whether the player may change one more box at now; tap
+// says the change is a tap (or a key press), which also spends from the
+// click budget.
+func (s *Session) allow(now time.Duration, tap bool) Refusal {
 	if s.link != link.Connected || !s.board.Synced() || !s.welcomed {
-		s.cooldown.Start(now, 0, "Hang on, still connecting…")
+		s.cooldown.Start(now, 0, throttle.Connecting, func() string { return wording.Connecting })
+		s.why = ""
 		return NotSynced
 	}
 	if s.cooldown.Active(now) {
 		return Cooling
 	}
-	if !s.bucket.Take(now) {
-		s.cooldown.Start(now, s.bucket.Wait(now), s.quips.Next())
+	b, why := &s.bucket, fmt.Sprintf(wording.OursBoxesFmt, s.bucket.Rate())
+	if tap {
+		if s.clicks.Burst() > 0 && s.clicks.WaitFor(1, now) > 0 {
+			b, why = &s.clicks, fmt.Sprintf(wording.OursClicksFmt, s.clicks.Rate())
+		}
+	}
+	if b.WaitFor(1, now) > 0 {
+		s.why = why
+		s.cooldown.Start(now, b.WaitFor(b.Rate()*resumeAfter.Seconds(), now), throttle.Ours, s.quips.Next)
 		return Limited
+	}
+	b.Take(now)
+	if tap && b != &s.clicks {
+		s.clicks.Take(now)
 	}
 	return Accepted
 }
 
 // Toggle flips box i for the player, optimistically, and queues it for the
-// server, unless the session refuses.
+// server, unless the session refuses; a refused box is kept for
+// DrainRefused.
 func (s *Session) Toggle(i uint32, now time.Duration) Refusal {
-	if r := s.allow(now); r != Accepted {
+	if r := s.allow(now, true); r != Accepted {
+		s.refuse(i)
 		return r
 	}
+	s.mine++
 	s.enqueue(s.board.Toggle(i, now))
 	return Accepted
 }
 
 // Paint gives box i the value v, like Toggle, but spends nothing on a box
-// that already shows v, so a stroke over drawn boxes is free.
+// that already shows v, so a stroke over drawn boxes is free, and nothing
+// from the click budget.
 func (s *Session) Paint(i uint32, v bool, now time.Duration) Refusal {
 	if s.board.Displayed(i) == v {
 		return Accepted
 	}
-	if r := s.allow(now); r != Accepted {
+	if r := s.allow(now, false); r != Accepted {
+		s.refuse(i)
 		return r
 	}
+	s.mine++
 	s.board.Want(i, v, now)
 	s.enqueue(protocol.Change{Index: i, Value: v})
 	return Accepted

@@ -2,12 +2,14 @@ package session
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"checkgrid/protocol"
 	"checkgrid/wasm/link"
+	"checkgrid/wasm/throttle"
 )
 
 // row0 parses a picture of row 0 ('x' checked) into box indexes.
@@ -191,8 +193,9 @@ func TestRejectRevertsAndCoolsDown(t *testing.T) {
 	if got := shown(s, 4); got != ".x.." {
 		t.Fatalf("after reject %s", got)
 	}
-	if s.Message(0) == "" || s.Cooldown(0) != 1500*time.Millisecond {
-		t.Fatalf("message %q cooldown %v", s.Message(0), s.Cooldown(0))
+	l := s.Limit(0)
+	if l.Source != throttle.Server || l.Quip == "" || l.Remaining != 1500*time.Millisecond || !strings.Contains(l.Why, "server") {
+		t.Fatalf("limit %+v", l)
 	}
 	if r := s.Toggle(3, time.Second); r != Cooling {
 		t.Fatalf("toggle during cooldown: %v", r)
@@ -200,13 +203,26 @@ func TestRejectRevertsAndCoolsDown(t *testing.T) {
 	if s.Status().Rejected != 1 {
 		t.Fatal("reject not counted")
 	}
-	first := s.Message(0)
-	handle(t, s, f) // box 2 already settled: nothing to revert
-	if s.Message(0) == first {
-		t.Fatal("same message twice in a row")
+	// The renderer is told which boxes were refused: the server's and ours.
+	if got := s.DrainRefused(nil); !slices.Equal(got, []uint32{2, 3}) {
+		t.Fatalf("refused %v, want [2 3]", got)
 	}
-	if r := s.Toggle(3, 2*time.Second); r != Accepted {
+	if got := s.DrainRefused(nil); len(got) != 0 {
+		t.Fatalf("refused again %v", got)
+	}
+	first := l.Quip
+	handle(t, s, f) // the same episode: the same quip
+	if got := s.Message(time.Second); got != first {
+		t.Fatalf("quip changed within an episode: %q, then %q", first, got)
+	}
+	if r := s.Toggle(3, 3*time.Second); r != Accepted {
 		t.Fatalf("toggle after cooldown: %v", r)
+	}
+	if err := s.handle(f, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Message(5 * time.Second); got == first {
+		t.Fatal("a new episode repeated the last quip")
 	}
 }
 
@@ -220,8 +236,9 @@ func TestBucketLimitsClicksBeforeTheServerDoes(t *testing.T) {
 	if want := "accepted accepted accepted accepted limited cooling "; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if s.Message(0) == "" || s.Cooldown(0) == 0 {
-		t.Fatal("no message or cooldown")
+	l := s.Limit(0)
+	if l.Source != throttle.Ours || l.Quip == "" || l.Remaining < time.Second || !strings.Contains(l.Why, "own limit") {
+		t.Fatalf("limit %+v: want our own, with a countdown of seconds", l)
 	}
 }
 
@@ -321,5 +338,45 @@ func TestUpdateOwnsTheLink(t *testing.T) {
 	s.Update(0)
 	if p.drops != 1 || s.Fatal() == "" {
 		t.Fatalf("version mismatch: %d drops, fatal %q", p.drops, s.Fatal())
+	}
+}
+
+// TestFastClickingMeetsTheClickLimit: the server's budget is for drawing
+// (20 a second, bursts of 300), so clicking alone never reaches it; the
+// click budget does, for a player clicking ten times a second, and a
+// stroke is not held to it.
+func TestFastClickingMeetsTheClickLimit(t *testing.T) {
+	s := started(t, "", 256, 20, 300)
+	var at time.Duration
+	accepted := 0
+	for k := range 100 {
+		at = time.Duration(k) * 100 * time.Millisecond
+		if s.Toggle(uint32(k), at) != Accepted {
+			break
+		}
+		accepted++
+	}
+	if accepted >= 100 {
+		t.Fatal("ten clicks a second for ten seconds were never limited")
+	}
+	l := s.Limit(at)
+	if l.Source != throttle.Ours || !strings.Contains(l.Why, "clicks a second") || l.Remaining < time.Second {
+		t.Fatalf("limit after %d clicks: %+v", accepted, l)
+	}
+	t.Logf("limited after %d clicks at 10/s: %q / %q, %v", accepted, l.Quip, l.Why, l.Remaining)
+	// The episode refuses everything until it ends: no box slips through
+	// to make a stroke dashed.
+	for k := range 10 {
+		now := at + time.Duration(k)*100*time.Millisecond
+		if r := s.Paint(uint32(500+k), true, now); r != Cooling {
+			t.Fatalf("paint %d during the episode: %v", k, r)
+		}
+	}
+	// After it, a stroke is not held to the click budget.
+	end := at + l.Remaining
+	for k := range 30 {
+		if r := s.Paint(uint32(600+k), true, end); r != Accepted {
+			t.Fatalf("stroke box %d after the episode: %v", k, r)
+		}
 	}
 }

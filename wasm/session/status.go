@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"checkgrid/wasm/link"
+	"checkgrid/wasm/throttle"
 )
 
 // Status is what the HUD and the test hooks show.
@@ -18,6 +19,7 @@ type Status struct {
 	Frames   int // frames received
 	Bytes    int64
 	Pending  int
+	Mine     int // the player's changes accepted so far (the hint goes after the first)
 }
 
 // Status reports the session's counters.
@@ -33,15 +35,30 @@ func (s *Session) Status() Status {
 		Frames:   s.frames,
 		Bytes:    s.bytes,
 		Pending:  s.board.Pending(),
+		Mine:     s.mine,
 	}
 }
 
-// Message is the rate-limit (or connection) message to show at now, "" if
-// none.
-func (s *Session) Message(now time.Duration) string { return s.cooldown.Shown(now) }
+// Limit is the rate-limit (or connection) episode the HUD shows.
+type Limit struct {
+	Source    throttle.Source // None: nothing to show
+	Quip      string          // the episode's one message
+	Why       string          // whose limit, in numbers ("" if none)
+	Remaining time.Duration   // until the player may go on
+	Total     time.Duration   // the episode's length, for the countdown bar
+}
 
-// Cooldown is how long the player must still wait before toggling.
-func (s *Session) Cooldown(now time.Duration) time.Duration { return s.cooldown.Remaining(now) }
+// Limit reports the episode to show at now.
+func (s *Session) Limit(now time.Duration) Limit {
+	src, quip := s.cooldown.Shown(now)
+	if src == throttle.None {
+		return Limit{}
+	}
+	return Limit{Source: src, Quip: quip, Why: s.why, Remaining: s.cooldown.Remaining(now), Total: s.cooldown.Total()}
+}
+
+// Message is the episode's message at now, "" if none.
+func (s *Session) Message(now time.Duration) string { return s.Limit(now).Quip }
 
 // Fatal is a message that needs the player to act (reload), "" if none.
 func (s *Session) Fatal() string { return s.fatal }

@@ -69,3 +69,22 @@ func (b *Bucket) Wait(now time.Duration) time.Duration {
 	}
 	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
 }
+
+// WaitFor is how long until the bucket holds n tokens (at most Burst).
+func (b *Bucket) WaitFor(n float64, now time.Duration) time.Duration {
+	if !b.set {
+		return 0
+	}
+	b.refill(now)
+	n = math.Min(n, b.burst)
+	if b.tokens >= n {
+		return 0
+	}
+	return time.Duration((n - b.tokens) / b.rate * float64(time.Second))
+}
+
+// Rate is the bucket's refill rate in tokens per second (0 unconfigured).
+func (b *Bucket) Rate() float64 { return b.rate }
+
+// Burst is the bucket's capacity (0 unconfigured).
+func (b *Bucket) Burst() float64 { return b.burst }

@@ -17,7 +17,7 @@ func allQuips() [quipCount]string {
 		"Even the fastest clicker in the west has to reload.",
 		"Too much enthusiasm detected.",
 		"Hold your horses (and your mouse).",
-		"The server says: one moment, please.",
+		"The boxes will still be here in a second.",
 		"Breathe in. Breathe out. Now click.",
 		"That's a lot of boxes. Pace yourself.",
 		"Click responsibly.",

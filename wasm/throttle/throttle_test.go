@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -36,26 +37,50 @@ func TestBucketStaysUnderTheServerLimit(t *testing.T) {
 	}
 }
 
-func TestCooldown(t *testing.T) {
+func TestCooldownOneMessagePerEpisode(t *testing.T) {
 	var c Cooldown
-	c.Start(time.Second, 1500*time.Millisecond, "slow")
-	c.Start(time.Second, 500*time.Millisecond, "slower") // shorter: keeps the deadline
-	tests := []struct {
-		at     time.Duration
-		remain time.Duration
-		shown  string
-	}{
-		{time.Second, 1500 * time.Millisecond, "slower"},
-		{2500 * time.Millisecond, 0, "slower"},
-		{2500*time.Millisecond + MessageLinger, 0, ""},
+	n := 0
+	quip := func() string { n++; return fmt.Sprintf("quip %d", n) }
+	c.Start(time.Second, 1500*time.Millisecond, Ours, quip)
+	c.Start(1200*time.Millisecond, 500*time.Millisecond, Ours, quip) // during: same quip, deadline kept
+	c.Start(2*time.Second, 1000*time.Millisecond, Ours, quip)        // during: extended
+	if src, msg := c.Shown(2 * time.Second); src != Ours || msg != "quip 1" || n != 1 {
+		t.Fatalf("during the episode: %v %q after %d quips", src, msg, n)
 	}
-	for _, tc := range tests {
-		if r := c.Remaining(tc.at); r != tc.remain {
-			t.Errorf("at %v remaining %v, want %v", tc.at, r, tc.remain)
-		}
-		if s := c.Shown(tc.at); s != tc.shown {
-			t.Errorf("at %v shown %q, want %q", tc.at, s, tc.shown)
-		}
+	if r := c.Remaining(2 * time.Second); r != time.Second {
+		t.Fatalf("remaining %v, want 1s (extended to 3 s)", r)
+	}
+	if tot := c.Total(); tot != 2*time.Second {
+		t.Fatalf("total %v, want 2s", tot)
+	}
+	// The server refuses too: its news replaces ours in the same episode.
+	c.Start(2500*time.Millisecond, 100*time.Millisecond, Server, quip)
+	if src, msg := c.Shown(2500 * time.Millisecond); src != Server || msg != "quip 2" {
+		t.Fatalf("after a Reject: %v %q", src, msg)
+	}
+	if c.Active(3*time.Second) || !c.Active(2999*time.Millisecond) {
+		t.Fatal("episode should end at 3 s")
+	}
+	if src, _ := c.Shown(3*time.Second + MessageLinger); src != None {
+		t.Fatal("message outlived its linger")
+	}
+	// A new episode gets a new quip.
+	c.Start(10*time.Second, time.Second, Ours, quip)
+	if _, msg := c.Shown(10 * time.Second); msg != "quip 3" {
+		t.Fatalf("new episode: %q", msg)
+	}
+}
+
+func TestBucketWaitFor(t *testing.T) {
+	var b Bucket
+	b.Configure(10, 20, 0) // 9/s, 18
+	for b.Take(0) {
+	}
+	if w := b.WaitFor(9, 0); w != time.Second {
+		t.Fatalf("WaitFor(9) = %v, want 1s", w)
+	}
+	if w := b.WaitFor(100, 0); w != 2*time.Second {
+		t.Fatalf("WaitFor(100) = %v, want 2s (capped at the burst)", w)
 	}
 }
 
