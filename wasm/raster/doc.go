@@ -4,7 +4,8 @@
 //
 // Entry points: New; Fill redraws every box from a Source (after a
 // Snapshot); Update redraws the boxes a board reports as changed and
-// highlights them; Expire clears highlights that have faded; Dirty hands the
+// highlights them; Refuse flashes boxes the rate limit refused; Busiest
+// finds the busiest place for the first view; Expire clears highlights that have faded; Dirty hands the
 // changed rows to the uploader and forgets them; Minimap hands over the
 // minimap's pixels (one per Cell×Cell block, shaded by how many of its boxes
 // are checked, with a floor so a single checked box shows) when they changed,
@@ -14,7 +15,8 @@
 //
 //	R  255 if the box shows checked, else 0
 //	G  when the box last changed, in Stamp units modulo 256
-//	B  255 while the box is highlighted, else 0
+//	B  255 while the box is highlighted as changed, Refused (128) while
+//	   it flashes as refused, else 0
 //
 // The shader fades a highlight by comparing G with the current stamp, so the
 // CPU touches a box only when it changes and once when its highlight

@@ -32,6 +32,11 @@ const (
 	MaxHighlights = 1 << 16
 )
 
+// Refused is the B value of a box the player tried to change and the rate
+// limit refused: the shader flashes it red instead of amber, so a refused
+// stroke reads as refused, not as a dashed line.
+const Refused = 128
+
 // Source answers what a box shows; board.Board is one.
 type Source interface {
 	Displayed(i uint32) bool
@@ -129,6 +134,22 @@ func (r *Raster) Update(src Source, idx []uint32, now time.Duration) {
 			r.Pix[o+1], r.Pix[o+2] = s, 255
 			r.lit = append(r.lit, lit{index: i, stamp: s, expires: exp})
 		}
+		r.markRow(i / Width)
+	}
+}
+
+// Refuse highlights boxes idx as refused at now (see Refused), leaving
+// what they show as it is. idx may repeat boxes.
+func (r *Raster) Refuse(idx []uint32, now time.Duration) {
+	s := StampAt(now)
+	exp := now + expireAfter
+	for _, i := range idx {
+		if r.Highlighted() >= MaxHighlights {
+			return
+		}
+		o := 4 * i
+		r.Pix[o+1], r.Pix[o+2] = s, Refused
+		r.lit = append(r.lit, lit{index: i, stamp: s, expires: exp})
 		r.markRow(i / Width)
 	}
 }

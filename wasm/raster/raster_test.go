@@ -180,3 +180,38 @@ func TestShadeRamp(t *testing.T) {
 		t.Fatalf("full cell %02x%02x%02x, want 1f6feb", r, g, b)
 	}
 }
+
+func TestRefuseFlashesWithoutChanging(t *testing.T) {
+	r := New()
+	src := set{1: true}
+	r.Fill(src)
+	r.Refuse([]uint32{0, 1}, 0)
+	if r.Pix[0] != 0 || r.Pix[4] != 255 || r.Pix[2] != Refused || r.Pix[6] != Refused {
+		t.Fatalf("refused boxes: % x", r.Pix[:8])
+	}
+	r.Expire(expireAfter)
+	if r.Pix[2] != 0 || r.Pix[6] != 0 || r.Highlighted() != 0 {
+		t.Fatalf("after expiry: % x, %d lit", r.Pix[:8], r.Highlighted())
+	}
+}
+
+func TestBusiest(t *testing.T) {
+	r := New()
+	if x, y, n := r.Busiest(5); x != Width/2 || y != Height/2 || n != 0 {
+		t.Fatalf("empty grid: (%d,%d) %d, want the centre", x, y, n)
+	}
+	src := set{}
+	// A lone box far away, and a cluster of 4 around (803, 211).
+	for _, p := range [][2]int{{10, 990}, {801, 209}, {805, 212}, {806, 215}, {799, 205}} {
+		src[uint32(p[1]*Width+p[0])] = true
+	}
+	r.Fill(src)
+	x, y, n := r.Busiest(5)
+	if n != 4 {
+		t.Fatalf("busiest window holds %d, want 4", n)
+	}
+	// The centre of the cluster's cells (within a cell of its boxes).
+	if x < 799 || x > 807 || y < 205 || y > 216 {
+		t.Fatalf("busiest place (%d,%d) is not the cluster's centre", x, y)
+	}
+}
