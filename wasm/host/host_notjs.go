@@ -4,51 +4,128 @@ package host
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
+	"checkgrid/wasm/cli"
 	"checkgrid/wasm/deeplink"
 )
 
-// Load reads the desktop flags: -server, and -x, -y, -z or -n for the view.
+// ErrServer means the server the player named is not one the client can
+// dial.
+var ErrServer = errors.New("host: not a server URL")
+
+// envServer names the server when neither -server nor a URL argument does.
+const envServer = "CHECKGRID_SERVER"
+
+// Load reads the desktop's command line: the server from -server, a URL
+// argument, $CHECKGRID_SERVER or the build's default, in that order; the
+// view from -x, -y, -z or -n, else from the URL's fragment.
 func Load() (Config, error) {
-	fs := flag.NewFlagSet(os.Args[0], flag.ContinueOnError)
-	server := fs.String("server", "ws://127.0.0.1:8080/ws", "the server's WebSocket URL")
-	x := fs.Int("x", -1, "column of the box to centre (0..999)")
-	y := fs.Int("y", -1, "row of the box to centre (0..999)")
-	z := fs.Float64("z", deeplink.JumpZoom, "zoom: pixels per box")
-	n := fs.Int("n", -1, "box number to centre (0..999999)")
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	v, err := cli.Parse(os.Args[1:], os.Stderr, cli.Default())
+	if err != nil {
 		return Config{}, err
 	}
-	cfg := Config{Server: *server}
+	return configure(v, os.Getenv(envServer), cli.Default())
+}
+
+// configure turns parsed flags, the environment's server and the build's
+// default into a Config.
+func configure(v *cli.Values, env, def string) (Config, error) {
+	target := v.Server
+	for _, s := range append(v.Args, env, def) {
+		if target != "" {
+			break
+		}
+		target = s
+	}
+	server, view, err := Resolve(target)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{Server: server, View: view}
 	switch {
-	case *n >= 0:
-		v, err := deeplink.Parse(fmt.Sprintf("n=%d", *n))
+	case v.N >= 0:
+		vw, err := deeplink.Parse(fmt.Sprintf("n=%d", v.N))
 		if err != nil {
 			return cfg, err
 		}
-		cfg.View = &v
-	case *x >= 0 || *y >= 0:
-		v, err := deeplink.Parse(fmt.Sprintf("x=%d&y=%d&z=%g", *x, *y, *z))
+		cfg.View = &vw
+	case v.X >= 0 || v.Y >= 0:
+		vw, err := deeplink.Parse(fmt.Sprintf("x=%d&y=%d&z=%g", v.X, v.Y, v.Z))
 		if err != nil {
 			return cfg, errors.Join(err, errors.New("host: -x and -y must both be in 0..999"))
 		}
-		cfg.View = &v
+		cfg.View = &vw
 	}
 	return cfg, nil
 }
 
+// Resolve turns what a player may paste (checkgrid://host, https://host/,
+// http://host:8080/#x=1&y=2, ws://host/ws, or a bare host[:port]) into the
+// WebSocket URL to dial and the view its fragment names (nil if none).
+// checkgrid:// and a bare host mean TLS (wss), except on a loopback host,
+// where a development server has none.
+func Resolve(s string) (string, *deeplink.View, error) {
+	if !strings.Contains(s, "://") {
+		s = "checkgrid://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", nil, fmt.Errorf("%w: %q (want checkgrid://host, https://host or ws://host/ws)", ErrServer, s)
+	}
+	var view *deeplink.View
+	if u.Fragment != "" {
+		vw, err := deeplink.Parse(u.Fragment)
+		if err != nil {
+			return "", nil, fmt.Errorf("host: the view in %q: %w", s, err)
+		}
+		view = &vw
+	}
+	path := "/ws"
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "wss":
+		if u.Path != "" && u.Path != "/" {
+			path = u.Path
+		}
+		return strings.ToLower(u.Scheme) + "://" + u.Host + path, view, nil
+	case "http":
+		return "ws://" + u.Host + path, view, nil
+	case "https":
+		return "wss://" + u.Host + path, view, nil
+	case "checkgrid":
+		scheme := "wss://"
+		if loopback(u.Hostname()) {
+			scheme = "ws://"
+		}
+		return scheme + u.Host + path, view, nil
+	}
+	return "", nil, fmt.Errorf("%w: %q has scheme %q (want checkgrid, https, http, wss or ws)", ErrServer, s, u.Scheme)
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Page reports the client's state on stderr, one line per change.
 type Page struct {
-	last  Published
-	links chan deeplink.View
+	last     Published
+	links    chan deeplink.View
+	commands chan Command
 }
 
 // NewPage returns the desktop page; displayed is not needed here.
-func NewPage(func(uint32) bool) *Page { return &Page{links: make(chan deeplink.View)} }
+func NewPage(func(uint32) bool) *Page {
+	return &Page{links: make(chan deeplink.View), commands: make(chan Command)}
+}
 
 // Browser reports whether this is the browser build.
 func (p *Page) Browser() bool { return false }
@@ -57,6 +134,16 @@ func (p *Page) Browser() bool { return false }
 // trackpad pinch. The desktop's GLFW has no such flag (a held Ctrl is read
 // from the keyboard instead), so never.
 func (p *Page) WheelPinch() bool { return false }
+
+// Coarse reports whether the primary pointer is a finger: on the desktop,
+// a mouse (a touch, if any, switches the game to touch mode as it comes).
+func (p *Page) Coarse() bool { return false }
+
+// ToolbarCSS is 0: the desktop has no toolbar; its keys do the same.
+func (p *Page) ToolbarCSS() float64 { return 0 }
+
+// Commands never delivers on the desktop.
+func (p *Page) Commands() <-chan Command { return p.commands }
 
 // Publish prints the connection state and readiness when they change.
 func (p *Page) Publish(s Published) {
@@ -68,6 +155,9 @@ func (p *Page) Publish(s Published) {
 	}
 	if s.Message != "" && s.Message != p.last.Message {
 		fmt.Fprintf(os.Stderr, "checkgrid: %s\n", s.Message)
+	}
+	if s.Missing != p.last.Missing {
+		fmt.Fprintf(os.Stderr, "checkgrid: no glyph in the font for %q\n", s.Missing)
 	}
 	p.last = s
 }
