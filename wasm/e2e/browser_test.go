@@ -91,6 +91,15 @@ type hooks struct {
 	Frames   int     `json:"frames"`
 	Rejected int     `json:"rejected"`
 	Message  string  `json:"message"`
+	Live     bool    `json:"live"`
+	Zoom     float64 `json:"zoom"`
+	X        int     `json:"x"` // the box at the centre of the view
+	Y        int     `json:"y"`
+	CX       float64 `json:"cx"` // the world point at the centre
+	CY       float64 `json:"cy"`
+	Keyboard bool    `json:"keyboard"`
+	Cursor   int     `json:"cursor"`
+	Missing  string  `json:"missing"` // runes printed without a glyph
 }
 
 // page is one tab (in its own window, so it gets animation frames).
@@ -369,4 +378,136 @@ func (p *page) displayed(i uint32) int {
 		p.fail("window.checkgrid.get(%d): %v", i, err)
 	}
 	return v
+}
+
+// viewport is a page's emulated screen: CSS size, device scale, and
+// whether it is a phone (mobile layout, touch events).
+type viewport struct {
+	W, H  int64
+	Scale float64
+	Phone bool
+}
+
+// openIn loads url in a new tab with viewport vp.
+func (b *browser) openIn(name, url string, vp viewport) *page {
+	b.t.Helper()
+	p := &page{t: b.t, name: name}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(p.listen))
+	p.ctx = ctx
+	b.t.Cleanup(func() {
+		if b.t.Failed() {
+			p.t = b.t
+			p.saveFailure()
+		}
+		cancel()
+	})
+	opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(vp.Scale)}
+	if vp.Phone {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	p.opened = time.Now()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.W, vp.H, opts...), chromedp.Navigate(url)); err != nil {
+		b.t.Fatalf("%s: opening %s: %v", name, url, err)
+	}
+	return p
+}
+
+// keyCodes are the DOM code, key and Windows virtual key code of the keys
+// the tests press (Ebiten reads the code).
+var keyCodes = map[string]struct {
+	code, key string
+	vk        int64
+}{
+	"K": {"KeyK", "k", 75}, "F": {"KeyF", "f", 70}, "Space": {"Space", " ", 32}, "Enter": {"Enter", "Enter", 13},
+	"Right": {"ArrowRight", "ArrowRight", 39}, "Left": {"ArrowLeft", "ArrowLeft", 37},
+	"Up": {"ArrowUp", "ArrowUp", 38}, "Down": {"ArrowDown", "ArrowDown", 40},
+}
+
+// press presses and releases a key, holding it for two frames like a
+// person (the game polls keys once a frame).
+func (p *page) press(name string) {
+	p.t.Helper()
+	k, ok := keyCodes[name]
+	if !ok {
+		p.t.Fatalf("no key %q", name)
+	}
+	send := func(typ input.DispatchKeyEventType) {
+		ev := input.DispatchKeyEventParams{Type: typ, Code: k.code, Key: k.key, WindowsVirtualKeyCode: k.vk, NativeVirtualKeyCode: k.vk}
+		if typ == input.DispatchKeyEventTypeKeyDown && len(k.key) == 1 {
+			ev.Text = k.key
+		}
+		if typ == input.DispatchKeyEventTypeKeyDown && name == "Enter" {
+			ev.Text = "\r" // what submits a form
+		}
+		err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, ev)
+			return err
+		}))
+		if err != nil {
+			p.fail("key %s %s: %v", name, typ, err)
+		}
+	}
+	send(input.DispatchKeyEventTypeKeyDown)
+	p.waitFrames(2)
+	send(input.DispatchKeyEventTypeKeyUp)
+	p.waitFrames(2)
+}
+
+// insertText types s into the focused element, as a phone's keyboard does.
+func (p *page) insertText(s string) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: s})
+		return err
+	})); err != nil {
+		p.fail("typing %q: %v", s, err)
+	}
+}
+
+// tap touches (x, y) CSS px with one finger and lifts it, with real touch
+// events (Input.dispatchTouchEvent), holding for two frames.
+func (p *page) tap(x, y float64) {
+	p.t.Helper()
+	touch := func(typ input.DispatchTouchEventType, pts []*input.TouchPoint) {
+		err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts})
+			return err
+		}))
+		if err != nil {
+			p.fail("touch %s at (%.0f,%.0f): %v", typ, x, y, err)
+		}
+	}
+	touch(input.DispatchTouchEventTypeTouchStart, []*input.TouchPoint{{X: x, Y: y}})
+	p.waitFrames(2)
+	touch(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{})
+	p.waitFrames(2)
+}
+
+// rect is an element's box in CSS pixels.
+type rect struct{ X, Y, W, H float64 }
+
+// elementRect returns the bounding box of the element with id; layout
+// only, for aiming and for checking sizes.
+func (p *page) elementRect(id string) rect {
+	p.t.Helper()
+	js := fmt.Sprintf(`(() => { const r = document.getElementById(%q).getBoundingClientRect(); return JSON.stringify({X: r.x, Y: r.y, W: r.width, H: r.height}); })()`, id)
+	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](js))
+	var r rect
+	if err == nil {
+		err = json.Unmarshal([]byte(s), &r)
+	}
+	if err != nil {
+		p.fail("#%s's rectangle: %v", id, err)
+	}
+	return r
+}
+
+// focused is the id of the element with focus ("" for none).
+func (p *page) focused() string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+	if err != nil {
+		p.fail("document.activeElement: %v", err)
+	}
+	return s
 }

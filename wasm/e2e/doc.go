@@ -20,7 +20,18 @@
 //     message and reverts the refused box, sooner than the client's own
 //     pending timeout would;
 //   - the desktop build starts under Xvfb, connects, draws the grid, and a
-//     synthetic X click toggles a box on the server.
+//     synthetic X click toggles a box on the server;
+//   - the first minute (firstminute_test.go): the first frame shows
+//     outlined checkboxes at the busiest place and the hint, which goes
+//     after the first toggle; a click at whole-grid zoom zooms in and
+//     changes no box; on a 390×844 phone at scale 3 the toolbar's buttons
+//     are at least 44 CSS px and tapping Jump with real touch events and
+//     typing a number centres that box; killing the server draws the
+//     banner and a greyed grid, which go when it returns; a keyboard-only
+//     player toggles a box with K, the arrows and Space.
+//
+// With E2E_DOCS=<dir> the first-view, phone and disconnected screenshots
+// are saved there (make screenshots writes docs/).
 //
 // Each test starts its own server (fresh data directory, free loopback
 // port) and its own Chromium (fresh profile); pages are 640×480 at device

@@ -98,12 +98,19 @@ type view struct {
 	W, H int     // screen size, device pixels
 	OffX float64 // screen position of the window (desktop: the root window holds it)
 	OffY float64
+	// CX, CY is the world point at the screen's centre when it is not box
+	// (X, Y)'s middle (after a zoom about the pointer); 0 means it is.
+	CX, CY float64
 }
 
 // boxOrigin is the screen position of box (x, y)'s top-left corner.
 func (v view) boxOrigin(x, y int) (float64, float64) {
-	sx := v.OffX + float64(v.W)/2 + (float64(x-v.X)-0.5)*v.Zoom
-	sy := v.OffY + float64(v.H)/2 + (float64(y-v.Y)-0.5)*v.Zoom
+	cx, cy := float64(v.X)+0.5, float64(v.Y)+0.5
+	if v.CX != 0 || v.CY != 0 {
+		cx, cy = v.CX, v.CY
+	}
+	sx := v.OffX + float64(v.W)/2 + (float64(x)-cx)*v.Zoom
+	sy := v.OffY + float64(v.H)/2 + (float64(y)-cy)*v.Zoom
 	return sx, sy
 }
 

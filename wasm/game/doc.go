@@ -5,8 +5,18 @@
 //
 // Entry point: New returns an ebiten.Game for a session and a page.
 //
-// Flow per update (Ebiten's Update, 60 a second; the server's "tick" is
-// its broadcast period, a different thing): read pointers and keys → gesture actions →
+// The first minute: the first frame shows real checkboxes (firstZoom, 20
+// CSS px a box) at the centre, and the first Snapshot moves the view to
+// the busiest place (raster.Busiest) unless a deep link or the player
+// moved it; a one-line hint stays until the player's first change. Below
+// minToggleZoom a tap zooms in there instead of toggling a box too small
+// to see. Keyboard mode (K, or Space) shows a box cursor the arrows move;
+// Space toggles it, Enter opens the jump prompt. While the connection is
+// down after the first sync the grid is drawn greyed (the shader's Frozen),
+// a banner says so and the counters are marked stale. Text is the Go fonts
+// (font.go), rasterised at the device's pixel size.
+//
+// Flow per tick (Update): read pointers and keys → gesture actions →
 // camera moves and session toggles → session.Update (the session pumps its
 // own link, so a toggle leaves in this update's Set: this package never
 // touches the network) → board changes to the raster → publish status and
@@ -18,7 +28,8 @@
 // many boxes are on screen), the minimap (one pixel per 8×8 boxes, a lone
 // checked box visible), and the HUD panels, each a small cached image
 // re-rendered only when its text changes. Presses on a HUD panel are
-// ignored; presses on the minimap jump there.
+// ignored; presses on the minimap jump there; the page's own controls
+// (the browser's toolbar) arrive as host.Commands.
 //
 // Ebiten calls Update, Draw and Layout on one goroutine; nothing here is
 // shared with another.

@@ -36,6 +36,7 @@ type Game struct {
 	grid  *gridView
 	mini  *minimapView
 	hud   hud
+	fonts *fonts
 	cam   camera.Camera
 	rec   gesture.Recognizer
 	input input
@@ -53,16 +54,26 @@ type Game struct {
 	paintValue bool
 	hover      uint32
 	hoverOK    bool
+	// touchMode: the player uses a finger (no hover label, gesture help);
+	// it starts from the page's primary pointer and follows the input.
+	touchMode bool
+	keyboard  keyboard
+	mark      marker // the last jump's target, marked for a moment
+	// firstView: the camera is still where the game put it before the
+	// first Snapshot, so the first sync may move it to the busiest place.
+	firstView    camera.Camera
+	firstViewSet bool
 
-	changed    []uint32
-	actions    []gesture.Action
-	line       []uint32
-	drawn      int // Draw calls: frames, repainted or retained
-	syncedAt   int // drawn when the first Snapshot was applied; -1 before
-	everSync   bool
+	changed  []uint32
+	refused  []uint32
+	actions  []gesture.Action
+	line     []uint32
+	drawn    int // Draw calls: frames, repainted or retained
+	syncedAt int // drawn when the first Snapshot was applied; -1 before
+	everSync bool
 	lastUpdate time.Duration
 	updateCost time.Duration
-	drawCost   time.Duration
+	drawCost time.Duration
 
 	// What the screen shows: Draw repaints only when this or the content
 	// changed, or refreshEvery passed.
@@ -77,6 +88,9 @@ type frameKey struct {
 	screen *ebiten.Image // Ebiten's offscreen: a new one starts blank
 	w, h   int
 	cam    camera.Camera
+	frozen bool
+	// keyboard: the cursor's box and whether it shows.
+	keyboard keyboard
 }
 
 // New returns the game for session s and page p, starting at view (nil
@@ -87,10 +101,14 @@ func New(p *host.Page, s *session.Session, view *deeplink.View) (*Game, error) {
 	if err != nil {
 		return nil, fmt.Errorf("game: grid shader: %w", err)
 	}
+	f, err := newFonts()
+	if err != nil {
+		return nil, err
+	}
 	g := &Game{
-		page: p, sess: s, board: s.Board(),
+		page: p, sess: s, board: s.Board(), fonts: f,
 		ras: raster.New(), grid: gv, mini: newMinimapView(), start: time.Now(),
-		initial: view, syncedAt: -1, dpr: 1,
+		initial: view, syncedAt: -1, dpr: 1, touchMode: p.Coarse(),
 	}
 	// Draw repaints only frames that differ (see Draw), so Ebiten must keep
 	// the screen between frames; an unchanged frame is then not presented
@@ -141,7 +159,10 @@ func (g *Game) Update() error {
 	} else if len(g.changed) > 0 {
 		g.ras.Update(g.board, g.changed, now)
 	}
+	g.refused = g.sess.DrainRefused(g.refused[:0])
+	g.ras.Refuse(g.refused, now)
 	g.ras.Expire(now)
+	g.firstSync()
 
 	g.publish(now)
 	g.updateCost = time.Since(t0)
@@ -158,6 +179,11 @@ func (g *Game) resize() {
 		g.cam = camera.New(g.w, g.h, g.dpr)
 		if g.initial != nil {
 			g.cam.LookAt(g.initial.X, g.initial.Y, g.initial.Zoom)
+		} else {
+			// Real checkboxes from the first frame, at the centre until
+			// the Snapshot says where the grid is busiest.
+			g.cam.LookAt(500, 500, firstZoom)
+			g.firstView, g.firstViewSet = g.cam, true
 		}
 		g.rec.Slop = tapSlopCSS * g.dpr
 		g.sized = true
@@ -169,21 +195,51 @@ func (g *Game) resize() {
 	}
 }
 
+// firstSync moves the first view to the busiest place once the first
+// Snapshot is in, unless the player followed a deep link or has already
+// moved the view.
+func (g *Game) firstSync() {
+	if !g.firstViewSet || !g.board.Synced() {
+		return
+	}
+	g.firstViewSet = false
+	if g.cam != g.firstView {
+		return
+	}
+	// A window of 5×5 minimap cells (40×40 boxes) is about what the
+	// first view shows on a laptop.
+	if x, y, n := g.ras.Busiest(5); n > 0 {
+		g.cam.LookAt(x, y, firstZoom)
+	}
+}
+
 // publish reports the status to the page and keeps the URL on the view.
 func (g *Game) publish(now time.Duration) {
 	st := g.sess.Status()
 	if st.Synced && !g.everSync {
 		g.everSync, g.syncedAt = true, g.drawn
 	}
+	cx, cy := g.cam.CentreBox()
+	wx, wy := g.cam.Centre()
 	g.page.Publish(host.Published{
 		Ready:    g.everSync && g.drawn > g.syncedAt,
 		State:    st.State.String(),
+		Live:     g.live(),
 		Seq:      st.Seq,
 		Checked:  st.Checked,
 		Online:   st.Online,
 		Frames:   g.drawn,
 		Rejected: st.Rejected,
 		Message:  g.sess.Message(now),
+		Zoom:     g.cam.Zoom(),
+		CentreX:  cx,
+		CentreY:  cy,
+		WorldX:   wx,
+		WorldY:   wy,
+		Draw:     g.paintMode,
+		Keyboard: g.keyboard.on,
+		Cursor:   g.keyboard.y*1000 + g.keyboard.x,
+		Missing:  g.fonts.Missing(),
 	})
 	if g.sized {
 		x, y := g.cam.CentreBox()
@@ -205,8 +261,9 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		return
 	}
 	hudChanged := g.setHUD(now)
-	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam}
-	animating := g.ras.Highlighted() > 0 || g.hud.cooldown > 0 || g.debug
+	frozen := g.everSync && !g.live()
+	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam, frozen: frozen, keyboard: g.keyboard}
+	animating := g.ras.Highlighted() > 0 || g.hud.cooldown > 0 || g.debug || g.mark.active(now)
 	if g.shownOnce && key == g.shown && !uploaded && !hudChanged && !animating && now-g.shownAt < refreshEvery {
 		return
 	}
@@ -216,9 +273,10 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	x0, y0, x1, y1 := g.cam.Visible()
 	sx0, sy0 := g.cam.ToScreen(x0, y0)
 	sx1, sy1 := g.cam.ToScreen(x1, y1)
-	g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now)
+	g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now, frozen)
+	g.drawMarkers(screen, now)
 	g.mini.draw(screen, &g.cam)
-	g.hud.layout(g.w, g.h, g.dpr)
-	g.hud.draw(screen, g.dpr)
+	g.hud.layout(g.w, g.h, g.dpr, g.page.ToolbarCSS())
+	g.hud.draw(screen)
 	g.drawCost = time.Since(t0)
 }

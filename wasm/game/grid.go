@@ -53,7 +53,7 @@ func (g *gridView) upload(r *raster.Raster) bool {
 
 // draw renders world rectangle [wx0,wx1)×[wy0,wy1) of the grid into the
 // screen rectangle [sx0,sx1)×[sy0,sy1) at scale device pixels per box.
-func (g *gridView) draw(dst *ebiten.Image, sx0, sy0, sx1, sy1, wx0, wy0, wx1, wy1, scale float64, now time.Duration) {
+func (g *gridView) draw(dst *ebiten.Image, sx0, sy0, sx1, sy1, wx0, wy0, wx1, wy1, scale float64, now time.Duration, frozen bool) {
 	if sx1 <= sx0 || sy1 <= sy0 {
 		return
 	}
@@ -69,6 +69,10 @@ func (g *gridView) draw(dst *ebiten.Image, sx0, sy0, sx1, sy1, wx0, wy0, wx1, wy
 		}
 	}
 	g.uni["Scale"] = float32(scale)
+	g.uni["Frozen"] = float32(0)
+	if frozen {
+		g.uni["Frozen"] = float32(1)
+	}
 	g.uni["Now"] = float32(float64(now%(256*raster.Stamp)) / float64(raster.Stamp))
 	dst.DrawTrianglesShader(g.verts[:], quadIndices, g.shader, &g.opts)
 }

@@ -4,99 +4,190 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/vector"
+	"golang.org/x/image/font"
+	"golang.org/x/image/math/fixed"
 )
 
-// Text metrics of ebitenutil's debug font, in CSS pixels.
+// HUD geometry, in CSS pixels.
 const (
-	charW  = 6
-	lineH  = 16
-	padCSS = 6
-	// barW and barH are the cooldown bar's size in CSS pixels: wide enough
-	// to see it shrink, thin enough to sit under the message.
-	barW = 160
+	padCSS = 8
+	// margin keeps panels off the screen's edge (and matches the minimap's).
+	margin = minimapMargin
+	// barH is the cooldown bar's height: thin enough to sit under the
+	// message, thick enough to see it shrink.
 	barH = 4
-	// stackGap separates the panels stacked at the top centre, CSS pixels.
-	stackGap = 4
+	// stackGap separates the panels stacked at the top centre.
+	stackGap = 6
+	// narrowCSS is the width below which the centre stack goes under the
+	// title panel instead of beside it (a phone held upright).
+	narrowCSS = 720
+	// lineGap is the space between lines, as a share of the font size.
+	lineGap = 1.3
+)
+
+// Text styles, sizes in CSS pixels: the title and counters large enough to
+// read at a glance, help and hover small.
+var (
+	styleTitle   = textStyle{size: 20, bold: true, fg: color.RGBA{0xff, 0xff, 0xff, 0xff}}
+	styleCounter = textStyle{size: 16, fg: color.RGBA{0xe8, 0xea, 0xed, 0xff}}
+	styleStale   = textStyle{size: 16, fg: color.RGBA{0x9a, 0xa0, 0xa6, 0xff}}
+	styleSmall   = textStyle{size: 13, fg: color.RGBA{0xbd, 0xc1, 0xc6, 0xff}}
+	styleWarn    = textStyle{size: 13, bold: true, fg: color.RGBA{0xfd, 0xd6, 0x63, 0xff}}
+	styleBanner  = textStyle{size: 17, bold: true, fg: color.RGBA{0x20, 0x21, 0x24, 0xff}}
+	styleBanner2 = textStyle{size: 14, fg: color.RGBA{0x20, 0x21, 0x24, 0xff}}
+	styleQuip    = textStyle{size: 16, bold: true, fg: color.RGBA{0xff, 0xff, 0xff, 0xff}}
+	styleWhy     = textStyle{size: 13, fg: color.RGBA{0xff, 0xe4, 0xe0, 0xff}}
+	styleHint    = textStyle{size: 16, bold: true, fg: color.RGBA{0x20, 0x21, 0x24, 0xff}}
+	stylePrompt  = textStyle{size: 16, fg: color.RGBA{0xff, 0xff, 0xff, 0xff}}
 )
 
 var (
-	panelBG    = color.RGBA{0x20, 0x21, 0x24, 0xd8}
-	messageBG  = color.RGBA{0xb3, 0x26, 0x1e, 0xe8}
+	panelBG    = color.RGBA{0x20, 0x21, 0x24, 0xe0}
+	messageBG  = color.RGBA{0xb3, 0x26, 0x1e, 0xf0}
+	bannerBG   = color.RGBA{0xf9, 0xab, 0x00, 0xff} // amber: unmissable, and not the rate limit's red
+	hintBG     = color.RGBA{0xfe, 0xf7, 0xe0, 0xff}
 	cooldownFG = color.RGBA{0xff, 0xd0, 0x60, 0xff}
 )
 
+// textStyle is how one line is set.
+type textStyle struct {
+	size float64 // CSS pixels
+	bold bool
+	fg   color.RGBA
+}
+
+// line is one line of a label.
+type line struct {
+	text  string
+	style textStyle
+}
+
 // label is one HUD panel: lines of text on a background. It is rendered
-// into its own small image at CSS resolution only when its text changes and
-// drawn scaled to device pixels with nearest filtering, so the pixel font
-// stays crisp and a frame costs one small quad per panel instead of
-// re-rasterising the text and compositing a full-screen layer.
+// into its own image at device resolution only when its content, width or
+// device scale changes, so text is crisp on any display and a frame costs
+// one small quad per panel.
 type label struct {
-	lines []string
+	lines []line
 	bg    color.RGBA
+	dpr   float64
+	maxW  float64       // wrap width, device pixels (0: none)
 	img   *ebiten.Image // only grows; the panel is its top-left w×h
-	w, h  int           // CSS pixels; 0×0 when the label is empty
+	w, h  int           // device pixels; 0×0 when the label is empty
+	pix   *image.RGBA   // CPU side of the panel, reused
 }
 
 // set gives the label its content and reports whether it changed. No
-// lines hides the label.
-func (l *label) set(bg color.RGBA, lines ...string) bool {
-	if bg == l.bg && slices.Equal(lines, l.lines) && (len(lines) > 0) == (l.w > 0) {
+// lines hides the label. Lines wider than maxW device pixels wrap at
+// spaces.
+func (l *label) set(f *fonts, dpr, maxW float64, bg color.RGBA, lines ...line) bool {
+	if bg == l.bg && dpr == l.dpr && maxW == l.maxW && slices.Equal(lines, l.lines) && (len(lines) > 0) == (l.w > 0) {
 		return false
 	}
-	l.bg = bg
+	l.bg, l.dpr, l.maxW = bg, dpr, maxW
 	l.lines = append(l.lines[:0], lines...)
 	if len(lines) == 0 {
 		l.w, l.h = 0, 0
 		return true
 	}
-	wmax := 0
-	for _, s := range lines {
-		wmax = max(wmax, len([]rune(s)))
+	pad := padCSS * dpr
+	var set []line
+	for _, ln := range lines {
+		f.check(ln.text)
+		set = append(set, wrap(f, ln, dpr, maxW-2*pad)...)
 	}
-	l.w, l.h = wmax*charW+2*padCSS, len(lines)*lineH+padCSS
+	wmax, hsum := 0.0, 0.0
+	for _, ln := range set {
+		wmax = math.Max(wmax, advance(f.face(ln.style, dpr), ln.text))
+		hsum += ln.style.size * lineGap * dpr
+	}
+	l.w, l.h = int(math.Ceil(wmax+2*pad)), int(math.Ceil(hsum+pad))
 	if l.img == nil || l.img.Bounds().Dx() < l.w || l.img.Bounds().Dy() < l.h {
 		if l.img != nil {
 			l.img.Deallocate()
 		}
-		// Room to grow a little: the hover and debug lines change width
-		// as the numbers in them do.
-		l.img = ebiten.NewImage(l.w+8*charW, l.h)
+		// Room to grow a little: counters change width as they count.
+		l.img = ebiten.NewImage(l.w+int(40*dpr), l.h+int(8*dpr))
 	}
-	l.img.Clear()
-	vector.FillRect(l.img, 0, 0, float32(l.w), float32(l.h), bg, false)
-	ebitenutil.DebugPrintAt(l.img, strings.Join(lines, "\n"), padCSS, padCSS/2)
+	r := image.Rect(0, 0, l.w, l.h)
+	if l.pix == nil || l.pix.Bounds() != r {
+		l.pix = image.NewRGBA(r)
+	}
+	draw.Draw(l.pix, r, image.NewUniform(bg), image.Point{}, draw.Src)
+	y := pad / 2
+	for _, ln := range set {
+		face := f.face(ln.style, dpr)
+		lh := ln.style.size * lineGap * dpr
+		m := face.Metrics()
+		// Centre the line's ascent+descent in its line height.
+		asc, desc := float64(m.Ascent)/64, float64(m.Descent)/64
+		base := math.Round(y + (lh-(asc+desc))/2 + asc)
+		d := font.Drawer{Dst: l.pix, Src: image.NewUniform(ln.style.fg), Face: face,
+			Dot: fixed.P(int(math.Round(pad)), int(base))}
+		d.DrawString(ln.text)
+		y += lh
+	}
+	l.img.SubImage(r).(*ebiten.Image).WritePixels(l.pix.Pix)
 	return true
 }
 
+// advance is the width of s in face, in device pixels.
+func advance(face font.Face, s string) float64 {
+	return float64(font.MeasureString(face, s)) / 64
+}
+
+// wrap breaks ln at spaces into lines no wider than maxW device pixels
+// (a single word wider than that stays whole).
+func wrap(f *fonts, ln line, dpr, maxW float64) []line {
+	face := f.face(ln.style, dpr)
+	if maxW <= 0 || advance(face, ln.text) <= maxW {
+		return []line{ln}
+	}
+	var out []line
+	cur := ""
+	for _, w := range strings.Fields(ln.text) {
+		next := w
+		if cur != "" {
+			next = cur + " " + w
+		}
+		if cur != "" && advance(face, next) > maxW {
+			out = append(out, line{cur, ln.style})
+			next = w
+		}
+		cur = next
+	}
+	return append(out, line{cur, ln.style})
+}
+
 // rect is where the label sits with its top-left at (x, y) device pixels.
-func (l *label) rect(x, y, dpr float64) image.Rectangle {
-	return image.Rect(int(x), int(y), int(math.Ceil(x+float64(l.w)*dpr)), int(math.Ceil(y+float64(l.h)*dpr)))
+func (l *label) rect(x, y float64) image.Rectangle {
+	return image.Rect(int(x), int(y), int(x)+l.w, int(y)+l.h)
 }
 
 // draw draws the label with its top-left at (x, y) device pixels.
-func (l *label) draw(dst *ebiten.Image, x, y, dpr float64) {
+func (l *label) draw(dst *ebiten.Image, x, y float64) {
 	if l.w == 0 {
 		return
 	}
-	op := ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
-	op.GeoM.Scale(dpr, dpr)
-	op.GeoM.Translate(x, y)
+	var op ebiten.DrawImageOptions
+	op.GeoM.Translate(math.Round(x), math.Round(y))
 	dst.DrawImage(l.img.SubImage(image.Rect(0, 0, l.w, l.h)).(*ebiten.Image), &op)
 }
 
-// hud is the text around the grid: counters top-left, alerts, the
-// rate-limit message with its cooldown bar and the jump prompt stacked at
-// the top centre, help and debug bottom-left. The canvas centre stays
-// clear: that is where the player aims.
+// hud is the text around the grid: the title and counters top-left; the
+// alerts, the connection banner, the rate-limit message with its countdown
+// bar, the jump prompt and the first-time hint stacked at the top centre
+// (under the title on a narrow screen); help bottom-left, above the
+// browser's toolbar. The canvas centre stays clear: that is where the
+// player aims.
 type hud struct {
-	stats, alert, message, prompt, help label
+	title, alert, banner, message, prompt, hint, help label
 	// cooldown is the fraction of the cooldown bar shown, 0 for none.
 	cooldown float64
 
@@ -111,41 +202,53 @@ type placedLabel struct {
 	x, y float64
 }
 
-// layout places the panels on a w×h device-pixel screen at dpr.
-func (h *hud) layout(w, hh int, dpr float64) {
-	snap := func(css float64) float64 { return math.Round(css * dpr) }
+// stackWidth is the widest a centre-stack panel may be on a w-device-pixel
+// screen: beside the title panel when there is room, else the full width.
+func (h *hud) stackWidth(w int, dpr float64) float64 {
+	if float64(w)/dpr < narrowCSS {
+		return float64(w) - 2*margin*dpr
+	}
+	return float64(w) - 2*(float64(h.title.w)+2*margin*dpr)
+}
+
+// layout places the panels on a w×h device-pixel screen at dpr; bottom is
+// the CSS height kept free at the bottom-left (the browser's toolbar).
+func (h *hud) layout(w, hh int, dpr, bottom float64) {
+	m := margin * dpr
 	h.placed = h.placed[:0]
 	place := func(l *label, x, y float64) {
 		if l.w > 0 {
 			h.placed = append(h.placed, placedLabel{l, x, y})
 		}
 	}
-	place(&h.stats, snap(minimapMargin), snap(minimapMargin))
-	place(&h.help, snap(minimapMargin), float64(hh)-snap(minimapMargin+float64(h.help.h)))
+	place(&h.title, m, m)
+	place(&h.help, m, float64(hh)-m-bottom*dpr-float64(h.help.h))
 
-	centre := func(css int) float64 { return math.Round((float64(w) - float64(css)*dpr) / 2) }
-	y := float64(minimapMargin)
+	y := m
+	if float64(w)/dpr < narrowCSS {
+		y += float64(h.title.h) + stackGap*dpr
+	}
+	centre := func(pw int) float64 { return math.Round((float64(w) - float64(pw)) / 2) }
 	h.bar = image.Rectangle{}
-	if h.alert.w > 0 {
-		place(&h.alert, centre(h.alert.w), snap(y))
-		y += float64(h.alert.h + stackGap)
-	}
-	if h.message.w > 0 {
-		place(&h.message, centre(h.message.w), snap(y))
-		y += float64(h.message.h)
-		if h.cooldown > 0 {
-			x := centre(barW)
-			h.bar = image.Rect(int(x), int(snap(y)), int(x+snap(barW)), int(snap(y+barH)))
+	for _, l := range []*label{&h.alert, &h.banner, &h.message, &h.prompt, &h.hint} {
+		if l.w == 0 {
+			continue
 		}
-		y += 8
+		place(l, centre(l.w), y)
+		y += float64(l.h)
+		if l == &h.message && h.cooldown > 0 {
+			x := centre(l.w)
+			h.bar = image.Rect(int(x), int(y), int(x)+l.w, int(y+barH*dpr))
+			y += barH * dpr
+		}
+		y += stackGap * dpr
 	}
-	place(&h.prompt, centre(h.prompt.w), snap(y))
 }
 
 // draw draws the placed panels and the cooldown bar.
-func (h *hud) draw(dst *ebiten.Image, dpr float64) {
+func (h *hud) draw(dst *ebiten.Image) {
 	for _, p := range h.placed {
-		p.l.draw(dst, p.x, p.y, dpr)
+		p.l.draw(dst, p.x, p.y)
 	}
 	if !h.bar.Empty() {
 		b := h.bar
@@ -155,18 +258,19 @@ func (h *hud) draw(dst *ebiten.Image, dpr float64) {
 }
 
 // hit reports whether device-pixel point (x, y) lies on a panel drawn by
-// the last layout: a press there belongs to the HUD, not the grid.
-func (h *hud) hit(x, y float64, dpr float64) bool {
+// the last layout: a press there belongs to the HUD, not the grid. The
+// hint is not a panel to aim at: a tap on it reaches the grid.
+func (h *hud) hit(x, y float64) bool {
 	p := image.Pt(int(math.Floor(x)), int(math.Floor(y)))
 	for _, pl := range h.placed {
-		if p.In(pl.l.rect(pl.x, pl.y, dpr)) {
+		if pl.l != &h.hint && p.In(pl.l.rect(pl.x, pl.y)) {
 			return true
 		}
 	}
 	return p.In(h.bar)
 }
 
-// thousands formats n with thin separators.
+// thousands formats n with comma separators.
 func thousands(n int) string {
 	s := fmt.Sprint(n)
 	if n < 0 {

@@ -10,6 +10,7 @@ import (
 	"checkgrid/protocol"
 	"checkgrid/wasm/deeplink"
 	"checkgrid/wasm/gesture"
+	"checkgrid/wasm/host"
 )
 
 // Input tuning.
@@ -27,6 +28,20 @@ const (
 	// other value Ebiten gives, which never collides with this one in
 	// practice because a frame has either touches or a mouse.
 	mousePointer = -1 << 30
+	// minToggleZoom is the smallest zoom, in CSS pixels per box, at which
+	// a tap toggles: below it a box is too small to see or aim at, so a
+	// tap zooms in there instead of changing a box nobody can see.
+	minToggleZoom = 4
+	// firstZoom is the zoom of the first view and of a tap that zooms in:
+	// real checkboxes, about the size of a page's checkbox with room
+	// around it, and still some 60×40 of them on a laptop screen.
+	firstZoom = 20
+	// keyboardZoom is the least zoom keyboard mode keeps, so its cursor
+	// box is visible.
+	keyboardZoom = 12
+	// cursorInsetCSS keeps the keyboard cursor this far inside the screen
+	// edge; moving past it pans.
+	cursorInsetCSS = 80
 )
 
 // input holds per-frame input buffers.
@@ -35,25 +50,98 @@ type input struct {
 	pointers []gesture.Pointer
 	minimap  bool // the current press started on the minimap
 	hud      bool // the current press started on a HUD panel: ignored
+	mx, my   int  // the cursor's last position, to notice the mouse move
+	mouse    bool // the mouse has moved: the cursor position means something
 }
 
-// handleInput reads keys, wheel and pointers and acts on them.
+// keyboard is keyboard mode: a box cursor the arrows move.
+type keyboard struct {
+	on   bool
+	x, y int
+}
+
+// handleInput reads keys, wheel, pointers and the page's controls and acts
+// on them.
 func (g *Game) handleInput(now time.Duration) {
 	if !g.sized {
 		return
 	}
+	g.commands(now)
 	g.keys(now)
 	g.wheel()
 	g.pointers(now)
 	mx, my := ebiten.CursorPosition()
+	if len(g.input.touches) > 0 {
+		g.touchMode = true
+	} else if mx != g.input.mx || my != g.input.my {
+		g.touchMode, g.input.mouse = false, true
+	}
+	g.input.mx, g.input.my = mx, my
 	g.hover, g.hoverOK = g.cam.BoxAt(float64(mx), float64(my))
+	g.hoverOK = g.hoverOK && g.input.mouse
+}
+
+// commands applies what the page's controls asked for (the browser's
+// toolbar; the desktop has keys for all of them).
+func (g *Game) commands(now time.Duration) {
+	for range 8 {
+		select {
+		case c := <-g.page.Commands():
+			switch c.Kind {
+			case host.CommandJump:
+				g.jumpTo(c.Text, now)
+			case host.CommandFit:
+				g.fitOrZoom()
+			case host.CommandDraw:
+				g.paintMode = !g.paintMode
+			case host.CommandKeyboard:
+				g.setKeyboard(!g.keyboard.on)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// jumpTo centres the box the player typed ("123456" or "456,123") and
+// marks it for a moment; text that is not a box does nothing.
+func (g *Game) jumpTo(s string, now time.Duration) {
+	v, err := deeplink.ParseJump(s)
+	if err != nil {
+		return
+	}
+	g.cam.LookAt(v.X, v.Y, math.Max(g.cam.Zoom(), v.Zoom))
+	g.mark = marker{box: v.Index(), at: now, on: true}
+	if g.keyboard.on {
+		g.keyboard.x, g.keyboard.y = v.X, v.Y
+	}
+}
+
+// fitOrZoom shows the whole grid, or, if it is already about that far
+// out, zooms to real boxes at the centre.
+func (g *Game) fitOrZoom() {
+	if g.cam.Zoom() < firstZoom/2 {
+		x, y := g.cam.CentreBox()
+		g.cam.LookAt(x, y, firstZoom)
+		return
+	}
+	g.cam.Fit()
+}
+
+func (g *Game) setKeyboard(on bool) {
+	g.keyboard.on = on
+	if !on {
+		return
+	}
+	g.keyboard.x, g.keyboard.y = g.cam.CentreBox()
+	if g.cam.Zoom() < keyboardZoom {
+		g.cam.LookAt(g.keyboard.x, g.keyboard.y, firstZoom)
+	}
 }
 
 func (g *Game) keys(now time.Duration) {
 	if s, ok := g.jump.update(); ok {
-		if v, err := deeplink.ParseJump(s); err == nil {
-			g.cam.LookAt(v.X, v.Y, math.Max(g.cam.Zoom(), v.Zoom))
-		}
+		g.jumpTo(s, now)
 		return
 	}
 	if g.jump.open {
@@ -69,13 +157,30 @@ func (g *Game) keys(now time.Duration) {
 		g.cam.Fit()
 	case pressed(ebiten.KeyP):
 		g.paintMode = !g.paintMode
+	case pressed(ebiten.KeyK):
+		g.setKeyboard(!g.keyboard.on)
+	case pressed(ebiten.KeyEscape) && g.keyboard.on:
+		g.setKeyboard(false)
+	case pressed(ebiten.KeySpace) && !g.keyboard.on:
+		// A keyboard player's first Space starts keyboard mode at the
+		// centre rather than doing nothing.
+		g.setKeyboard(true)
+		return
 	}
 	w, h := g.cam.Size()
+	zx, zy := w/2, h/2
+	if g.keyboard.on {
+		zx, zy = g.cam.ToScreen(float64(g.keyboard.x)+0.5, float64(g.keyboard.y)+0.5)
+	}
 	if repeat(ebiten.KeyEqual) || repeat(ebiten.KeyNumpadAdd) {
-		g.cam.ZoomAt(w/2, h/2, keyZoom)
+		g.cam.ZoomAt(zx, zy, keyZoom)
 	}
 	if repeat(ebiten.KeyMinus) || repeat(ebiten.KeyNumpadSubtract) {
-		g.cam.ZoomAt(w/2, h/2, 1/keyZoom)
+		g.cam.ZoomAt(zx, zy, 1/keyZoom)
+	}
+	if g.keyboard.on {
+		g.keyboardKeys(now)
+		return
 	}
 	step := keyPanCSS * g.dpr
 	var dx, dy float64
@@ -90,6 +195,58 @@ func (g *Game) keys(now time.Duration) {
 	}
 	if held(ebiten.KeyArrowDown, ebiten.KeyS) {
 		dy -= step
+	}
+	if dx != 0 || dy != 0 {
+		g.cam.Pan(dx, dy)
+	}
+}
+
+// keyboardKeys moves the cursor one box per press (repeating while held),
+// toggles its box with Space and opens the jump prompt with Enter; the
+// view follows the cursor.
+func (g *Game) keyboardKeys(now time.Duration) {
+	k := &g.keyboard
+	moved := false
+	step := func(keys []ebiten.Key, dx, dy int) {
+		for _, key := range keys {
+			if repeat(key) {
+				k.x = min(max(k.x+dx, 0), protocol.GridWidth-1)
+				k.y = min(max(k.y+dy, 0), protocol.GridHeight-1)
+				moved = true
+				return
+			}
+		}
+	}
+	step([]ebiten.Key{ebiten.KeyArrowLeft, ebiten.KeyA}, -1, 0)
+	step([]ebiten.Key{ebiten.KeyArrowRight, ebiten.KeyD}, 1, 0)
+	step([]ebiten.Key{ebiten.KeyArrowUp, ebiten.KeyW}, 0, -1)
+	step([]ebiten.Key{ebiten.KeyArrowDown, ebiten.KeyS}, 0, 1)
+	if inpututil.IsKeyJustPressed(ebiten.KeySpace) {
+		g.sess.Toggle(uint32(k.y*protocol.GridWidth+k.x), now)
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyNumpadEnter) {
+		g.jump.show()
+	}
+	if moved {
+		g.follow()
+	}
+}
+
+// follow pans just enough to keep the keyboard cursor inside the screen.
+func (g *Game) follow() {
+	w, h := g.cam.Size()
+	inset := math.Min(cursorInsetCSS*g.dpr, math.Min(w, h)/3)
+	sx, sy := g.cam.ToScreen(float64(g.keyboard.x)+0.5, float64(g.keyboard.y)+0.5)
+	var dx, dy float64
+	if sx < inset {
+		dx = inset - sx
+	} else if sx > w-inset {
+		dx = w - inset - sx
+	}
+	if sy < inset {
+		dy = inset - sy
+	} else if sy > h-inset {
+		dy = h - inset - sy
 	}
 	if dx != 0 || dy != 0 {
 		g.cam.Pan(dx, dy)
@@ -151,7 +308,7 @@ func (g *Game) pointers(now time.Duration) {
 		g.input.minimap, g.input.hud = false, false
 	} else if len(ps) == 1 && !g.input.minimap && !g.input.hud && g.rec.Idle() {
 		_, _, g.input.minimap = minimapHit(&g.cam, ps[0].X, ps[0].Y)
-		g.input.hud = !g.input.minimap && g.hud.hit(ps[0].X, ps[0].Y, g.dpr)
+		g.input.hud = !g.input.minimap && g.hud.hit(ps[0].X, ps[0].Y)
 	}
 	if g.input.hud {
 		return
@@ -163,14 +320,14 @@ func (g *Game) pointers(now time.Duration) {
 		return
 	}
 
-	paint := g.paintMode || ebiten.IsKeyPressed(ebiten.KeyShift)
+	// Below minToggleZoom a stroke would paint boxes nobody can see: it
+	// pans instead.
+	paint := (g.paintMode || ebiten.IsKeyPressed(ebiten.KeyShift)) && g.cam.Zoom() >= minToggleZoom
 	g.actions = g.rec.Update(ps, paint, g.actions[:0])
 	for _, a := range g.actions {
 		switch a.Kind {
 		case gesture.Tap:
-			if i, ok := g.cam.BoxAt(a.X, a.Y); ok {
-				g.sess.Toggle(i, now)
-			}
+			g.tap(a, now)
 		case gesture.Pan:
 			g.cam.Pan(a.DX, a.DY)
 		case gesture.Pinch:
@@ -179,6 +336,23 @@ func (g *Game) pointers(now time.Duration) {
 		case gesture.Paint:
 			g.paint(a, now)
 		}
+	}
+}
+
+// tap toggles the box under a tap, or, below minToggleZoom, zooms in
+// there to firstZoom, keeping the tapped point under the finger.
+func (g *Game) tap(a gesture.Action, now time.Duration) {
+	if z := g.cam.Zoom(); z < minToggleZoom {
+		g.cam.ZoomAt(a.X, a.Y, firstZoom/z)
+		return
+	}
+	i, ok := g.cam.BoxAt(a.X, a.Y)
+	if !ok {
+		return
+	}
+	g.sess.Toggle(i, now)
+	if g.keyboard.on {
+		g.keyboard.x, g.keyboard.y = int(i%protocol.GridWidth), int(i/protocol.GridWidth)
 	}
 }
 

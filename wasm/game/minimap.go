@@ -2,6 +2,7 @@ package game
 
 import (
 	"image/color"
+	"math"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
@@ -15,11 +16,18 @@ import (
 const (
 	minimapSize   = 160 // big enough to aim at a region, small enough to stay out of the way
 	minimapMargin = 12
+	// minimapShare caps the minimap at this share of the screen's shorter
+	// side, so on a phone it leaves the grid room.
+	minimapShare = 0.3
+	// minimapMarkCSS is the smallest the view's mark on the minimap gets:
+	// zoomed far in, the view's rectangle would shrink to a dot.
+	minimapMarkCSS = 12
 )
 
 var (
 	minimapFrame   = color.RGBA{0x5f, 0x63, 0x68, 0xff}
 	minimapOutline = color.RGBA{0xff, 0x45, 0x45, 0xff}
+	minimapCross   = color.RGBA{0xff, 0x45, 0x45, 0x90}
 )
 
 // minimapRect is where the minimap sits: the bottom-right corner, away
@@ -27,7 +35,7 @@ var (
 func minimapRect(cam *camera.Camera) (x, y, size float64) {
 	w, h := cam.Size()
 	dpr := cam.DPR()
-	size = minimapSize * dpr
+	size = math.Min(minimapSize*dpr, math.Floor(math.Min(w, h)*minimapShare))
 	return w - size - minimapMargin*dpr, h - size - minimapMargin*dpr, size
 }
 
@@ -71,6 +79,14 @@ func (m *minimapView) draw(dst *ebiten.Image, cam *camera.Camera) {
 	dst.DrawImage(m.img, &m.op)
 	vx0, vy0, vx1, vy1 := cam.Visible()
 	k := s / protocol.GridWidth
-	rw, rh := max((vx1-vx0)*k, 2), max((vy1-vy0)*k, 2)
-	vector.StrokeRect(dst, float32(x+vx0*k), float32(y+vy0*k), float32(rw), float32(rh), 1.5*dpr, minimapOutline, true)
+	rx, ry, rw, rh := x+vx0*k, y+vy0*k, (vx1-vx0)*k, (vy1-vy0)*k
+	if mark := minimapMarkCSS * float64(dpr); rw < mark || rh < mark {
+		// Zoomed far in: cross-hairs through the view's centre and a
+		// square of a fixed size, so "you are here" stays visible.
+		cx, cy := rx+rw/2, ry+rh/2
+		vector.StrokeLine(dst, float32(x), float32(cy), float32(x+s), float32(cy), dpr, minimapCross, true)
+		vector.StrokeLine(dst, float32(cx), float32(y), float32(cx), float32(y+s), dpr, minimapCross, true)
+		rx, ry, rw, rh = cx-mark/2, cy-mark/2, mark, mark
+	}
+	vector.StrokeRect(dst, float32(rx), float32(ry), float32(rw), float32(rh), 2*dpr, minimapOutline, true)
 }

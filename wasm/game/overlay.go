@@ -8,77 +8,122 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/wasm/link"
+	"checkgrid/wasm/throttle"
+	"checkgrid/wasm/wording"
 )
+
+// live reports whether the grid on screen is the server's, now: connected
+// and synced. Anything else after the first sync is shown frozen.
+func (g *Game) live() bool {
+	st := g.sess.Status()
+	return st.State == link.Connected && st.Synced
+}
 
 // setHUD gives the HUD's panels this frame's text and reports whether any
 // of it changed (so the frame must be redrawn).
 func (g *Game) setHUD(now time.Duration) bool {
 	h := &g.hud
+	f, dpr := g.fonts, g.dpr
 	st := g.sess.Status()
 	changed := false
+	w := float64(g.w)
+	full := w - 2*margin*dpr
 
-	state := st.State.String()
+	counters := line{fmt.Sprintf(wording.CountersFmt, thousands(st.Checked), thousands(st.Online)), styleCounter}
+	lines := []line{{wording.Title, styleTitle}, counters}
 	switch {
-	case st.State == link.Connected && !st.Synced:
-		state = "syncing"
-	case st.State == link.Reconnecting && st.Synced:
-		state = "reconnecting (showing last state)"
-	}
-	box := "box -"
-	if g.hoverOK {
-		box = fmt.Sprintf("box #%s (%d,%d)", thousands(int(g.hover)), g.hover%protocol.GridWidth, g.hover/protocol.GridWidth)
-	}
-	changed = h.stats.set(panelBG,
-		"checked "+thousands(st.Checked),
-		"online  "+thousands(st.Online),
-		box,
-		state,
-	) || changed
-
-	switch f := g.sess.Fatal(); {
-	case f != "":
-		changed = h.alert.set(messageBG, f) || changed
-	case st.State == link.Failed:
-		changed = h.alert.set(messageBG, "Disconnected. Please reload the page.") || changed
+	case st.State == link.Connected && st.Synced:
+	case !g.everSync && st.State == link.Connected:
+		lines = append(lines, line{wording.StateSyncing, styleWarn})
+	case !g.everSync:
+		lines = append(lines, line{wording.StateConnecting, styleWarn})
 	default:
-		changed = h.alert.set(messageBG) || changed
+		lines[1].style = styleStale
+		lines = append(lines, line{wording.Stale, styleWarn})
+	}
+	if g.hoverOK && !g.touchMode {
+		lines = append(lines, line{fmt.Sprintf(wording.HoverFmt, g.hover, g.hover%protocol.GridWidth, g.hover/protocol.GridWidth), styleSmall})
+	}
+	changed = h.title.set(f, dpr, full, panelBG, lines...) || changed
+	stack := h.stackWidth(g.w, dpr)
+
+	switch fatal := g.sess.Fatal(); {
+	case fatal != "":
+		changed = h.alert.set(f, dpr, stack, messageBG, line{fatal, styleQuip}) || changed
+	case st.State == link.Failed:
+		changed = h.alert.set(f, dpr, stack, messageBG, line{wording.Failed, styleQuip}) || changed
+	default:
+		changed = h.alert.set(f, dpr, stack, messageBG) || changed
+	}
+	if g.everSync && st.State != link.Connected && st.State != link.Failed {
+		changed = h.banner.set(f, dpr, stack, bannerBG, line{wording.Lost, styleBanner}, line{wording.Lost2, styleBanner2}) || changed
+	} else {
+		changed = h.banner.set(f, dpr, stack, bannerBG) || changed
 	}
 
 	cooldown := 0.0
-	if msg := g.sess.Message(now); msg != "" {
-		if cd := g.sess.Cooldown(now); cd > 0 {
-			msg = fmt.Sprintf("%s  (%.1fs)", msg, cd.Seconds())
-			cooldown = min(1, cd.Seconds()/3)
+	if lim := g.sess.Limit(now); lim.Source != throttle.None {
+		msg := []line{{lim.Quip, styleQuip}}
+		if lim.Source != throttle.Connecting {
+			when := wording.GoAhead
+			if lim.Remaining > 0 {
+				// Rounded up, so it never shows 0.0 while still refusing.
+				when = fmt.Sprintf(wording.BackInFmt, float64((lim.Remaining+99*time.Millisecond)/(100*time.Millisecond))/10)
+			}
+			msg = append(msg, line{lim.Why + " " + when, styleWhy})
+			if lim.Total > 0 {
+				cooldown = float64(lim.Remaining) / float64(lim.Total)
+			}
 		}
-		changed = h.message.set(messageBG, msg) || changed
+		changed = h.message.set(f, dpr, stack, messageBG, msg...) || changed
 	} else {
-		changed = h.message.set(messageBG) || changed
+		changed = h.message.set(f, dpr, stack, messageBG) || changed
 	}
 	if cooldown != h.cooldown {
 		h.cooldown, changed = cooldown, true
 	}
 
 	if g.jump.open {
-		changed = h.prompt.set(panelBG, "jump to box: "+string(g.jump.text)+"_   (N or x,y; Enter)") || changed
+		changed = h.prompt.set(f, dpr, stack, panelBG,
+			line{fmt.Sprintf(wording.JumpFmt, string(g.jump.text)), stylePrompt}, line{wording.PromptHelp, styleSmall}) || changed
 	} else {
-		changed = h.prompt.set(panelBG) || changed
+		changed = h.prompt.set(f, dpr, stack, panelBG) || changed
 	}
 
-	mode := "drag: pan  shift+drag or P: draw"
-	if g.paintMode {
-		mode = "DRAW MODE (P to stop)"
-	}
-	help := mode + "  wheel/pinch/+-: zoom  F: fit  G: jump  F3: debug"
-	if g.debug {
-		changed = h.help.set(panelBG,
-			fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms  draw %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), ms(g.updateCost), ms(g.drawCost)),
-			fmt.Sprintf("seq %d  frames in %d  bytes in %s", st.Seq, st.Frames, thousands(int(st.Bytes))),
-			fmt.Sprintf("pending %d  highlights %d  zoom %.2f css px/box  dpr %.2f", st.Pending, g.ras.Highlighted(), g.cam.Zoom(), g.dpr),
-			help,
-		) || changed
+	if st.Mine == 0 && !g.jump.open {
+		hint := wording.HintMouse
+		switch {
+		case g.cam.Zoom() < minToggleZoom && g.touchMode:
+			hint = wording.HintZoomT
+		case g.cam.Zoom() < minToggleZoom:
+			hint = wording.HintZoom
+		case g.touchMode:
+			hint = wording.HintTouch
+		}
+		changed = h.hint.set(f, dpr, stack, hintBG, line{hint, styleHint}) || changed
 	} else {
-		changed = h.help.set(panelBG, help) || changed
+		changed = h.hint.set(f, dpr, stack, hintBG) || changed
 	}
+
+	var help []line
+	if g.debug {
+		help = append(help,
+			line{fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms  draw %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), ms(g.updateCost), ms(g.drawCost)), styleSmall},
+			line{fmt.Sprintf("seq %d  frames in %d  bytes in %s", st.Seq, st.Frames, thousands(int(st.Bytes))), styleSmall},
+			line{fmt.Sprintf("pending %d  highlights %d  zoom %.2f css px/box  dpr %.2f", st.Pending, g.ras.Highlighted(), g.cam.Zoom(), g.dpr), styleSmall})
+	}
+	switch {
+	case g.keyboard.on:
+		help = append(help, line{wording.HelpKeys, styleSmall})
+	case g.paintMode:
+		help = append(help, line{wording.HelpDraw, styleWarn})
+	case g.touchMode:
+		help = append(help, line{wording.HelpTouch, styleSmall})
+	default:
+		help = append(help, line{wording.HelpMouse, styleSmall})
+	}
+	x0, _, _ := minimapRect(&g.cam)
+	changed = h.help.set(f, dpr, x0-2*margin*dpr, panelBG, help...) || changed
 	return changed
 }
 

@@ -3,16 +3,24 @@ package game
 import "github.com/hajimehoshi/ebiten/v2"
 
 // gridShader turns the state texture (package raster: R checked, G change
-// stamp, B highlighted) into boxes. The source coordinates are box units,
-// so one quad draws any part of the grid at any zoom:
+// stamp, B highlighted as changed or refused) into boxes. The source
+// coordinates are box units, so one quad draws any part of the grid at any
+// zoom:
 //   - below 1 device pixel per box, each pixel averages 4×4 boxes, so
 //     the whole grid shows density instead of aliasing;
-//   - from 1 to detailFrom pixels per box, each box is a flat colour;
-//   - above, it fades in a real checkbox: gap, rounded border, and a check
-//     mark on checked boxes, anti-aliased by distance in device pixels.
+//   - from 1 to 3 pixels per box, each box is a flat colour;
+//   - from 3, a one-pixel gap line separates boxes, so single boxes are
+//     visible before they are big enough for detail;
+//   - from 6 to 10, a real checkbox fades in: gap, rounded border, and a
+//     check mark on checked boxes, anti-aliased by distance in device
+//     pixels.
 //
-// Colours: unchecked #f4f4f4 (border #9aa0a6), checked #1f6feb with a white
-// mark, gaps #dadce0; a change tints towards amber and fades over a second.
+// Colours: unchecked #f4f4f4 with a #80868b border (clearly visible at
+// 7 px, where #9aa0a6 on #f4f4f4 was not), checked #1f6feb with a white
+// mark, gaps #dadce0. A change lights the box up in its own hue for a
+// second (unchecked towards warm yellow, checked towards sky blue: never
+// the olive of amber over blue); a refused change flashes red. Frozen
+// (disconnected) greys everything out, so a stale grid never looks live.
 const gridShader = `//kage:unit pixels
 
 package main
@@ -21,13 +29,19 @@ package main
 var Scale float
 // Now is the current change stamp (1/64 s units, modulo 256).
 var Now float
+// Frozen is 1 while the grid is not live (disconnected), else 0.
+var Frozen float
 
 func boxColor(c vec4) vec3 {
 	checked := step(0.5, c.r)
 	base := mix(vec3(0.957, 0.957, 0.957), vec3(0.122, 0.435, 0.922), checked)
 	age := mod(Now-c.g*255.0+256.0, 256.0) / 64.0
-	hl := c.b * clamp(1.0-age, 0.0, 1.0)
-	return mix(base, vec3(1.0, 0.72, 0.15), hl*0.6)
+	fade := clamp(1.0-age, 0.0, 1.0)
+	changed := step(0.75, c.b) * fade
+	refused := step(0.25, c.b) * (1.0 - step(0.75, c.b)) * fade
+	hot := mix(vec3(1.0, 0.85, 0.45), vec3(0.25, 0.62, 1.0), checked)
+	col := mix(base, hot, changed*0.75)
+	return mix(col, vec3(0.92, 0.26, 0.21), refused*0.8)
 }
 
 func segment(p, a, b vec2) float {
@@ -35,6 +49,11 @@ func segment(p, a, b vec2) float {
 	ba := b - a
 	h := clamp(dot(pa, ba)/dot(ba, ba), 0.0, 1.0)
 	return length(pa - ba*h)
+}
+
+func freeze(col vec3) vec3 {
+	grey := dot(col, vec3(0.299, 0.587, 0.114))
+	return mix(col, vec3(grey*0.85+0.05), Frozen)
 }
 
 func Fragment(dst vec4, src vec2, color vec4) vec4 {
@@ -49,15 +68,22 @@ func Fragment(dst vec4, src vec2, color vec4) vec4 {
 				acc += boxColor(imageSrc0UnsafeAt(floor(q) + origin + 0.5))
 			}
 		}
-		return vec4(acc/16.0, 1.0)
+		return vec4(freeze(acc/16.0), 1.0)
 	}
 	cell := floor(p)
 	c := imageSrc0UnsafeAt(cell + origin + 0.5)
 	col := boxColor(c)
-	if Scale < 6.0 {
-		return vec4(col, 1.0)
+	if Scale < 3.0 {
+		return vec4(freeze(col), 1.0)
 	}
+	gapCol := vec3(0.855, 0.863, 0.878)
 	u := p - cell
+	px := 1.0 / Scale
+	edge := clamp(step(1.0-px, u.x)+step(1.0-px, u.y), 0.0, 1.0)
+	flat := mix(col, gapCol, edge*clamp(Scale-3.0, 0.0, 1.0))
+	if Scale < 6.0 {
+		return vec4(freeze(flat), 1.0)
+	}
 	q := (u - 0.5) * Scale
 	gap := max(1.0, Scale*0.08)
 	radius := Scale * 0.14
@@ -66,7 +92,7 @@ func Fragment(dst vec4, src vec2, color vec4) vec4 {
 	d := length(max(v, vec2(0.0))) + min(max(v.x, v.y), 0.0) - radius
 	bw := max(1.0, Scale*0.06)
 	checked := step(0.5, c.r)
-	border := mix(vec3(0.604, 0.627, 0.651), vec3(0.08, 0.34, 0.78), checked)
+	border := mix(vec3(0.502, 0.525, 0.545), vec3(0.08, 0.34, 0.78), checked)
 	inside := clamp(0.5-d, 0.0, 1.0)
 	ring := clamp(0.5-(d+bw), 0.0, 1.0)
 	fill := col
@@ -76,9 +102,9 @@ func Fragment(dst vec4, src vec2, color vec4) vec4 {
 		fill = mix(fill, vec3(1.0), mark)
 	}
 	out := mix(border, fill, ring)
-	out = mix(vec3(0.855, 0.863, 0.878), out, inside)
-	detail := clamp((Scale-6.0)/6.0, 0.0, 1.0)
-	return vec4(mix(col, out, detail), 1.0)
+	out = mix(gapCol, out, inside)
+	detail := clamp((Scale-6.0)/4.0, 0.0, 1.0)
+	return vec4(freeze(mix(flat, out, detail)), 1.0)
 }
 `
 

@@ -8,7 +8,17 @@
 // (window.checkgrid in the browser, state changes on stderr on the
 // desktop) and whose URL fragment follows the view (browser only);
 // Page.WheelPinch tells a trackpad pinch (a wheel event the browser flags
-// with ctrlKey) from a scroll, which Ebiten's wheel deltas cannot.
+// with ctrlKey) from a scroll, which Ebiten's wheel deltas cannot;
+// Page.Commands delivers the browser toolbar's presses (Jump, Fit, Draw,
+// Keys: HTML buttons in index.html, and a real text field for the jump,
+// which brings up a phone's keyboard); Page.Coarse says whether the primary
+// pointer is a finger; Publish also keeps the page's aria-live region on
+// the counters and the connection and labels the canvas.
+//
+// The desktop's server: -server, else a URL argument (checkgrid://host,
+// https://host, ws://host/ws; its fragment is the view), else
+// $CHECKGRID_SERVER, else the build's default (package cli, -ldflags -X);
+// Resolve turns each into the WebSocket URL.
 //
 // Files: host_js.go (GOOS=js) and host_notjs.go implement the same
 // functions; host.go holds what they share.

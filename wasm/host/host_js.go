@@ -3,6 +3,7 @@
 package host
 
 import (
+	"fmt"
 	"syscall/js"
 	"time"
 
@@ -24,9 +25,23 @@ func Load() (Config, error) {
 	return cfg, nil
 }
 
-// fragmentEvery throttles history.replaceState: browsers rate-limit it
-// (Safari throws past 100 calls in 30 s) and nobody shares a link mid-pan.
-const fragmentEvery = 300 * time.Millisecond
+// Page timing.
+const (
+	// fragmentEvery throttles history.replaceState: browsers rate-limit it
+	// (Safari throws past 100 calls in 30 s) and nobody shares a link
+	// mid-pan.
+	fragmentEvery = 300 * time.Millisecond
+	// announceEvery spaces out the live region's counter updates: a screen
+	// reader reads each one aloud, and the counters change every tick.
+	// Connection changes are announced at once.
+	announceEvery = 15 * time.Second
+	// toolbarGapCSS is the space between the toolbar and the HUD above it.
+	toolbarGapCSS = 8
+)
+
+// canvasLabel is what a screen reader says for the game's canvas.
+const canvasLabel = "A shared grid of a million checkboxes. Press K (or Space) for keyboard mode: " +
+	"the arrow keys move a box cursor, Space checks or unchecks its box, Enter jumps to a box number."
 
 // Page is the browser page: window.checkgrid and the URL fragment.
 type Page struct {
@@ -39,11 +54,25 @@ type Page struct {
 	fragment string
 	lastSet  time.Duration
 	wrote    string // the fragment we wrote last, to ignore its hashchange
+
+	commands  chan Command
+	funcs     []js.Func // the toolbar's listeners, alive as long as the page
+	toolbar   js.Value  // null when the page has none
+	fit, draw js.Value
+	keys      js.Value
+	live      js.Value // the aria-live region
+	labelled  bool
+	last      Published
+	announced string    // the live region's counter text
+	spoken    time.Time // when it was last updated
+	toolbarH  float64   // CSS pixels the toolbar takes at the bottom
+	coarse    bool      // the primary pointer is a finger
 }
 
-// NewPage publishes window.checkgrid; its get(i) answers displayed(i).
+// NewPage publishes window.checkgrid (its get(i) answers displayed(i))
+// and wires the page's toolbar, jump form and live region, if it has them.
 func NewPage(displayed func(uint32) bool) *Page {
-	p := &Page{obj: js.Global().Get("Object").New(), links: make(chan deeplink.View, 1)}
+	p := &Page{obj: js.Global().Get("Object").New(), links: make(chan deeplink.View, 1), commands: make(chan Command, 8)}
 	p.get = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) < 1 {
 			return 0
@@ -87,8 +116,88 @@ func NewPage(displayed func(uint32) bool) *Page {
 	opts.Set("passive", true)
 	opts.Set("capture", true)
 	js.Global().Get("document").Call("addEventListener", "wheel", p.onWheel, opts)
+	if mq := js.Global().Get("matchMedia"); mq.Truthy() {
+		p.coarse = js.Global().Call("matchMedia", "(pointer: coarse)").Get("matches").Truthy()
+	}
+	p.wireToolbar()
 	return p
 }
+
+// wireToolbar connects the page's controls (index.html: #toolbar with
+// #jump, #fit, #draw, #keys; #jumpform with #jumpto; #live) to Commands.
+// They are plain HTML buttons: big enough for a finger, reachable with Tab,
+// named for screen readers, and a real text field brings up a phone's
+// keyboard, which a canvas cannot.
+func (p *Page) wireToolbar() {
+	doc := js.Global().Get("document")
+	byID := func(id string) js.Value { return doc.Call("getElementById", id) }
+	p.live = byID("live")
+	p.toolbar = byID("toolbar")
+	if p.toolbar.IsNull() {
+		return
+	}
+	form, input := byID("jumpform"), byID("jumpto")
+	p.fit, p.draw, p.keys = byID("fit"), byID("draw"), byID("keys")
+	on := func(el js.Value, event string, f func(ev js.Value)) {
+		fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			f(args[0])
+			return nil
+		})
+		p.funcs = append(p.funcs, fn)
+		el.Call("addEventListener", event, fn)
+	}
+	send := func(c Command) {
+		select {
+		case p.commands <- c:
+		default: // eight presses within one frame: the rest are lost
+		}
+	}
+	focusCanvas := func() {
+		if c := doc.Call("querySelector", "canvas"); c.Truthy() {
+			c.Call("focus")
+		}
+	}
+	on(byID("jump"), "click", func(js.Value) {
+		open := form.Get("hidden").Truthy()
+		form.Set("hidden", !open)
+		if open {
+			input.Set("value", "")
+			// In the click's own handler, so a phone shows its keyboard.
+			input.Call("focus")
+		}
+	})
+	on(form, "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		send(Command{Kind: CommandJump, Text: input.Get("value").String()})
+		form.Set("hidden", true)
+		input.Call("blur")
+		focusCanvas()
+	})
+	on(input, "keydown", func(ev js.Value) {
+		if ev.Get("key").String() == "Escape" {
+			form.Set("hidden", true)
+			focusCanvas()
+		}
+	})
+	on(p.fit, "click", func(js.Value) { send(Command{Kind: CommandFit}) })
+	on(p.draw, "click", func(js.Value) { send(Command{Kind: CommandDraw}) })
+	on(p.keys, "click", func(js.Value) {
+		send(Command{Kind: CommandKeyboard})
+		focusCanvas()
+	})
+	p.toolbar.Set("hidden", false)
+	p.toolbarH = p.toolbar.Call("getBoundingClientRect").Get("height").Float() + toolbarGapCSS
+}
+
+// Commands delivers what the page's controls asked for.
+func (p *Page) Commands() <-chan Command { return p.commands }
+
+// Coarse reports whether the page's primary pointer is a finger.
+func (p *Page) Coarse() bool { return p.coarse }
+
+// ToolbarCSS is the height, in CSS pixels, the toolbar takes at the
+// bottom-left of the screen (and its gap): the HUD keeps clear of it.
+func (p *Page) ToolbarCSS() float64 { return p.toolbarH }
 
 // WheelPinch reports whether the wheel events since the last call were a
 // trackpad pinch (or Ctrl+wheel): the browser flags both with ctrlKey.
@@ -101,17 +210,76 @@ func (p *Page) WheelPinch() bool {
 // Browser reports whether this is the browser build.
 func (p *Page) Browser() bool { return true }
 
-// Publish updates window.checkgrid.
+// Publish updates window.checkgrid, the toolbar's state and the live
+// region.
 func (p *Page) Publish(s Published) {
 	o := p.obj
 	o.Set("ready", s.Ready)
 	o.Set("state", s.State)
+	o.Set("live", s.Live)
 	o.Set("seq", float64(s.Seq))
 	o.Set("checked", s.Checked)
 	o.Set("online", s.Online)
 	o.Set("frames", s.Frames)
 	o.Set("rejected", s.Rejected)
 	o.Set("message", s.Message)
+	o.Set("zoom", s.Zoom)
+	o.Set("x", s.CentreX)
+	o.Set("y", s.CentreY)
+	o.Set("cx", s.WorldX)
+	o.Set("cy", s.WorldY)
+	o.Set("draw", s.Draw)
+	o.Set("keyboard", s.Keyboard)
+	o.Set("cursor", s.Cursor)
+	o.Set("missing", s.Missing)
+	if !p.labelled {
+		if c := js.Global().Get("document").Call("querySelector", "canvas"); c.Truthy() {
+			c.Call("setAttribute", "role", "application")
+			c.Call("setAttribute", "aria-label", canvasLabel)
+			p.labelled = true
+		}
+	}
+	if p.toolbar.Truthy() {
+		if s.Draw != p.last.Draw {
+			p.draw.Call("setAttribute", "aria-pressed", fmt.Sprint(s.Draw))
+		}
+		if s.Keyboard != p.last.Keyboard {
+			p.keys.Call("setAttribute", "aria-pressed", fmt.Sprint(s.Keyboard))
+		}
+		if fit := s.Zoom >= 10; fit != (p.last.Zoom >= 10) || p.last.Frames == 0 {
+			label, name := "Zoom", "Zoom in to real boxes"
+			if fit {
+				label, name = "Fit", "Show the whole grid"
+			}
+			p.fit.Set("textContent", label)
+			p.fit.Call("setAttribute", "aria-label", name)
+		}
+	}
+	p.announce(s)
+	p.last = s
+}
+
+// announce keeps the live region on the counters (at most every
+// announceEvery) and the connection (at once).
+func (p *Page) announce(s Published) {
+	if !p.live.Truthy() || !s.Ready {
+		return
+	}
+	var msg string
+	switch {
+	case s.State == "failed":
+		msg = "Disconnected. Please reload the page."
+	case !s.Live:
+		msg = "Connection lost. The grid is frozen; reconnecting."
+	default:
+		msg = fmt.Sprintf("%d boxes checked, %d players online.", s.Checked, s.Online)
+	}
+	stateChanged := s.Live != p.last.Live || s.State != p.last.State
+	if msg == p.announced || (!stateChanged && time.Since(p.spoken) < announceEvery) {
+		return
+	}
+	p.announced, p.spoken = msg, time.Now()
+	p.live.Set("textContent", msg)
 }
 
 // SetView keeps the URL fragment on v, at most every fragmentEvery.
