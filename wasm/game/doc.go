@@ -16,12 +16,13 @@
 // a banner says so and the counters are marked stale. Text is the Go fonts
 // (font.go), rasterised at the device's pixel size.
 //
-// Flow per tick (Update): read pointers and keys → gesture actions →
-// camera moves and session toggles → session.Update (the session pumps its
-// own link, so a toggle leaves in this update's Set: this package never
-// touches the network) → board changes to the raster → publish status and
-// the URL fragment. Per
-// frame (Draw): upload the raster's changed rows to the state texture and
+// Flow per update (Ebiten's Update, 60 a second; the server's "tick" is
+// its broadcast period, a different thing): the page's commands, keys,
+// wheel and pointers → gesture actions → camera moves and session toggles
+// → session.Update (the session pumps its own link, so a toggle leaves in
+// this update's Set: this package never touches the network) → board
+// changes and refusals to the raster → publish status and the URL
+// fragment. Per frame (Draw): upload the raster's changed rows to the state texture and
 // its minimap cells to the minimap texture; if nothing on screen changed,
 // leave the retained screen as it is; else draw the visible part of the
 // grid as one quad with the grid shader (so the cost does not depend on how
