@@ -178,7 +178,9 @@ func (h *Hub) Run(ctx context.Context) error {
 		h.closeAll()
 	}()
 
-	sweep := time.NewTicker(time.Second)
+	// The sweep ends stalled and silent clients and sends Stats: once a
+	// second, or often enough to honour a short WriteTimeout (tests).
+	sweep := time.NewTicker(min(time.Second, h.cfg.WriteTimeout/4))
 	defer sweep.Stop()
 	ping := time.NewTicker(h.cfg.PingEvery)
 	defer ping.Stop()

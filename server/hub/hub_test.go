@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -214,5 +215,41 @@ func TestDeltaBytesShared(t *testing.T) {
 	fa, fb := a.until(protocol.TypeDelta), b.until(protocol.TypeDelta)
 	if !bytes.Equal(fa, fb) {
 		t.Fatal("two clients got different bytes for one Delta")
+	}
+}
+
+// A tenth of the players stop reading mid-run: the rest get every Delta of
+// every tick, in order, with no Resync, while the stuck ones leave the
+// broadcast set (a sender never waits on a full socket: if one did, the
+// others would stall and this test would time out).
+func TestStuckReadersDoNotSlowTheRest(t *testing.T) {
+	th := startHub(t, Config{OutboxFrames: 4, WriteTimeout: 200 * time.Millisecond, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
+	var readers, stuck []*player
+	for i := range 20 {
+		if i%10 == 0 {
+			stuck = append(stuck, th.join(t, fmt.Sprint("stuck", i), 1, make(chan struct{})))
+		} else {
+			readers = append(readers, th.join(t, fmt.Sprint("r", i), 4096))
+		}
+	}
+	for _, p := range readers {
+		p.untilSeq(0)
+	}
+	driver := readers[0]
+	const ticks = 60
+	for i := range ticks {
+		driver.set(protocol.Change{Index: uint32(i), Value: true})
+		driver.until(protocol.TypeDelta)
+	}
+	for _, p := range readers[1:] {
+		p.untilSeq(driver.rep.Seq)
+	}
+	for i, p := range readers {
+		if len(p.resyncs) != 0 || p.rep.Grid != driver.rep.Grid {
+			t.Fatalf("reader %d: resyncs %v, grid equal %v", i, p.resyncs, p.rep.Grid == driver.rep.Grid)
+		}
+	}
+	if n := testutil.ToFloat64(th.m.Drops.WithLabelValues("outbox_full_delta")); n != float64(len(stuck)) {
+		t.Fatalf("outbox_full_delta drops %v, want one per stuck reader (%d)", n, len(stuck))
 	}
 }
