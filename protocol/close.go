@@ -20,6 +20,7 @@ const (
 	CloseAbuse        CloseCode = 4006 // kept sending after rejects: reconnect later
 	CloseInternal     CloseCode = 4007 // server fault: reconnect
 	CloseMessageLimit CloseCode = 1009 // message larger than the read limit (RFC 6455)
+	CloseFraming      CloseCode = 1002 // broke WebSocket framing (RFC 6455): unmasked frame, bad length or control frame
 )
 
 func (c CloseCode) String() string {
@@ -46,6 +47,8 @@ func (c CloseCode) String() string {
 		return "internal"
 	case CloseMessageLimit:
 		return "message_too_big"
+	case CloseFraming:
+		return "websocket_protocol_error"
 	}
 	return fmt.Sprintf("CloseCode(%d)", uint16(c))
 }
@@ -53,7 +56,7 @@ func (c CloseCode) String() string {
 // Reconnect reports whether a client should reconnect after this close.
 func (c CloseCode) Reconnect() bool {
 	switch c {
-	case CloseProtocol, CloseVersion, CloseNormal, CloseMessageLimit:
+	case CloseProtocol, CloseVersion, CloseNormal, CloseMessageLimit, CloseFraming:
 		return false
 	}
 	return true

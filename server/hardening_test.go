@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -334,5 +335,81 @@ func TestVersionReported(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(page), ">checkgrid "+version()+"</footer>") || strings.Contains(string(page), versionPlaceholder) {
 		t.Fatalf("page footer does not show version %q", version())
+	}
+}
+
+// closeCodeAfter upgrades a raw socket to ts, sends bad right after the
+// upgrade, reads server frames until a close frame and returns its code
+// (or fails if the socket ends without one, within limit).
+func closeCodeAfter(t *testing.T, ts *testServer, bad []byte, limit time.Duration) int {
+	t.Helper()
+	c := dialTCP(t, ts)
+	host := strings.TrimPrefix(ts.URL, "http://")
+	req := "GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(limit))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	if _, err := c.Write(bad); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var h [2]byte
+		if _, err := io.ReadFull(br, h[:]); err != nil {
+			t.Fatalf("socket ended without a close frame: %v", err)
+		}
+		n := int(h[1] & 0x7f)
+		switch n {
+		case 126:
+			var e [2]byte
+			_, _ = io.ReadFull(br, e[:])
+			n = int(binary.BigEndian.Uint16(e[:]))
+		case 127:
+			var e [8]byte
+			_, _ = io.ReadFull(br, e[:])
+			n = int(binary.BigEndian.Uint64(e[:]))
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			t.Fatalf("reading a server frame: %v", err)
+		}
+		if h[0]&0x0f == 8 {
+			if n < 2 {
+				t.Fatal("close frame without a code")
+			}
+			return int(binary.BigEndian.Uint16(payload))
+		}
+	}
+}
+
+// TestWebSocketFramingClosesWithTheRightCode (RFC 6455): an unmasked client
+// frame and a 64-bit length with its top bit set get close 1002, and a
+// header claiming 2^62 bytes gets 1009 at once, not at the ping timeout;
+// each is counted, and the server goes on serving others.
+func TestWebSocketFramingClosesWithTheRightCode(t *testing.T) {
+	ts := startServer(t, "-metrics-on-main")
+	const limit = 5 * time.Second // the ping timeout is far longer
+	if got := closeCodeAfter(t, ts, []byte{0x82, 0x01, 0x00}, limit); got != 1002 {
+		t.Errorf("unmasked frame: close %d, want 1002", got)
+	}
+	topBit := []byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}
+	if got := closeCodeAfter(t, ts, topBit, limit); got != 1002 {
+		t.Errorf("length with its top bit set: close %d, want 1002", got)
+	}
+	huge := []byte{0x82, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
+	if got := closeCodeAfter(t, ts, huge, limit); got != 1009 {
+		t.Errorf("2^62-byte header: close %d, want 1009", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	flip(t, ctx, ts.dial(ctx), 5)
+	if got := ts.metric(`checkgrid_bad_frames_total{error="websocket_framing"}`); got != 3 {
+		t.Errorf("framing errors counted %v, want 3", got)
 	}
 }

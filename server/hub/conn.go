@@ -96,6 +96,12 @@ func (h *Hub) read(ctx context.Context, c *Client) error {
 			h.bad(c, err, "text")
 			return err
 		}
+		var fe FrameError
+		if errors.As(err, &fe) {
+			h.m.BadFrames.WithLabelValues("websocket_framing").Inc()
+			h.kill(c, fe.Code, truncate(fe.Why, 120))
+			return err
+		}
 		if err != nil {
 			return err
 		}

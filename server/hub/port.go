@@ -71,6 +71,17 @@ func (c Control) String() string {
 // binary, so the hub ends the connection with CloseProtocol.
 var ErrText = errors.New("hub: text message")
 
+// FrameError is what Conn.Read returns (or wraps) when the client broke the
+// WebSocket framing itself (RFC 6455), so the stream cannot be read on: the
+// hub ends the connection with Code (protocol.CloseFraming or
+// protocol.CloseMessageLimit) and counts it as a bad frame.
+type FrameError struct {
+	Code protocol.CloseCode
+	Why  string
+}
+
+func (e FrameError) Error() string { return fmt.Sprintf("hub: websocket framing (%d): %s", e.Code, e.Why) }
+
 // PeerClose is the error Conn.Read returns (or wraps) when the client
 // closed the connection with a close frame carrying Code.
 type PeerClose struct{ Code int }

@@ -71,8 +71,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 	ws.SetReadLimit(protocol.MaxClientMessage)
 	c.ws, c.raw = ws, sb.conn
 	under := sb.conn
-	if p, ok := under.(*prefixConn); ok {
-		under = p.Conn
+	if r, ok := under.(*readConn); ok {
+		under = r.Conn
 	}
 	if sc, ok := under.(syscall.Conn); ok {
 		c.rc, _ = sc.SyscallConn()

@@ -7,7 +7,13 @@
 //
 //	Read      coder/websocket reads and unmasks client messages and
 //	          enforces the read limit; pings and pongs go to the hub's
-//	          Control handler (the library sends no pong itself)
+//	          Control handler (the library sends no pong itself). Before
+//	          the library sees them, the bytes pass a frame-header gate
+//	          (gate.go) that stops the stream at a header RFC 6455 makes
+//	          the server refuse (unmasked, reserved bits or opcodes, bad
+//	          control frames, a length with its top bit set: 1002) or one
+//	          longer than the read limit (1009, at the header): Read then
+//	          returns a hub.FrameError and the hub closes with its code
 //	TryWrite  pre-encoded wire frames (server/wsframe) go straight to the
 //	          hijacked socket's non-blocking fd with write(2), taking what
 //	          the kernel takes now: server frames are never masked, so

@@ -39,30 +39,48 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// same packet) are already in net/http's buffer. They must come first,
 	// and they must survive coder/websocket resetting its reader onto the
 	// socket it is handed (it keeps only what our reader buffered, which
-	// is nothing yet): so the socket itself yields them first.
+	// is nothing yet): so the socket itself yields them first. Everything
+	// read goes through the frame-header gate (gate.go).
+	rc := &readConn{Conn: c}
 	if n := brw.Reader.Buffered(); n > 0 {
 		b, _ := brw.Reader.Peek(n)
-		c = &prefixConn{Conn: c, pending: append([]byte(nil), b...)}
+		rc.pending = append([]byte(nil), b...)
 	}
+	c = rc
 	w.conn = c
 	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, hijackReadBuf), bufio.NewWriterSize(c, hijackWriteBuf)), nil
 }
 
-// prefixConn is a socket whose first reads return pending, then the
-// socket's own bytes. Only the connection's reader reads it.
-type prefixConn struct {
+// readConn is the hijacked socket as the library reads it: first pending,
+// then the socket's own bytes, all of them through the gate, which stops
+// the stream at a frame header the server refuses. Only the connection's
+// reader reads it; writes go to the socket unchanged.
+type readConn struct {
 	net.Conn
 	pending []byte
+	gate    gate
 }
 
-func (p *prefixConn) Read(b []byte) (int, error) {
-	if len(p.pending) > 0 {
-		n := copy(b, p.pending)
-		p.pending = p.pending[n:]
-		if len(p.pending) == 0 {
-			p.pending = nil
-		}
-		return n, nil
+func (r *readConn) Read(b []byte) (int, error) {
+	if r.gate.err != nil {
+		return 0, r.gate.err
 	}
-	return p.Conn.Read(b)
+	var n int
+	var err error
+	if len(r.pending) > 0 {
+		n = copy(b, r.pending)
+		r.pending = r.pending[n:]
+		if len(r.pending) == 0 {
+			r.pending = nil
+		}
+	} else {
+		n, err = r.Conn.Read(b)
+	}
+	if k := r.gate.scan(b[:n]); k < n {
+		if k == 0 {
+			return 0, r.gate.err
+		}
+		return k, nil // the next Read returns the gate's error
+	}
+	return n, err
 }
