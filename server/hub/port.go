@@ -80,7 +80,9 @@ type FrameError struct {
 	Why  string
 }
 
-func (e FrameError) Error() string { return fmt.Sprintf("hub: websocket framing (%d): %s", e.Code, e.Why) }
+func (e FrameError) Error() string {
+	return fmt.Sprintf("hub: websocket framing (%d): %s", e.Code, e.Why)
+}
 
 // PeerClose is the error Conn.Read returns (or wraps) when the client
 // closed the connection with a close frame carrying Code.
