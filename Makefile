@@ -58,7 +58,10 @@ server:
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DIST    ?= dist
 SERVER_LDFLAGS  := -s -w -X main.stampedVersion=$(VERSION)
-DESKTOP_LDFLAGS ?= -s -w
+# The server a downloaded desktop client plays on when given none
+# (wasm/cli); e.g. make release SERVER_URL=checkgrid://grid.example.org
+SERVER_URL ?=
+DESKTOP_LDFLAGS ?= -s -w $(if $(SERVER_URL),-X checkgrid/wasm/cli.defaultServer=$(SERVER_URL))
 # The macOS desktop client needs cgo (Ebitengine's Metal and display-link
 # code is Objective-C) and so a macOS SDK: on a Mac leave DARWIN_CC as it
 # is; elsewhere set it to an osxcross clang (oa64-clang). Empty skips it.
