@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"checkgrid/server/peer"
+
+	"github.com/coder/websocket"
 )
 
 // cutOff reads from c until the server closes it, and fails unless it does
@@ -411,5 +413,36 @@ func TestWebSocketFramingClosesWithTheRightCode(t *testing.T) {
 	flip(t, ctx, ts.dial(ctx), 5)
 	if got := ts.metric(`checkgrid_bad_frames_total{error="websocket_framing"}`); got != 3 {
 		t.Errorf("framing errors counted %v, want 3", got)
+	}
+}
+
+// TestCloseCodeLabelsBounded: over real sockets, clients closing with 50
+// different application codes add one metric series, not 50.
+func TestCloseCodeLabelsBounded(t *testing.T) {
+	ts := startServer(t, "-metrics-on-main", "-join-rate", "0", "-max-conns-per-addr", "100")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 50
+	for i := range n {
+		p := ts.dial(ctx)
+		if err := p.Conn.Close(websocket.StatusCode(3000+i), "bye"); err != nil {
+			t.Fatalf("close %d: %v", 3000+i, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.metric(`checkgrid_disconnects_total{code="client_other"}`) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("client_other counted %v, want %d", ts.metric(`checkgrid_disconnects_total{code="client_other"}`), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if series := grepLines(string(body), "checkgrid_disconnects_total{"); strings.Contains(series, "client_30") {
+		t.Fatalf("a client-chosen code became a label:\n%s", series)
 	}
 }
