@@ -163,9 +163,10 @@ type backend struct {
 func hubConfig(cfg config) hub.Config {
 	return hub.Config{
 		Tick: cfg.tick, MaxTick: cfg.maxTick, WriteBudget: cfg.writeBudget, OutboxFrames: cfg.outbox, MaxSetBoxes: cfg.maxSetBoxes, WriteTimeout: cfg.writeTimeout,
-		PlayerRate:  limits.Rate{Per: cfg.rate, Burst: cfg.burst},
-		AddressRate: limits.Rate{Per: cfg.addrRate, Burst: cfg.addrBurst},
-		MessageRate: limits.Rate{Per: cfg.msgRate, Burst: cfg.msgBurst},
+		PlayerRate:      limits.Rate{Per: cfg.rate, Burst: cfg.burst},
+		AddressRate:     limits.Rate{Per: cfg.addrRate, Burst: cfg.addrBurst},
+		MessageRate:     limits.Rate{Per: cfg.msgRate, Burst: cfg.msgBurst},
+		MaxConnsPerAddr: cfg.maxConnsPerAddr,
 	}
 }
 

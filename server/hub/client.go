@@ -52,6 +52,8 @@ type Client struct {
 	member bool // in shard.members at index slot
 	slot   int
 
+	view viewClient // version 2: the subscribed area (viewport.go)
+
 	// publisher only
 	left    bool
 	resyncs []time.Time

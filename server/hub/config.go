@@ -47,6 +47,14 @@ type Config struct {
 	// AbuseRejects: this many consecutive fully refused Set frames close
 	// the connection with CloseAbuse; a person backs off long before.
 	AbuseRejects int
+	// ViewportInterval is the least time between two area changes applied
+	// for one client, announced in version-2 Welcome; AreaBudget bounds the
+	// area snapshots one client can cause, in boxes (viewport.go).
+	ViewportInterval time.Duration
+	AreaBudget       limits.Rate
+	// MaxConnsPerAddr is announced in version-2 Welcome; the cap itself is
+	// enforced before the upgrade (limits.Conns).
+	MaxConnsPerAddr int
 	// MessageRate budgets every frame a client sends, control frames
 	// included (budget.go); running out closes it with CloseAbuse.
 	MessageRate limits.Rate
@@ -124,6 +132,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AddressRate.Per <= 0 {
 		c.AddressRate = DefaultAddressRate
+	}
+	set(&c.ViewportInterval, DefaultViewportInterval)
+	if c.AreaBudget.Per <= 0 {
+		c.AreaBudget = limits.Rate{Per: DefaultAreaBudgetRate, Burst: DefaultAreaBudgetBurst}
 	}
 	if c.MessageRate.Per <= 0 {
 		c.MessageRate = DefaultMessageRate

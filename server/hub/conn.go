@@ -25,12 +25,13 @@ func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, done func()) {
 	go func() {
 		defer h.clients.Done()
 		defer done()
-		h.serve(context.Background(), conn, player, addr)
+		h.serve(context.Background(), conn, player, addr, View{Version: protocol.Version1})
 	}()
 }
 
-func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Prefix) {
+func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Prefix, view View) {
 	c := newClient(conn, player, addr)
+	c.initView(view)
 	conn.SetControl(func(k Control, payload []byte) { h.control(c, k, payload) })
 	h.m.Accepted.Inc()
 	h.m.Connections.Inc()
@@ -185,8 +186,12 @@ func (h *Hub) handle(c *Client, msg []byte, changes []protocol.Change) ([]protoc
 		}
 		return changes, nil
 	case protocol.TypeViewport:
-		// Reserved: validated, then ignored by version 1.
-		_, err := protocol.DecodeViewport(msg)
+		// Version 2 subscribes to the area; version 1 validates and
+		// ignores it.
+		v, err := protocol.DecodeViewport(msg)
+		if err == nil {
+			h.viewport(c, v)
+		}
 		return changes, err
 	}
 	return changes, fmt.Errorf("%w: %v from a client", protocol.ErrType, t)
@@ -200,17 +205,18 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	reason, retry := protocol.RejectStorage, time.Second
 	granted := 0
 	if h.storageOK.Load() {
-		var pr, ar time.Duration
-		var g int
-		g, pr = h.players.Take(c.player, k, now)
-		granted, ar = h.addrs.Take(c.addr, g, now)
+		g, _ := h.players.Take(c.player, k, now)
+		granted, _ = h.addrs.Take(c.addr, g, now)
 		if granted < g {
 			h.players.Refund(c.player, g-granted, now)
 		}
-		reason, retry = protocol.RejectRate, pr
+		reason = protocol.RejectRate
 		if g == k {
-			reason, retry = protocol.RejectAddressRate, ar
+			reason = protocol.RejectAddressRate
 		}
+		// Until both buckets would take every refused box (PROTOCOL.md,
+		// Reject): the time after which sending them again succeeds.
+		retry = max(h.players.Wait(c.player, k-granted, now), h.addrs.Wait(c.addr, k-granted, now))
 	}
 	toggled := 0
 	if h.up != nil {

@@ -51,4 +51,17 @@
 // On shutdown the ticker collects once more, the publisher makes that
 // durable and broadcasts it, the senders finish, and every client is closed
 // with CloseGoingAway after what is queued for it is written.
+//
+// Version 2 (viewport.go): a client that asked for ?v=2 with an area is
+// not a broadcast member but in the publisher's zone index (server/zone).
+// After each published Delta the index hands each client whose area holds
+// some of the flips its AreaDelta (encoded once per area, its prev seq
+// patched in), passed to the clients' senders as one cmdTo per sender;
+// others get nothing. Viewports coalesce in the reader and are applied by
+// the publisher (at most one per Config.ViewportInterval, within
+// Config.AreaBudget boxes of snapshot) as a cmdArea (leave the broadcast
+// set, then the AreaSnapshot at the published seq) through the client's
+// sender, so the order is that of a join. Areas over a quarter of the grid
+// get the shared Snapshot and Deltas. Presence goes to version-2 clients
+// with Stats, only when it changed.
 package hub

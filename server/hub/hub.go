@@ -48,7 +48,7 @@ type Hub struct {
 	commits chan delta    // ticker → publisher, encoded Deltas in seq order
 	done    chan struct{} // closed when Run returns
 
-	senders  []*sender
+	senders []*sender
 	// inflight counts broadcasts queued to senders and not yet written
 	// out: the tick loop merges ticks while the fan-out is behind, instead
 	// of queueing Deltas behind it (which would only add latency).
@@ -78,6 +78,9 @@ type Hub struct {
 	lastSent       time.Time
 	lastCommit     time.Time
 	durableToggles uint64 // the toggle count logged with the published state
+
+	// view is version-2 delivery: areas and presence (viewport.go).
+	view viewHub
 
 	// Follower mode (follower.go): nil for a hub that sequences itself.
 	up  Upstream
@@ -120,12 +123,14 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		pingFrame: wsframe.AppendPing(nil, nil),
 	}
 	h.durable.Reset(epoch, seq, h.col.Published())
-	h.welcome = wsframe.Wrap(protocol.AppendWelcome(nil, protocol.Welcome{
+	welcome := protocol.Welcome{
 		Version: protocol.Version1, Width: protocol.GridWidth, Height: protocol.GridHeight,
 		Epoch: epoch, MaxSetBoxes: uint16(cfg.MaxSetBoxes),
 		SetRate: uint16(min(cfg.PlayerRate.Per, 65535)), SetBurst: uint16(min(cfg.PlayerRate.Burst, 65535)),
 		MaxMessage: protocol.MaxClientMessage,
-	}))
+	}
+	h.welcome = wsframe.Wrap(protocol.AppendWelcome(nil, welcome))
+	h.newView(welcome)
 	unknown := m.FramesSent.WithLabelValues("unknown")
 	for t := range h.sentFrames {
 		h.sentFrames[t] = unknown
@@ -221,19 +226,21 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.commit(d)
 		case c := <-h.join:
 			h.all[c] = struct{}{}
-			h.online.Store(int64(len(h.all)))
+			h.joined(c)
 			c.shard = h.senders[h.nextShard%len(h.senders)]
 			h.nextShard++
 			h.sendSnapshot(c, 0)
 		case c := <-h.leave:
 			if _, ok := h.all[c]; ok {
 				delete(h.all, c)
-				h.online.Store(int64(len(h.all)))
+				h.left(c)
 				c.shard.cmds <- command{kind: cmdRemove, c: c}
 			}
 			c.left = true
 		case r := <-h.resync:
 			h.handleResync(r)
+		case c := <-h.view.requests:
+			h.takeViewport(c, time.Now())
 		case reply := <-h.snapReq:
 			reply <- h.snapshot()
 		case now := <-sweep.C:
@@ -244,6 +251,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ping.C:
 			h.ping()
 		case now := <-idle.C:
+			h.applyViewports(now)
 			if h.up != nil {
 				h.followTick()
 			}
@@ -269,7 +277,7 @@ func (h *Hub) Run(ctx context.Context) error {
 // machine's writes, not the tick, bound latency, and a longer tick puts more
 // changes in each write.
 func (h *Hub) period() time.Duration {
-	need := time.Duration(float64(h.online.Load()) / h.cfg.WriteBudget * float64(time.Second))
+	need := time.Duration(float64(h.view.writes.Load()) / h.cfg.WriteBudget * float64(time.Second))
 	return min(max(h.cfg.Tick, need), max(h.cfg.MaxTick, h.cfg.Tick))
 }
 
@@ -278,7 +286,7 @@ func (h *Hub) period() time.Duration {
 // second per client would be 10,000 writes a second for counters nobody
 // reads that closely.
 func (h *Hub) statsPeriod() time.Duration {
-	need := time.Duration(float64(h.online.Load()) / (statsShare * h.cfg.WriteBudget) * float64(time.Second))
+	need := time.Duration(float64(h.view.conns.Load()) / (statsShare * h.cfg.WriteBudget) * float64(time.Second))
 	return max(h.cfg.StatsEvery, need)
 }
 
@@ -315,11 +323,15 @@ func (h *Hub) snapshot() SnapshotInfo {
 
 func (h *Hub) sendStats(now time.Time) {
 	s := protocol.Stats{Checked: uint32(h.checked.Load()), Online: uint32(h.onlineNow()), Toggles: h.togglesNow()}
-	if s == h.lastStats {
-		return
+	var wire []byte
+	if s != h.lastStats {
+		wire = wsframe.Wrap(protocol.AppendStats(nil, s))
+		h.broadcast(wire, "outbox_full_stats")
 	}
-	h.lastStats, h.lastSent = s, now
-	h.broadcast(wsframe.Wrap(protocol.AppendStats(nil, s)), "outbox_full_stats")
+	// Area clients get Stats, version-2 clients Presence (viewport.go).
+	if presence := h.sendViewStats(wire); wire != nil || presence {
+		h.lastStats, h.lastSent = s, now
+	}
 }
 
 func (h *Hub) checkpoint() {
@@ -364,17 +376,18 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 
 // Stats is what /api/stats reports.
 type Stats struct {
-	Checked   int64  `json:"checked"`
-	Online    int64  `json:"online"`
-	Toggles   uint64 `json:"toggles"`
-	Seq       uint64 `json:"seq"`
-	Epoch     uint64 `json:"epoch,string"`
-	StorageOK bool   `json:"storage_ok"`
+	Checked     int64  `json:"checked"`
+	Online      int64  `json:"online"`      // players: connections of one identity count once
+	Connections int64  `json:"connections"` // open connections on this server
+	Toggles     uint64 `json:"toggles"`
+	Seq         uint64 `json:"seq"`
+	Epoch       uint64 `json:"epoch,string"`
+	StorageOK   bool   `json:"storage_ok"`
 }
 
 // Stats returns the counters as last published by the loop.
 func (h *Hub) Stats() Stats {
-	return Stats{Checked: h.checked.Load(), Online: h.onlineNow(), Toggles: h.togglesNow(),
+	return Stats{Checked: h.checked.Load(), Online: h.onlineNow(), Connections: h.view.conns.Load(), Toggles: h.togglesNow(),
 		Seq: h.seq.Load(), Epoch: h.epoch, StorageOK: h.storageOK.Load()}
 }
 

@@ -24,6 +24,9 @@ func (h *Hub) sendSnapshot(c *Client, reason protocol.ResyncReason) {
 			kind = cmdResync // only if it is a member: a lagging one gets its own
 		}
 	}
+	if h.sendArea(c, first, reason) { // version 2 (viewport.go)
+		return
+	}
 	c.shard.cmds <- command{kind: kind, c: c, frames: [][]byte{first, h.snapWire}}
 }
 
@@ -42,6 +45,7 @@ func (h *Hub) handleResync(r resyncReq) {
 	}
 	if len(c.resyncs) > h.cfg.MaxResyncs {
 		c.shard.cmds <- command{kind: cmdRemove, c: c}
+		h.view.zones.Unsubscribe(c)
 		code := protocol.CloseTooSlow
 		if r.reason == protocol.ResyncRequested {
 			code = protocol.CloseAbuse

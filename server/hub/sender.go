@@ -19,6 +19,8 @@ const (
 	cmdResync                       // frames to c if it is a member (a resync it asked for)
 	cmdRemove                       // c left
 	cmdPing                         // a ping to every member
+	cmdArea                         // c leaves the set, then frames to c (version 2: a new area's snapshot)
+	cmdTo                           // each frame to its client (version 2: area frames, presence)
 )
 
 func (k cmdKind) String() string {
@@ -33,6 +35,10 @@ func (k cmdKind) String() string {
 		return "remove"
 	case cmdPing:
 		return "ping"
+	case cmdArea:
+		return "area"
+	case cmdTo:
+		return "to"
 	}
 	return "cmdKind(?)"
 }
@@ -40,9 +46,10 @@ func (k cmdKind) String() string {
 type command struct {
 	kind   cmdKind
 	c      *Client
-	frame  []byte   // cmdBroadcast, cmdPing
-	frames [][]byte // cmdAdd, cmdResync
-	drop   string   // cmdBroadcast: the drops label when a member's queue is full
+	frame  []byte      // cmdBroadcast, cmdPing
+	frames [][]byte    // cmdAdd, cmdResync
+	drop   string      // cmdBroadcast, cmdTo: the drops label when a member's queue is full
+	pairs  []addressed // cmdTo
 }
 
 // senderQueue bounds each sender's command queue. A broadcast is one
@@ -98,6 +105,8 @@ func (s *sender) run(h *Hub) {
 			}
 		case cmdRemove:
 			s.remove(cmd.c)
+		case cmdArea, cmdTo:
+			s.runView(h, cmd)
 		default:
 			panic("hub: sender got " + cmd.kind.String()) // a command we never make: a bug
 		}
@@ -134,4 +143,5 @@ func (h *Hub) ping() {
 	for _, s := range h.senders {
 		s.cmds <- command{kind: cmdPing, frame: h.pingFrame, drop: "outbox_full_ping"}
 	}
+	h.pingAreas()
 }

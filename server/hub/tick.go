@@ -124,4 +124,5 @@ func (h *Hub) publish(d delta) {
 	h.m.Ticks.Inc()
 	h.m.DeltaBoxes.Observe(float64(len(d.boxes)))
 	h.broadcast(wsframe.Wrap(d.frame), "outbox_full_delta") // one copy per tick, shared by every client
+	h.publishAreas(d.seq, d.boxes)                          // version 2: only to the areas it touches
 }

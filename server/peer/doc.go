@@ -6,4 +6,6 @@
 // Entry points: Dial connects and reads Welcome and the first Snapshot; Next
 // reads and applies one frame; Set sends one Set frame. A Peer is used by one
 // goroutine, except Set, which may be called concurrently with Next.
+// DialView connects a version-2 Viewer, which follows one area (Move sends
+// a Viewport) through an AreaReplica and counts what it receives.
 package peer

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"checkgrid/protocol"
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
 	"checkgrid/server/limits"
@@ -146,13 +147,29 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		s.Conns.Release(key)
 		return
 	}
+	view, err := viewOf(r.URL.Query())
+	if err != nil {
+		// After the upgrade, so that a browser sees why (PROTOCOL.md).
+		code := protocol.CloseProtocol
+		if errors.Is(err, ErrVersion) {
+			code = protocol.CloseVersion
+		}
+		s.Metrics.Refused.WithLabelValues(code.String()).Inc()
+		why := err.Error()
+		if len(why) > 120 { // a close reason has at most 123 bytes (RFC 6455 §5.5)
+			why = why[:120]
+		}
+		_ = conn.Close(code, why)
+		s.Conns.Release(key)
+		return
+	}
 	player, ok := s.player(r)
 	if !ok {
 		// No signed identity (native client or cookies off): the player
 		// limit is per connection; the address limit still holds.
 		player = "conn:" + strconv.FormatUint(s.connID.Add(1), 10)
 	}
-	s.Hub.Go(conn, player, key, func() { s.Conns.Release(key) })
+	s.Hub.GoView(conn, player, key, view, func() { s.Conns.Release(key) })
 }
 
 // join takes one join from key's bucket, or says how long until one is

@@ -45,7 +45,7 @@ func benchTick(b *testing.B, where string, n int) {
 			seq := uint64(1)
 			for i := 0; i < b.N; i++ {
 				seq++
-				frames += x.Tick(seq, ticks[i%len(ticks)], func(int, []byte) {})
+				frames += x.Tick(seq, ticks[i%len(ticks)], func(int, []byte) bool { return true })
 			}
 			b.ReportMetric(float64(frames)/float64(b.N), "frames/tick")
 		})

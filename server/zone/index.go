@@ -36,6 +36,7 @@ type Index[C comparable] struct {
 	members map[C]*member[C]
 	touched []*group[C]
 	wire    []byte // scratch: one group's wire frame
+	dropped []C    // clients emit refused during a Tick
 	presence
 }
 
@@ -76,6 +77,14 @@ func (x *Index[C]) Len() int { return len(x.members) }
 
 // Groups returns the number of distinct areas indexed.
 func (x *Index[C]) Groups() int { return len(x.groups) }
+
+// Each calls f for every indexed client, in no particular order; f may
+// unsubscribe the client it is called for, nothing else.
+func (x *Index[C]) Each(f func(c C)) {
+	for c := range x.members {
+		f(c)
+	}
+}
 
 // Area returns c's indexed area, if any.
 func (x *Index[C]) Area(c C) (protocol.Area, bool) {
@@ -159,9 +168,11 @@ func (x *Index[C]) unregister(g *group[C]) {
 // Tick hands every indexed client whose area holds some of flips (one
 // tick's flipped boxes, strictly increasing) its AreaDelta for seq, as a
 // wire frame, through emit; clients with no flip in their area get
-// nothing. A client's next frame follows seq. emit must not call back into
-// x. It returns the number of frames emitted.
-func (x *Index[C]) Tick(seq uint64, flips []uint32, emit func(c C, wire []byte)) int {
+// nothing. A client's next frame follows seq. emit returns false for a
+// client that could not take its frame: Tick unsubscribes it once done
+// (emit itself must not call back into x). It returns the number of frames
+// emitted.
+func (x *Index[C]) Tick(seq uint64, flips []uint32, emit func(c C, wire []byte) bool) int {
 	for _, i := range flips {
 		z := int(i/protocol.GridWidth/ZoneSide)*zoneCols + int(i%protocol.GridWidth/ZoneSide)
 		for _, g := range x.zones[z] {
@@ -195,12 +206,20 @@ func (x *Index[C]) Tick(seq uint64, flips []uint32, emit func(c C, wire []byte))
 			copy(w, one)
 			putUint64(w[off:], m.last)
 			m.last = seq
-			emit(m.c, w)
-			sent++
+			if emit(m.c, w) {
+				sent++
+			} else {
+				x.dropped = append(x.dropped, m.c)
+			}
 		}
 	}
 	clear(x.touched)
 	x.touched = x.touched[:0]
+	for _, c := range x.dropped {
+		x.Unsubscribe(c)
+	}
+	clear(x.dropped)
+	x.dropped = x.dropped[:0]
 	return sent
 }
 

@@ -80,7 +80,7 @@ func TestTickKeepsEveryClientExact(t *testing.T) {
 			truth.Flip(i)
 		}
 		got := map[int]bool{}
-		n := x.Tick(seq, flips, func(c int, wire []byte) {
+		n := x.Tick(seq, flips, func(c int, wire []byte) bool {
 			if got[c] {
 				t.Fatalf("tick %d: client %d got two frames", tick, c)
 			}
@@ -92,6 +92,7 @@ func TestTickKeepsEveryClientExact(t *testing.T) {
 			if _, _, err := reps[c].Apply(payload); err != nil {
 				t.Fatalf("tick %d client %d: %v", tick, c, err)
 			}
+			return true
 		})
 		frames += n
 		for c, rep := range reps {

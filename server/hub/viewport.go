@@ -1,0 +1,384 @@
+package hub
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/wsframe"
+	"checkgrid/server/zone"
+
+	"golang.org/x/time/rate"
+)
+
+// Version-2 delivery: a client subscribes to an area and gets only what
+// happens inside it (PROTOCOL.md "Areas").
+//
+// A version-1 client, or a version-2 client whose area is the whole grid,
+// is a member of its sender's broadcast set and gets the tick's shared
+// Delta as before. A version-2 client with a smaller area is in the zone
+// index instead (h.view.zones, the publisher's): after each published
+// Delta the index hands each client whose area holds some of the flips its
+// AreaDelta, and the publisher passes them to the clients' senders as one
+// cmdTo command per sender. Every frame for a client goes through its own
+// sender's command queue, so a move (cmdArea: leave the broadcast set, then
+// the AreaSnapshot at seq S) is ordered against its other frames exactly
+// like a join: the first AreaDelta after it follows S.
+//
+// A frame a sender cannot queue for an area client (its queue is full)
+// marks the client lagging: the sender drops its later area frames, the
+// publisher takes it out of the index at its next tick, and the flusher's
+// resync (once the queue drained) sends Resync and a fresh AreaSnapshot.
+
+// View is what a connection asked for in its URL: the protocol version and
+// the area to start with (the zero Area means the whole grid).
+type View struct {
+	Version uint8
+	Area    protocol.Area
+}
+
+// Viewport policy, announced in Welcome or stated in PROTOCOL.md.
+const (
+	// DefaultViewportInterval is the least time between two area changes
+	// applied for one client: a pan at 5 changes a second keeps a screen of
+	// margin ahead, faster Viewports coalesce to the latest.
+	DefaultViewportInterval = 200 * time.Millisecond
+	// DefaultAreaBudgetRate and DefaultAreaBudgetBurst bound the area
+	// snapshots one client can cause, in boxes: a full grid's worth at
+	// once, 100,000 a second sustained (12.5 KB/s raw at most), several
+	// times what a player panning a zoomed-in screen needs.
+	DefaultAreaBudgetRate  = 100_000
+	DefaultAreaBudgetBurst = protocol.Boxes
+	// PresenceCell is the side of a presence cell in boxes: 25×25 cells,
+	// each wider than a zoomed-in screen, so a count never pins a player to
+	// what they see.
+	PresenceCell = 40
+)
+
+// viewClient is a connection's version-2 state.
+type viewClient struct {
+	version uint8
+
+	mu      sync.Mutex
+	want    protocol.Area // latest Viewport, guarded by mu
+	pending bool          // want not yet seen by the publisher, guarded by mu
+
+	// lagging is set by the client's sender when it could not queue an
+	// area frame, and cleared by it when it sends a new area snapshot.
+	lagging atomic.Bool
+
+	// publisher
+	area      protocol.Area // served area; WholeGrid for version 1
+	lastApply time.Time
+	budget    *rate.Limiter
+}
+
+// viewHub is the hub's version-2 state; all of it belongs to the publisher
+// but requests (readers send) and writes (the ticker reads).
+type viewHub struct {
+	requests chan *Client // readers: a Viewport is waiting in Client.view.want
+	welcome  []byte       // version-2 Welcome wire frame
+	zones    *zone.Index[*Client]
+	pending  map[*Client]struct{} // Viewports not applied yet (throttle, budget)
+	players  map[string]int       // open connections per player key
+	presence []byte               // last Presence wire frame sent
+	conns    atomic.Int64         // open connections, for /api/stats
+	writes   atomic.Int64         // socket writes the last tick cost, for period
+	scratch  []uint32
+	to       map[*sender][]addressed // this tick's frames per sender
+}
+
+// addressed is one frame for one client.
+type addressed struct {
+	c     *Client
+	frame []byte
+}
+
+func (h *Hub) newView(welcome protocol.Welcome) {
+	z, err := zone.New[*Client](PresenceCell)
+	if err != nil {
+		panic(err) // PresenceCell is a valid constant
+	}
+	cfg := h.cfg
+	welcome.Version = protocol.Version2
+	welcome.AddrRate = uint16(min(cfg.AddressRate.Per, 65535))
+	welcome.AddrBurst = uint16(min(cfg.AddressRate.Burst, 65535))
+	welcome.MaxConnsPerAddr = uint16(min(cfg.MaxConnsPerAddr, 65535))
+	welcome.ViewportInterval = uint16(min(cfg.ViewportInterval/time.Millisecond, 65535))
+	h.view = viewHub{
+		requests: make(chan *Client, 1024),
+		welcome:  wsframe.Wrap(protocol.AppendWelcome(nil, welcome)),
+		zones:    z,
+		pending:  make(map[*Client]struct{}),
+		players:  make(map[string]int),
+		to:       make(map[*sender][]addressed),
+	}
+}
+
+// GoView is Go for a connection that asked for view in its URL.
+func (h *Hub) GoView(conn Conn, player string, addr netip.Prefix, view View, done func()) {
+	h.clients.Add(1)
+	go func() {
+		defer h.clients.Done()
+		defer done()
+		h.serve(context.Background(), conn, player, addr, view)
+	}()
+}
+
+// initView sets up c's version-2 state from what it asked for.
+func (c *Client) initView(v View) {
+	c.view.version = max(v.Version, protocol.Version1)
+	c.view.area = protocol.WholeGrid
+	if c.view.version >= protocol.Version2 && v.Area.W != 0 {
+		c.view.area = zone.Widen(v.Area)
+	}
+}
+
+// joined and left keep the player count of Stats (players, not
+// connections: PROTOCOL.md, Stats).
+func (h *Hub) joined(c *Client) {
+	h.view.players[c.player]++
+	h.online.Store(int64(len(h.view.players)))
+	h.view.conns.Store(int64(len(h.all)))
+}
+
+func (h *Hub) left(c *Client) {
+	if h.view.players[c.player]--; h.view.players[c.player] <= 0 {
+		delete(h.view.players, c.player)
+	}
+	h.online.Store(int64(len(h.view.players)))
+	h.view.conns.Store(int64(len(h.all)))
+	h.view.zones.Unsubscribe(c)
+	delete(h.view.pending, c)
+}
+
+// viewport is the reader's side of a Viewport frame: remember the latest
+// and make sure the publisher looks at it once. It blocks only while the
+// publisher's queue is full, which slows down this client's reads alone.
+func (h *Hub) viewport(c *Client, v protocol.Viewport) {
+	if c.view.version < protocol.Version2 {
+		return // version 1: validated and ignored
+	}
+	c.view.mu.Lock()
+	c.view.want = v.Area
+	tell := !c.view.pending
+	c.view.pending = true
+	c.view.mu.Unlock()
+	if !tell {
+		return // coalesced into the one already waiting
+	}
+	select {
+	case h.view.requests <- c:
+	case <-c.killed:
+	case <-h.done:
+	}
+}
+
+// takeViewport moves c's latest Viewport into the pending set and applies
+// what it can now.
+func (h *Hub) takeViewport(c *Client, now time.Time) {
+	if c.left {
+		return
+	}
+	h.view.pending[c] = struct{}{}
+	h.applyViewports(now)
+}
+
+// applyViewports applies each pending Viewport whose client's interval has
+// passed and whose snapshot fits its budget; the others wait for a later
+// call (each commit and each idle tick).
+func (h *Hub) applyViewports(now time.Time) {
+	for c := range h.view.pending {
+		if c.left {
+			delete(h.view.pending, c)
+			continue
+		}
+		if now.Sub(c.view.lastApply) < h.cfg.ViewportInterval || c.view.lagging.Load() {
+			continue // a lagging client's resync will serve the latest area
+		}
+		c.view.mu.Lock()
+		want := zone.Widen(c.view.want)
+		c.view.mu.Unlock()
+		if want == c.view.area {
+			h.clearPending(c)
+			continue
+		}
+		if c.view.budget == nil {
+			c.view.budget = rate.NewLimiter(rate.Limit(h.cfg.AreaBudget.Per), h.cfg.AreaBudget.Burst)
+		}
+		if !c.view.budget.AllowN(now, want.Boxes()) {
+			h.m.Drops.WithLabelValues("viewport_deferred").Inc()
+			continue
+		}
+		h.clearPending(c)
+		c.view.lastApply = now
+		c.view.area = want
+		h.sendArea(c, nil, 0)
+	}
+}
+
+func (h *Hub) clearPending(c *Client) {
+	delete(h.view.pending, c)
+	c.view.mu.Lock()
+	c.view.pending = false
+	c.view.mu.Unlock()
+}
+
+// sendArea serves a version-2 client what sendSnapshot serves a version-1
+// one: first (Welcome, Resync, or nil when only the area moved), then the
+// snapshot of c's area at the published seq and, after a Welcome, the
+// presence map; from then on c follows that area, as a broadcast member
+// for the whole grid or in the zone index. It returns false for a
+// version-1 client.
+func (h *Hub) sendArea(c *Client, first []byte, reason protocol.ResyncReason) bool {
+	if c.view.version < protocol.Version2 {
+		return false
+	}
+	join := first != nil && reason == 0
+	if join {
+		first = h.view.welcome
+	}
+	frames := [][]byte{first}
+	if first == nil {
+		frames = frames[:0]
+	}
+	if c.view.area.Whole() {
+		h.view.zones.Unsubscribe(c)
+		h.snapshot()
+		frames = append(frames, h.snapWire)
+		if join && h.view.presence != nil {
+			frames = append(frames, h.view.presence)
+		}
+		kind := cmdAdd
+		if reason == protocol.ResyncRequested {
+			kind = cmdResync // only if it is a member: a lagging one gets its own
+		}
+		c.shard.cmds <- command{kind: kind, c: c, frames: frames}
+		return true
+	}
+	if reason == protocol.ResyncRequested && c.view.lagging.Load() {
+		return true // its own resync is on its way
+	}
+	// The area is valid: served areas come from Widen of decoded Viewports
+	// or of the URL's checked area.
+	frame, scratch, _ := protocol.AppendAreaSnapshot(nil, h.epoch, h.durable.Seq, c.view.area, &h.durable.Grid, h.view.scratch)
+	h.view.scratch = scratch
+	frames = append(frames, wsframe.Wrap(frame))
+	if join && h.view.presence != nil {
+		frames = append(frames, h.view.presence)
+	}
+	c.shard.cmds <- command{kind: cmdArea, c: c, frames: frames}
+	h.view.zones.Subscribe(c, c.view.area, h.durable.Seq)
+	return true
+}
+
+// publishAreas hands seq's AreaDeltas to the indexed clients' senders
+// (after the broadcast of the same Delta; the two reach disjoint clients).
+func (h *Hub) publishAreas(seq uint64, flips []uint32) {
+	sent := h.view.zones.Tick(seq, flips, func(c *Client, wire []byte) bool {
+		if c.view.lagging.Load() {
+			return false // out of the index until its resync
+		}
+		h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, wire})
+		return true
+	})
+	h.flushTo("outbox_full_area_delta")
+	h.view.writes.Store(int64(len(h.all)-h.view.zones.Len()) + int64(sent))
+	h.applyViewports(time.Now())
+}
+
+// flushTo sends the frames gathered in h.view.to, one command per sender.
+func (h *Hub) flushTo(drop string) {
+	for s, pairs := range h.view.to {
+		if len(pairs) > 0 {
+			s.cmds <- command{kind: cmdTo, pairs: pairs, drop: drop}
+		}
+		delete(h.view.to, s)
+	}
+}
+
+// sendViewStats sends stats (a wire frame, or nil if unchanged) to the
+// indexed clients, and the presence map, when it changed, to every
+// version-2 client; the broadcast set gets stats from sendStats. It
+// reports whether the presence map changed.
+func (h *Hub) sendViewStats(stats []byte) bool {
+	f, changed := h.view.zones.Presence()
+	var pw []byte
+	if changed {
+		pw = wsframe.Wrap(f)
+		h.view.presence = pw
+	}
+	if stats == nil && pw == nil {
+		return false
+	}
+	for c := range h.all {
+		if c.view.version < protocol.Version2 {
+			continue
+		}
+		if _, indexed := h.view.zones.Area(c); indexed && stats != nil {
+			h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, stats})
+		}
+		if pw != nil {
+			h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, pw})
+		}
+	}
+	h.flushTo("outbox_full_stats")
+	return pw != nil
+}
+
+// pingAreas pings the indexed clients, which the broadcast pings miss.
+func (h *Hub) pingAreas() {
+	h.view.zones.Each(func(c *Client) {
+		h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, h.pingFrame})
+	})
+	h.flushTo("outbox_full_ping")
+}
+
+// runView handles a sender's version-2 commands.
+func (s *sender) runView(h *Hub, cmd command) {
+	switch cmd.kind {
+	case cmdArea:
+		// Out of the broadcast set (if it was in it), then the new area's
+		// snapshot: what follows is its AreaDeltas.
+		c := cmd.c
+		s.remove(c)
+		c.view.lagging.Store(false)
+		for _, f := range cmd.frames {
+			if !h.send(c, f) {
+				c.view.lagging.Store(true)
+				h.m.Drops.WithLabelValues("outbox_full_snapshot").Inc()
+				return
+			}
+		}
+	case cmdTo:
+		var counts [256]struct{ n, bytes int }
+		for _, a := range cmd.pairs {
+			if a.c.view.lagging.Load() {
+				continue
+			}
+			if !h.sendRaw(a.c, a.frame) {
+				// As a broadcast would: a member leaves the set, an
+				// area client stops getting area frames, until resynced.
+				if a.c.member {
+					s.remove(a.c)
+				} else {
+					a.c.view.lagging.Store(true)
+				}
+				h.m.Drops.WithLabelValues(cmd.drop).Inc()
+				continue
+			}
+			k := &counts[wsframe.Type(a.frame)]
+			k.n++
+			k.bytes += len(a.frame)
+		}
+		for t, k := range counts {
+			if k.n > 0 {
+				h.sentFrames[t].Add(float64(k.n))
+				h.m.BytesSent.Add(float64(k.bytes))
+			}
+		}
+	}
+}

@@ -1,0 +1,298 @@
+package hub
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/limits"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// viewer is a version-2 test client: it follows its frames into an
+// AreaReplica exactly as the real client must, and counts what it gets.
+type viewer struct {
+	t        *testing.T
+	conn     *memConn
+	rep      protocol.AreaReplica
+	ended    chan struct{}
+	welcome  protocol.Welcome
+	counts   map[protocol.FrameType]int
+	presence protocol.Presence
+	stats    protocol.Stats
+	resyncs  []protocol.ResyncReason
+}
+
+func (th *testHub) view(t *testing.T, key string, outFrames int, area protocol.Area, gate ...chan struct{}) *viewer {
+	t.Helper()
+	v := &viewer{t: t, conn: newMemConn(outFrames), ended: make(chan struct{}), counts: map[protocol.FrameType]int{}}
+	if len(gate) > 0 {
+		v.conn.gate = gate[0]
+	}
+	th.GoView(v.conn, key, netip.MustParsePrefix("192.0.2.2/32"), View{Version: protocol.Version2, Area: area}, func() { close(v.ended) })
+	return v
+}
+
+func (v *viewer) next() []byte {
+	v.t.Helper()
+	select {
+	case f := <-v.conn.out:
+		return f
+	case <-time.After(5 * time.Second):
+		v.t.Fatal("no frame from the hub")
+		return nil
+	}
+}
+
+// apply follows one frame; a gap or a box outside the area fails the test.
+func (v *viewer) apply(f []byte) protocol.FrameType {
+	v.t.Helper()
+	typ, err := protocol.PeekType(f)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	v.counts[typ]++
+	switch typ {
+	case protocol.TypeWelcome:
+		if v.welcome, err = protocol.DecodeWelcome(f); err != nil {
+			v.t.Fatal(err)
+		}
+	case protocol.TypeResync:
+		r, _ := protocol.DecodeResync(f)
+		v.resyncs = append(v.resyncs, r.Reason)
+		v.rep.Unsync()
+	case protocol.TypePresence:
+		if v.presence, err = protocol.DecodePresence(f); err != nil {
+			v.t.Fatal(err)
+		}
+	case protocol.TypeStats:
+		if v.stats, err = protocol.DecodeStats(f); err != nil {
+			v.t.Fatal(err)
+		}
+	case protocol.TypeDelta, protocol.TypeAreaDelta:
+		if !v.rep.Synced() {
+			v.t.Fatalf("%v before a snapshot", typ)
+		}
+		fallthrough
+	default:
+		if _, _, err := v.rep.Apply(f); err != nil {
+			v.t.Fatalf("%v: %v", typ, err)
+		}
+	}
+	return typ
+}
+
+func (v *viewer) until(want protocol.FrameType) []byte {
+	v.t.Helper()
+	for {
+		if f := v.next(); v.apply(f) == want {
+			return f
+		}
+	}
+}
+
+// drain applies whatever arrives within d.
+func (v *viewer) drain(d time.Duration) {
+	v.t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case f := <-v.conn.out:
+			v.apply(f)
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func (v *viewer) viewport(a protocol.Area) {
+	v.conn.in <- protocol.AppendViewport(nil, protocol.Viewport{Area: a})
+}
+
+// equalInside checks the viewer's area against the hub's published grid.
+func (v *viewer) equalInside(th *testHub) {
+	v.t.Helper()
+	want := snapshotNow(v.t, th)
+	a := v.rep.Area
+	if a.W == 0 {
+		v.t.Fatal("viewer holds no area")
+	}
+	for i := uint32(0); i < protocol.Boxes; i++ {
+		if a.Contains(i) && v.rep.Grid.Get(i) != want.Grid.Get(i) {
+			v.t.Fatalf("box %d differs inside %+v", i, a)
+		}
+	}
+}
+
+var corner = protocol.Area{X: 0, Y: 0, W: 40, H: 25}
+var farCorner = protocol.Area{X: 960, Y: 975, W: 40, H: 25}
+
+// A version-2 client zoomed into one corner gets a version-2 Welcome, an
+// AreaSnapshot, and then frames only for ticks that change its area: a
+// change in the opposite corner sends it nothing, until it moves there.
+func TestAreaClientGetsOnlyItsArea(t *testing.T) {
+	th := startHub(t, Config{PlayerRate: limits.Rate{Per: 10000, Burst: 10000}, ViewportInterval: 20 * time.Millisecond})
+	v := th.view(t, "v", 256, corner)
+	if v.apply(v.next()) != protocol.TypeWelcome || v.welcome.Version != protocol.Version2 || v.welcome.ViewportInterval != 20 || v.welcome.AddrBurst != 900 {
+		t.Fatalf("welcome %+v", v.welcome)
+	}
+	v.until(protocol.TypeAreaSnapshot)
+	if v.rep.Area != corner {
+		t.Fatalf("area %+v", v.rep.Area)
+	}
+	p := th.join(t, "p", 1024)
+	p.untilSeq(0)
+	far := uint32(999*protocol.GridWidth + 999)
+	for i := range 20 {
+		p.set(protocol.Change{Index: far - uint32(i), Value: true})
+		p.until(protocol.TypeDelta)
+	}
+	p.set(protocol.Change{Index: 1001, Value: true}) // inside the corner
+	p.until(protocol.TypeDelta)
+	if v.until(protocol.TypeAreaDelta); !v.rep.Grid.Get(1001) {
+		t.Fatal("the change in the area did not arrive")
+	}
+	v.drain(50 * time.Millisecond)
+	if v.counts[protocol.TypeAreaDelta] != 1 || v.counts[protocol.TypeDelta] != 0 {
+		t.Fatalf("got %v for 21 ticks of which one touched the area", v.counts)
+	}
+	if v.rep.Grid.Get(far) {
+		t.Fatal("a far box is known")
+	}
+	v.viewport(farCorner)
+	v.until(protocol.TypeAreaSnapshot)
+	if v.rep.Area != farCorner || !v.rep.Grid.Get(far) || !v.rep.Known(far) || v.rep.Known(1001) {
+		t.Fatalf("after moving: area %+v, far box %v", v.rep.Area, v.rep.Grid.Get(far))
+	}
+	p.set(protocol.Change{Index: far, Value: false})
+	v.until(protocol.TypeAreaDelta)
+	v.equalInside(th)
+	// Zoomed out past a quarter of the grid: the shared Snapshot and Deltas.
+	v.viewport(protocol.Area{X: 0, Y: 0, W: 1000, H: 600})
+	v.until(protocol.TypeSnapshot)
+	if !v.rep.Area.Whole() {
+		t.Fatalf("wide area served as %+v", v.rep.Area)
+	}
+	p.set(protocol.Change{Index: 5, Value: true})
+	v.until(protocol.TypeDelta)
+	v.equalInside(th)
+	// The version-1 client followed every Delta to the same grid.
+	p.untilSeq(v.rep.Seq)
+	if p.rep.Grid != v.rep.Grid {
+		t.Fatal("the whole-grid viewer and the version-1 client differ")
+	}
+}
+
+// A viewer whose outbox overflows is resynced with its area, never sent a
+// gap, and follows its area again.
+func TestAreaLaggingIsResyncedWithItsArea(t *testing.T) {
+	th := startHub(t, Config{OutboxFrames: 4, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
+	gate := make(chan struct{})
+	v := th.view(t, "slow", 1, corner, gate)
+	p := th.join(t, "p", 1024)
+	p.untilSeq(0)
+	for i := range 40 {
+		p.set(protocol.Change{Index: uint32(i), Value: true}) // row 0: inside the corner
+		p.until(protocol.TypeDelta)
+	}
+	close(gate)
+	for !v.rep.Synced() || v.rep.Seq < p.rep.Seq {
+		v.apply(v.next())
+	}
+	if len(v.resyncs) == 0 || v.resyncs[0] != protocol.ResyncLagging {
+		t.Fatalf("resyncs %v", v.resyncs)
+	}
+	if v.rep.Area != corner {
+		t.Fatalf("resynced to %+v", v.rep.Area)
+	}
+	v.equalInside(th)
+	if n := testutil.ToFloat64(th.m.Drops.WithLabelValues("outbox_full_area_delta")); n < 1 {
+		t.Fatalf("outbox_full_area_delta drops: %v", n)
+	}
+	p.set(protocol.Change{Index: 39, Value: false})
+	v.until(protocol.TypeAreaDelta)
+	v.equalInside(th)
+}
+
+// Viewports faster than the interval coalesce: the last one wins, and at
+// most one area change is applied per interval.
+func TestViewportsCoalesce(t *testing.T) {
+	const interval = 40 * time.Millisecond
+	th := startHub(t, Config{ViewportInterval: interval})
+	v := th.view(t, "v", 1024, corner)
+	v.until(protocol.TypeAreaSnapshot)
+	start := time.Now()
+	for i := range 50 {
+		v.viewport(protocol.Area{X: uint16(i), Y: 100, W: 40, H: 25})
+		time.Sleep(time.Millisecond)
+	}
+	last := protocol.Area{X: 49, Y: 100, W: 40, H: 25}
+	for v.rep.Area != last {
+		v.until(protocol.TypeAreaSnapshot)
+	}
+	v.drain(interval)
+	elapsed := time.Since(start)
+	if n, most := v.counts[protocol.TypeAreaSnapshot]-1, int(elapsed/interval)+1; n > most || n < 1 {
+		t.Fatalf("%d area changes applied in %v, want 1..%d", n, elapsed, most)
+	}
+}
+
+// Area snapshots come out of a budget: a client flipping between two large
+// areas gets its burst, then one change per second or so, never more.
+func TestAreaSnapshotBudget(t *testing.T) {
+	const interval = 10 * time.Millisecond
+	th := startHub(t, Config{ViewportInterval: interval, AreaBudget: limits.Rate{Per: 250_000, Burst: 1_000_000}})
+	v := th.view(t, "v", 1024, corner)
+	v.until(protocol.TypeAreaSnapshot)
+	a := protocol.Area{X: 0, Y: 0, W: 500, H: 500} // 250,000 boxes, the widest area
+	b := protocol.Area{X: 500, Y: 500, W: 500, H: 500}
+	start := time.Now()
+	for i := 0; time.Since(start) < 300*time.Millisecond; i++ {
+		if i%2 == 0 {
+			v.viewport(a)
+		} else {
+			v.viewport(b)
+		}
+		v.drain(interval)
+	}
+	got := v.counts[protocol.TypeAreaSnapshot] - 1
+	// Burst 1,000,000 = 4 areas, then 250,000/s: at most 2 more in 0.3 s
+	// (30 asked for).
+	if elapsed := time.Since(start); got < 4 || got > 4+int(elapsed/(time.Second/4))+1 {
+		t.Fatalf("%d area snapshots of 250,000 boxes in %v, want 4 + one per 250 ms", got, elapsed)
+	}
+	if n := testutil.ToFloat64(th.m.Drops.WithLabelValues("viewport_deferred")); n < 1 {
+		t.Fatalf("deferred viewports: %v", n)
+	}
+}
+
+func (v *viewer) waitEnded() {
+	v.t.Helper()
+	select {
+	case <-v.ended:
+	case <-time.After(5 * time.Second):
+		v.t.Fatal("connection did not end")
+	}
+}
+
+// A viewport outside the grid is a protocol error (4000); the hub serves
+// others on.
+func TestBadViewportCloses(t *testing.T) {
+	th := startHub(t, Config{})
+	v := th.view(t, "v", 1024, corner)
+	v.until(protocol.TypeAreaSnapshot)
+	v.conn.in <- []byte{byte(protocol.TypeViewport), 0xe8, 0x03, 0, 0, 1, 0, 1, 0} // x = 1000
+	v.waitEnded()
+	// The close handshake runs on its own goroutine after the kill.
+	deadline := time.Now().Add(5 * time.Second)
+	for v.conn.closeCode() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if code := v.conn.closeCode(); code != protocol.CloseProtocol {
+		t.Fatalf("closed with %v", code)
+	}
+	w := th.view(t, "w", 1024, corner)
+	w.until(protocol.TypeAreaSnapshot)
+}
