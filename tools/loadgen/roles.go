@@ -101,7 +101,7 @@ func (c *clicker) click() protocol.Change {
 
 // runClicker sends one click every period until ctx ends or a write fails,
 // recording each send time for the observers.
-func (r *wsRun) runClicker(ctx context.Context, conn *websocket.Conn, c *clicker, period time.Duration, rng *rand.Rand) {
+func (r *wsRun) runClicker(ctx context.Context, conn frameConn, c *clicker, period time.Duration, rng *rand.Rand) {
 	var frame []byte
 	one := make([]protocol.Change, 1)
 	if !sleepCtx(ctx, time.Duration(rng.Int64N(int64(period)))) { // spread the phase
@@ -113,7 +113,7 @@ func (r *wsRun) runClicker(ctx context.Context, conn *websocket.Conn, c *clicker
 		one[0] = c.click()
 		frame, _ = protocol.AppendSet(frame[:0], one)
 		r.sent.record(one[0].Index, time.Now())
-		if conn.Write(ctx, websocket.MessageBinary, frame) != nil {
+		if conn.writeBinary(frame) != nil {
 			return
 		}
 		r.ctr.sets.Add(1)
@@ -128,7 +128,7 @@ func (r *wsRun) runClicker(ctx context.Context, conn *websocket.Conn, c *clicker
 
 // runDrawer paints its segment line by line, then erases it, and so on:
 // each Set is drawLen adjacent boxes that all flip.
-func (r *wsRun) runDrawer(ctx context.Context, conn *websocket.Conn, rank int, rng *rand.Rand) {
+func (r *wsRun) runDrawer(ctx context.Context, conn frameConn, rank int, rng *rand.Rand) {
 	seg := (drawRegionEnd - drawRegionStart) / r.cfg.drawers
 	seg = max(seg, 1)
 	start := drawRegionStart + (rank*seg)%(drawRegionEnd-drawRegionStart)
@@ -150,7 +150,7 @@ func (r *wsRun) runDrawer(ctx context.Context, conn *websocket.Conn, rank int, r
 			pos, paint = 0, !paint
 		}
 		frame, _ = protocol.AppendSet(frame[:0], changes)
-		if conn.Write(ctx, websocket.MessageBinary, frame) != nil {
+		if conn.writeBinary(frame) != nil {
 			return
 		}
 		r.ctr.sets.Add(1)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +76,7 @@ func discard(r io.Reader, scratch []byte) (int, error) {
 }
 
 // join reads the Welcome and the first Snapshot.
-func (r *wsRun) join(conn *websocket.Conn, st *stream, buf []byte) ([]byte, error) {
+func (r *wsRun) join(conn frameConn, st *stream, buf []byte) ([]byte, error) {
 	for range 2 {
 		var err error
 		if buf, err = r.readOne(conn, st, buf, false); err != nil {
@@ -92,19 +91,13 @@ func (r *wsRun) join(conn *websocket.Conn, st *stream, buf []byte) ([]byte, erro
 
 // readOne reads one frame, counts it and advances st; observers (keep)
 // decode Deltas for latency. It sends a ResyncRequest on a seq gap.
-func (r *wsRun) readOne(conn *websocket.Conn, st *stream, buf []byte, keep bool) ([]byte, error) {
-	// Background, not the run's context: a cancellable context costs a
-	// registration per read; the run closes every connection at the end.
-	typ, rd, err := conn.Reader(context.Background())
+func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]byte, error) {
+	buf, head, size, err := conn.readFrame(buf, keep)
 	if err != nil {
 		return buf, err
 	}
-	buf, head, size, err := readFrame(rd, buf, keep)
-	if err != nil {
-		return buf, err
-	}
-	if typ != websocket.MessageBinary || len(head) == 0 {
-		return buf, fmt.Errorf("loadgen: %v message of %d bytes", typ, size)
+	if len(head) == 0 {
+		return buf, fmt.Errorf("loadgen: empty message")
 	}
 	h, err := protocol.ReadHead(head)
 	if err != nil {
@@ -131,7 +124,7 @@ func (r *wsRun) readOne(conn *websocket.Conn, st *stream, buf []byte, keep bool)
 			if !st.resyncSent {
 				st.resyncSent = true
 				req := protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: st.seq})
-				if err := conn.Write(context.Background(), websocket.MessageBinary, req); err != nil {
+				if err := conn.writeBinary(req); err != nil {
 					return buf, err
 				}
 			}

@@ -13,6 +13,8 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/server/peer"
+
+	"github.com/coder/websocket"
 )
 
 // Reconnect pacing for abusers (the only role that comes back after a
@@ -54,10 +56,10 @@ type wsResult struct {
 	seqAdvance         int64
 	lat, join          quantiles
 	latBeforeStall     quantiles // -stall-frac: the window's first half, before the stall
-	bytesPerChange     float64 // Delta frame bytes per box, as observed
-	payloadPerChange   float64 // without the 13-byte header
-	meanDelta          float64 // bytes per Delta frame
-	seenPerSec         float64 // boxes flipped per second, as one observer sees them
+	bytesPerChange     float64   // Delta frame bytes per box, as observed
+	payloadPerChange   float64   // without the 13-byte header
+	meanDelta          float64   // bytes per Delta frame
+	seenPerSec         float64   // boxes flipped per second, as one observer sees them
 	server, self       usage
 	machine            float64       // cores busy on the whole box over the window
 	metrics            serverMetrics // the server's own counters' increase over the window (nil: no -admin)
@@ -257,19 +259,34 @@ func (r *wsRun) player(ctx context.Context, i int, role Role, rank int) {
 // ends. It returns a label for how it ended.
 func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *clicker, abuse Abuse, rng *rand.Rand) error {
 	t0 := time.Now()
-	conn, err := r.dial.ws(ctx, i, r.url)
+	var fc frameConn
+	var conn *websocket.Conn // abusers only; everyone else speaks by hand
+	var closeNow func()
+	var err error
+	if role != RoleAbuser {
+		var rc *rawConn
+		rc, err = r.dial.rawWS(ctx, i, r.url)
+		if err == nil {
+			fc, closeNow = rc, rc.close
+		}
+	} else {
+		conn, err = r.dial.ws(ctx, i, r.url)
+		if err == nil {
+			fc, closeNow = libConn{conn}, func() { _ = conn.CloseNow() }
+		}
+	}
 	if err != nil {
 		if errors.Is(err, errRefused) {
 			return err
 		}
 		return fmt.Errorf("dial failed")
 	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
+	stop := context.AfterFunc(ctx, closeNow)
 	defer stop()
-	defer conn.CloseNow()
+	defer closeNow()
 	st := &stream{}
 	buf := make([]byte, watchBuf)
-	if buf, err = r.join(conn, st, buf); err != nil {
+	if buf, err = r.join(fc, st, buf); err != nil {
 		return errors.New(closeLabel(err))
 	}
 	r.joinLat.add(time.Since(t0))
@@ -287,9 +304,9 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 			defer wg.Done()
 			switch role {
 			case RoleClicker:
-				r.runClicker(wctx, conn, ck, time.Duration(float64(time.Second)/r.cfg.clickRate), rng)
+				r.runClicker(wctx, fc, ck, time.Duration(float64(time.Second)/r.cfg.clickRate), rng)
 			case RoleDrawer:
-				r.runDrawer(wctx, conn, rank, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1<<32)))
+				r.runDrawer(wctx, fc, rank, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1<<32)))
 			case RoleAbuser:
 				r.runAbuser(wctx, conn, abuse, rank, st.maxSet, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1<<32)))
 			}
@@ -307,7 +324,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 			return ctx.Err()
 		default:
 		}
-		if buf, err = r.readOne(conn, st, buf, keep); err != nil {
+		if buf, err = r.readOne(fc, st, buf, keep); err != nil {
 			return errors.New(closeLabel(err))
 		}
 		if keep && st.lastFrame == protocol.TypeDelta {
