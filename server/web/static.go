@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/andybalholm/brotli"
 )
 
 // Encoding is a content coding the static server can send.
@@ -48,6 +50,34 @@ type asset struct {
 
 	etagOnce sync.Once
 	etag     string // of the raw bytes; the encoding is appended per variant
+
+	// selfBr: a small text file without a .br sibling (the page) is
+	// brotli-compressed by the server itself, on first request: at the
+	// quality browsers deserve (11) that costs ~30 ms, which would be part
+	// of every restart if done at start. brOnce guards br, which is read
+	// only through variant.
+	selfBr bool
+	brOnce sync.Once
+	br     variant
+}
+
+// has reports whether the asset can be sent in encoding e.
+func (a *asset) has(e Encoding) bool { return a.enc[e].ok() || e == Brotli && a.selfBr }
+
+// variant returns the asset in encoding e (which it has), compressing the
+// brotli variant on first use if it makes its own.
+func (a *asset) variant(e Encoding) variant {
+	if e != Brotli || a.enc[Brotli].ok() {
+		return a.enc[e]
+	}
+	a.brOnce.Do(func() {
+		raw := a.enc[Identity]
+		b := make([]byte, raw.n)
+		_, _ = raw.r.ReadAt(b, 0) // in memory: embedded or read at start
+		z := brotliBytes(b)
+		a.br = variant{bytes.NewReader(z), int64(len(z))}
+	})
+	return a.br
 }
 
 // variant is one encoding of a file, readable at any offset.
@@ -71,7 +101,8 @@ func (a *asset) tag() string {
 
 // Static serves a read-only set of files, each with its .br and .gz
 // siblings when present (written by `make wasm`), compressing small text
-// files with gzip itself once at start when no sibling exists.
+// files (the page) itself when no sibling exists: gzip once at start,
+// brotli on the first request that accepts it.
 type Static struct{ files map[string]*asset }
 
 // minGzip is the size below which compressing is not worth a header.
@@ -114,6 +145,7 @@ func NewStatic(fsys fs.FS) (*Static, error) {
 			z := gzipBytes(b)
 			a.enc[Gzip] = variant{bytes.NewReader(z), int64(len(z))}
 		}
+		a.selfBr = !a.enc[Brotli].ok() && selfCompressible(a.ctype, raw.n)
 		s.files[name] = a
 		return nil
 	})
@@ -123,9 +155,15 @@ func NewStatic(fsys fs.FS) (*Static, error) {
 	return s, nil
 }
 
-// maxSelfGzip bounds what NewStatic compresses itself at start; anything
-// larger must come with a .gz sibling (make wasm writes them).
+// maxSelfGzip bounds what NewStatic compresses itself; anything larger
+// must come with .gz and .br siblings (make wasm writes them).
 const maxSelfGzip = 256 << 10
+
+// selfCompressible reports whether the server compresses a file of this
+// type and size itself.
+func selfCompressible(ctype string, n int64) bool {
+	return n >= minGzip && n <= maxSelfGzip && compressible(ctype)
+}
 
 // open returns name as a variant, in place when the FS allows it.
 func open(fsys fs.FS, name string) (variant, error) {
@@ -152,6 +190,14 @@ func open(fsys fs.FS, name string) (variant, error) {
 func compressible(ctype string) bool {
 	return strings.HasPrefix(ctype, "text/") || strings.Contains(ctype, "javascript") ||
 		strings.Contains(ctype, "json") || strings.Contains(ctype, "svg") || ctype == "application/wasm"
+}
+
+func brotliBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := brotli.NewWriterLevel(&buf, brotli.BestCompression)
+	_, _ = zw.Write(b) // writes to a bytes.Buffer cannot fail
+	_ = zw.Close()
+	return buf.Bytes()
 }
 
 func gzipBytes(b []byte) []byte {
@@ -194,7 +240,7 @@ func (s *Static) Serve(w http.ResponseWriter, r *http.Request, name string) {
 	if e != Identity {
 		h.Set("Content-Encoding", e.String())
 	}
-	body := a.enc[e]
+	body := a.variant(e)
 	h.Set("Content-Length", strconv.FormatInt(body.n, 10))
 	if r.Method == http.MethodHead {
 		return
@@ -213,10 +259,10 @@ func negotiate(accept string, a *asset) Encoding {
 		}
 		ok[strings.ToLower(strings.TrimSpace(name))] = true
 	}
-	if (ok["br"] || ok["*"]) && a.enc[Brotli].ok() {
+	if (ok["br"] || ok["*"]) && a.has(Brotli) {
 		return Brotli
 	}
-	if (ok["gzip"] || ok["*"]) && a.enc[Gzip].ok() {
+	if (ok["gzip"] || ok["*"]) && a.has(Gzip) {
 		return Gzip
 	}
 	return Identity
@@ -252,6 +298,7 @@ func (s *Static) Stamp(name, placeholder, value string) error {
 		z := gzipBytes(b)
 		stamped.enc[Gzip] = variant{bytes.NewReader(z), int64(len(z))}
 	}
+	stamped.selfBr = selfCompressible(a.ctype, int64(len(b)))
 	s.files[name] = stamped
 	return nil
 }
