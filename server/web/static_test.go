@@ -6,8 +6,8 @@ import (
 	"io"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
