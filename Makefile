@@ -6,7 +6,7 @@ WASMFLAGS := -trimpath -ldflags='-s -w'
 ADDR      ?= :8080
 DATA      ?= ./data
 
-.PHONY: run test wasm desktop bench fuzz lint deps server unit wasmtest e2e release crossbuild
+.PHONY: run test wasm desktop screenshots bench fuzz lint deps server unit wasmtest e2e release crossbuild
 
 # Build the client and serve it, with a data directory in ./data.
 run: wasm
@@ -44,10 +44,15 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build $(WASMFLAGS) -o assets/checkgrid.wasm ./wasm
 	$(GO) run ./tools/precompress assets/checkgrid.wasm assets/wasm_exec.js
 
-# The native client (cgo, needs libgl1-mesa-dev xorg-dev).
+# The native client (cgo, needs libgl1-mesa-dev xorg-dev). SERVER_URL (see
+# release below) bakes in the server it plays on when the player names none.
 desktop:
 	mkdir -p bin
-	$(GO) build -trimpath -o bin/checkgrid-desktop ./wasm
+	$(GO) build -trimpath -ldflags='$(if $(SERVER_URL),-X checkgrid/wasm/cli.defaultServer=$(SERVER_URL))' -o bin/checkgrid-desktop ./wasm
+
+# The README's screenshots (docs/), taken by the e2e tests that check them.
+screenshots: wasm
+	E2E_DOCS=$(CURDIR)/docs $(GO) test -count=1 -run 'TestFirstView|TestPhoneJump|TestDisconnectedShown' ./wasm/e2e/
 
 server:
 	mkdir -p bin

@@ -134,7 +134,7 @@ func windowGeometry(t *testing.T, display string) (x0, y0, w, h int) {
 
 // TestDesktop: the native client starts in a real X window under Xvfb,
 // connects (the server counts it online), draws the grid the server holds
-// at the box its flags name, and a synthetic X click toggles exactly the
+// at the box its checkgrid:// link names, and a synthetic X click toggles exactly the
 // box under the pointer on the server.
 func TestDesktop(t *testing.T) {
 	srv := startServer(t) // first: it finds the repository root
@@ -148,7 +148,10 @@ func TestDesktop(t *testing.T) {
 	// the window is whole on it.
 	display := xvfb(t, 1600, 1000)
 	var logs lockedBuffer
-	cmd := exec.Command(bin, "-server", srv.WS, "-x", fmt.Sprint(X), "-y", fmt.Sprint(Y), "-z", fmt.Sprint(Z))
+	// The server and the view as a player would paste them: one
+	// checkgrid:// link (loopback, so plain ws).
+	link := fmt.Sprintf("checkgrid://%s/#x=%d&y=%d&z=%d", srv.addr, X, Y, Z)
+	cmd := exec.Command(bin, link)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	t0 := time.Now()
@@ -218,4 +221,40 @@ func TestDesktop(t *testing.T) {
 	waitScreen("the clicked box checked", []expect{
 		{X - 1, Y, lookChecked}, {X, Y, lookChecked}, {X + 1, Y, lookUnchecked}, {X, Y - 1, lookUnchecked},
 	})
+}
+
+// TestDesktopWithoutDisplay: the desktop build on a machine without a
+// display (a server, ssh) prints usage for -h and a clear message
+// otherwise, never a GLFW panic.
+func TestDesktopWithoutDisplay(t *testing.T) {
+	buildServer(t) // finds the repository root and the binaries' folder
+	bin := buildDesktop(t)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") {
+			env = append(env, kv)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-h"}, 0, "Usage:"},
+		{nil, 1, "no display"},
+		{[]string{"-bogus"}, 2, "flag provided but not defined"},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tc.code || !strings.Contains(string(out), tc.want) || strings.Contains(string(out), "panic") {
+			t.Errorf("checkgrid-desktop %q without a display: exit %d, output:\n%s\nwant exit %d and %q, no panic", tc.args, code, out, tc.code, tc.want)
+		}
+	}
 }
