@@ -30,12 +30,12 @@ const chromium = "/usr/bin/chromium"
 
 // browser is one headless Chromium with a fresh profile.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 }
 
 // newBrowser starts Chromium with the options below plus extra.
-func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
+func newBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s: %v (run `make deps`)", chromium, err)
@@ -104,7 +104,7 @@ type hooks struct {
 
 // page is one tab (in its own window, so it gets animation frames).
 type page struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	ctx    context.Context
 	opened time.Time

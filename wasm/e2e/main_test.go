@@ -37,7 +37,7 @@ var (
 	serverErr  error
 )
 
-func buildServer(t *testing.T) string {
+func buildServer(t testing.TB) string {
 	t.Helper()
 	serverOnce.Do(func() {
 		if repoRoot, serverErr = findRoot(); serverErr != nil {
@@ -111,7 +111,7 @@ func artifacts() (string, error) {
 
 // saveArtifact writes data as <test>-<name> in the artifacts folder and
 // returns its path (or a note saying why it could not).
-func saveArtifact(t *testing.T, name string, data []byte) string {
+func saveArtifact(t testing.TB, name string, data []byte) string {
 	dir, err := artifacts()
 	if err != nil {
 		return fmt.Sprintf("(cannot save %s: %v)", name, err)

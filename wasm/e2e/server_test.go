@@ -26,7 +26,7 @@ import (
 // directory. It can be stopped and started again on the same port and data,
 // as an operator's restart would.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	bin  string
 	args []string // extra flags
 	data string
@@ -43,9 +43,16 @@ type server struct {
 
 // startServer runs the server with a fresh data directory on a free port,
 // plus args, and stops it when the test ends (saving its log on failure).
-func startServer(t *testing.T, args ...string) *server {
+func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, bin: buildServer(t), args: args, data: t.TempDir(), addr: "127.0.0.1:0"}
+	return startServerBin(t, buildServer(t), args...)
+}
+
+// startServerBin is startServer with another server binary (a baseline
+// build, for a benchmark).
+func startServerBin(t testing.TB, bin string, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, bin: bin, args: args, data: t.TempDir(), addr: "127.0.0.1:0"}
 	s.start()
 	t.Cleanup(func() {
 		s.stop()

@@ -1,0 +1,119 @@
+//go:build !js
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// firstFrameProbe runs in the page before its own scripts: it records when
+// the client first reports a drawn frame (window.checkgrid.ready), in
+// milliseconds since navigation started (performance.now), checked every
+// animation frame. It reads only the hook every build of the client has.
+const firstFrameProbe = `(() => {
+  const poll = () => {
+    if (window.checkgrid && window.checkgrid.ready) { window.__firstFrameMS = performance.now(); return; }
+    requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+})();`
+
+// BenchmarkFirstFrame loads the page in a fresh tab (cache disabled) at
+// 1280×800, the size of a laptop, and reports the time from navigation to
+// the first drawn frame with the grid (ms/load) and the bytes the wasm and
+// the whole page took on the wire (wasm-bytes, page-bytes: the encoded,
+// compressed sizes Chromium counts). With E2E_BASELINE_SERVER set to
+// another server binary (an older build, which embeds its own client), it
+// measures that one too in the same run, for BENCHMARKS.md:
+//
+//	go test -run '^$' -bench FirstFrame -benchtime 5x ./wasm/e2e/
+func BenchmarkFirstFrame(b *testing.B) {
+	builds := []struct{ name, bin string }{{"current", buildServer(b)}}
+	if bin := os.Getenv("E2E_BASELINE_SERVER"); bin != "" {
+		builds = append([]struct{ name, bin string }{{"baseline", bin}}, builds...)
+	}
+	for _, build := range builds {
+		b.Run(build.name, func(b *testing.B) {
+			srv := startServerBin(b, build.bin)
+			br := newBrowser(b)
+			var total time.Duration
+			var wasmBytes, pageBytes float64
+			for range b.N {
+				ms, wasm, all := loadOnce(b, br, srv.URL+"/")
+				total += ms
+				wasmBytes, pageBytes = wasm, all
+			}
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/load")
+			b.ReportMetric(wasmBytes, "wasm-bytes")
+			b.ReportMetric(pageBytes, "page-bytes")
+		})
+	}
+}
+
+// loadOnce opens url in a new tab and returns the time to the first drawn
+// frame and the encoded bytes of the wasm and of every response.
+func loadOnce(b *testing.B, br *browser, url string) (time.Duration, float64, float64) {
+	b.Helper()
+	var mu sync.Mutex
+	urls := map[network.RequestID]string{}
+	encoded := map[network.RequestID]float64{}
+	ctx, cancel := chromedp.NewContext(br.ctx, chromedp.WithListener(func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventResponseReceived:
+			urls[e.RequestID] = e.Response.URL
+		case *network.EventLoadingFinished:
+			encoded[e.RequestID] = e.EncodedDataLength
+		}
+	}))
+	defer cancel()
+	// A new tab gets a target on its first action; set it up, then
+	// navigate, so the probe and the network log see the whole load.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: firstFrameProbe})
+		return err
+	}), chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)), chromedp.Navigate(url)); err != nil {
+		b.Fatalf("loading %s: %v", url, err)
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	var ms float64
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__firstFrameMS || 0`))
+		if err == nil && v > 0 {
+			ms = v
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("no first frame within 120 s (%v)", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var wasm, all float64
+	for id, n := range encoded {
+		all += n
+		if strings.HasSuffix(urls[id], "/checkgrid.wasm") {
+			wasm = n
+		}
+	}
+	return time.Duration(ms * float64(time.Millisecond)), wasm, all
+}
