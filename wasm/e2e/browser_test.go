@@ -91,6 +91,7 @@ type hooks struct {
 	Frames   int     `json:"frames"`
 	Rejected int     `json:"rejected"`
 	Message  string  `json:"message"`
+	Limit    string  `json:"limit"` // whose limit the message names
 	Live     bool    `json:"live"`
 	Zoom     float64 `json:"zoom"`
 	X        int     `json:"x"` // the box at the centre of the view

@@ -18,7 +18,9 @@
 //     itself and shows the persisted and the new state;
 //   - a burst the server refuses (a tiny -addr-burst) shows the rate-limit
 //     message and reverts the refused box, sooner than the client's own
-//     pending timeout would;
+//     pending timeout would; clicking six times a second meets the
+//     client's own click budget, whose message names it, before the
+//     server refuses anything;
 //   - the desktop build starts under Xvfb, connects, draws the grid, and a
 //     synthetic X click toggles a box on the server;
 //   - the first minute (firstminute_test.go): the first frame shows
@@ -28,7 +30,12 @@
 //     are at least 44 CSS px and tapping Jump with real touch events and
 //     typing a number centres that box; killing the server draws the
 //     banner and a greyed grid, which go when it returns; a keyboard-only
-//     player toggles a box with K, the arrows and Space.
+//     player toggles a box with K, the arrows and Space; the desktop build
+//     without a display prints usage for -h and a clear message otherwise.
+//
+// BenchmarkFirstFrame measures navigation to first drawn frame and the
+// bytes on the wire, against an older server binary in the same run with
+// E2E_BASELINE_SERVER (BENCHMARKS.md).
 //
 // With E2E_DOCS=<dir> the first-view, phone and disconnected screenshots
 // are saved there (make screenshots writes docs/).

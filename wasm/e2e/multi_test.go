@@ -5,8 +5,11 @@ package e2e
 import (
 	"fmt"
 	"image"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestTwoPagesSeeEachOther: two players, each in their own window, click
@@ -162,4 +165,69 @@ func TestRateLimitRevertsRefused(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// TestFastClickingMeetsOurLimit: clicking as fast as a person can meets
+// the client's own click budget (the server's budget is for drawing and
+// is never reached by clicking): the message names our limit, the server
+// refuses nothing, and it holds exactly the boxes the client let through.
+func TestFastClickingMeetsOurLimit(t *testing.T) {
+	srv := startServer(t)
+	v := browserView(500, 500, 24)
+	p := newBrowser(t).open("page", srv.URL+"/"+v.link())
+	p.waitReady()
+	p.waitPixels("view drawn", time.Now(), 10*time.Second, func(s shot) string {
+		return s.check(v, []expect{{500, 500, lookUnchecked}})
+	})
+	// Click like a fast person, six times a second: held 90 ms, 70 ms
+	// apart (long enough for a software-rendered frame to see each press).
+	// Through the DevTools protocol each event costs a round trip (about
+	// 100 ms on this machine with SwiftShader busy), too slow to click
+	// faster than the budget, so the page clicks itself: DOM mouse events
+	// on the canvas, which Ebiten reads as it reads real ones. The budget
+	// allows 3.6 a second after a burst of 7.
+	const clicks = 50
+	var pts []string
+	for k := range clicks {
+		cx, cy := v.centre(490+k%20, 495+k/20)
+		pts = append(pts, fmt.Sprintf("[%.1f,%.1f]", cx, cy))
+	}
+	js := fmt.Sprintf(`(async () => {
+		const c = document.querySelector("canvas");
+		const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+		for (const [x, y] of [%s]) {
+			const at = { clientX: x, clientY: y, bubbles: true, button: 0 };
+			c.dispatchEvent(new MouseEvent("mousemove", { ...at, buttons: 0 }));
+			c.dispatchEvent(new MouseEvent("mousedown", { ...at, buttons: 1 }));
+			await sleep(90);
+			c.dispatchEvent(new MouseEvent("mouseup", { ...at, buttons: 0 }));
+			await sleep(70);
+		}
+	})(); 0`, strings.Join(pts, ","))
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](js)); err != nil {
+		t.Fatalf("clicking: %v", err)
+	}
+	h := p.waitHooks("our limit's message", 15*time.Second, func(h hooks) bool { return h.Limit == "ours" && h.Message != "" })
+	t.Logf("%d clicks at 6 a second met our limit: %q (%s)", clicks, h.Message, h.Limit)
+	p.waitPixels("rate-limit message drawn", time.Now(), 5*time.Second, func(s shot) string {
+		r := image.Rect(screenW/2-150, 12, screenW/2+150, screenH/2)
+		if f := s.share(r, lookMessage); f < 0.08 {
+			return fmt.Sprintf("top centre %v is %.0f%% message red", r, 100*f)
+		}
+		return ""
+	})
+	// The server took every box the client sent and refused none: once
+	// the page's confirmed count and the server's agree, nothing is in
+	// flight (refused clicks send nothing).
+	srv.waitStats("the server and the page agree", 10*time.Second, func(s stats) bool {
+		h, err := p.hooks()
+		return err == nil && s.Checked > 0 && int(s.Checked) == h.Checked
+	})
+	if r := srv.metric(`checkgrid_rejected_boxes_total{reason="rate"}`) + srv.metric(`checkgrid_rejected_boxes_total{reason="address_rate"}`); r != 0 {
+		t.Errorf("the server refused %v boxes: the client's own limit should have held first", r)
+	}
+	g, _ := srv.snapshot()
+	if n := g.Count(); n < 5 || n >= clicks {
+		t.Errorf("server holds %d boxes after %d clicks, want about the budget's burst (7) and more, fewer than the clicks", n, clicks)
+	}
 }

@@ -64,16 +64,16 @@ type Game struct {
 	firstView    camera.Camera
 	firstViewSet bool
 
-	changed  []uint32
-	refused  []uint32
-	actions  []gesture.Action
-	line     []uint32
-	drawn    int // Draw calls: frames, repainted or retained
-	syncedAt int // drawn when the first Snapshot was applied; -1 before
-	everSync bool
+	changed    []uint32
+	refused    []uint32
+	actions    []gesture.Action
+	line       []uint32
+	drawn      int // Draw calls: frames, repainted or retained
+	syncedAt   int // drawn when the first Snapshot was applied; -1 before
+	everSync   bool
 	lastUpdate time.Duration
 	updateCost time.Duration
-	drawCost time.Duration
+	drawCost   time.Duration
 
 	// What the screen shows: Draw repaints only when this or the content
 	// changed, or refreshEvery passed.
@@ -231,6 +231,7 @@ func (g *Game) publish(now time.Duration) {
 		Frames:   g.drawn,
 		Rejected: st.Rejected,
 		Message:  g.sess.Message(now),
+		Limit:    g.sess.Limit(now).Source.String(),
 		Zoom:     g.cam.Zoom(),
 		CentreX:  cx,
 		CentreY:  cy,

@@ -26,6 +26,7 @@ type Published struct {
 	Frames   int // frames drawn
 	Rejected int
 	Message  string
+	Limit    string  // whose limit the message is about: "ours", "server", … ("none")
 	Zoom     float64 // CSS pixels per box
 	CentreX  int     // the box at the centre of the view
 	CentreY  int

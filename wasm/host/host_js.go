@@ -223,6 +223,7 @@ func (p *Page) Publish(s Published) {
 	o.Set("frames", s.Frames)
 	o.Set("rejected", s.Rejected)
 	o.Set("message", s.Message)
+	o.Set("limit", s.Limit)
 	o.Set("zoom", s.Zoom)
 	o.Set("x", s.CentreX)
 	o.Set("y", s.CentreY)

@@ -19,7 +19,7 @@
 // over) a rate-limit episode.
 //
 // Rate limits: changes spend from a bucket a little below the server's
-// budget, and taps also from a click budget (clickRate), which a player
+// budget, and taps also from a click budget (clickRate, 4 a second after a burst of 8), which a player
 // clicking as fast as they can meets within seconds. Either running dry,
 // or a Reject, starts an episode (throttle.Cooldown): everything is
 // refused until it ends (so a stroke is cut cleanly, not dashed), with one

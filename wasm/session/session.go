@@ -18,11 +18,11 @@ const (
 	// clickRate and clickBurst limit taps (and keyboard toggles) on top of
 	// the server's budget, which is sized for drawing (20 boxes a second,
 	// bursts of 300) and which no hand clicking box by box ever reaches.
-	// A player clicking as fast as they can (8–10 a second) meets this one
-	// within a few seconds and sees a quip, while ordinary clicking (a few
-	// a second) never does.
-	clickRate  = 6
-	clickBurst = 12
+	// A player clicking as fast as they can (6–10 a second) meets this one
+	// within a few seconds and sees a quip, while ordinary clicking (one
+	// or two a second, with bursts) never does.
+	clickRate  = 4
+	clickBurst = 8
 	// resumeAfter is how much budget an episode waits to win back before
 	// the player may go on: refusing until a single token is back (1/18 s)
 	// would end the episode at once and let a stroke through box by box,
