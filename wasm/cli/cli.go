@@ -89,7 +89,7 @@ func Preflight(args []string, goos string, getenv func(string) string, out io.Wr
 // defaultServer is the server a downloaded build plays on when none is
 // named. A package variable only because the linker's -X can set nothing
 // else: `go build -ldflags "-X checkgrid/wasm/cli.defaultServer=checkgrid://example.org"`
-// (the Makefile's desktop target passes DESKTOP_SERVER). Never written at
+// (make desktop and make release pass SERVER_URL). Never written at
 // run time.
 var defaultServer = "ws://127.0.0.1:8080/ws"
 
