@@ -25,7 +25,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	c := conn.Open(cfg.Server)
+	c := conn.Open(session.URL(cfg.Server))
 	defer c.Close()
 	sess := session.New(uint64(time.Now().UnixNano()), c)
 	page := host.NewPage(sess.Board().Displayed)

@@ -73,7 +73,9 @@ type config struct {
 	pid        int           // server pid for CPU/RSS; 0 = spawned or found by port
 
 	watchers, observers, clickers, drawers, abusers int
-	stallFrac                                       float64 // share of watchers that stop reading halfway
+	viewers                                         int           // version-2 players zoomed in (viewer.go)
+	moveEvery                                       time.Duration // how often a viewer moves
+	stallFrac                                       float64       // share of watchers that stop reading halfway
 	clickRate                                       float64
 	drawEvery                                       time.Duration
 	drawLen                                         int
@@ -95,7 +97,7 @@ type config struct {
 
 // players is the number of WebSocket connections a ws run holds.
 func (c config) players() int {
-	return c.watchers + c.observers + c.clickers + c.drawers + c.abusers
+	return c.watchers + c.observers + c.clickers + c.drawers + c.abusers + c.viewers
 }
 
 // stallers is how many watchers stop reading with -stall-frac.
@@ -116,6 +118,8 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 	fs.DurationVar(&c.tick, "tick", 100*time.Millisecond, "tick period for the spawned server (100ms = the 10 Hz figures)")
 	fs.IntVar(&c.pid, "pid", 0, "server pid for CPU and RSS (default: the spawned one, or the process listening on -url's port)")
 	fs.IntVar(&c.watchers, "watchers", 100, "players that only read and count")
+	fs.IntVar(&c.viewers, "viewers", 0, "version-2 players zoomed in: a 64x40 view (96x60 subscribed) at a random place, moving every -move-every")
+	fs.DurationVar(&c.moveEvery, "move-every", 5*time.Second, "how often a viewer moves to a new place (±50%)")
 	fs.IntVar(&c.observers, "observers", 4, "watchers that also decode every Delta to measure toggle-to-seen latency")
 	fs.IntVar(&c.clickers, "clickers", 10, "players clicking single boxes at -click-rate")
 	fs.Float64Var(&c.clickRate, "click-rate", 1, "clicks per second per clicker")
@@ -156,7 +160,7 @@ func (c config) validate() error {
 	for _, v := range []struct {
 		name string
 		n    int
-	}{{"watchers", c.watchers}, {"observers", c.observers}, {"clickers", c.clickers}, {"drawers", c.drawers}, {"abusers", c.abusers}, {"raw-conns", c.rawConns}, {"raw-frame", c.rawFrame}, {"pid", c.pid}} {
+	}{{"watchers", c.watchers}, {"observers", c.observers}, {"clickers", c.clickers}, {"drawers", c.drawers}, {"abusers", c.abusers}, {"viewers", c.viewers}, {"raw-conns", c.rawConns}, {"raw-frame", c.rawFrame}, {"pid", c.pid}} {
 		if v.n < 0 {
 			return bad("-%s %d is negative", v.name, v.n)
 		}

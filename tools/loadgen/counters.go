@@ -18,6 +18,9 @@ type counters struct {
 	setBoxes atomic.Int64     // boxes in those Sets
 	held     atomic.Int64     // connections open right now
 	joined   atomic.Int64     // connections that got Welcome and Snapshot
+	// Viewers' share (viewer.go), and watchers' for the same-run baseline.
+	vframes, vbytes, vmoves atomic.Int64
+	wframes, wbytes         atomic.Int64
 
 	mu     sync.Mutex
 	events map[string]int64 // "close 4000 protocol_error", "reject rate", "resync lagging", "dial …"
@@ -37,6 +40,8 @@ type snapshot struct {
 	frames                              [16]int64
 	bytes, deltas, gaps, sets, setBoxes int64
 	held, joined                        int64
+	vframes, vbytes, vmoves             int64
+	wframes, wbytes                     int64
 	events                              map[string]int64
 }
 
@@ -48,6 +53,8 @@ func (c *counters) snapshot() snapshot {
 	s.bytes, s.deltas, s.gaps = c.bytes.Load(), c.deltas.Load(), c.gaps.Load()
 	s.sets, s.setBoxes = c.sets.Load(), c.setBoxes.Load()
 	s.held, s.joined = c.held.Load(), c.joined.Load()
+	s.vframes, s.vbytes, s.vmoves = c.vframes.Load(), c.vbytes.Load(), c.vmoves.Load()
+	s.wframes, s.wbytes = c.wframes.Load(), c.wbytes.Load()
 	c.mu.Lock()
 	s.events = maps.Clone(c.events)
 	c.mu.Unlock()

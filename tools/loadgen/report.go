@@ -65,14 +65,23 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 	fmt.Fprintf(tw, "== ws: the real protocol ==\n")
 	row("machine", "%s", machine())
 	row("server", "%s", serverDesc)
-	row("players", "%d (%d observers, %d watchers, %d clickers at %g/s, %d drawers, %d abusers), ramp %v, %d source addresses, seed %d",
-		c.players(), c.observers, c.watchers, c.clickers, c.clickRate, c.drawers, c.abusers, c.ramp, c.sources, c.seed)
+	row("players", "%d (%d observers, %d watchers, %d viewers moving every %v, %d clickers at %g/s, %d drawers, %d abusers), ramp %v, %d source addresses, seed %d",
+		c.players(), c.observers, c.watchers, c.viewers, c.moveEvery, c.clickers, c.clickRate, c.drawers, c.abusers, c.ramp, c.sources, c.seed)
 	row("window", "%v", r.window.Round(time.Millisecond))
 	row("clients held", "%d at start, %d at end (%d joins in all)", r.heldStart, r.heldEnd, r.after.joined)
 	row("ticks published", "%d (%.1f/s, from observers' seq)", r.seqAdvance, rate(r.seqAdvance, r.window))
 	row("deltas delivered", "%.0f/s over all clients; %.1f%% of ticks × clients held", r.deliveredFPS(), 100*r.coverage())
 	row("frames delivered", "%.0f/s (all types)", rate(r.after.totalFrames()-r.before.totalFrames(), r.window))
 	row("bytes delivered", "%.2f MB/s (WebSocket payloads)", rate(r.after.bytes-r.before.bytes, r.window)/1e6)
+	if c.viewers > 0 {
+		per := func(n int64, players int) float64 { return float64(n) / float64(max(players, 1)) / r.window.Seconds() }
+		vb, wb := r.after.vbytes-r.before.vbytes, r.after.wbytes-r.before.wbytes
+		vf, wf := r.after.vframes-r.before.vframes, r.after.wframes-r.before.wframes
+		row("per viewer (v2, 96x60)", "%.2f MB per player-hour, %.2f frames/s, %.2f moves/s in all",
+			per(vb, c.viewers)*3600/1e6, per(vf, c.viewers), rate(r.after.vmoves-r.before.vmoves, r.window))
+		row("per watcher (all changes)", "%.2f MB per player-hour, %.2f frames/s (same run)",
+			per(wb, c.watchers)*3600/1e6, per(wf, c.watchers))
+	}
 	row("bytes per change", "%.2f B per box in Delta frames (%.2f B payload only; mean Delta %.0f B)", r.bytesPerChange, r.payloadPerChange, r.meanDelta)
 	row("sets sent", "%.0f/s, %.0f boxes/s; %.0f box flips/s applied (seen in Deltas)", rate(r.after.sets-r.before.sets, r.window), rate(r.after.setBoxes-r.before.setBoxes, r.window), r.seenPerSec)
 	row("toggle-to-seen", "p50 %s, p99 %s, max %s (%d samples)", ms(r.lat.p50), ms(r.lat.p99), ms(r.lat.max), r.lat.n)

@@ -21,6 +21,7 @@ const (
 	RoleClicker                  // one box at a time at -click-rate, toggling boxes it owns
 	RoleDrawer                   // lines of adjacent boxes (one Set per line)
 	RoleAbuser                   // exceeds every limit, reconnects after each close
+	RoleViewer                   // version 2: zoomed in, moving (viewer.go)
 )
 
 func (r Role) String() string {
@@ -35,6 +36,8 @@ func (r Role) String() string {
 		return "drawer"
 	case RoleAbuser:
 		return "abuser"
+	case RoleViewer:
+		return "viewer"
 	}
 	return "Role(?)"
 }
@@ -64,6 +67,7 @@ func assignRoles(c config) []Role {
 	add(RoleClicker, c.clickers)
 	add(RoleDrawer, c.drawers)
 	add(RoleAbuser, c.abusers)
+	add(RoleViewer, c.viewers)
 	rng := rand.New(rand.NewPCG(c.seed, 1))
 	rng.Shuffle(len(roles), func(i, j int) { roles[i], roles[j] = roles[j], roles[i] })
 	obs := make([]Role, c.observers, c.players())

@@ -33,6 +33,7 @@ type stream struct {
 	maxSet     int  // from Welcome
 	lastFrame  protocol.FrameType
 	resyncSent bool
+	role       Role // viewers and watchers are counted apart
 }
 
 // readFrame reads one message into buf. With keep it grows buf to hold the
@@ -83,7 +84,7 @@ func (r *wsRun) join(conn frameConn, st *stream, buf []byte) ([]byte, error) {
 			return buf, err
 		}
 	}
-	if st.lastFrame != protocol.TypeSnapshot || st.waitSnap {
+	if (st.lastFrame != protocol.TypeSnapshot && st.lastFrame != protocol.TypeAreaSnapshot) || st.waitSnap {
 		return buf, errFirstFrame
 	}
 	return buf, nil
@@ -106,29 +107,36 @@ func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]by
 	t := h.Type
 	r.ctr.frames[t].Add(1)
 	r.ctr.bytes.Add(int64(size))
+	switch st.role {
+	case RoleViewer:
+		r.ctr.vframes.Add(1)
+		r.ctr.vbytes.Add(int64(size))
+	case RoleWatcher:
+		r.ctr.wframes.Add(1)
+		r.ctr.wbytes.Add(int64(size))
+	}
 	st.lastFrame = t
 	switch t {
 	case protocol.TypeWelcome:
 		st.waitSnap = true
 		st.maxSet = h.MaxSet
-	case protocol.TypeSnapshot:
+	case protocol.TypeSnapshot, protocol.TypeAreaSnapshot:
 		st.seq = h.Seq
 		st.waitSnap, st.resyncSent = false, false
+	case protocol.TypeAreaDelta:
+		if st.waitSnap {
+			break
+		}
+		if h.Prev != st.seq {
+			return buf, r.gap(conn, st)
+		}
+		st.seq = h.Seq
 	case protocol.TypeDelta:
 		if st.waitSnap {
 			break // in-flight Deltas before the Snapshot a Resync announced
 		}
 		if h.Seq != st.seq+1 {
-			r.ctr.gaps.Add(1)
-			st.waitSnap = true
-			if !st.resyncSent {
-				st.resyncSent = true
-				req := protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: st.seq})
-				if err := conn.writeBinary(req); err != nil {
-					return buf, err
-				}
-			}
-			break
+			return buf, r.gap(conn, st)
 		}
 		st.seq = h.Seq
 		r.ctr.deltas.Add(1)
@@ -144,6 +152,19 @@ func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]by
 		st.waitSnap = true
 	}
 	return buf, nil
+}
+
+// gap counts a frame that does not follow and asks for a resync, once
+// until the next snapshot.
+func (r *wsRun) gap(conn frameConn, st *stream) error {
+	r.ctr.gaps.Add(1)
+	st.waitSnap = true
+	if st.resyncSent {
+		return nil
+	}
+	st.resyncSent = true
+	req := protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: st.seq})
+	return conn.writeBinary(req)
 }
 
 // closeLabel names how a connection ended, for the drops table.

@@ -259,13 +259,19 @@ func (r *wsRun) player(ctx context.Context, i int, role Role, rank int) {
 // ends. It returns a label for how it ended.
 func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *clicker, abuse Abuse, rng *rand.Rand) error {
 	t0 := time.Now()
+	url := r.url
+	var at protocol.Area
+	if role == RoleViewer {
+		at = viewerArea(rng)
+		url = viewerURL(r.url, at)
+	}
 	var fc frameConn
 	var conn *websocket.Conn // abusers only; everyone else speaks by hand
 	var closeNow func()
 	var err error
 	if role != RoleAbuser {
 		var rc *rawConn
-		rc, err = r.dial.rawWS(ctx, i, r.url)
+		rc, err = r.dial.rawWS(ctx, i, url)
 		if err == nil {
 			fc, closeNow = rc, rc.close
 		}
@@ -284,7 +290,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 	stop := context.AfterFunc(ctx, closeNow)
 	defer stop()
 	defer closeNow()
-	st := &stream{}
+	st := &stream{role: role}
 	buf := make([]byte, watchBuf)
 	if buf, err = r.join(fc, st, buf); err != nil {
 		return errors.New(closeLabel(err))
@@ -298,7 +304,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stopWriter()
-	if role >= RoleClicker {
+	if role >= RoleClicker && role != RoleViewer {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -310,6 +316,13 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 			case RoleAbuser:
 				r.runAbuser(wctx, conn, abuse, rank, st.maxSet, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1<<32)))
 			}
+		}()
+	}
+	if role == RoleViewer {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.runViewer(wctx, fc, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+2<<32)))
 		}()
 	}
 	keep := role == RoleObserver

@@ -35,16 +35,26 @@ func (b *Board) ApplySnapshot(s protocol.Snapshot) error {
 // d is corrupt; in both cases the caller must resync. A pending change whose
 // box now has the wanted value is confirmed.
 func (b *Board) ApplyDelta(d protocol.Delta) error {
+	if !b.Synced() {
+		return fmt.Errorf("board: %w: delta %d", ErrUnsynced, d.Seq)
+	}
 	idx, err := b.server.ApplyDelta(d)
 	if err != nil {
 		return fmt.Errorf("board: %w", err)
 	}
+	b.flipped(idx)
+	return nil
+}
+
+// flipped accounts for boxes just flipped in the server state: counts,
+// confirmations, and what the renderer must redraw.
+func (b *Board) flipped(idx []uint32) {
 	if len(b.pending) == 0 {
 		for _, i := range idx {
 			b.count(i)
 			b.markChanged(i)
 		}
-		return nil
+		return
 	}
 	for _, i := range idx {
 		v := b.count(i)
@@ -57,7 +67,6 @@ func (b *Board) ApplyDelta(d protocol.Delta) error {
 			delete(b.pending, i)
 		}
 	}
-	return nil
 }
 
 // count keeps the checked count for box i, just flipped in the server

@@ -30,7 +30,9 @@ type expiry struct {
 // Board is the server's grid at a seq plus the player's pending changes.
 // Times are durations on the caller's monotonic clock.
 type Board struct {
-	server  protocol.Replica // the server's grid at a seq
+	// server is the server's grid: exact at a seq inside its area (the
+	// whole grid in version 1), last known outside it.
+	server  protocol.AreaReplica
 	checked int
 
 	pending map[uint32]pending
@@ -47,7 +49,17 @@ func New() *Board {
 }
 
 // Synced reports whether the board holds a Snapshot and the Deltas after it.
-func (b *Board) Synced() bool { return b.server.Synced }
+func (b *Board) Synced() bool { return b.server.Synced() }
+
+// Known reports whether box i is exact: inside the area the board follows.
+// Boxes outside it show their last known value and must not be set.
+func (b *Board) Known(i uint32) bool { return b.server.Known(i) }
+
+// Area is the area the board follows (the zero Area when unsynced).
+func (b *Board) Area() protocol.Area { return b.server.Area }
+
+// Seen reports whether box i was ever known (in any snapshot so far).
+func (b *Board) Seen(i uint32) bool { return b.server.Seen.Get(i) }
 
 // Seq is the seq of the last applied Snapshot or Delta.
 func (b *Board) Seq() uint64 { return b.server.Seq }

@@ -17,4 +17,9 @@
 // state always converges to the server's.
 //
 // A Board is not safe for concurrent use; the game loop owns it.
+//
+// Version 2 (area.go): the board follows an area (protocol.AreaReplica):
+// ApplyAreaSnapshot makes the area exact, ApplyAreaDelta applies a frame
+// only if it follows; Known says which boxes are exact, the rest keep
+// their last known value.
 package board

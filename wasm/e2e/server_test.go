@@ -106,6 +106,8 @@ type stats struct {
 	Checked int64  `json:"checked"`
 	Online  int64  `json:"online"`
 	Seq     uint64 `json:"seq"`
+	// Connections counts every open connection (Online counts players).
+	Connections int64 `json:"connections"`
 }
 
 func (s *server) stats() stats {

@@ -34,4 +34,10 @@
 //
 // Ebiten calls Update, Draw and Layout on one goroutine; nothing here is
 // shared with another.
+//
+// Version 2 (view.go): each update tells the session the boxes on screen;
+// boxes outside the area the board follows are dimmed (last known, not
+// settable); the minimap carries the presence map as a heat layer (a faint
+// tint for "some", orange by the log of the count from 3 on), and the HUD
+// says how many players look nearby.
 package game

@@ -91,6 +91,7 @@ type frameKey struct {
 	frozen bool
 	// keyboard: the cursor's box and whether it shows.
 	keyboard keyboard
+	view     viewKey // version 2: followed area, presence map (view.go)
 }
 
 // New returns the game for session s and page p, starting at view (nil
@@ -149,6 +150,7 @@ func (g *Game) Update() error {
 	default:
 	}
 	g.handleInput(now)
+	g.setView()
 	// After input, so a toggle leaves in this frame's Set.
 	g.sess.Update(now)
 
@@ -263,7 +265,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	hudChanged := g.setHUD(now)
 	frozen := g.everSync && !g.live()
-	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam, frozen: frozen, keyboard: g.keyboard}
+	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam, frozen: frozen, keyboard: g.keyboard, view: g.viewKey()}
 	animating := g.ras.Highlighted() > 0 || g.hud.cooldown > 0 || g.debug || g.mark.active(now)
 	if g.shownOnce && key == g.shown && !uploaded && !hudChanged && !animating && now-g.shownAt < refreshEvery {
 		return
@@ -275,8 +277,10 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	sx0, sy0 := g.cam.ToScreen(x0, y0)
 	sx1, sy1 := g.cam.ToScreen(x1, y1)
 	g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now, frozen)
+	g.drawUnknown(screen)
 	g.drawMarkers(screen, now)
 	g.mini.draw(screen, &g.cam)
+	g.drawPresence(screen)
 	g.hud.layout(g.w, g.h, g.dpr, g.page.ToolbarCSS())
 	g.hud.draw(screen)
 	g.drawCost = time.Since(t0)

@@ -41,6 +41,9 @@ func (g *Game) setHUD(now time.Duration) bool {
 		lines[1].style = styleStale
 		lines = append(lines, line{wording.Stale, styleWarn})
 	}
+	if near := g.nearText(); near != "" {
+		lines = append(lines, line{near, styleSmall})
+	}
 	if g.hoverOK && !g.touchMode {
 		lines = append(lines, line{fmt.Sprintf(wording.HoverFmt, g.hover, g.hover%protocol.GridWidth, g.hover/protocol.GridWidth), styleSmall})
 	}

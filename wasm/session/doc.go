@@ -28,4 +28,14 @@
 //
 // A Session is not safe for concurrent use; the game loop owns it. Its
 // only I/O is through the Link, and it never blocks.
+//
+// Version 2 (view.go): the client asks for it in the URL (URL); SetView
+// tells the session what the screen shows, and it subscribes to that area
+// plus a quarter of it on each side (Viewport, at most once per Welcome's
+// viewport interval, again only when the view leaves the area or shrinks
+// well inside it). AreaSnapshot and AreaDelta go to the board like
+// Snapshot and Delta (an AreaDelta whose prev is not the board's seq, or
+// with a box outside the area, resyncs); boxes outside the area are not
+// Known and Toggle and Paint refuse them (Unknown). Presence and Near give
+// the map of where players look and how many look nearby.
 package session

@@ -90,6 +90,9 @@ type Session struct {
 
 	scratch []uint32
 	out     [][]byte
+
+	view viewState // version 2: the subscribed area and presence (view.go)
+	gaps int       // frames that did not follow, each answered by a resync
 }
 
 // New returns a session with an empty board that talks to the server
@@ -117,7 +120,7 @@ func (s *Session) Board() *board.Board { return s.board }
 func (s *Session) Update(now time.Duration) {
 	s.receive(now)
 	s.board.Settle(now)
-	s.out = s.outbox(s.out[:0])
+	s.out = s.viewport(s.outbox(s.out[:0]), now)
 	for i, f := range s.out {
 		s.net.Send(f)
 		s.out[i] = nil
@@ -154,6 +157,7 @@ func (s *Session) setLink(st link.State, err error) {
 		s.board.Unsync()
 		s.queue = s.queue[:0]
 		clear(s.queued)
+		s.newConnection()
 	}
 }
 
@@ -197,6 +201,7 @@ func (s *Session) handle(f []byte, now time.Duration) error {
 		}
 		switch err := s.board.ApplyDelta(d); {
 		case errors.Is(err, board.ErrGap), errors.Is(err, board.ErrUnsynced):
+			s.gaps++
 			s.awaiting, s.resyncQueued = true, true
 			s.board.Unsync()
 		case err != nil:
@@ -223,6 +228,8 @@ func (s *Session) handle(f []byte, now time.Duration) error {
 		}
 		s.awaiting = true
 		s.board.Unsync()
+	case protocol.TypeAreaSnapshot, protocol.TypeAreaDelta, protocol.TypePresence:
+		return s.handleView(t, f)
 	default:
 		return fmt.Errorf("%w: %w: %v from the server", ErrFrame, protocol.ErrType, t)
 	}
@@ -278,6 +285,7 @@ const (
 	NotSynced         // no connection or no snapshot yet
 	Cooling           // in a cooldown after a Reject or an empty bucket
 	Limited           // the bucket just ran dry; a cooldown starts
+	Unknown           // outside the area the board follows: its state is not known
 )
 
 func (r Refusal) String() string {
@@ -290,6 +298,8 @@ func (r Refusal) String() string {
 		return "cooling"
 	case Limited:
 		return "limited"
+	case Unknown:
+		return "unknown"
 	}
 	return fmt.Sprintf("Refusal(%d)", uint8(r))
 }
@@ -328,6 +338,10 @@ func (s *Session) allow(now time.Duration, tap bool) Refusal {
 // server, unless the session refuses; a refused box is kept for
 // DrainRefused.
 func (s *Session) Toggle(i uint32, now time.Duration) Refusal {
+	if s.board.Synced() && !s.board.Known(i) {
+		s.refuse(i)
+		return Unknown
+	}
 	if r := s.allow(now, true); r != Accepted {
 		s.refuse(i)
 		return r
@@ -341,6 +355,10 @@ func (s *Session) Toggle(i uint32, now time.Duration) Refusal {
 // that already shows v, so a stroke over drawn boxes is free, and nothing
 // from the click budget.
 func (s *Session) Paint(i uint32, v bool, now time.Duration) Refusal {
+	if s.board.Synced() && !s.board.Known(i) {
+		s.refuse(i)
+		return Unknown
+	}
 	if s.board.Displayed(i) == v {
 		return Accepted
 	}

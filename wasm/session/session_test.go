@@ -38,7 +38,7 @@ func shown(s *Session, n int) string {
 
 func welcome(maxSet, rate, burst uint16) []byte {
 	return protocol.AppendWelcome(nil, protocol.Welcome{
-		Version: protocol.Version, Width: protocol.GridWidth, Height: protocol.GridHeight,
+		Version: protocol.Version1, Width: protocol.GridWidth, Height: protocol.GridHeight,
 		Epoch: 7, MaxSetBoxes: maxSet, SetRate: rate, SetBurst: burst, MaxMessage: protocol.MaxClientMessage,
 	})
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"time"
 
+	"checkgrid/protocol"
 	"checkgrid/wasm/link"
 	"checkgrid/wasm/throttle"
 )
@@ -19,7 +20,10 @@ type Status struct {
 	Frames   int // frames received
 	Bytes    int64
 	Pending  int
-	Mine     int // the player's changes accepted so far (the hint goes after the first)
+	Mine     int           // the player's changes accepted so far (the hint goes after the first)
+	Area     protocol.Area // the area the board follows (version 2; the whole grid in 1)
+	Gaps     int           // frames that did not follow, each resynced
+	Near     int           // other players looking near the view (presence)
 }
 
 // Status reports the session's counters.
@@ -36,6 +40,9 @@ func (s *Session) Status() Status {
 		Bytes:    s.bytes,
 		Pending:  s.board.Pending(),
 		Mine:     s.mine,
+		Area:     s.board.Area(),
+		Gaps:     s.gaps,
+		Near:     func() int { n, _ := s.Near(); return n }(),
 	}
 }
 

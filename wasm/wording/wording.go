@@ -22,8 +22,14 @@ const (
 	GoAhead         = "Go ahead."
 	BackInFmt       = "Back in %.1f s."
 	CountersFmt     = "%s checked · %s online"
-	HoverFmt        = "box %d · column %d, row %d"
-	JumpFmt         = "Jump to box: %s_"
+	// Presence (version 2): other players looking near the view.
+	NearFmt     = "%d players near you"
+	NearMoreFmt = "%d+ players near you"
+	NearOne     = "1 player near you"
+	NearSome    = "someone near you"
+	NearNone    = "no one else near you"
+	HoverFmt    = "box %d · column %d, row %d"
+	JumpFmt     = "Jump to box: %s_"
 )
 
 // What the session says during a rate-limit or connection episode.
@@ -62,6 +68,7 @@ func All() []string {
 		GoAhead,
 		BackInFmt,
 		CountersFmt,
+		NearFmt, NearMoreFmt, NearOne, NearSome, NearNone,
 		HoverFmt,
 		JumpFmt,
 		Connecting, Storage, StorageWhy, Overload, OverloadWhy, ServerWhyFmt, AddressWhyFmt,

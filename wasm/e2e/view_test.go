@@ -1,0 +1,234 @@
+//go:build !js
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"checkgrid/protocol"
+	"checkgrid/server/hub"
+)
+
+// Version 2 in the browser (issue 11): a page gets only what happens in
+// the area it looks at, counted on its WebSocket, and sees where the
+// others are on its minimap.
+
+// socket records what the page's WebSocket received, decoded.
+type socket struct {
+	mu     sync.Mutex
+	frames map[protocol.FrameType]int
+	boxes  map[uint32]int // box → Delta/AreaDelta frames that flipped it
+	areas  []protocol.Area
+	bytes  int
+}
+
+func (s *socket) listen(ev any) {
+	e, ok := ev.(*network.EventWebSocketFrameReceived)
+	if !ok || e.Response == nil || e.Response.Opcode != 2 {
+		return
+	}
+	b := e.Response.PayloadData
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bytes += len(b)
+	t, err := protocol.PeekType(b)
+	if err != nil {
+		return
+	}
+	s.frames[t]++
+	var idx []uint32
+	switch t {
+	case protocol.TypeDelta:
+		if d, err := protocol.DecodeDelta(b); err == nil {
+			idx, _ = d.AppendIndexes(nil)
+		}
+	case protocol.TypeAreaDelta:
+		if d, err := protocol.DecodeAreaDelta(b); err == nil {
+			idx, _ = d.AppendIndexes(nil)
+		}
+	case protocol.TypeAreaSnapshot:
+		if a, err := protocol.DecodeAreaSnapshot(b); err == nil {
+			s.areas = append(s.areas, a.Area)
+		}
+	case protocol.TypeSnapshot:
+		s.areas = append(s.areas, protocol.WholeGrid)
+	}
+	for _, i := range idx {
+		s.boxes[i]++
+	}
+}
+
+// lastArea is the area of the last snapshot the page received.
+func (s *socket) lastArea() protocol.Area {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.areas) == 0 {
+		return protocol.Area{}
+	}
+	return s.areas[len(s.areas)-1]
+}
+
+func (s *socket) snapshot() (frames map[protocol.FrameType]int, boxes map[uint32]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	frames, boxes = map[protocol.FrameType]int{}, map[uint32]int{}
+	for k, v := range s.frames {
+		frames[k] = v
+	}
+	for k, v := range s.boxes {
+		boxes[k] = v
+	}
+	return frames, boxes
+}
+
+// openCounted is open with the page's WebSocket frames counted.
+func (b *browser) openCounted(name, url string) (*page, *socket) {
+	b.t.Helper()
+	s := &socket{frames: map[protocol.FrameType]int{}, boxes: map[uint32]int{}}
+	p := &page{t: b.t, name: name}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(func(ev any) {
+		p.listen(ev)
+		s.listen(ev)
+	}))
+	p.ctx = ctx
+	b.t.Cleanup(func() {
+		if b.t.Failed() {
+			p.saveFailure()
+		}
+		cancel()
+	})
+	p.opened = time.Now()
+	if err := chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{})
+			return err
+		}),
+		chromedp.EmulateViewport(screenW, screenH, chromedp.EmulateScale(1)),
+		chromedp.Navigate(url),
+	); err != nil {
+		b.t.Fatalf("%s: opening %s: %v", name, url, err)
+	}
+	return p, s
+}
+
+// waitArea waits until the page's last snapshot is an area around (x, y).
+func (s *socket) waitArea(p *page, x, y int) protocol.Area {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a := s.lastArea()
+		if !a.Whole() && a.Contains(box(x, y)) {
+			return a
+		}
+		if time.Now().After(deadline) {
+			p.fail("no area snapshot around (%d,%d); last area %+v", x, y, a)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A page zoomed into the top-left corner does not receive a change made
+// in the bottom-right one (no frame on its socket carries that box), and
+// shows it once it pans there.
+func TestZoomedPageGetsOnlyItsArea(t *testing.T) {
+	srv := startServer(t)
+	w := srv.watch(t)
+	v := browserView(20, 15, 16)
+	p, sock := newBrowser(t).openCounted("corner", srv.URL+"/"+v.link())
+	p.waitReady()
+	a := sock.waitArea(p, 20, 15)
+	t.Logf("subscribed to %+v", a)
+
+	far := [2]int{980, 985}
+	near := [2]int{21, 15}
+	w.set(on(far[0], far[1]))
+	w.waitBox(box(far[0], far[1]), true, 5*time.Second)
+	w.set(on(near[0], near[1])) // after the far one: once it shows, the far one has had its chance
+	p.waitPixels("the change inside the area", time.Now(), 5*time.Second, func(s shot) string {
+		return s.check(v, []expect{{near[0], near[1], lookChecked}})
+	})
+	frames, boxes := sock.snapshot()
+	if boxes[box(far[0], far[1])] != 0 {
+		t.Fatalf("the corner page received the far change (frames %v)", frames)
+	}
+	if boxes[box(near[0], near[1])] != 1 || frames[protocol.TypeDelta] != 0 {
+		t.Fatalf("frames %v; the near box came in %d frames", frames, boxes[box(near[0], near[1])])
+	}
+	t.Logf("socket before panning: %v", frames)
+
+	// Pan there: an area snapshot brings the far box, which then shows.
+	fv := browserView(far[0], far[1], 16)
+	p.setHash(fv.link())
+	sock.waitArea(p, far[0], far[1])
+	p.waitPixels("the far change after panning", time.Now(), 5*time.Second, func(s shot) string {
+		return s.check(fv, []expect{{far[0], far[1], lookChecked}, {far[0] - 1, far[1], lookUnchecked}})
+	})
+}
+
+// heatAt reads the minimap pixel at the centre of the presence cell of box
+// (x, y) and says whether it is warm (orange over the minimap's grey).
+func heatAt(s shot, x, y int) (warm bool, detail string) {
+	size := min(160, int(float64(min(screenW, screenH))*0.3))
+	mx, my := screenW-size-12, screenH-size-12
+	k := float64(size) / float64(protocol.GridWidth/hub.PresenceCell)
+	cx, cy := x/hub.PresenceCell, y/hub.PresenceCell
+	px, py := mx+int((float64(cx)+0.5)*k), my+int((float64(cy)+0.5)*k)
+	r, g, b := s.rgb(px, py)
+	return r > b+40 && r > g+15, fmt.Sprintf("pixel (%d,%d) = %.0f,%.0f,%.0f", px, py, r, g, b)
+}
+
+// Three pages at three places: each one's minimap shows the other two
+// places warm (its own cell carries its own cross-hairs), so all three
+// warm cells are seen, and a cold cell elsewhere; when a page leaves, its
+// cell cools on the others' minimaps.
+func TestPresenceOnTheMinimap(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t)
+	places := [][2]int{{100, 100}, {500, 540}, {860, 300}}
+	var pages []*page
+	for i, pl := range places {
+		p := b.open(fmt.Sprintf("p%d", i), srv.URL+"/"+browserView(pl[0], pl[1], 16).link())
+		pages = append(pages, p)
+	}
+	for _, p := range pages {
+		p.waitReady()
+	}
+	cold := [2]int{300, 860}
+	for i, p := range pages {
+		p.waitPixels("the other pages' cells warm", time.Now(), 15*time.Second, func(s shot) string {
+			for j, pl := range places {
+				if j == i {
+					continue
+				}
+				if warm, d := heatAt(s, pl[0], pl[1]); !warm {
+					return fmt.Sprintf("cell of page %d not warm: %s", j, d)
+				}
+			}
+			if warm, d := heatAt(s, cold[0], cold[1]); warm {
+				return "an empty cell is warm: " + d
+			}
+			return ""
+		})
+	}
+	if err := chromedp.Cancel(pages[2].ctx); err != nil { // closes the tab
+		t.Fatal(err)
+	}
+	srv.waitStats("the third page gone", 10*time.Second, func(st stats) bool { return st.Connections == 2 })
+	pages[0].waitPixels("the cell of the page that left cools", time.Now(), 15*time.Second, func(s shot) string {
+		if warm, d := heatAt(s, places[2][0], places[2][1]); warm {
+			return "still warm: " + d
+		}
+		if warm, d := heatAt(s, places[1][0], places[1][1]); !warm {
+			return "the page that stayed went cold: " + d
+		}
+		return ""
+	})
+}
