@@ -108,6 +108,7 @@ DEADCODE := golang.org/x/tools/cmd/deadcode@v0.52.0
 # vet and staticcheck for both platforms; go.mod and go.sum exactly as
 # `go mod tidy` leaves them; no function unreachable from a main or a test.
 lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; if [ -n "$$unformatted" ]; then echo "not gofmt-clean:"; echo "$$unformatted"; exit 1; fi
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./protocol/ ./wasm/...

@@ -42,9 +42,13 @@ func TestImportRules(t *testing.T) {
 				return own(dep) && dep != "checkgrid/server/store" && dep != "checkgrid/protocol"
 			}},
 		{"./wasm/game", "js", false, "the game draws and turns input into actions; the session owns the network link",
-			func(dep string, _ bool) bool { return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/wasm/conn" }},
+			func(dep string, _ bool) bool {
+				return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/wasm/conn"
+			}},
 		{"./wasm/game", "linux", false, "the same for the desktop build",
-			func(dep string, _ bool) bool { return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/wasm/conn" }},
+			func(dep string, _ bool) bool {
+				return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/wasm/conn"
+			}},
 		{"./server/wsframe", "linux", false, "the header encoder is a leaf both the hub and the transport import",
 			func(dep string, std bool) bool { return !std && dep != "checkgrid/server/wsframe" }},
 	}

@@ -171,4 +171,6 @@ func Cluster(plan []Options) ([]*Server, error) {
 }
 
 // URL is the client URL of s.
-func (s *Server) URL() string { return "nats://" + net.JoinHostPort(s.Opts.Host, strconv.Itoa(s.Opts.Port)) }
+func (s *Server) URL() string {
+	return "nats://" + net.JoinHostPort(s.Opts.Host, strconv.Itoa(s.Opts.Port))
+}
