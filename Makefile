@@ -5,12 +5,18 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WASMFLAGS := -trimpath -ldflags='-s -w'
 ADDR      ?= :8080
 DATA      ?= ./data
+CLUSTER_ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test wasm desktop screenshots bench fuzz lint deps server unit wasmtest e2e release crossbuild
+.PHONY: run cluster test wasm desktop screenshots bench fuzz lint deps server unit wasmtest e2e release crossbuild
 
 # Build the client and serve it, with a data directory in ./data.
 run: wasm
 	$(GO) run ./server -addr $(ADDR) -data $(DATA)
+
+# Three JetStream servers, three nodes and a load balancer on loopback
+# (tools/cluster); prints the URL to open, Ctrl-C stops everything.
+cluster: wasm
+	$(GO) run ./tools/cluster -addr $(CLUSTER_ADDR)
 
 # The whole suite: system packages, lint, unit and integration tests with
 # -race, the protocol tests under wasm (Node), and the end-to-end tests in

@@ -174,24 +174,39 @@ func (f *forwarder) watchLease(ctx context.Context) {
 			sleep(ctx, retryEvery)
 			continue
 		}
-		for e := range w.Updates() {
-			if e == nil {
-				continue // the end of the initial values
+		f.follow(ctx, w.Updates())
+		_ = w.Stop()
+	}
+}
+
+// follow applies lease updates until the watcher ends or ctx does.
+func (f *forwarder) follow(ctx context.Context, updates <-chan jetstream.KeyValueEntry) {
+	for {
+		var e jetstream.KeyValueEntry
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok = <-updates:
+		}
+		if !ok {
+			return
+		}
+		if e == nil {
+			continue // the end of the initial values
+		}
+		if e.Operation() == jetstream.KeyValuePut && len(e.Value()) > 0 {
+			name := string(e.Value())
+			if old := f.target.Swap(&name); old == nil || *old != name {
+				f.n.log.Info("sequencer is", "node", name, "revision", e.Revision())
+				f.failed.Store(false)
 			}
-			if e.Operation() == jetstream.KeyValuePut && len(e.Value()) > 0 {
-				name := string(e.Value())
-				if old := f.target.Swap(&name); old == nil || *old != name {
-					f.n.log.Info("sequencer is", "node", name, "revision", e.Revision())
-					f.failed.Store(false)
-				}
-			} else if f.target.Swap(nil) != nil {
-				f.n.log.Info("no sequencer", "op", e.Operation().String())
-				select {
-				case f.n.leaseFree <- struct{}{}: // campaign: try now, not at the next poll
-				default:
-				}
+		} else if f.target.Swap(nil) != nil {
+			f.n.log.Info("no sequencer", "op", e.Operation().String())
+			select {
+			case f.n.leaseFree <- struct{}{}: // campaign: try now, not at the next poll
+			default:
 			}
 		}
-		_ = w.Stop()
 	}
 }

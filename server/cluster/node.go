@@ -58,6 +58,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if n.nc, err = connect(cfg); err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
 	}
+	n.log.Info("nats connected", "url", n.nc.ConnectedUrlRedacted(), "server", n.nc.ConnectedServerName())
 	if n.js, err = jetstream.New(n.nc); err != nil {
 		n.nc.Close()
 		return nil, err
@@ -162,16 +163,19 @@ func (n *Node) campaign(ctx context.Context) {
 
 // hold sequences for one tenure.
 func (n *Node) hold(ctx context.Context, t *tenure) {
-	sctx, stop := context.WithCancel(ctx)
+	sctx, stop := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer stop()
+		defer stop(ErrLeaseLost) // keep returns only when the lease is lost (or ctx ended)
 		n.keep(sctx, t)
 	}()
 	err := n.sequence(sctx, t)
-	stop()
+	if errors.Is(err, context.Canceled) {
+		err = context.Cause(sctx)
+	}
+	stop(nil)
 	wg.Wait()
 	switch {
 	case ctx.Err() != nil:
