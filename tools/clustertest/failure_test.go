@@ -243,7 +243,7 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 			noGap(t, wt)
 		}
 	}
-	down := regexp.MustCompile(`msg="sequencer: (stepping down|lease not renewed in time)" node=` + stale + `\b.*`).FindAllString(w.logs.String(), -1)
+	down := regexp.MustCompile(`msg="sequencer: (stepping down|lease not renewed in time)" node=`+stale+`\b.*`).FindAllString(w.logs.String(), -1)
 	if len(down) == 0 {
 		t.Errorf("the stale sequencer %s did not log its step-down", stale)
 	}
