@@ -122,8 +122,6 @@ func TestKill9SequencerUnderLoad(t *testing.T) {
 	t.Logf("sequencer %s killed; %s sequencing, 30 more Deltas on every survivor after %v", seq, next, took.Round(time.Millisecond))
 }
 
-var connectedRE = regexp.MustCompile(`node=(\S+) msg="nats connected" url=nats://127\.0\.0\.1:(\d+)`)
-
 // kill -9 of the JetStream server that leads the stream, under load: the
 // stream elects another leader and the same checks hold.
 func TestKill9StreamLeaderUnderLoad(t *testing.T) {

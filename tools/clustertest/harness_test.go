@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -495,11 +494,6 @@ func (w *world) load(ctx context.Context, addr string, seed uint64, every time.D
 	return l
 }
 
-func (l *loader) counts() (int, map[protocol.RejectReason]int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.sent, maps.Clone(l.rejected)
-}
 
 // metric reads one sample from a node's /metrics (admin listener).
 func metric(t *testing.T, admin, name string) float64 {
