@@ -494,7 +494,6 @@ func (w *world) load(ctx context.Context, addr string, seed uint64, every time.D
 	return l
 }
 
-
 // metric reads one sample from a node's /metrics (admin listener).
 func metric(t *testing.T, admin, name string) float64 {
 	t.Helper()
