@@ -69,7 +69,7 @@ func (l *logBuf) String() string {
 
 // world is one test's cluster.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	logs  *logBuf
 	nats  *clusterproc.NATS
@@ -83,7 +83,7 @@ type world struct {
 	stopLoad context.CancelFunc
 }
 
-func newWorld(t *testing.T, extra ...string) *world {
+func newWorld(t testing.TB, extra ...string) *world {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs JetStream servers and nodes as processes")
@@ -249,7 +249,7 @@ func (w *world) replay() (*protocol.Replica, map[uint64][]byte) {
 }
 
 // snapshotOf is node addr's /api/snapshot.
-func snapshotOf(t *testing.T, addr string) *protocol.Replica {
+func snapshotOf(t testing.TB, addr string) *protocol.Replica {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/api/snapshot")
 	if err != nil {
@@ -319,7 +319,7 @@ func (s *seen) add(seq uint64, frame []byte) {
 }
 
 // check: every seen Delta is in the stream, byte for byte.
-func (s *seen) check(t *testing.T, stream map[uint64][]byte) {
+func (s *seen) check(t testing.TB, stream map[uint64][]byte) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -405,7 +405,7 @@ func (wt *watcher) state() (protocol.Replica, []error, int, int) {
 }
 
 // waitSeq waits until the watcher has applied seq.
-func (wt *watcher) waitSeq(t *testing.T, seq uint64, d time.Duration) {
+func (wt *watcher) waitSeq(t testing.TB, seq uint64, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -495,7 +495,19 @@ func (w *world) load(ctx context.Context, addr string, seed uint64, every time.D
 }
 
 // metric reads one sample from a node's /metrics (admin listener).
-func metric(t *testing.T, admin, name string) float64 {
+func metric(t testing.TB, admin, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(metricsText(t, admin), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// metricsText is a node's /metrics page.
+func metricsText(t testing.TB, admin string) string {
 	t.Helper()
 	resp, err := http.Get("http://" + admin + "/metrics")
 	if err != nil {
@@ -503,11 +515,5 @@ func metric(t *testing.T, admin, name string) float64 {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			return v
-		}
-	}
-	return 0
+	return string(b)
 }
