@@ -1,0 +1,26 @@
+// Package cluster lets many checkgrid nodes serve one grid through NATS
+// JetStream, with the single process's guarantees: one order of changes,
+// no seen change lost, exact client state.
+//
+// Entry points: Open connects a Node (and creates the stream and buckets
+// the first time); Node.Run runs it until its context ends; a Node is the
+// hub.Upstream of a follower hub (hub.NewFollower): Feed, Writable, Submit,
+// Online. Collectors exposes its metrics.
+//
+// Flow:
+//
+//	player Set ─► edge node's limits ─► forwarder (batch, one request in flight)
+//	  ─► checkgrid.set.<sequencer> ─► sequencer's grid ─► tick: Delta last+1
+//	  ─► publish to CHECKGRID with Nats-Expected-Last-Sequence=last, Nats-Msg-Id=epoch-seq
+//	  ─► quorum ack ─► RePublish to checkgrid.live ─► every node's feed
+//	  ─► (gap? backfill from the stream; behind first seq? snapshot) ─► hub ─► players
+//
+// Files: lease.go (the KV lease and its epoch), sequencer.go (one tenure's
+// loop, fencing, snapshots), feed.go (the replica: snapshot, live, backfill),
+// forward.go (Set batches and the lease watch), counters.go (online
+// counts), setup.go (connection, stream and buckets), node.go (wiring).
+//
+// Concurrency: the feed's replica belongs to its goroutine (the sequencer
+// asks it for a copy over a channel); the sequencer's grid to its loop;
+// Submit and Writable are safe from any goroutine and never block.
+package cluster
