@@ -62,7 +62,6 @@ func NewFollower(cfg Config, up Upstream, epoch uint64, m *metrics.Metrics, logg
 type follower struct {
 	started bool          // the first reset arrived
 	toggles atomic.Uint64 // the cluster's, as of h.seq; read by Stats
-	scratch []uint32
 }
 
 // follow applies one committed step and sends it on, on the publisher's
@@ -97,8 +96,10 @@ func (h *Hub) follow(ev Committed) {
 	case d.Seq != h.durable.Seq+1:
 		err = fmt.Errorf("%w: have %d, got %d", protocol.ErrGap, h.durable.Seq, d.Seq)
 	}
+	var boxes []uint32
 	if err == nil {
-		f.scratch, err = d.AppendIndexes(f.scratch[:0])
+		// A fresh slice, as the ticker's: publish may hand it on.
+		boxes, err = d.AppendIndexes(make([]uint32, 0, d.Count))
 	}
 	if err != nil {
 		// Upstream broke its contract: apply nothing and say so loudly; the
@@ -108,7 +109,7 @@ func (h *Hub) follow(ev Committed) {
 		return
 	}
 	f.toggles.Store(ev.Toggles)
-	h.publish(delta{seq: ev.Seq, toggles: ev.Toggles, frame: ev.Frame, boxes: f.scratch})
+	h.publish(delta{seq: ev.Seq, toggles: ev.Toggles, frame: ev.Frame, boxes: boxes})
 }
 
 // followTick keeps storageOK in step with the upstream.
