@@ -102,6 +102,7 @@ func (s *sender) run(h *Hub) {
 			case !c.member:
 				c.member, c.slot = true, len(s.members)
 				s.members = append(s.members, c)
+				c.view.lagging.Store(false) // version 2: follows the whole grid now (viewport.go)
 			}
 		case cmdRemove:
 			s.remove(cmd.c)

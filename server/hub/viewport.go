@@ -356,8 +356,8 @@ func (s *sender) runView(h *Hub, cmd command) {
 	case cmdTo:
 		var counts [256]struct{ n, bytes int }
 		for _, a := range cmd.pairs {
-			if a.c.view.lagging.Load() {
-				continue
+			if !a.c.member && a.c.view.lagging.Load() {
+				continue // an area client out of step until its resync
 			}
 			if !h.sendRaw(a.c, a.frame) {
 				// As a broadcast would: a member leaves the set, an

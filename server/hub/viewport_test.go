@@ -296,3 +296,33 @@ func TestBadViewportCloses(t *testing.T) {
 	w := th.view(t, "w", 1024, corner)
 	w.until(protocol.TypeAreaSnapshot)
 }
+
+// After lagging as an area client and being resynced, a viewer still
+// moves: to the whole grid (a broadcast member) and back to an area.
+func TestAreaClientMovesAfterLagging(t *testing.T) {
+	th := startHub(t, Config{OutboxFrames: 4, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}, ViewportInterval: 10 * time.Millisecond})
+	gate := make(chan struct{})
+	v := th.view(t, "slow", 1, corner, gate)
+	p := th.join(t, "p", 1024)
+	p.untilSeq(0)
+	for i := range 40 {
+		p.set(protocol.Change{Index: uint32(i), Value: true})
+		p.until(protocol.TypeDelta)
+	}
+	close(gate)
+	for len(v.resyncs) == 0 || !v.rep.Synced() || v.rep.Seq < p.rep.Seq {
+		v.apply(v.next())
+	}
+	v.viewport(protocol.WholeGrid)
+	v.until(protocol.TypeSnapshot)
+	p.set(protocol.Change{Index: 500000, Value: true})
+	v.until(protocol.TypeDelta)
+	v.viewport(farCorner)
+	v.until(protocol.TypeAreaSnapshot)
+	if v.rep.Area != farCorner {
+		t.Fatalf("area %+v after moving back", v.rep.Area)
+	}
+	p.set(protocol.Change{Index: 999999, Value: true})
+	v.until(protocol.TypeAreaDelta)
+	v.equalInside(th)
+}
