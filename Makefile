@@ -132,6 +132,7 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
 	done
 	$(GO) test -run '^$$' -fuzz '^FuzzGate$$' -fuzztime $(FUZZTIME) ./server/wsconn/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStoredSnapshot$$' -fuzztime $(FUZZTIME) ./server/cluster/
 
 # Micro-benchmarks plus a short load scenario (~40 s): the server at 2,000
 # connections with a 5 ms tick (more Deltas than it can fan out, so it runs
