@@ -391,8 +391,12 @@ func (h *Hub) Stats() Stats {
 		Seq: h.seq.Load(), Epoch: h.epoch, StorageOK: h.storageOK.Load()}
 }
 
-// Wait blocks until every connection handed to Go has ended.
+// Wait blocks until Run has returned and every connection handed to Go
+// has ended, its close handshake included. In that order: Run's shutdown
+// and the readers start flushers and handshakes (flushers.Add), which must
+// all have started before flushers.Wait.
 func (h *Hub) Wait() {
+	<-h.done
 	h.clients.Wait()
 	h.flushers.Wait()
 }
