@@ -65,20 +65,6 @@ func (a Area) appendIndexes(dst []uint32, g *Bitset) []uint32 {
 func (a Area) clearIn(g *Bitset) {
 	for y := uint32(a.Y); y < uint32(a.Y)+uint32(a.H); y++ {
 		lo := y*GridWidth + uint32(a.X)
-		clearRange(g, lo, lo+uint32(a.W)-1)
-	}
-}
-
-// clearRange unchecks boxes lo..hi inclusive, a word at a time.
-func clearRange(g *Bitset, lo, hi uint32) {
-	for lo <= hi {
-		w := lo >> 6
-		first := lo & 63
-		last := uint32(63)
-		if hi>>6 == w {
-			last = hi & 63
-		}
-		g[w] &^= (^uint64(0) >> (63 - last)) &^ (1<<first - 1)
-		lo = w<<6 + last + 1
+		putRange(g, lo, lo+uint32(a.W)-1, false)
 	}
 }

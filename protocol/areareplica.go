@@ -118,7 +118,7 @@ func (r *AreaReplica) ApplyAreaSnapshot(s AreaSnapshot) error {
 	}
 	for y := uint32(s.Area.Y); y < uint32(s.Area.Y)+uint32(s.Area.H); y++ {
 		lo := y*GridWidth + uint32(s.Area.X)
-		setRange(&r.Seen, lo, lo+uint32(s.Area.W)-1)
+		putRange(&r.Seen, lo, lo+uint32(s.Area.W)-1, true)
 	}
 	r.Area, r.Epoch, r.Seq = s.Area, s.Epoch, s.Seq
 	return nil

@@ -300,7 +300,7 @@ func decodeRunContainer(p []byte, pos int, base, limit uint32, card int, g *Bits
 		if last >= limit {
 			return pos, errRoaringRange
 		}
-		setRange(g, base+start, base+last)
+		putRange(g, base+start, base+last, true)
 		got += int(last-start) + 1
 		next = last + 1
 	}
@@ -310,8 +310,8 @@ func decodeRunContainer(p []byte, pos int, base, limit uint32, card int, g *Bits
 	return pos + 4*nruns, nil
 }
 
-// setRange checks boxes lo..hi inclusive, a word at a time.
-func setRange(g *Bitset, lo, hi uint32) {
+// putRange gives boxes lo..hi inclusive the value v, a word at a time.
+func putRange(g *Bitset, lo, hi uint32, v bool) {
 	for lo <= hi {
 		w := lo >> 6
 		first := lo & 63
@@ -319,7 +319,12 @@ func setRange(g *Bitset, lo, hi uint32) {
 		if hi>>6 == w {
 			last = hi & 63
 		}
-		g[w] |= (^uint64(0) >> (63 - last)) &^ (1<<first - 1)
+		mask := (^uint64(0) >> (63 - last)) &^ (1<<first - 1)
+		if v {
+			g[w] |= mask
+		} else {
+			g[w] &^= mask
+		}
 		lo = w<<6 + last + 1
 	}
 }
