@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/wsframe"
 )
 
 // rawClient is a WebSocket client written by hand, so a test can send what
@@ -23,19 +24,7 @@ type rawClient struct {
 
 // clientFrame is a masked client frame (RFC 6455 §5.3).
 func clientFrame(opcode byte, payload []byte) []byte {
-	key := [4]byte{9, 8, 7, 6}
-	b := []byte{0x80 | opcode}
-	if n := len(payload); n < 126 {
-		b = append(b, 0x80|byte(n))
-	} else {
-		b = append(b, 0x80|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	}
-	b = append(b, key[:]...)
-	for i, c := range payload {
-		b = append(b, c^key[i%4])
-	}
-	return b
+	return wsframe.AppendMasked(nil, opcode, [4]byte{9, 8, 7, 6}, payload)
 }
 
 // dialRaw upgrades a raw TCP connection; extra is sent in the same write as

@@ -3,7 +3,6 @@ package wsconn
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -20,20 +19,7 @@ import (
 
 // maskedFrame is a client frame (clients must mask, RFC 6455 §5.3).
 func maskedFrame(opcode byte, payload []byte) []byte {
-	key := [4]byte{1, 2, 3, 4}
-	b := []byte{0x80 | opcode}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	default:
-		b = append(b, 0x80|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	}
-	b = append(b, key[:]...)
-	for i, c := range payload {
-		b = append(b, c^key[i%4])
-	}
-	return b
+	return wsframe.AppendMasked(nil, opcode, [4]byte{1, 2, 3, 4}, payload)
 }
 
 // server accepts one connection and hands every message it reads (or the

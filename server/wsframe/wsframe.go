@@ -123,3 +123,25 @@ func appendControl(dst []byte, first byte, payload []byte) []byte {
 // IsControl reports whether wire is a ping or pong frame from AppendPing or
 // AppendPong.
 func IsControl(wire []byte) bool { return len(wire) >= 2 && (wire[0] == finPing || wire[0] == finPong) }
+
+// AppendMasked appends a final client frame (RFC 6455 §5.3: clients mask)
+// with opcode and payload masked by key. The server never sends these;
+// test clients and the load generator do.
+func AppendMasked(dst []byte, opcode byte, key [4]byte, payload []byte) []byte {
+	dst = append(dst, 0x80|opcode)
+	switch n := len(payload); {
+	case n < len16:
+		dst = append(dst, 0x80|byte(n))
+	case n < 1<<16:
+		dst = append(dst, 0x80|len16)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	default:
+		dst = append(dst, 0x80|len64)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	dst = append(dst, key[:]...)
+	for i, c := range payload {
+		dst = append(dst, c^key[i&3])
+	}
+	return dst
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"checkgrid/protocol"
+	"checkgrid/server/wsframe"
 )
 
 // Reading frames cheaply. Every player receives every Delta, so what the
@@ -197,20 +198,7 @@ func (r *rawConn) writeBinary(b []byte) error { return r.write(0x2, b) }
 // write sends one masked frame (mask key zero: XOR with it is the payload
 // itself, which the server must accept like any key).
 func (r *rawConn) write(op byte, p []byte) error {
-	f := make([]byte, 0, 14+len(p))
-	f = append(f, 0x80|op)
-	switch n := len(p); {
-	case n < 126:
-		f = append(f, 0x80|byte(n))
-	case n < 1<<16:
-		f = append(f, 0x80|126)
-		f = binary.BigEndian.AppendUint16(f, uint16(n))
-	default:
-		f = append(f, 0x80|127)
-		f = binary.BigEndian.AppendUint64(f, uint64(n))
-	}
-	f = append(f, 0, 0, 0, 0)
-	f = append(f, p...)
+	f := wsframe.AppendMasked(make([]byte, 0, 14+len(p)), op, [4]byte{}, p)
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
 	_, err := r.c.Write(f)
