@@ -1,11 +1,11 @@
 package identity
 
 import (
+	"checkgrid/server/atomicfile"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // KeySize is the length of the signing key file, in bytes.
@@ -34,43 +34,8 @@ func LoadKey(path string) ([]byte, error) {
 	}
 	key = make([]byte, KeySize)
 	_, _ = rand.Read(key) // never fails (crypto/rand contract since Go 1.24)
-	if err := writeAtomic(path, key); err != nil {
+	if err := atomicfile.Write(path, key, 0o600); err != nil {
 		return nil, fmt.Errorf("identity: writing new key: %w", err)
 	}
 	return key, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

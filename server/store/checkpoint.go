@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"checkgrid/protocol"
+	"checkgrid/server/atomicfile"
 )
 
 // Checkpoint file layout (see doc.go for the table).
@@ -109,44 +110,11 @@ func readCheckpoint(path string, st *State) error {
 // writeFileAtomic makes dir/name hold b or, on error, leaves it as it was:
 // temp file, fsync, rename, fsync the directory.
 func writeFileAtomic(dir, name string, b []byte) error {
-	path := filepath.Join(dir, name)
-	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("store: create %s: %w", filepath.Base(tmp), err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(filepath.Join(dir, name), b, 0o644); err != nil {
 		return fmt.Errorf("store: write %s: %w", name, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("store: after renaming %s: %w", name, err)
 	}
 	return nil
 }
 
 // syncDir makes the directory's entries (creations, renames) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
-	}
-	return nil
-}
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"checkgrid/protocol"
+	"checkgrid/server/atomicfile"
 )
 
 // File names. Sequence numbers are 16 hex digits so that lexical order is
@@ -19,7 +20,7 @@ import (
 const (
 	segmentPrefix = "wal-"
 	segmentSuffix = ".log"
-	tmpSuffix     = ".tmp"
+	tmpSuffix     = atomicfile.TempSuffix
 	// scanBuffer is the read size while replaying: large enough that a
 	// segment replays in few syscalls, small enough to not matter in memory.
 	scanBuffer = 1 << 20
