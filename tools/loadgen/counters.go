@@ -18,8 +18,11 @@ type counters struct {
 	setBoxes atomic.Int64     // boxes in those Sets
 	held     atomic.Int64     // connections open right now
 	joined   atomic.Int64     // connections that got Welcome and Snapshot
-	// Viewers' share (viewer.go), and watchers' for the same-run baseline.
+	// Viewers' share (viewer.go): frames, bytes, moves, AreaDeltas in
+	// sequence and viewers held now; and watchers' for the same-run
+	// baseline.
 	vframes, vbytes, vmoves atomic.Int64
+	vdeltas, vheld          atomic.Int64
 	wframes, wbytes         atomic.Int64
 
 	mu     sync.Mutex
@@ -41,6 +44,7 @@ type snapshot struct {
 	bytes, deltas, gaps, sets, setBoxes int64
 	held, joined                        int64
 	vframes, vbytes, vmoves             int64
+	vdeltas, vheld                      int64
 	wframes, wbytes                     int64
 	events                              map[string]int64
 }
@@ -54,6 +58,7 @@ func (c *counters) snapshot() snapshot {
 	s.sets, s.setBoxes = c.sets.Load(), c.setBoxes.Load()
 	s.held, s.joined = c.held.Load(), c.joined.Load()
 	s.vframes, s.vbytes, s.vmoves = c.vframes.Load(), c.vbytes.Load(), c.vmoves.Load()
+	s.vdeltas, s.vheld = c.vdeltas.Load(), c.vheld.Load()
 	s.wframes, s.wbytes = c.wframes.Load(), c.wbytes.Load()
 	c.mu.Lock()
 	s.events = maps.Clone(c.events)

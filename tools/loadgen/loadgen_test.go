@@ -228,3 +228,26 @@ func TestWireSizeAndNames(t *testing.T) {
 		t.Errorf("parseMode = %v, %v", m, err)
 	}
 }
+
+// Coverage counts only the players that get every Delta: 900 of them got
+// all 100 ticks' Deltas while 300 viewers got none (they follow areas), so
+// coverage is 100%; the viewers' share of ticks is reported on its own.
+func TestCoverageLeavesViewersOut(t *testing.T) {
+	r := wsResult{
+		window: 10 * time.Second, seqAdvance: 100, heldStart: 1200, heldEnd: 1200, seenPerSec: 2000,
+		before: snapshot{vheld: 300},
+		after:  snapshot{vheld: 300, deltas: 900 * 100, vdeltas: 300 * 100 / 2},
+	}
+	if c := r.coverage(); c != 1 {
+		t.Errorf("coverage %.3f, want 1", c)
+	}
+	r.after.deltas = 450 * 100
+	if c := r.coverage(); c != 0.5 {
+		t.Errorf("coverage %.3f, want 0.5 with half the Deltas missing", c)
+	}
+	got, exp := r.viewerTicks()
+	w, h := viewerSize()
+	if got != 0.5 || exp < 0.3 || exp > 0.6 || w*h > 6000 {
+		t.Errorf("viewers: %.3f of ticks, %.3f expected for a %dx%d area", got, exp, w, h)
+	}
+}

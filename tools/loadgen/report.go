@@ -3,12 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"checkgrid/protocol"
 )
 
 // machine names the box the figures came from: the ratio to the raw-TCP
@@ -47,14 +50,31 @@ func (r wsResult) allFPS() float64 {
 	return rate(r.after.totalFrames()-r.before.totalFrames(), r.window)
 }
 
-// coverage is the share of (ticks × clients held) that arrived: 1 means
-// every client received every Delta published in the window.
+// coverage is the share of (ticks × clients held that get every Delta)
+// that arrived: 1 means every such client received every Delta published
+// in the window. Viewers follow an area and get a frame only on the ticks
+// that change it (viewerTicks), so they are left out.
 func (r wsResult) coverage() float64 {
-	want := float64(r.seqAdvance) * float64(min(r.heldStart, r.heldEnd))
+	full := min(r.heldStart-r.before.vheld, r.heldEnd-r.after.vheld)
+	want := float64(r.seqAdvance) * float64(full)
 	if want <= 0 {
 		return 0
 	}
 	return min(float64(r.after.deltas-r.before.deltas)/want, 1)
+}
+
+// viewerTicks is the share of (ticks × viewers held) that brought a viewer
+// an AreaDelta, and the share expected if the observed flips fall
+// uniformly at random: 1−e^(−flips per tick × area ÷ grid) for the area a
+// viewer subscribes to away from the edges.
+func (r wsResult) viewerTicks() (got, expected float64) {
+	ticks := float64(r.seqAdvance) * float64(min(r.before.vheld, r.after.vheld))
+	if ticks <= 0 || r.seqAdvance <= 0 {
+		return 0, 0
+	}
+	w, h := viewerSize()
+	perTick := r.seenPerSec / rate(r.seqAdvance, r.window)
+	return float64(r.after.vdeltas-r.before.vdeltas) / ticks, 1 - math.Exp(-perTick*float64(w*h)/protocol.Boxes)
 }
 
 // writeWS prints a ws run's figures.
@@ -70,15 +90,17 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 	row("window", "%v", r.window.Round(time.Millisecond))
 	row("clients held", "%d at start, %d at end (%d joins in all)", r.heldStart, r.heldEnd, r.after.joined)
 	row("ticks published", "%d (%.1f/s, from observers' seq)", r.seqAdvance, rate(r.seqAdvance, r.window))
-	row("deltas delivered", "%.0f/s over all clients; %.1f%% of ticks × clients held", r.deliveredFPS(), 100*r.coverage())
+	row("deltas delivered", "%.0f/s over all clients; %.1f%% of ticks × clients held that get every Delta (all but viewers)", r.deliveredFPS(), 100*r.coverage())
 	row("frames delivered", "%.0f/s (all types)", rate(r.after.totalFrames()-r.before.totalFrames(), r.window))
 	row("bytes delivered", "%.2f MB/s (WebSocket payloads)", rate(r.after.bytes-r.before.bytes, r.window)/1e6)
 	if c.viewers > 0 {
 		per := func(n int64, players int) float64 { return float64(n) / float64(max(players, 1)) / r.window.Seconds() }
 		vb, wb := r.after.vbytes-r.before.vbytes, r.after.wbytes-r.before.wbytes
 		vf, wf := r.after.vframes-r.before.vframes, r.after.wframes-r.before.wframes
-		row("per viewer (v2, 96x60)", "%.2f MB per player-hour, %.2f frames/s, %.2f moves/s in all",
-			per(vb, c.viewers)*3600/1e6, per(vf, c.viewers), rate(r.after.vmoves-r.before.vmoves, r.window))
+		w, h := viewerSize()
+		got, exp := r.viewerTicks()
+		row(fmt.Sprintf("per viewer (v2, %dx%d)", w, h), "%.2f MB per player-hour, %.2f frames/s, %.2f moves/s in all; an AreaDelta on %.1f%% of ticks × viewers held (%.1f%% expected from the flips seen)",
+			per(vb, c.viewers)*3600/1e6, per(vf, c.viewers), rate(r.after.vmoves-r.before.vmoves, r.window), 100*got, 100*exp)
 		row("per watcher (all changes)", "%.2f MB per player-hour, %.2f frames/s (same run)",
 			per(wb, c.watchers)*3600/1e6, per(wf, c.watchers))
 	}

@@ -131,6 +131,9 @@ func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]by
 			return buf, r.gap(conn, st)
 		}
 		st.seq = h.Seq
+		if st.role == RoleViewer {
+			r.ctr.vdeltas.Add(1)
+		}
 	case protocol.TypeDelta:
 		if st.waitSnap {
 			break // in-flight Deltas before the Snapshot a Resync announced

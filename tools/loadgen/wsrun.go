@@ -299,6 +299,10 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 	r.ctr.joined.Add(1)
 	r.ctr.held.Add(1)
 	defer r.ctr.held.Add(-1)
+	if role == RoleViewer {
+		r.ctr.vheld.Add(1)
+		defer r.ctr.vheld.Add(-1)
+	}
 
 	wctx, stopWriter := context.WithCancel(ctx)
 	var wg sync.WaitGroup

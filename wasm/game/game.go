@@ -150,7 +150,7 @@ func (g *Game) Update() error {
 	default:
 	}
 	g.handleInput(now)
-	g.setView()
+	g.setView(now)
 	// After input, so a toggle leaves in this frame's Set.
 	g.sess.Update(now)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
@@ -29,8 +30,9 @@ var (
 	heatMany = color.RGBA{0xff, 0x8c, 0x00, 0xff}
 )
 
-// setView tells the session the boxes on screen.
-func (g *Game) setView() {
+// setView tells the session the boxes on screen at now, every update (the
+// session tells pans from a still view by it).
+func (g *Game) setView(now time.Duration) {
 	if !g.sized {
 		return
 	}
@@ -40,7 +42,7 @@ func (g *Game) setView() {
 	if ax1 <= ax0 || ay1 <= ay0 {
 		return
 	}
-	g.sess.SetView(protocol.Area{X: uint16(ax0), Y: uint16(ay0), W: uint16(ax1 - ax0), H: uint16(ay1 - ay0)})
+	g.sess.SetView(protocol.Area{X: uint16(ax0), Y: uint16(ay0), W: uint16(ax1 - ax0), H: uint16(ay1 - ay0)}, now)
 }
 
 // drawUnknown dims the visible boxes outside the area the board follows.

@@ -30,10 +30,16 @@
 // only I/O is through the Link, and it never blocks.
 //
 // Version 2 (view.go): the client asks for it in the URL (URL); SetView
-// tells the session what the screen shows, and it subscribes to that area
-// plus a quarter of it on each side (Viewport, at most once per Welcome's
-// viewport interval, again only when the view leaves the area or shrinks
-// well inside it). AreaSnapshot and AreaDelta go to the board like
+// tells the session what the screen shows, every update, and it subscribes
+// to that area plus a margin that follows motion (Subscription, the one
+// rule the load generator's viewers use too): StillMargin on every side of
+// a still view, and while panning a lead on the leading side(s) of the
+// pan speed times the time a new area takes to arrive. A Viewport goes out
+// at most once per Welcome's viewport interval: when the view leaves the
+// area, when less than half of the lead is left ahead of a pan, when a zoom
+// in leaves the area far too large, and once the view settles, to shrink
+// back to the still area; a jump (minimap click, zoom) gets the still
+// margin. AreaSnapshot and AreaDelta go to the board like
 // Snapshot and Delta (an AreaDelta whose prev is not the board's seq, or
 // with a box outside the area, resyncs); boxes outside the area are not
 // Known and Toggle and Paint refuse them (Unknown). Presence and Near give

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -11,8 +12,8 @@ import (
 	"checkgrid/wasm/board"
 )
 
-// Version 2: the session subscribes to the area on screen plus a margin,
-// applies AreaSnapshot and AreaDelta to the board (gaps resync, never
+// Version 2: the session subscribes to the area on screen plus a margin
+// that follows the view's motion (Subscription), applies AreaSnapshot and AreaDelta to the board (gaps resync, never
 // apply), refuses to set boxes it does not know, and keeps the presence
 // map.
 
@@ -26,22 +27,48 @@ func URL(server string) string {
 	return server + sep + "v=" + strconv.Itoa(protocol.Version)
 }
 
-// Subscription tuning.
+// Subscription tuning: the margin follows motion. A still view subscribes
+// to itself plus StillMargin; a panning one also gets a lead on its leading
+// side(s), sized to how far it moves before a new area can arrive.
 const (
-	// marginDiv: the area subscribed is the visible one grown by a quarter
-	// of its width and height on each side (2.25 times the boxes). The
-	// server applies at most one area change per viewport interval
-	// (200 ms), and a change reaches the screen after a round trip and up
-	// to a tick more: about 0.3–0.4 s in all. A quarter screen of margin
-	// covers a pan of up to ~0.6 screens a second, a brisk drag, without
-	// the leading edge showing unknown boxes; a wider one would cost
-	// changes nobody sees (at 2,000 toggles/s a 64×40 view so subscribes
-	// to 96×60 boxes: about 11 changes a second, 0.7 MB an hour).
-	marginDiv = 4
-	// minMargin keeps a margin on tiny views.
-	minMargin = 4
-	// shrinkFactor: after zooming in, the subscription is narrowed once it
-	// holds this many times the boxes it needs.
+	// StillMargin is the margin on every side of a still view, in boxes.
+	// The visible area is already rounded outwards to whole boxes, so the
+	// margin is not for rounding: it absorbs a nudge (the keyboard cursor
+	// pushing the view one box, a few pixels of drag, a pinch's ±1 box)
+	// without a new area, and covers the first ~0.15 s of a pan at up to
+	// ~20 boxes a second, before the lead is asked for. Each box of margin
+	// costs frames: at 2,000 toggles/s and a 10 Hz tick a 64×40 view sees
+	// a change in 1−e^(−boxes/5,000) of the ticks, so 3 boxes (a 70×46
+	// area) gives ~4.75 frames a second, 4 boxes ~5.0 (the goal is ≤ 5)
+	// and the old quarter-view margin (96×60) 6.8.
+	StillMargin = 3
+	// leadTime is how far ahead a pan is covered: the lead on a leading
+	// side is the pan speed times leadTime. An area asked for reaches the
+	// screen after D: a one-way trip, the server's wait for a tick (it
+	// applies area changes on ticks, at most one per viewport interval, so
+	// up to two 100 ms ticks), the way back and a frame: ~0.3 s at worst
+	// on a 100 ms round trip. A new area is asked for when less than half
+	// of the lead is left (reaskFraction) but at most once per viewport
+	// interval I (200 ms), so it covers the pan if max(I, L/2) + D ≤ L:
+	// with L = 0.6 s, up to D = 0.3 s.
+	leadTime = 600 * time.Millisecond
+	// velocityTau smooths the pan speed (an exponential average): long
+	// enough that a drag's uneven frames and whole-box steps read as one
+	// speed, short enough that the lead has grown to ~2/3 of a new pan's
+	// speed within 0.1 s. A single step of d boxes reads as a short burst
+	// at d/τ and asks a lead of ~6d, which the settle rule then takes back.
+	velocityTau = 100 * time.Millisecond
+	// settleTime: a view that has not changed for this long is still, and
+	// its subscription shrinks back to the still area (one Viewport; the
+	// server answers with an AreaSnapshot of it). Longer than the pauses
+	// inside one movement (re-gripping a drag, the gap between two
+	// trackpad swipes, ~0.3–0.5 s), so a pan is not shrunk and regrown
+	// mid-way; short enough that a stopped pan's lead (up to a screen)
+	// costs its changes for a second at most.
+	settleTime = time.Second
+	// shrinkFactor: after zooming in, the subscription is narrowed at once
+	// (not only once the view settles) when it holds this many times the
+	// boxes the still area needs.
 	shrinkFactor = 4
 )
 
@@ -49,60 +76,158 @@ const (
 type viewState struct {
 	visible protocol.Area // what the screen shows, clamped to the grid
 	asked   protocol.Area // the area last asked for (zero: none yet)
-	due     bool          // asked is out of date
 	sentAt  time.Duration
 	sent    bool // a Viewport went out on this connection
+	// The view's motion: movedAt is when visible last changed; vx, vy its
+	// smoothed pan speed in boxes a second (zero after a jump), measured
+	// from ref, the view at refAt.
+	movedAt time.Duration
+	vx, vy  float64
+	ref     protocol.Area
+	refAt   time.Duration
 	// presence is the last Presence map (nil before one arrives), gen
 	// counts the maps received.
 	presence *protocol.Presence
 	gen      int
 }
 
-// SetView tells the session which boxes the screen shows (clamped to the
-// grid). On a version-2 connection it keeps the subscribed area around
-// them: a new area is asked for when the view leaves it or has shrunk well
-// inside it, at most once per Welcome's viewport interval.
-func (s *Session) SetView(visible protocol.Area) {
+// SetView tells the session which boxes the screen shows at now (clamped
+// to the grid); the game calls it every update, moved or not, so the
+// session can tell a pan from a still view. On a version-2 connection the
+// session keeps the subscribed area (Subscription) around them: see
+// viewport for when it asks for a new one.
+func (s *Session) SetView(visible protocol.Area, now time.Duration) {
 	if visible.Valid() != nil {
 		return
 	}
-	s.view.visible = visible
-	if !s.welcomed || s.welcome.Version < protocol.Version2 {
-		return
-	}
-	a := s.view.asked
-	inside := a.W != 0 && visible.X >= a.X && visible.Y >= a.Y &&
-		visible.X+visible.W <= a.X+a.W && visible.Y+visible.H <= a.Y+a.H
-	if inside && a.Boxes() <= shrinkFactor*withMargin(visible).Boxes() {
-		return
-	}
-	if want := withMargin(visible); want != s.view.asked {
-		s.view.due = true
-	}
+	s.view.follow(visible, now)
 }
 
-// withMargin grows v by the margin on each side, within the grid.
-func withMargin(v protocol.Area) protocol.Area {
-	mx := max(int(v.W)/marginDiv, minMargin)
-	my := max(int(v.H)/marginDiv, minMargin)
-	x0, y0 := max(int(v.X)-mx, 0), max(int(v.Y)-my, 0)
-	x1 := min(int(v.X)+int(v.W)+mx, protocol.GridWidth)
-	y1 := min(int(v.Y)+int(v.H)+my, protocol.GridHeight)
+// follow records the view at now and updates its pan speed. A jump (a
+// minimap click, a deep link, a zoom or resize: the size changes by more
+// than rounding, or the new view does not overlap the last) is not a pan:
+// where the view goes next has nothing to do with where it was, so the
+// speed is forgotten and the still margin applies. A zoom in needs no new
+// boxes at all; a zoom out shows a strip of unknown boxes at the edges
+// until its area arrives, as the old quarter-view margin also did beyond a
+// notch or two.
+func (v *viewState) follow(vis protocol.Area, now time.Duration) {
+	if vis != v.visible {
+		v.movedAt = now
+	}
+	v.visible = vis
+	prev, dt := v.ref, now-v.refAt
+	switch {
+	case prev.W == 0 || jump(prev, vis):
+		v.vx, v.vy = 0, 0
+	case dt <= 0:
+		return // measured from ref at the next call
+	default:
+		k := 1 - math.Exp(-dt.Seconds()/velocityTau.Seconds())
+		v.vx += k * ((centre(vis.X, vis.W)-centre(prev.X, prev.W))/dt.Seconds() - v.vx)
+		v.vy += k * ((centre(vis.Y, vis.H)-centre(prev.Y, prev.H))/dt.Seconds() - v.vy)
+	}
+	v.ref, v.refAt = vis, now
+}
+
+// jump reports whether going from a to b is not a pan (see follow).
+func jump(a, b protocol.Area) bool {
+	d := func(p, q uint16) int { return abs(int(p) - int(q)) }
+	return d(a.W, b.W) > 1 || d(a.H, b.H) > 1 ||
+		math.Abs(centre(a.X, a.W)-centre(b.X, b.W)) >= float64(a.W) ||
+		math.Abs(centre(a.Y, a.H)-centre(b.Y, b.H)) >= float64(a.H)
+}
+
+func centre(x, w uint16) float64 { return float64(x) + float64(w)/2 }
+
+func abs(n int) int { return max(n, -n) }
+
+// Subscription is the area a client subscribes to when the screen shows
+// visible (within the grid) and the view pans at (vx, vy) boxes a second
+// (0, 0 for a still view): visible grown by StillMargin on every side and,
+// on each leading side, by a lead of the speed times leadTime (at most the
+// view's own width or height: a pan faster than ~1.7 screens a second
+// shows unknown boxes briefly rather than subscribing to ever more),
+// clamped to the grid. The client and the load generator's viewers both
+// ask for exactly this.
+func Subscription(visible protocol.Area, vx, vy float64) protocol.Area {
+	l, r, t, b := leads(visible, vx, vy)
+	x0 := max(int(visible.X)-StillMargin-l, 0)
+	y0 := max(int(visible.Y)-StillMargin-t, 0)
+	x1 := min(int(visible.X)+int(visible.W)+StillMargin+r, protocol.GridWidth)
+	y1 := min(int(visible.Y)+int(visible.H)+StillMargin+b, protocol.GridHeight)
 	return protocol.Area{X: uint16(x0), Y: uint16(y0), W: uint16(x1 - x0), H: uint16(y1 - y0)}
 }
 
-// viewport appends a Viewport frame to dst if one is due and the interval
-// since the last one has passed.
+// leads are the boxes of lead on the left, right, top and bottom of
+// visible at speed (vx, vy), beyond the still margin.
+func leads(visible protocol.Area, vx, vy float64) (l, r, t, b int) {
+	lead := func(v float64, size uint16) (neg, pos int) {
+		n := min(int(math.Round(math.Abs(v)*leadTime.Seconds())), int(size))
+		if v < 0 {
+			return n, 0
+		}
+		return 0, n
+	}
+	l, r = lead(vx, visible.W)
+	t, b = lead(vy, visible.H)
+	return l, r, t, b
+}
+
+// want returns the area to subscribe to at now and whether to ask for it
+// now (throttling aside). A new area is asked for when none was yet, when
+// the view has left the one asked for, when the view is still (settleTime)
+// and the area is larger than it needs, when a zoom in left it
+// shrinkFactor times too large, and, while panning, as soon as less than
+// half of the lead is left on a leading side, so the next area arrives
+// before the view reaches the edge of the last one.
+func (v *viewState) want(now time.Duration) (protocol.Area, bool) {
+	vis, a := v.visible, v.asked
+	vx, vy := v.vx, v.vy
+	settled := now-v.movedAt >= settleTime
+	if settled {
+		vx, vy = 0, 0
+	}
+	want := Subscription(vis, vx, vy)
+	still := want
+	if !settled {
+		still = Subscription(vis, 0, 0)
+	}
+	inside := a.W != 0 && vis.X >= a.X && vis.Y >= a.Y &&
+		vis.X+vis.W <= a.X+a.W && vis.Y+vis.H <= a.Y+a.H
+	switch {
+	case want == a:
+		return want, false
+	case !inside:
+		return want, true
+	case settled:
+		return want, a.Boxes() > want.Boxes()
+	case a.Boxes() > shrinkFactor*still.Boxes():
+		return want, true
+	}
+	l, r, t, b := leads(vis, vx, vy)
+	short := func(lead, left int, further bool) bool { return lead > 0 && further && left < StillMargin+lead/2 }
+	return want, short(l, int(vis.X)-int(a.X), want.X < a.X) ||
+		short(r, int(a.X)+int(a.W)-int(vis.X)-int(vis.W), want.X+want.W > a.X+a.W) ||
+		short(t, int(vis.Y)-int(a.Y), want.Y < a.Y) ||
+		short(b, int(a.Y)+int(a.H)-int(vis.Y)-int(vis.H), want.Y+want.H > a.Y+a.H)
+}
+
+// viewport appends a Viewport frame to dst if a new area is wanted (want)
+// and the Welcome's viewport interval since the last one has passed.
 func (s *Session) viewport(dst [][]byte, now time.Duration) [][]byte {
-	if !s.view.due || !s.welcomed || s.welcome.Version < protocol.Version2 || s.view.visible.W == 0 {
+	if !s.welcomed || s.welcome.Version < protocol.Version2 || s.view.visible.W == 0 {
 		return dst
 	}
 	interval := time.Duration(s.welcome.ViewportInterval) * time.Millisecond
 	if s.view.sent && now-s.view.sentAt < interval {
 		return dst
 	}
-	a := withMargin(s.view.visible)
-	s.view.asked, s.view.due, s.view.sentAt, s.view.sent = a, false, now, true
+	a, ok := s.view.want(now)
+	if !ok {
+		return dst
+	}
+	s.view.asked, s.view.sentAt, s.view.sent = a, now, true
 	return append(dst, protocol.AppendViewport(nil, protocol.Viewport{Area: a}))
 }
 
@@ -110,7 +235,6 @@ func (s *Session) viewport(dst [][]byte, now time.Duration) [][]byte {
 // starts on the whole grid and asks again.
 func (s *Session) newConnection() {
 	s.view.asked, s.view.sent = protocol.Area{}, false
-	s.view.due = s.view.visible.W != 0
 }
 
 // handleView applies a version-2 frame.
