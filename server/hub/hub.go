@@ -78,6 +78,7 @@ type Hub struct {
 	lastSent       time.Time
 	lastCommit     time.Time
 	durableToggles uint64 // the toggle count logged with the published state
+	riders         riders // Stats and pings waiting for the next broadcast
 
 	// view is version-2 delivery: areas and presence (viewport.go).
 	view viewHub
@@ -248,9 +249,11 @@ func (h *Hub) Run(ctx context.Context) error {
 			if now.Sub(h.lastSent) >= h.statsPeriod() {
 				h.sendStats(now)
 			}
-		case <-ping.C:
-			h.ping()
+		case now := <-ping.C:
+			h.ping(now)
 		case now := <-idle.C:
+			h.flushRiders(now)
+			h.payExtras(h.riders.spread)
 			h.applyViewports(now)
 			if h.up != nil {
 				h.followTick()
@@ -326,7 +329,7 @@ func (h *Hub) sendStats(now time.Time) {
 	var wire []byte
 	if s != h.lastStats {
 		wire = wsframe.Wrap(protocol.AppendStats(nil, s))
-		h.broadcast(wire, "outbox_full_stats")
+		h.ride(wire, now) // on the next Delta (ride.go)
 	}
 	// Area clients get Stats, version-2 clients Presence (viewport.go).
 	if presence := h.sendViewStats(wire); wire != nil || presence {

@@ -50,20 +50,22 @@ func (c *memConn) Read(ctx context.Context) ([]byte, error) {
 	}
 }
 
-// TryWrite takes a frame whole or not at all: the "socket" has room when
-// the gate (if any) yields a token without waiting and out has space.
+// TryWrite takes a write (one frame or several in one buffer, as the hub
+// writes them) whole or not at all: the "socket" has room when the gate
+// (if any) yields a token without waiting and out has space for each data
+// frame.
 func (c *memConn) TryWrite(wire []byte) (int, error) {
 	select {
 	case <-c.closed:
 		return 0, errMemClosed
 	default:
 	}
-	if wsframe.IsControl(wire) {
-		return len(wire), nil // pings and pongs: not the test's business
-	}
-	p, err := wsframe.Payload(wire)
+	payloads, err := dataPayloads(wire)
 	if err != nil {
 		return 0, err
+	}
+	if len(payloads) == 0 {
+		return len(wire), nil // pings and pongs: not the test's business
 	}
 	if c.gate != nil {
 		select {
@@ -72,20 +74,20 @@ func (c *memConn) TryWrite(wire []byte) (int, error) {
 			return 0, nil
 		}
 	}
-	select {
-	case c.out <- p:
-		return len(wire), nil
-	default:
+	c.mu.Lock() // one writer's frames stay together in out
+	defer c.mu.Unlock()
+	if cap(c.out)-len(c.out) < len(payloads) {
 		return 0, nil
 	}
+	for _, p := range payloads {
+		c.out <- p
+	}
+	return len(wire), nil
 }
 
 func (c *memConn) WriteAll(wire []byte) error {
-	if wsframe.IsControl(wire) {
-		return nil
-	}
-	p, err := wsframe.Payload(wire)
-	if err != nil {
+	payloads, err := dataPayloads(wire)
+	if err != nil || len(payloads) == 0 {
 		return err
 	}
 	if c.gate != nil {
@@ -95,12 +97,34 @@ func (c *memConn) WriteAll(wire []byte) error {
 			return errMemClosed
 		}
 	}
-	select {
-	case c.out <- p:
-		return nil
-	case <-c.closed:
-		return errMemClosed
+	for _, p := range payloads {
+		select {
+		case c.out <- p:
+		case <-c.closed:
+			return errMemClosed
+		}
 	}
+	return nil
+}
+
+// dataPayloads splits a write into its data frames' payloads.
+func dataPayloads(wire []byte) ([][]byte, error) {
+	var ps [][]byte
+	for len(wire) > 0 {
+		frame, rest, err := wsframe.Next(wire)
+		if err != nil {
+			return nil, err
+		}
+		if !wsframe.IsControl(frame) {
+			p, err := wsframe.Payload(frame)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+		}
+		wire = rest
+	}
+	return ps, nil
 }
 
 func (c *memConn) SetControl(func(Control, []byte)) {}

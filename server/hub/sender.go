@@ -1,5 +1,7 @@
 package hub
 
+import "time"
+
 // The sender pool.
 //
 // Each client belongs to one sender (round-robin at join), and the sender
@@ -18,7 +20,6 @@ const (
 	cmdAdd                          // frames to c, then c becomes a member (join, lagging resync)
 	cmdResync                       // frames to c if it is a member (a resync it asked for)
 	cmdRemove                       // c left
-	cmdPing                         // a ping to every member
 	cmdArea                         // c leaves the set, then frames to c (version 2: a new area's snapshot)
 	cmdTo                           // each frame to its client (version 2: area frames, presence)
 )
@@ -33,8 +34,6 @@ func (k cmdKind) String() string {
 		return "resync"
 	case cmdRemove:
 		return "remove"
-	case cmdPing:
-		return "ping"
 	case cmdArea:
 		return "area"
 	case cmdTo:
@@ -44,12 +43,14 @@ func (k cmdKind) String() string {
 }
 
 type command struct {
-	kind   cmdKind
-	c      *Client
-	frame  []byte      // cmdBroadcast, cmdPing
-	frames [][]byte    // cmdAdd, cmdResync
-	drop   string      // cmdBroadcast, cmdTo: the drops label when a member's queue is full
-	pairs  []addressed // cmdTo
+	kind    cmdKind
+	c       *Client
+	frame   []byte      // cmdBroadcast
+	parts   [][]byte    // cmdBroadcast: the frames joined in frame, for counting (nil: frame is one)
+	frames  [][]byte    // cmdAdd, cmdResync
+	drop    string      // cmdBroadcast, cmdTo: the drops label when a member's queue is full
+	pairs   []addressed // cmdTo
+	counted bool        // cmdTo: the publisher counted these frames
 }
 
 // senderQueue bounds each sender's command queue. A broadcast is one
@@ -66,7 +67,7 @@ type sender struct {
 func (s *sender) run(h *Hub) {
 	for cmd := range s.cmds {
 		switch cmd.kind {
-		case cmdBroadcast, cmdPing:
+		case cmdBroadcast:
 			n := 0
 			for i := 0; i < len(s.members); {
 				c := s.members[i]
@@ -80,10 +81,8 @@ func (s *sender) run(h *Hub) {
 				s.remove(c)
 				h.m.Drops.WithLabelValues(cmd.drop).Inc()
 			}
-			h.sent(cmd.frame, n)
-			if cmd.kind == cmdBroadcast {
-				h.inflight.Add(-1)
-			}
+			h.countFrames(cmd.frame, cmd.parts, n)
+			h.inflight.Add(-1)
 		case cmdAdd, cmdResync:
 			c := cmd.c
 			if cmd.kind == cmdResync && !c.member {
@@ -127,11 +126,12 @@ func (s *sender) remove(c *Client) {
 	c.member = false
 }
 
-// broadcast sends frame to every member of every sender.
-func (h *Hub) broadcast(frame []byte, drop string) {
+// broadcast sends frame (the frames parts joined, or one frame if parts
+// is nil) to every member of every sender.
+func (h *Hub) broadcast(frame []byte, parts [][]byte, drop string) {
 	h.inflight.Add(int64(len(h.senders)))
 	for _, s := range h.senders {
-		s.cmds <- command{kind: cmdBroadcast, frame: frame, drop: drop}
+		s.cmds <- command{kind: cmdBroadcast, frame: frame, parts: parts, drop: drop}
 	}
 }
 
@@ -139,10 +139,9 @@ func (h *Hub) broadcast(frame []byte, drop string) {
 // written out (on average over the senders).
 func (h *Hub) fanoutBehind() bool { return h.inflight.Load() > int64(len(h.senders)) }
 
-// ping sends a ping frame to every member.
-func (h *Hub) ping() {
-	for _, s := range h.senders {
-		s.cmds <- command{kind: cmdPing, frame: h.pingFrame, drop: "outbox_full_ping"}
-	}
+// ping sends a ping frame to every client: riding on the next broadcast
+// for its members (ride.go), directly to the indexed ones.
+func (h *Hub) ping(now time.Time) {
+	h.ride(h.pingFrame, now)
 	h.pingAreas()
 }

@@ -291,19 +291,25 @@ func (h *Hub) publishAreas(seq uint64, flips []uint32) {
 }
 
 // flushTo sends the frames gathered in h.view.to, one command per sender.
-func (h *Hub) flushTo(drop string) {
+func (h *Hub) flushTo(drop string) { h.flushPairs(drop, false) }
+
+// flushToCounted is flushTo for frames the caller has counted.
+func (h *Hub) flushToCounted(drop string) { h.flushPairs(drop, true) }
+
+func (h *Hub) flushPairs(drop string, counted bool) {
 	for s, pairs := range h.view.to {
 		if len(pairs) > 0 {
-			s.cmds <- command{kind: cmdTo, pairs: pairs, drop: drop}
+			s.cmds <- command{kind: cmdTo, pairs: pairs, drop: drop, counted: counted}
 		}
 		delete(h.view.to, s)
 	}
 }
 
-// sendViewStats sends stats (a wire frame, or nil if unchanged) to the
-// indexed clients, and the presence map, when it changed, to every
-// version-2 client; the broadcast set gets stats from sendStats. It
-// reports whether the presence map changed.
+// sendViewStats starts a round (ride.go) sending stats (a wire frame, or
+// nil if unchanged) to the indexed clients, and the presence map, when it
+// changed, to every version-2 client, each client's as one write; the
+// broadcast set gets stats from sendStats. It reports whether the presence
+// map changed.
 func (h *Hub) sendViewStats(stats []byte) bool {
 	f, changed := h.view.zones.Presence()
 	var pw []byte
@@ -314,18 +320,7 @@ func (h *Hub) sendViewStats(stats []byte) bool {
 	if stats == nil && pw == nil {
 		return false
 	}
-	for c := range h.all {
-		if c.view.version < protocol.Version2 {
-			continue
-		}
-		if _, indexed := h.view.zones.Area(c); indexed && stats != nil {
-			h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, stats})
-		}
-		if pw != nil {
-			h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, pw})
-		}
-	}
-	h.flushTo("outbox_full_stats")
+	h.startExtras(newExtras(stats, pw), newExtras(pw))
 	return pw != nil
 }
 
@@ -375,7 +370,7 @@ func (s *sender) runView(h *Hub, cmd command) {
 			k.bytes += len(a.frame)
 		}
 		for t, k := range counts {
-			if k.n > 0 {
+			if k.n > 0 && !cmd.counted {
 				h.sentFrames[t].Add(float64(k.n))
 				h.m.BytesSent.Add(float64(k.bytes))
 			}

@@ -48,32 +48,63 @@ func Wrap(payload []byte) []byte {
 // Payload returns the payload of wire, a frame as Append made it (aliasing
 // wire), or ErrNotFrame.
 func Payload(wire []byte) ([]byte, error) {
-	if len(wire) < 2 || wire[0] != finBinary || wire[1]&0x80 != 0 {
-		return nil, ErrNotFrame
-	}
-	n, off := uint64(wire[1]), 2
-	switch wire[1] {
-	case len16:
-		if len(wire) < 4 {
-			return nil, ErrNotFrame
-		}
-		n, off = uint64(binary.BigEndian.Uint16(wire[2:])), 4
-		if n < len16 {
-			return nil, ErrNotFrame // not the minimal form (§5.2)
-		}
-	case len64:
-		if len(wire) < 10 {
-			return nil, ErrNotFrame
-		}
-		n, off = binary.BigEndian.Uint64(wire[2:]), 10
-		if n < 1<<16 {
-			return nil, ErrNotFrame
-		}
-	}
-	if uint64(len(wire)-off) != n {
+	off, end, err := split(wire)
+	if err != nil || wire[0] != finBinary || end != len(wire) {
 		return nil, ErrNotFrame
 	}
 	return wire[off:], nil
+}
+
+// Next splits wire, a stream of frames as Append, AppendPing and
+// AppendPong make them (several written in one buffer), into its first
+// frame and the rest, aliasing wire. A frame that is not one of those, or
+// is cut short, is ErrNotFrame.
+func Next(wire []byte) (frame, rest []byte, err error) {
+	_, end, err := split(wire)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wire[:end], wire[end:], nil
+}
+
+// split returns where the first frame of wire has its payload and where it
+// ends.
+func split(wire []byte) (off, end int, err error) {
+	if len(wire) < 2 || wire[1]&0x80 != 0 {
+		return 0, 0, ErrNotFrame
+	}
+	n, off := uint64(wire[1]), 2
+	switch wire[0] {
+	case finPing, finPong:
+		if n > MaxControlPayload {
+			return 0, 0, ErrNotFrame
+		}
+	case finBinary:
+		switch wire[1] {
+		case len16:
+			if len(wire) < 4 {
+				return 0, 0, ErrNotFrame
+			}
+			n, off = uint64(binary.BigEndian.Uint16(wire[2:])), 4
+			if n < len16 {
+				return 0, 0, ErrNotFrame // not the minimal form (§5.2)
+			}
+		case len64:
+			if len(wire) < 10 {
+				return 0, 0, ErrNotFrame
+			}
+			n, off = binary.BigEndian.Uint64(wire[2:]), 10
+			if n < 1<<16 {
+				return 0, 0, ErrNotFrame
+			}
+		}
+	default:
+		return 0, 0, ErrNotFrame
+	}
+	if uint64(len(wire)-off) < n {
+		return 0, 0, ErrNotFrame
+	}
+	return off, off + int(n), nil
 }
 
 // Type returns the first payload byte of wire (checkgrid's frame type), or

@@ -41,6 +41,39 @@ func FuzzPayload(f *testing.F) {
 	})
 }
 
+func FuzzNext(f *testing.F) {
+	f.Add(append(append(Wrap([]byte{1, 2, 3}), AppendPing(nil, nil)...), Wrap(make([]byte, 300))...))
+	f.Add([]byte{0x89, 0x7e})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for len(b) > 0 {
+			frame, rest, err := Next(b)
+			if err != nil {
+				return
+			}
+			if len(frame)+len(rest) != len(b) || len(frame) < 2 {
+				t.Fatalf("Next split %d bytes into %d + %d", len(b), len(frame), len(rest))
+			}
+			if p, err := Payload(frame); err == nil && !bytes.Equal(Wrap(p), frame) {
+				t.Fatalf("Next's frame is not one Append makes: %x", frame)
+			}
+			b = rest
+		}
+	})
+}
+
+// Several frames written as one buffer split back into each.
+func ExampleNext() {
+	wire := append(Wrap([]byte{0x06, 0x01}), AppendPing(nil, nil)...)
+	for len(wire) > 0 {
+		frame, rest, _ := Next(wire)
+		fmt.Printf("% x\n", frame)
+		wire = rest
+	}
+	// Output:
+	// 82 02 06 01
+	// 89 00
+}
+
 // Append wraps a protocol frame once; the same bytes then go to every
 // client.
 func ExampleAppend() {

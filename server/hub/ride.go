@@ -1,0 +1,154 @@
+package hub
+
+import "time"
+
+// Riders: frames every client gets that carry no change of the grid
+// (Stats, pings) do not cost a write of their own.
+//
+// On loopback and on a real network alike, what a frame costs the server
+// is mostly the write(2) that carries it, not its bytes. A Stats broadcast
+// to 6,000 clients is 6,000 more writes in one burst, and the tick that
+// follows waits behind it in the senders' queues: that burst, once a
+// period, was the p99 of toggle-to-seen. So Stats and pings for the
+// broadcast set ride on the next Delta's write (one buffer: the Delta, then
+// them), and go out alone only if no Delta comes within a tick (an idle
+// grid).
+//
+// Version-2 clients outside the broadcast set get Stats and Presence as
+// one buffer per client, and a round of those is spread over the next
+// extrasSpread ticks rather than written in one burst.
+
+// extrasSpread is the number of ticks a round of version-2 Stats/Presence
+// frames is spread over: at 10 Hz half a second, well inside the Stats
+// period (≥ 1 s), so a round ends before the next one starts.
+const extrasSpread = 5
+
+// riders holds what waits for the next broadcast. Publisher-owned.
+type riders struct {
+	frames [][]byte  // wire frames, in the order they were queued
+	since  time.Time // when the first of them was queued
+
+	// A round of version-2 extras: each client in owed gets area's frames
+	// (if it follows an area) or whole's (if it follows the whole grid),
+	// as one write, spread clients a tick.
+	owed        []*Client
+	area, whole extras
+	spread      int
+}
+
+// extras is one buffer of frames for one kind of client.
+type extras struct {
+	wire  []byte   // the frames joined
+	parts [][]byte // each frame, for counting
+}
+
+func newExtras(frames ...[]byte) extras {
+	var e extras
+	for _, f := range frames {
+		if f != nil {
+			e.parts = append(e.parts, f)
+		}
+	}
+	if len(e.parts) > 0 {
+		e.wire = joinFrames(e.parts)
+	}
+	return e
+}
+
+// ride queues f to go out with the next broadcast.
+func (h *Hub) ride(f []byte, now time.Time) {
+	if len(h.riders.frames) == 0 {
+		h.riders.since = now
+	}
+	h.riders.frames = append(h.riders.frames, f)
+}
+
+// broadcastDelta sends a Delta's wire frame to the broadcast set, with
+// the frames riding on it.
+func (h *Hub) broadcastDelta(wire []byte) {
+	if len(h.riders.frames) == 0 {
+		h.broadcast(wire, nil, "outbox_full_delta")
+		return
+	}
+	parts := append([][]byte{wire}, h.riders.frames...)
+	h.riders.frames = h.riders.frames[:0]
+	h.broadcast(joinFrames(parts), parts, "outbox_full_delta")
+}
+
+// flushRiders sends the riders alone once they have waited a tick for a
+// Delta that did not come.
+func (h *Hub) flushRiders(now time.Time) {
+	if len(h.riders.frames) == 0 || now.Sub(h.riders.since) < h.cfg.Tick {
+		return
+	}
+	parts := append([][]byte(nil), h.riders.frames...)
+	h.riders.frames = h.riders.frames[:0]
+	h.broadcast(joinFrames(parts), parts, "outbox_full_stats")
+}
+
+// startExtras begins a round of version-2 extras, finishing the previous
+// round first so each round's Presence reaches every client.
+func (h *Hub) startExtras(area, whole extras) {
+	h.payExtras(len(h.riders.owed))
+	r := &h.riders
+	r.owed = r.owed[:0]
+	for c := range h.all {
+		if c.view.version >= 2 {
+			r.owed = append(r.owed, c)
+		}
+	}
+	r.area, r.whole = area, whole
+	r.spread = (len(r.owed) + extrasSpread - 1) / extrasSpread
+}
+
+// payExtras sends up to n owed clients their extras, one cmdTo per
+// sender. They are counted here, as queued (the senders count only
+// single frames).
+func (h *Hub) payExtras(n int) {
+	r := &h.riders
+	if n <= 0 || len(r.owed) == 0 {
+		return
+	}
+	for ; n > 0 && len(r.owed) > 0; n-- {
+		c := r.owed[len(r.owed)-1]
+		r.owed[len(r.owed)-1] = nil
+		r.owed = r.owed[:len(r.owed)-1]
+		if c.left {
+			continue
+		}
+		e := &r.whole
+		if _, indexed := h.view.zones.Area(c); indexed {
+			e = &r.area
+		}
+		if e.wire != nil {
+			h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, e.wire})
+			h.countFrames(nil, e.parts, 1)
+		}
+	}
+	h.flushToCounted("outbox_full_stats")
+}
+
+// joinFrames returns the frames as one buffer.
+func joinFrames(frames [][]byte) []byte {
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	b := make([]byte, 0, n)
+	for _, f := range frames {
+		b = append(b, f...)
+	}
+	return b
+}
+
+// countFrames counts n copies of each of parts (or of wire, when parts is
+// nil) sent.
+func (h *Hub) countFrames(wire []byte, parts [][]byte, n int) {
+	if parts == nil {
+		h.sent(wire, n)
+		return
+	}
+	for _, p := range parts {
+		h.sent(p, n)
+	}
+}
