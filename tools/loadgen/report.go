@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/session"
 )
 
 // machine names the box the figures came from: the ratio to the raw-TCP
@@ -64,17 +65,35 @@ func (r wsResult) coverage() float64 {
 }
 
 // viewerTicks is the share of (ticks × viewers held) that brought a viewer
-// an AreaDelta, and the share expected if the observed flips fall
-// uniformly at random: 1−e^(−flips per tick × area ÷ grid) for the area a
-// viewer subscribes to away from the edges.
-func (r wsResult) viewerTicks() (got, expected float64) {
+// an AreaDelta (got); the share expected where this run's flips fall
+// (here: the clickers' boxes are all in rows 0–599, roles.go, so a viewer
+// below sees none; NaN when drawers or abusers flip boxes too); and the
+// share if as many flips were spread over the whole grid (uniform, the
+// issue's "random toggles"): 1−e^(−flips per tick × area ÷ boxes).
+func (r wsResult) viewerTicks() (got, here, uniform float64) {
 	ticks := float64(r.seqAdvance) * float64(min(r.before.vheld, r.after.vheld))
-	if ticks <= 0 || r.seqAdvance <= 0 {
-		return 0, 0
+	if ticks <= 0 {
+		return 0, 0, 0
 	}
-	w, h := viewerSize()
+	got = float64(r.after.vdeltas-r.before.vdeltas) / ticks
 	perTick := r.seenPerSec / rate(r.seqAdvance, r.window)
-	return float64(r.after.vdeltas-r.before.vdeltas) / ticks, 1 - math.Exp(-perTick*float64(w*h)/protocol.Boxes)
+	w, h := viewerSize()
+	uniform = 1 - math.Exp(-perTick*float64(w*h)/protocol.Boxes)
+	here = math.NaN()
+	if r.cfg.drawers == 0 && r.cfg.abusers == 0 {
+		// A viewer's view starts at a row drawn uniformly (viewerArea);
+		// the rows of its area inside the click region see the flips
+		// spread over that region.
+		var sum float64
+		rows := protocol.GridHeight - viewH + 1
+		for y := range rows {
+			a := session.Subscription(protocol.Area{X: protocol.GridWidth / 2, Y: uint16(y), W: viewW, H: viewH}, 0, 0)
+			in := max(min(int(a.Y)+int(a.H), clickRegionEnd/protocol.GridWidth)-int(a.Y), 0)
+			sum += 1 - math.Exp(-perTick*float64(int(a.W)*in)/clickRegionEnd)
+		}
+		here = sum / float64(rows)
+	}
+	return got, here, uniform
 }
 
 // writeWS prints a ws run's figures.
@@ -98,9 +117,11 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 		vb, wb := r.after.vbytes-r.before.vbytes, r.after.wbytes-r.before.wbytes
 		vf, wf := r.after.vframes-r.before.vframes, r.after.wframes-r.before.wframes
 		w, h := viewerSize()
-		got, exp := r.viewerTicks()
-		row(fmt.Sprintf("per viewer (v2, %dx%d)", w, h), "%.2f MB per player-hour, %.2f frames/s, %.2f moves/s in all; an AreaDelta on %.1f%% of ticks × viewers held (%.1f%% expected from the flips seen)",
-			per(vb, c.viewers)*3600/1e6, per(vf, c.viewers), rate(r.after.vmoves-r.before.vmoves, r.window), 100*got, 100*exp)
+		got, here, uniform := r.viewerTicks()
+		row(fmt.Sprintf("per viewer (v2, %dx%d)", w, h), "%.2f MB per player-hour, %.2f frames/s (all types), %.2f moves/s in all",
+			per(vb, c.viewers)*3600/1e6, per(vf, c.viewers), rate(r.after.vmoves-r.before.vmoves, r.window))
+		row("viewers' AreaDeltas", "on %.1f%% of ticks × viewers held: %.1f%% expected where this run's flips fall, %.1f%% if spread over the whole grid (%.2f frames/s at this tick rate)",
+			100*got, 100*here, 100*uniform, uniform*rate(r.seqAdvance, r.window))
 		row("per watcher (all changes)", "%.2f MB per player-hour, %.2f frames/s (same run)",
 			per(wb, c.watchers)*3600/1e6, per(wf, c.watchers))
 	}
