@@ -39,8 +39,8 @@ const (
 	// ~20 boxes a second, before the lead is asked for. Each box of margin
 	// costs frames: at 2,000 toggles/s and a 10 Hz tick a 64×40 view sees
 	// a change in 1−e^(−boxes/5,000) of the ticks, so 3 boxes (a 70×46
-	// area) gives ~4.75 frames a second, 4 boxes ~5.0 (the goal is ≤ 5)
-	// and the old quarter-view margin (96×60) 6.8.
+	// area) gives ~4.75 tick frames a second, 4 boxes ~5.0 (the goal is
+	// ≤ 5) and the old quarter-view margin (96×60) 6.8.
 	StillMargin = 3
 	// leadTime is how far ahead a pan is covered: the lead on a leading
 	// side is the pan speed times leadTime. An area asked for reaches the
@@ -48,9 +48,9 @@ const (
 	// applies area changes on ticks, at most one per viewport interval, so
 	// up to two 100 ms ticks), the way back and a frame: ~0.3 s at worst
 	// on a 100 ms round trip. A new area is asked for when less than half
-	// of the lead is left (reaskFraction) but at most once per viewport
-	// interval I (200 ms), so it covers the pan if max(I, L/2) + D ≤ L:
-	// with L = 0.6 s, up to D = 0.3 s.
+	// of the lead is left (want) but at most once per viewport interval I
+	// (200 ms), so it covers the pan if max(I, L/2) + D ≤ L: with
+	// L = 0.6 s, up to D = 0.3 s (TestPanReasksBeforeTheEdge).
 	leadTime = 600 * time.Millisecond
 	// velocityTau smooths the pan speed (an exponential average): long
 	// enough that a drag's uneven frames and whole-box steps read as one
