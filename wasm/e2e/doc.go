@@ -23,6 +23,12 @@
 //     server refuses anything;
 //   - the desktop build starts under Xvfb, connects, draws the grid, and a
 //     synthetic X click toggles a box on the server;
+//   - version 2 (view_test.go): a page zoomed into a corner never receives
+//     a change made in the far corner (counted on its WebSocket) and shows
+//     it after panning there; a dragged page subscribes ahead of the pan
+//     (the still margin behind, a lead in front) and back to the still
+//     area once the view has settled; three pages see each other's places
+//     warm on the minimap, and a place cools when its page leaves;
 //   - the first minute (firstminute_test.go): the first frame shows
 //     outlined checkboxes at the busiest place and the hint, which goes
 //     after the first toggle; a click at whole-grid zoom zooms in and

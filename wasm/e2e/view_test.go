@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/server/hub"
+	"checkgrid/wasm/session"
 )
 
 // Version 2 in the browser (issue 11): a page gets only what happens in
@@ -171,6 +173,82 @@ func TestZoomedPageGetsOnlyItsArea(t *testing.T) {
 	p.waitPixels("the far change after panning", time.Now(), 5*time.Second, func(s shot) string {
 		return s.check(fv, []expect{{far[0], far[1], lookChecked}, {far[0] - 1, far[1], lookUnchecked}})
 	})
+}
+
+// areasSince returns the areas of the snapshots received after the first n.
+func (s *socket) areasSince(n int) []protocol.Area {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]protocol.Area(nil), s.areas[min(n, len(s.areas)):]...)
+}
+
+// visibleArea is the boxes the page's screen shows, rounded outwards as
+// the game does before telling its session (dpr 1, zoom CSS px a box).
+func visibleArea(h hooks) protocol.Area {
+	hw, hh := screenW/2/h.Zoom, screenH/2/h.Zoom
+	x0, y0 := max(math.Floor(h.CX-hw), 0), max(math.Floor(h.CY-hh), 0)
+	x1, y1 := min(math.Ceil(h.CX+hw), protocol.GridWidth), min(math.Ceil(h.CY+hh), protocol.GridHeight)
+	return protocol.Area{X: uint16(x0), Y: uint16(y0), W: uint16(x1 - x0), H: uint16(y1 - y0)}
+}
+
+// A page dragged sideways subscribes ahead of the pan: the areas it gets
+// while panning right keep the still margin on the trailing (left) side,
+// above and below, and reach further on the leading (right) side; a second
+// after the drag ends, the area shrinks back to the still area around the
+// view (session.Subscription, the rule the client and the load generator
+// share).
+func TestPanLeadsThenSettles(t *testing.T) {
+	srv := startServer(t)
+	v := browserView(300, 500, 16)
+	p, sock := newBrowser(t).openCounted("pan", srv.URL+"/"+v.link())
+	p.waitReady()
+	sock.waitArea(p, 300, 500)
+	time.Sleep(1500 * time.Millisecond)
+	h0 := p.waitHooks("the deep-linked view", 5*time.Second, func(h hooks) bool { return h.X == 300 && h.Y == 500 })
+	start := visibleArea(h0)
+	if got, want := sock.lastArea(), session.Subscription(start, 0, 0); got != want {
+		t.Fatalf("still view %v subscribed to %v, want %v", start, got, want)
+	}
+	n := len(sock.areasSince(0))
+
+	// Drag the grid leftwards across most of the screen: the view pans
+	// right by 35 boxes in 30 steps, a frame a step (at 5 frames a second
+	// still ~6 boxes a second: a lead of 3 or more).
+	dragged := time.Now()
+	p.drag(screenW-40, screenH/2, 40, screenH/2, 30, false)
+	took := time.Since(dragged)
+	p.waitFrames(10) // areas asked during the drag arrive
+	h1, err := p.hooks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := visibleArea(h1)
+	if end.X < start.X+30 {
+		t.Fatalf("the drag moved the view from %v to %v only", start, end)
+	}
+	panned := sock.areasSince(n)
+	t.Logf("view %v → %v in %v; areas while panning: %v", start, end, took.Round(time.Millisecond), panned)
+	led := false
+	for _, a := range panned {
+		if a.X < start.X-session.StillMargin || a.X > end.X-session.StillMargin ||
+			int(a.H) != int(start.H)+2*session.StillMargin || a.Y != start.Y-session.StillMargin {
+			t.Errorf("area %v while panning right from %v: want the still margin on the left, above and below", a, start)
+		}
+		led = led || int(a.W) >= int(start.W)+2*session.StillMargin+2
+	}
+	if !led {
+		t.Errorf("no area while panning reached further right than the still margin: %v", panned)
+	}
+
+	// Still again: the area shrinks back to the still one.
+	want := session.Subscription(end, 0, 0)
+	deadline := time.Now().Add(5 * time.Second)
+	for sock.lastArea() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the drag the area is %v, want the still area %v (view %v)", sock.lastArea(), want, end)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // heatAt reads the minimap pixel at the centre of the presence cell of box
