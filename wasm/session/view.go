@@ -33,10 +33,13 @@ func URL(server string) string {
 const (
 	// StillMargin is the margin on every side of a still view, in boxes.
 	// The visible area is already rounded outwards to whole boxes, so the
-	// margin is not for rounding: it absorbs a nudge (the keyboard cursor
+	// margin is not for rounding: it keeps a nudge (the keyboard cursor
 	// pushing the view one box, a few pixels of drag, a pinch's ±1 box)
-	// without a new area, and covers the first ~0.15 s of a pan at up to
-	// ~20 boxes a second, before the lead is asked for. Each box of margin
+	// from showing unknown boxes, and covers the first ~0.15 s of a pan at
+	// up to ~20 boxes a second, before the lead arrives. (Any motion reads
+	// as the start of a pan, so a nudge in the game still asks a small
+	// lead and, a second later, the still area again: two small
+	// AreaSnapshots, a few hundred bytes each.) Each box of margin
 	// costs frames: at 2,000 toggles/s and a 10 Hz tick a 64×40 view sees
 	// a change in 1−e^(−boxes/5,000) of the ticks, so 3 boxes (a 70×46
 	// area) gives ~4.75 tick frames a second, 4 boxes ~5.0 (the goal is
