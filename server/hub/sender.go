@@ -51,6 +51,7 @@ type command struct {
 	drop    string      // cmdBroadcast, cmdTo: the drops label when a member's queue is full
 	pairs   []addressed // cmdTo
 	counted bool        // cmdTo: the publisher counted these frames
+	at      time.Time   // cmdBroadcast, cmdTo of AreaDeltas: when handed over, for the fan-out histograms
 }
 
 // senderQueue bounds each sender's command queue. A broadcast is one
@@ -83,6 +84,7 @@ func (s *sender) run(h *Hub) {
 			}
 			h.countFrames(cmd.frame, cmd.parts, n)
 			h.inflight.Add(-1)
+			h.m.FanoutSeconds.Observe(time.Since(cmd.at).Seconds())
 		case cmdAdd, cmdResync:
 			c := cmd.c
 			if cmd.kind == cmdResync && !c.member {
@@ -131,7 +133,7 @@ func (s *sender) remove(c *Client) {
 func (h *Hub) broadcast(frame []byte, parts [][]byte, drop string) {
 	h.inflight.Add(int64(len(h.senders)))
 	for _, s := range h.senders {
-		s.cmds <- command{kind: cmdBroadcast, frame: frame, parts: parts, drop: drop}
+		s.cmds <- command{kind: cmdBroadcast, frame: frame, parts: parts, drop: drop, at: time.Now()}
 	}
 }
 

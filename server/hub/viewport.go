@@ -285,21 +285,23 @@ func (h *Hub) publishAreas(seq uint64, flips []uint32) {
 		h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, wire})
 		return true
 	})
-	h.flushTo("outbox_full_area_delta")
+	h.flushPairs("outbox_full_area_delta", false, time.Now())
 	h.view.writes.Store(int64(len(h.all)-h.view.zones.Len()) + int64(sent))
 	h.applyViewports(time.Now())
 }
 
 // flushTo sends the frames gathered in h.view.to, one command per sender.
-func (h *Hub) flushTo(drop string) { h.flushPairs(drop, false) }
+func (h *Hub) flushTo(drop string) { h.flushPairs(drop, false, time.Time{}) }
 
 // flushToCounted is flushTo for frames the caller has counted.
-func (h *Hub) flushToCounted(drop string) { h.flushPairs(drop, true) }
+func (h *Hub) flushToCounted(drop string) { h.flushPairs(drop, true, time.Time{}) }
 
-func (h *Hub) flushPairs(drop string, counted bool) {
+// flushPairs is flushTo; counted says the caller counted the frames, a
+// non-zero at times the senders' writes of them (AreaFanoutSeconds).
+func (h *Hub) flushPairs(drop string, counted bool, at time.Time) {
 	for s, pairs := range h.view.to {
 		if len(pairs) > 0 {
-			s.cmds <- command{kind: cmdTo, pairs: pairs, drop: drop, counted: counted}
+			s.cmds <- command{kind: cmdTo, pairs: pairs, drop: drop, counted: counted, at: at}
 		}
 		delete(h.view.to, s)
 	}
@@ -368,6 +370,9 @@ func (s *sender) runView(h *Hub, cmd command) {
 			k := &counts[wsframe.Type(a.frame)]
 			k.n++
 			k.bytes += len(a.frame)
+		}
+		if !cmd.at.IsZero() {
+			h.m.AreaFanoutSeconds.Observe(time.Since(cmd.at).Seconds())
 		}
 		for t, k := range counts {
 			if k.n > 0 && !cmd.counted {

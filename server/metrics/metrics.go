@@ -13,27 +13,29 @@ import (
 type Metrics struct {
 	reg *prometheus.Registry
 
-	Connections  prometheus.Gauge       // open WebSocket connections
-	Accepted     prometheus.Counter     // WebSocket connections accepted, ever
-	Refused      *prometheus.CounterVec // connections refused before upgrade, by reason
-	Disconnects  *prometheus.CounterVec // connections ended, by close code name
-	FramesSent   *prometheus.CounterVec // frames written, by type
-	BytesSent    prometheus.Counter     // frame bytes written
-	FramesRecv   *prometheus.CounterVec // frames read, by type
-	BadFrames    *prometheus.CounterVec // frames rejected, by error
-	Drops        *prometheus.CounterVec // frames not queued for a client, by reason
-	Resyncs      *prometheus.CounterVec // snapshots re-sent, by reason
-	Rejects      *prometheus.CounterVec // boxes refused, by reason
-	BoxesSet     prometheus.Counter     // boxes received in Set frames
-	Toggles      prometheus.Counter     // boxes that actually changed
-	Ticks        prometheus.Counter     // ticks that produced a Delta
-	DeltaBoxes   prometheus.Histogram   // boxes per Delta
-	TickSeconds  prometheus.Histogram   // collect + encode + append + fan-out
-	FsyncSeconds prometheus.Histogram   // store append including fsync
-	StorageFails prometheus.Counter     // failed store appends
-	Checkpoints  *prometheus.CounterVec // checkpoints, by result
-	Seq          prometheus.Gauge       // last durable seq
-	Checked      prometheus.Gauge       // checked boxes
+	Connections       prometheus.Gauge       // open WebSocket connections
+	Accepted          prometheus.Counter     // WebSocket connections accepted, ever
+	Refused           *prometheus.CounterVec // connections refused before upgrade, by reason
+	Disconnects       *prometheus.CounterVec // connections ended, by close code name
+	FramesSent        *prometheus.CounterVec // frames written, by type
+	BytesSent         prometheus.Counter     // frame bytes written
+	FramesRecv        *prometheus.CounterVec // frames read, by type
+	BadFrames         *prometheus.CounterVec // frames rejected, by error
+	Drops             *prometheus.CounterVec // frames not queued for a client, by reason
+	Resyncs           *prometheus.CounterVec // snapshots re-sent, by reason
+	Rejects           *prometheus.CounterVec // boxes refused, by reason
+	BoxesSet          prometheus.Counter     // boxes received in Set frames
+	Toggles           prometheus.Counter     // boxes that actually changed
+	Ticks             prometheus.Counter     // ticks that produced a Delta
+	DeltaBoxes        prometheus.Histogram   // boxes per Delta
+	TickSeconds       prometheus.Histogram   // collect + encode + append + fan-out
+	FsyncSeconds      prometheus.Histogram   // store append including fsync
+	FanoutSeconds     prometheus.Histogram   // a Delta published → its last write, per sender
+	AreaFanoutSeconds prometheus.Histogram   // a tick's AreaDeltas handed over → their last write, per sender
+	StorageFails      prometheus.Counter     // failed store appends
+	Checkpoints       *prometheus.CounterVec // checkpoints, by result
+	Seq               prometheus.Gauge       // last durable seq
+	Checked           prometheus.Gauge       // checked boxes
 }
 
 // New returns the metrics registered in a fresh registry, together with the
@@ -78,6 +80,8 @@ func New() *Metrics {
 	m.DeltaBoxes = h("delta_boxes", "Boxes per Delta.", prometheus.ExponentialBuckets(1, 4, 10))
 	m.TickSeconds = h("tick_seconds", "Time to collect, encode, persist and fan out one tick.", prometheus.ExponentialBuckets(0.0001, 2, 14))
 	m.FsyncSeconds = h("fsync_seconds", "Time to append and fsync one Delta.", prometheus.ExponentialBuckets(0.0001, 2, 14))
+	m.FanoutSeconds = h("fanout_seconds", "Time from a Delta being published to a sender's last write of it (one observation per sender and Delta): the wait behind earlier commands plus the writes.", prometheus.ExponentialBuckets(0.0001, 2, 14))
+	m.AreaFanoutSeconds = h("area_fanout_seconds", "Time from a tick's AreaDeltas being handed to a sender to its last write of them (one observation per sender and tick).", prometheus.ExponentialBuckets(0.0001, 2, 14))
 	m.StorageFails = c("storage_failures_total", "Store appends that failed (disk full, I/O error).")
 	m.Checkpoints = cv("checkpoints_total", "Checkpoints written, by result.", "result")
 	m.Seq = g("seq", "Last durable seq.")

@@ -66,8 +66,9 @@ func (r wsResult) coverage() float64 {
 
 // viewerTicks is the share of (ticks × viewers held) that brought a viewer
 // an AreaDelta (got); the share expected where this run's flips fall
-// (here: the clickers' boxes are all in rows 0–599, roles.go, so a viewer
-// below sees none; NaN when drawers or abusers flip boxes too); and the
+// (here: the clickers' region, clickEnd, is the whole grid or, beside
+// drawers and abusers, rows 0–599 with other flips elsewhere: NaN then);
+// and the
 // share if as many flips were spread over the whole grid (uniform, the
 // issue's "random toggles"): 1−e^(−flips per tick × area ÷ boxes).
 func (r wsResult) viewerTicks() (got, here, uniform float64) {
@@ -85,11 +86,12 @@ func (r wsResult) viewerTicks() (got, here, uniform float64) {
 		// the rows of its area inside the click region see the flips
 		// spread over that region.
 		var sum float64
+		end := clickEnd(r.cfg)
 		rows := protocol.GridHeight - viewH + 1
 		for y := range rows {
 			a := session.Subscription(protocol.Area{X: protocol.GridWidth / 2, Y: uint16(y), W: viewW, H: viewH}, 0, 0)
-			in := max(min(int(a.Y)+int(a.H), clickRegionEnd/protocol.GridWidth)-int(a.Y), 0)
-			sum += 1 - math.Exp(-perTick*float64(int(a.W)*in)/clickRegionEnd)
+			in := max(min(int(a.Y)+int(a.H), end/protocol.GridWidth)-int(a.Y), 0)
+			sum += 1 - math.Exp(-perTick*float64(int(a.W)*in)/float64(end))
 		}
 		here = sum / float64(rows)
 	}
@@ -151,6 +153,13 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 			ticks, ticks/r.window.Seconds(),
 			secs(m["checkgrid_tick_seconds_sum"]/max(ticks, 1)), secs(m.histQuantile("checkgrid_tick_seconds", 0.99)),
 			secs(m["checkgrid_fsync_seconds_sum"]/max(fs, 1)), secs(m.histQuantile("checkgrid_fsync_seconds", 0.99)))
+		if n := m["checkgrid_fanout_seconds_count"]; n > 0 {
+			line := fmt.Sprintf("a Delta's broadcast (per sender) mean %s, p99 ≤ %s", secs(m["checkgrid_fanout_seconds_sum"]/n), secs(m.histQuantile("checkgrid_fanout_seconds", 0.99)))
+			if an := m["checkgrid_area_fanout_seconds_count"]; an > 0 {
+				line += fmt.Sprintf("; a tick's AreaDeltas mean %s, p99 ≤ %s", secs(m["checkgrid_area_fanout_seconds_sum"]/an), secs(m.histQuantile("checkgrid_area_fanout_seconds", 0.99)))
+			}
+			row("server fan-out", "%s", line)
+		}
 		for _, name := range []string{"checkgrid_drops_total", "checkgrid_resyncs_total", "checkgrid_disconnects_total", "checkgrid_connections_refused_total", "checkgrid_rejected_boxes_total", "checkgrid_bad_frames_total"} {
 			if l := m.labelled(name); len(l) > 0 {
 				slices.Sort(l)

@@ -45,7 +45,9 @@ func (r Role) String() string {
 // Grid regions, so the roles never touch each other's boxes: a clicker
 // knows each of its boxes' value and so every click is a real flip that
 // must show up in a Delta (toggle-to-seen needs that), and a drawer's lines
-// are not broken up by clicks.
+// are not broken up by clicks. Without drawers and abusers the clickers
+// own the whole grid (clickEnd): toggles spread over all of it, as the
+// viewport figures assume.
 const (
 	clickRegionEnd  = 600 * protocol.GridWidth // rows 0–599: clickers, interleaved
 	drawRegionStart = clickRegionEnd           // rows 600–899: drawers, one segment each
@@ -53,9 +55,19 @@ const (
 	abuseRegion     = drawRegionEnd // rows 900–999: abusers
 )
 
-// assignRoles returns the role of each connection: observers first (so
-// they are there when the clicking starts), then the rest shuffled by seed
-// so the ramp mixes roles and source addresses.
+// clickEnd is the end of the clickers' region for c.
+func clickEnd(c config) int {
+	if c.drawers == 0 && c.abusers == 0 {
+		return protocol.Boxes
+	}
+	return clickRegionEnd
+}
+
+// assignRoles returns the role of each connection, shuffled by seed so the
+// ramp mixes roles and source addresses, with the observers spread evenly
+// through the join order: a sender writes a broadcast to its clients in
+// join order, so observers joining first would measure the best place in
+// it, not the spread of places every player has.
 func assignRoles(c config) []Role {
 	roles := make([]Role, 0, c.players())
 	add := func(r Role, n int) {
@@ -70,11 +82,19 @@ func assignRoles(c config) []Role {
 	add(RoleViewer, c.viewers)
 	rng := rand.New(rand.NewPCG(c.seed, 1))
 	rng.Shuffle(len(roles), func(i, j int) { roles[i], roles[j] = roles[j], roles[i] })
-	obs := make([]Role, c.observers, c.players())
-	for i := range obs {
-		obs[i] = RoleObserver
+	out := make([]Role, 0, c.players())
+	for i, next := 0, 0; i < c.observers; i++ {
+		at := i * len(roles) / max(c.observers, 1)
+		out = append(append(out, roles[next:at]...), RoleObserver)
+		next = at
+		if i == c.observers-1 {
+			out = append(out, roles[at:]...)
+		}
 	}
-	return append(obs, roles...)
+	if c.observers == 0 {
+		out = roles
+	}
+	return out
 }
 
 // clicker toggles boxes it owns — every clickers-th box of the click
@@ -82,19 +102,20 @@ func assignRoles(c config) []Role {
 // start, so a box is clicked again only after all its others.
 type clicker struct {
 	rank, of int
+	end      int              // the clickers' region is boxes [0, end)
 	initial  *protocol.Bitset // the grid when the run started; read only
 	flipped  []uint64         // parity of this clicker's flips, by owned slot
 	next     int
 }
 
-func newClicker(rank, of int, initial *protocol.Bitset, rng *rand.Rand) *clicker {
-	owned := (clickRegionEnd - rank + of - 1) / of
-	return &clicker{rank: rank, of: of, initial: initial, flipped: make([]uint64, (owned+63)/64), next: rng.IntN(owned)}
+func newClicker(rank, of, end int, initial *protocol.Bitset, rng *rand.Rand) *clicker {
+	owned := (end - rank + of - 1) / of
+	return &clicker{rank: rank, of: of, end: end, initial: initial, flipped: make([]uint64, (owned+63)/64), next: rng.IntN(owned)}
 }
 
 // click returns the next box and the value that flips it.
 func (c *clicker) click() protocol.Change {
-	owned := (clickRegionEnd - c.rank + c.of - 1) / c.of
+	owned := (c.end - c.rank + c.of - 1) / c.of
 	slot := c.next
 	c.next = (c.next + 1) % owned
 	box := uint32(c.rank + slot*c.of)

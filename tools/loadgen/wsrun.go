@@ -236,7 +236,7 @@ func (r *wsRun) player(ctx context.Context, i int, role Role, rank int) {
 	rng := rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+2))
 	var ck *clicker
 	if role == RoleClicker {
-		ck = newClicker(rank, r.cfg.clickers, r.initial, rng)
+		ck = newClicker(rank, r.cfg.clickers, clickEnd(r.cfg), r.initial, rng)
 	}
 	for attempt := 0; ; attempt++ {
 		label := role.String()
