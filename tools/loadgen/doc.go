@@ -20,7 +20,10 @@
 // (roles.go): watchers read and count frames, checking Delta seq
 // continuity from the 13-byte header only (watcher.go); observers also
 // decode Deltas and time boxes that clickers sent (observer.go, latency.go);
-// clickers toggle boxes they own at human speed; drawers paint lines;
+// viewers follow a zoomed-in area and jump every -move-every, one in
+// viewerTimedEvery also timing the boxes in its AreaDeltas (viewer.go,
+// observer.go); clickers toggle boxes they own at human speed; drawers
+// paint lines;
 // abusers break every rule and reconnect. After a settle pause it measures
 // a window: counters (counters.go), the server's and its own CPU and RSS
 // from /proc (proc.go), optional server profiles (profile.go).

@@ -262,3 +262,24 @@ func TestCoverageLeavesViewersOut(t *testing.T) {
 		t.Errorf("expected share %.3f with drawers flipping too, want NaN", here)
 	}
 }
+
+// A timed viewer's AreaDelta times exactly the boxes in it that a clicker
+// sent, into the viewers' histogram, not the observers'.
+func TestObserveAreaTimesClickedBoxes(t *testing.T) {
+	r := &wsRun{ctr: newCounters(), sent: newSendTimes(), lat: newHistogram(), vlat: newHistogram()}
+	now := time.Now()
+	r.sent.record(10, now.Add(-30*time.Millisecond))
+	r.sent.record(2000, now.Add(-80*time.Millisecond))
+	frame, err := protocol.AppendAreaDelta(nil, 5, 4, []uint32{10, 11, 2000}) // box 11 was never clicked
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.observeArea(frame, now)
+	q := r.vlat.quantiles()
+	if q.n != 2 || q.max < 79*time.Millisecond || q.max > 81*time.Millisecond {
+		t.Fatalf("viewers' latencies: %d samples, max %v; want 2, 80 ms", q.n, q.max)
+	}
+	if r.lat.quantiles().n != 0 {
+		t.Fatal("a viewer's AreaDelta was timed as an observer's Delta")
+	}
+}

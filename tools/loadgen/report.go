@@ -130,6 +130,9 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 	row("bytes per change", "%.2f B per box in Delta frames (%.2f B payload only; mean Delta %.0f B)", r.bytesPerChange, r.payloadPerChange, r.meanDelta)
 	row("sets sent", "%.0f/s, %.0f boxes/s; %.0f box flips/s applied (seen in Deltas)", rate(r.after.sets-r.before.sets, r.window), rate(r.after.setBoxes-r.before.setBoxes, r.window), r.seenPerSec)
 	row("toggle-to-seen", "p50 %s, p99 %s, max %s (%d samples)", ms(r.lat.p50), ms(r.lat.p99), ms(r.lat.max), r.lat.n)
+	if r.vlat.n > 0 {
+		row("… for viewers", "p50 %s, p99 %s, max %s (%d samples; one viewer in %d times its AreaDeltas)", ms(r.vlat.p50), ms(r.vlat.p99), ms(r.vlat.max), r.vlat.n, viewerTimedEvery)
+	}
 	if c.stallFrac > 0 {
 		b := r.latBeforeStall
 		row("stalled readers", "%d watchers stopped reading halfway; toggle-to-seen before: p50 %s, p99 %s (%d samples); after: above",

@@ -134,6 +134,9 @@ func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]by
 		if st.role == RoleViewer {
 			r.ctr.vdeltas.Add(1)
 		}
+		if keep {
+			r.observeArea(head, time.Now())
+		}
 	case protocol.TypeDelta:
 		if st.waitSnap {
 			break // in-flight Deltas before the Snapshot a Resync announced

@@ -32,6 +32,7 @@ type wsRun struct {
 	ctr      *counters
 	sent     *sendTimes
 	lat      *histogram // toggle-to-seen, measurement window only
+	vlat     *histogram // the same for timed viewers (viewerTimedEvery), from their AreaDeltas
 	joinLat  *histogram // dial to Snapshot, every join
 	initial  *protocol.Bitset
 	progress io.Writer
@@ -55,6 +56,7 @@ type wsResult struct {
 	events             map[string]int64
 	seqAdvance         int64
 	lat, join          quantiles
+	vlat               quantiles // timed viewers' toggle-to-seen (their AreaDeltas)
 	latBeforeStall     quantiles // -stall-frac: the window's first half, before the stall
 	bytesPerChange     float64   // Delta frame bytes per box, as observed
 	payloadPerChange   float64   // without the 13-byte header
@@ -81,7 +83,7 @@ func runWS(ctx context.Context, cfg config, url string, serverPID int, progress 
 	}
 	r := &wsRun{
 		cfg: cfg, url: url, dial: newDialer(cfg.sources, target), ctr: newCounters(),
-		sent: newSendTimes(), lat: newHistogram(), joinLat: newHistogram(), progress: progress,
+		sent: newSendTimes(), lat: newHistogram(), vlat: newHistogram(), joinLat: newHistogram(), progress: progress,
 		stall: make(chan struct{}),
 	}
 	// One plain client reads the grid as it is, so clickers know which
@@ -126,6 +128,7 @@ func runWS(ctx context.Context, cfg config, url string, serverPID int, progress 
 	res.heldStart = res.before.held
 	seq0 := r.lastSeq.Load()
 	r.lat.reset()
+	r.vlat.reset()
 	met1, err := scrapeMetrics(ctx, cfg.admin)
 	if err != nil {
 		r.logf("ws: %v", err)
@@ -176,7 +179,7 @@ func runWS(ctx context.Context, cfg config, url string, serverPID int, progress 
 	}
 	res.heldEnd = res.after.held
 	res.seqAdvance = r.lastSeq.Load() - seq0
-	res.lat, res.join = r.lat.quantiles(), r.joinLat.quantiles()
+	res.lat, res.vlat, res.join = r.lat.quantiles(), r.vlat.quantiles(), r.joinLat.quantiles()
 	res.server.cores, res.self.cores = cores(srv1, srv2), cores(self1, self2)
 	res.server.rssHeld, res.server.rssEnd = srv1.rss, srv2.rss
 	res.self.rssHeld, res.self.rssEnd = self1.rss, self2.rss
@@ -329,7 +332,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 			r.runViewer(wctx, fc, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+2<<32)))
 		}()
 	}
-	keep := role == RoleObserver
+	keep := role == RoleObserver || (role == RoleViewer && rank%viewerTimedEvery == 0)
 	stall := r.stall
 	if role != RoleWatcher || rank >= r.cfg.stallers() {
 		stall = nil // never closed: this one reads to the end
