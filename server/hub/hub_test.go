@@ -253,3 +253,22 @@ func TestStuckReadersDoNotSlowTheRest(t *testing.T) {
 		t.Fatalf("outbox_full_delta drops %v, want one per stuck reader (%d)", n, len(stuck))
 	}
 }
+
+// Stats ride on the next Delta: while changes flow, a Stats frame costs no
+// write of its own but shares the Delta's (ride.go).
+func TestStatsRideOnTheDelta(t *testing.T) {
+	th := startHub(t, Config{StatsEvery: 20 * time.Millisecond, WriteTimeout: 80 * time.Millisecond, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
+	p := th.join(t, "p", 4096)
+	p.untilSeq(0)
+	deadline := time.Now().Add(5 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		p.set(protocol.Change{Index: uint32(i), Value: true})
+		p.until(protocol.TypeDelta)
+		for _, w := range p.conn.writeTypes() {
+			if len(w) == 2 && w[0] == byte(protocol.TypeDelta) && w[1] == byte(protocol.TypeStats) {
+				return
+			}
+		}
+	}
+	t.Fatalf("none of %d writes carried a Delta and then Stats", len(p.conn.writeTypes()))
+}

@@ -29,7 +29,15 @@ type memConn struct {
 	closeOnce sync.Once
 	closed    chan struct{}
 	mu        sync.Mutex
-	code      protocol.CloseCode // 0 until Close
+	code      protocol.CloseCode // 0 until Close, guarded by mu
+	writes    [][]byte           // the data frame types of each write, guarded by mu
+}
+
+// writeTypes returns the data frame types of each write so far.
+func (c *memConn) writeTypes() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]byte(nil), c.writes...)
 }
 
 var errMemClosed = errors.New("memconn: closed")
@@ -82,7 +90,16 @@ func (c *memConn) TryWrite(wire []byte) (int, error) {
 	for _, p := range payloads {
 		c.out <- p
 	}
+	c.writes = append(c.writes, frameTypes(payloads))
 	return len(wire), nil
+}
+
+func frameTypes(payloads [][]byte) []byte {
+	ts := make([]byte, len(payloads))
+	for i, p := range payloads {
+		ts[i] = p[0]
+	}
+	return ts
 }
 
 func (c *memConn) WriteAll(wire []byte) error {
@@ -104,6 +121,9 @@ func (c *memConn) WriteAll(wire []byte) error {
 			return errMemClosed
 		}
 	}
+	c.mu.Lock()
+	c.writes = append(c.writes, frameTypes(payloads))
+	c.mu.Unlock()
 	return nil
 }
 
