@@ -50,26 +50,15 @@ func dialRaw(t *testing.T, ts *testServer, extra []byte) *rawClient {
 func (r *rawClient) next(t *testing.T) (byte, []byte) {
 	t.Helper()
 	_ = r.c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var h [2]byte
-	if _, err := io.ReadFull(r.br, h[:]); err != nil {
-		t.Fatalf("read frame: %v", err)
+	h, err := wsframe.ReadHeader(r.br)
+	if err != nil || h.Len > protocol.MaxServerMessage {
+		t.Fatalf("read frame: %+v, %v", h, err)
 	}
-	n := int(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var b [2]byte
-		_, _ = io.ReadFull(r.br, b[:])
-		n = int(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		_, _ = io.ReadFull(r.br, b[:])
-		n = int(binary.BigEndian.Uint64(b[:]))
-	}
-	p := make([]byte, n)
+	p := make([]byte, h.Len)
 	if _, err := io.ReadFull(r.br, p); err != nil {
 		t.Fatalf("read payload: %v", err)
 	}
-	return h[0] & 0x0f, p
+	return h.Opcode(), p
 }
 
 // closeCode reads frames until the server's close frame and returns its

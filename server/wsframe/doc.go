@@ -7,7 +7,12 @@
 // writes the result straight to the socket with one write, instead of
 // passing it through a WebSocket library's per-message path (coder/websocket's
 // write mutex, header and buffer copy were about 15 % of the server's CPU
-// under fan-out). Payload returns what a wire frame carries.
+// under fan-out). Payload returns what a wire frame carries; Next splits a
+// buffer holding several frames (the hub writes a Delta and the Stats
+// riding on it as one buffer). ReadHeader reads a server frame's header
+// from a stream, for clients that speak WebSocket by hand (the server's
+// raw-socket tests, the load generator). AppendMasked makes client frames
+// for the same.
 //
 // Both server/hub (which encodes) and server/wsconn (which writes) import
 // this package; it imports only the standard library.

@@ -1,6 +1,7 @@
 package wsframe
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -55,6 +56,31 @@ func FuzzNext(f *testing.F) {
 			}
 			if p, err := Payload(frame); err == nil && !bytes.Equal(Wrap(p), frame) {
 				t.Fatalf("Next's frame is not one Append makes: %x", frame)
+			}
+			b = rest
+		}
+	})
+}
+
+// ReadHeader, reading a stream, agrees with Next on every frame Next
+// accepts, and never fails on one.
+func FuzzReadHeader(f *testing.F) {
+	f.Add(append(Wrap(make([]byte, 200)), AppendPong(nil, []byte("x"))...))
+	f.Add([]byte{0x82, 0xfe, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		br := bufio.NewReader(bytes.NewReader(b))
+		for len(b) > 0 {
+			frame, rest, err := Next(b)
+			h, herr := ReadHeader(br)
+			if err != nil {
+				return
+			}
+			off, _, _ := split(frame)
+			if herr != nil || h.First != frame[0] || h.Len != uint64(len(frame)-off) {
+				t.Fatalf("ReadHeader %+v, %v for frame %x", h, herr, frame)
+			}
+			if _, err := br.Discard(int(h.Len)); err != nil {
+				t.Fatal(err)
 			}
 			b = rest
 		}

@@ -121,37 +121,18 @@ func (d *dialer) rawWS(ctx context.Context, i int, u string) (*rawConn, error) {
 
 func (r *rawConn) readFrame(buf []byte, keep bool) ([]byte, []byte, int, error) {
 	for {
-		b0, err := r.br.ReadByte()
+		h, err := wsframe.ReadHeader(r.br)
 		if err != nil {
 			return buf, nil, 0, err
 		}
-		b1, err := r.br.ReadByte()
-		if err != nil {
-			return buf, nil, 0, err
+		if !h.Fin() {
+			return buf, nil, 0, errors.New("loadgen: fragmented server frame")
 		}
-		if b1&0x80 != 0 || b0&0x80 == 0 {
-			return buf, nil, 0, errors.New("loadgen: masked or fragmented server frame")
+		if h.Len > protocol.MaxServerMessage {
+			return buf, nil, 0, fmt.Errorf("loadgen: server frame of %d bytes", h.Len)
 		}
-		n := uint64(b1 & 0x7f)
-		switch n {
-		case 126:
-			var x [2]byte
-			if _, err := io.ReadFull(r.br, x[:]); err != nil {
-				return buf, nil, 0, err
-			}
-			n = uint64(binary.BigEndian.Uint16(x[:]))
-		case 127:
-			var x [8]byte
-			if _, err := io.ReadFull(r.br, x[:]); err != nil {
-				return buf, nil, 0, err
-			}
-			n = binary.BigEndian.Uint64(x[:])
-		}
-		if n > protocol.MaxServerMessage {
-			return buf, nil, 0, fmt.Errorf("loadgen: server frame of %d bytes", n)
-		}
-		size := int(n)
-		switch op := b0 & 0x0f; op {
+		size := int(h.Len)
+		switch op := h.Opcode(); op {
 		case 0x2: // binary
 			keepN := min(size, len(buf))
 			if keep && size > len(buf) {
