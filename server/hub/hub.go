@@ -74,8 +74,10 @@ type Hub struct {
 	pending        *delta // a Delta the log refused, retried before any other
 	snap           SnapshotInfo
 	snapWire       []byte
-	lastStats      protocol.Stats
+	lastStats      protocol.Stats // last sent to the broadcast set
 	lastSent       time.Time
+	lastViewStats  protocol.Stats // last sent to version-2 clients outside it
+	lastViewSent   time.Time
 	lastCommit     time.Time
 	durableToggles uint64 // the toggle count logged with the published state
 	riders         riders // Stats and pings waiting for the next broadcast
@@ -246,9 +248,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			reply <- h.snapshot()
 		case now := <-sweep.C:
 			h.sweep(now)
-			if now.Sub(h.lastSent) >= h.statsPeriod() {
-				h.sendStats(now)
-			}
+			h.sendStats(now)
 		case now := <-ping.C:
 			h.ping(now)
 		case now := <-idle.C:
@@ -284,10 +284,13 @@ func (h *Hub) period() time.Duration {
 	return min(max(h.cfg.Tick, need), max(h.cfg.MaxTick, h.cfg.Tick))
 }
 
-// statsPeriod is Config.StatsEvery, stretched so that Stats frames use at
-// most statsShare of the write budget: at 10,000 clients, one Stats a
-// second per client would be 10,000 writes a second for counters nobody
-// reads that closely.
+// statsPeriod is the period of version-2 Stats and Presence rounds:
+// Config.StatsEvery, stretched with the connections so that they use at
+// most statsShare of the write budget (at 10,000 clients, one a second per
+// client would be 10,000 writes a second for counters nobody reads that
+// closely). It counts every connection, not only the version-2 ones: that
+// keeps a round as often as when BENCHMARKS.md measured a zoomed-in
+// player's bytes, most of which are Presence.
 func (h *Hub) statsPeriod() time.Duration {
 	need := time.Duration(float64(h.view.conns.Load()) / (statsShare * h.cfg.WriteBudget) * float64(time.Second))
 	return max(h.cfg.StatsEvery, need)
@@ -324,16 +327,31 @@ func (h *Hub) snapshot() SnapshotInfo {
 	return h.snap
 }
 
+// sendStats sends what is due: Stats to the broadcast set every
+// StatsEvery when they changed, riding on the next Delta so they cost no
+// write (ride.go); and, every statsPeriod, a round of Stats and Presence
+// to the version-2 clients, which does cost them a write each.
 func (h *Hub) sendStats(now time.Time) {
 	s := protocol.Stats{Checked: uint32(h.checked.Load()), Online: uint32(h.onlineNow()), Toggles: h.togglesNow()}
 	var wire []byte
-	if s != h.lastStats {
+	if s != h.lastStats && now.Sub(h.lastSent) >= h.cfg.StatsEvery {
 		wire = wsframe.Wrap(protocol.AppendStats(nil, s))
-		h.ride(wire, now) // on the next Delta (ride.go)
+		h.ride(wire, now)
+		h.lastStats, h.lastSent = s, now
+	}
+	if now.Sub(h.lastViewSent) < h.statsPeriod() {
+		return
+	}
+	var vw []byte
+	if s != h.lastViewStats {
+		vw = wire
+		if vw == nil {
+			vw = wsframe.Wrap(protocol.AppendStats(nil, s))
+		}
 	}
 	// Area clients get Stats, version-2 clients Presence (viewport.go).
-	if presence := h.sendViewStats(wire); wire != nil || presence {
-		h.lastStats, h.lastSent = s, now
+	if presence := h.sendViewStats(vw); vw != nil || presence {
+		h.lastViewStats, h.lastViewSent = s, now
 	}
 }
 
