@@ -253,7 +253,9 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.ping(now)
 		case now := <-idle.C:
 			h.flushRiders(now)
-			h.payExtras(h.riders.spread)
+			if now.Sub(h.lastCommit) >= h.cfg.Tick {
+				h.payExtras(h.riders.spread) // publish pays its share on a busy grid
+			}
 			h.applyViewports(now)
 			if h.up != nil {
 				h.followTick()
