@@ -125,7 +125,7 @@ func (h *Hub) payExtras(n int) {
 			h.countFrames(nil, e.parts, 1)
 		}
 	}
-	h.flushToCounted("outbox_full_stats")
+	h.flushPairs("outbox_full_stats", true, time.Time{})
 }
 
 // joinFrames returns the frames as one buffer.

@@ -293,9 +293,6 @@ func (h *Hub) publishAreas(seq uint64, flips []uint32) {
 // flushTo sends the frames gathered in h.view.to, one command per sender.
 func (h *Hub) flushTo(drop string) { h.flushPairs(drop, false, time.Time{}) }
 
-// flushToCounted is flushTo for frames the caller has counted.
-func (h *Hub) flushToCounted(drop string) { h.flushPairs(drop, true, time.Time{}) }
-
 // flushPairs is flushTo; counted says the caller counted the frames, a
 // non-zero at times the senders' writes of them (AreaFanoutSeconds).
 func (h *Hub) flushPairs(drop string, counted bool, at time.Time) {

@@ -2,7 +2,6 @@ package wsframe
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 )
 
@@ -28,36 +27,18 @@ var ErrMasked = errors.New("wsframe: masked server frame")
 // load generator): it allocates nothing, and says nothing about the
 // opcode or length beyond reading them; the caller checks what it accepts.
 func ReadHeader(br *bufio.Reader) (Header, error) {
-	b0, err := br.ReadByte()
+	b, err := br.Peek(2)
 	if err != nil {
 		return Header{}, err
 	}
-	b1, err := br.ReadByte()
-	if err != nil {
-		return Header{}, err
-	}
-	if b1&0x80 != 0 {
+	if b[1]&0x80 != 0 {
 		return Header{}, ErrMasked
 	}
-	h := Header{First: b0, Len: uint64(b1 & 0x7f)}
-	ext := 0
-	switch h.Len {
-	case len16:
-		ext = 2
-	case len64:
-		ext = 8
+	n := 2 + extLen(b[1])
+	if b, err = br.Peek(n); err != nil {
+		return Header{}, err
 	}
-	if ext > 0 {
-		x, err := br.Peek(ext)
-		if err != nil {
-			return Header{}, err
-		}
-		if ext == 2 {
-			h.Len = uint64(binary.BigEndian.Uint16(x))
-		} else {
-			h.Len = binary.BigEndian.Uint64(x)
-		}
-		_, _ = br.Discard(ext) // Peek made them buffered
-	}
+	h := Header{First: b[0], Len: payloadLen(b[1:n])}
+	_, _ = br.Discard(n) // Peek made them buffered
 	return h, nil
 }

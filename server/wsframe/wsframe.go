@@ -73,30 +73,19 @@ func split(wire []byte) (off, end int, err error) {
 	if len(wire) < 2 || wire[1]&0x80 != 0 {
 		return 0, 0, ErrNotFrame
 	}
-	n, off := uint64(wire[1]), 2
+	off = 2 + extLen(wire[1])
+	if len(wire) < off {
+		return 0, 0, ErrNotFrame
+	}
+	n := payloadLen(wire[1:off])
 	switch wire[0] {
 	case finPing, finPong:
 		if n > MaxControlPayload {
 			return 0, 0, ErrNotFrame
 		}
 	case finBinary:
-		switch wire[1] {
-		case len16:
-			if len(wire) < 4 {
-				return 0, 0, ErrNotFrame
-			}
-			n, off = uint64(binary.BigEndian.Uint16(wire[2:])), 4
-			if n < len16 {
-				return 0, 0, ErrNotFrame // not the minimal form (§5.2)
-			}
-		case len64:
-			if len(wire) < 10 {
-				return 0, 0, ErrNotFrame
-			}
-			n, off = binary.BigEndian.Uint64(wire[2:]), 10
-			if n < 1<<16 {
-				return 0, 0, ErrNotFrame
-			}
+		if (off == 4 && n < len16) || (off == 10 && n < 1<<16) {
+			return 0, 0, ErrNotFrame // not the minimal form (§5.2)
 		}
 	default:
 		return 0, 0, ErrNotFrame
@@ -105,6 +94,30 @@ func split(wire []byte) (off, end int, err error) {
 		return 0, 0, ErrNotFrame
 	}
 	return off, off + int(n), nil
+}
+
+// extLen is how many extended-length bytes follow a header's second byte
+// b1 (mask bit clear): 0, 2 or 8 (RFC 6455 §5.2).
+func extLen(b1 byte) int {
+	switch b1 & 0x7f {
+	case len16:
+		return 2
+	case len64:
+		return 8
+	}
+	return 0
+}
+
+// payloadLen decodes the length from a header's second byte and its
+// extended-length bytes (b, 1 + extLen(b[0]) bytes long).
+func payloadLen(b []byte) uint64 {
+	switch len(b) {
+	case 3:
+		return uint64(binary.BigEndian.Uint16(b[1:]))
+	case 9:
+		return binary.BigEndian.Uint64(b[1:])
+	}
+	return uint64(b[0] & 0x7f)
 }
 
 // Type returns the first payload byte of wire (checkgrid's frame type), or

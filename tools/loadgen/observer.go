@@ -18,11 +18,10 @@ func (r *wsRun) observe(frame []byte, now time.Time) {
 	}
 	r.obsMu.Lock()
 	defer r.obsMu.Unlock()
-	if r.obsIdx, err = d.AppendIndexes(r.obsIdx[:0]); err != nil {
+	if !r.timeFlips(d, r.lat, now) {
 		r.ctr.event("observer: bad delta", 1)
 		return
 	}
-	r.timeFlips(r.lat, now)
 	r.obsFrames++
 	r.obsBytes += int64(len(frame))
 	r.obsPayload += int64(d.PayloadSize())
@@ -45,16 +44,24 @@ func (r *wsRun) observeArea(frame []byte, now time.Time) {
 	}
 	r.obsMu.Lock()
 	defer r.obsMu.Unlock()
-	if r.obsIdx, err = d.AppendIndexes(r.obsIdx[:0]); err != nil {
+	if !r.timeFlips(d, r.vlat, now) {
 		r.ctr.event("viewer: bad area delta", 1)
-		return
 	}
-	r.timeFlips(r.vlat, now)
 }
 
-// timeFlips records into h, for each box in r.obsIdx a clicker sent,
-// now − send time. The caller holds obsMu.
-func (r *wsRun) timeFlips(h *histogram, now time.Time) {
+// flipper is a decoded Delta or AreaDelta.
+type flipper interface {
+	AppendIndexes(dst []uint32) ([]uint32, error)
+}
+
+// timeFlips decodes d's boxes into r.obsIdx and records into h, for each
+// one a clicker sent, now − send time; false if d is corrupt. The caller
+// holds obsMu.
+func (r *wsRun) timeFlips(d flipper, h *histogram, now time.Time) bool {
+	var err error
+	if r.obsIdx, err = d.AppendIndexes(r.obsIdx[:0]); err != nil {
+		return false
+	}
 	r.obsLat = r.obsLat[:0]
 	for _, box := range r.obsIdx {
 		if d, ok := r.sent.since(box, now); ok {
@@ -62,4 +69,5 @@ func (r *wsRun) timeFlips(h *histogram, now time.Time) {
 		}
 	}
 	h.add(r.obsLat...)
+	return true
 }
