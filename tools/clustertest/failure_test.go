@@ -34,6 +34,25 @@ func (w *world) busy(ctx context.Context, s *seen, names ...string) map[string]*
 	return ws
 }
 
+// busyThree is the setup of the failure tests under load: nodes a, b and
+// c, a sequencer (whose node it returns), and a watcher and a loader on
+// each node until every watcher has seen seq 30. The run ends when ctx
+// does (90 s) or with cancel.
+func (w *world) busyThree(t *testing.T, s *seen) (seq string, ctx context.Context, cancel context.CancelFunc, ws map[string]*watcher) {
+	t.Helper()
+	for _, n := range []string{"a", "b", "c"} {
+		w.node(n)
+	}
+	seq = w.sequencer(20 * time.Second)
+	ctx, cancel = context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel) // also if a wait below fails the test
+	ws = w.busy(ctx, s, "a", "b", "c")
+	for _, wt := range ws {
+		wt.waitSeq(t, 30, 20*time.Second)
+	}
+	return seq, ctx, cancel, ws
+}
+
 func (w *world) streamLast() uint64 {
 	w.t.Helper()
 	info, err := w.stream().Info(context.Background())
@@ -78,17 +97,9 @@ func (w *world) finish(cancel context.CancelFunc, s *seen, ws map[string]*watche
 // stream's.
 func TestKill9SequencerUnderLoad(t *testing.T) {
 	w := newWorld(t)
-	for _, n := range []string{"a", "b", "c"} {
-		w.node(n)
-	}
-	seq := w.sequencer(20 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	var s seen
-	ws := w.busy(ctx, &s, "a", "b", "c")
-	for _, wt := range ws {
-		wt.waitSeq(t, 30, 20*time.Second)
-	}
+	seq, ctx, cancel, ws := w.busyThree(t, &s)
+	defer cancel()
 	w.kill(seq)
 	killed := time.Now()
 	var next string
@@ -126,17 +137,9 @@ func TestKill9SequencerUnderLoad(t *testing.T) {
 // stream elects another leader and the same checks hold.
 func TestKill9StreamLeaderUnderLoad(t *testing.T) {
 	w := newWorld(t)
-	for _, n := range []string{"a", "b", "c"} {
-		w.node(n)
-	}
-	w.sequencer(20 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	var s seen
-	ws := w.busy(ctx, &s, "a", "b", "c")
-	for _, wt := range ws {
-		wt.waitSeq(t, 30, 20*time.Second)
-	}
+	_, ctx, cancel, ws := w.busyThree(t, &s)
+	defer cancel()
 	info, err := w.stream().Info(ctx)
 	if err != nil || info.Cluster == nil {
 		t.Fatalf("stream info: %v", err)
@@ -207,17 +210,9 @@ func TestNodeMissingLiveDeltasBackfills(t *testing.T) {
 // the stream never go back), and players elsewhere see no gap.
 func TestStaleSequencerIsFenced(t *testing.T) {
 	w := newWorld(t)
-	for _, n := range []string{"a", "b", "c"} {
-		w.node(n)
-	}
-	stale := w.sequencer(20 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	var s seen
-	ws := w.busy(ctx, &s, "a", "b", "c")
-	for _, wt := range ws {
-		wt.waitSeq(t, 30, 20*time.Second)
-	}
+	stale, _, cancel, ws := w.busyThree(t, &s)
+	defer cancel()
 	w.signal(stale, syscall.SIGSTOP)
 	stopped := time.Now()
 	for w.sequencer(10*time.Second) == stale {
