@@ -113,28 +113,11 @@ type page struct {
 	last   shot
 }
 
-// open loads url in a new tab with a 1000×800 viewport at scale 1.
+// open loads url in a new tab with the desktop viewport (screenW ×
+// screenH at scale 1).
 func (b *browser) open(name, url string) *page {
 	b.t.Helper()
-	p := &page{t: b.t, name: name}
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(p.listen))
-	p.ctx = ctx
-	b.t.Cleanup(func() {
-		if b.t.Failed() {
-			p.t = b.t // a subtest that borrowed the page has ended
-			p.saveFailure()
-		}
-		cancel()
-	})
-	p.opened = time.Now()
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(screenW, screenH, chromedp.EmulateScale(1)),
-		chromedp.Navigate(url),
-	)
-	if err != nil {
-		b.t.Fatalf("%s: opening %s: %v", name, url, err)
-	}
-	return p
+	return b.openIn(name, url, viewport{W: screenW, H: screenH, Scale: 1})
 }
 
 // listen keeps the page's console and uncaught exceptions for the
@@ -397,7 +380,7 @@ func (b *browser) openIn(name, url string, vp viewport) *page {
 	p.ctx = ctx
 	b.t.Cleanup(func() {
 		if b.t.Failed() {
-			p.t = b.t
+			p.t = b.t // a subtest that borrowed the page has ended
 			p.saveFailure()
 		}
 		cancel()
