@@ -37,7 +37,10 @@
 //     typing a number centres that box; killing the server draws the
 //     banner and a greyed grid, which go when it returns; a keyboard-only
 //     player toggles a box with K, the arrows and Space; the desktop build
-//     without a display prints usage for -h and a clear message otherwise.
+//     without a display prints usage for -h and a clear message otherwise;
+//   - the whole grid (wholegrid_test.go): at Fit, where a box is under half
+//     a pixel, a lone checked box and a drawn 10×10 ring show on the main
+//     view (the ring with its hole) and on the minimap.
 //
 // BenchmarkFirstFrame measures navigation to first drawn frame and the
 // bytes on the wire, against an older server binary in the same run with
