@@ -40,6 +40,8 @@ type config struct {
 	writeBudget      float64
 	syncMode         string
 	syncInterval     time.Duration
+	historyMaxBytes  int64
+	historyMaxAge    time.Duration
 	maxConns         int
 	maxConnsPerAddr  int
 	rate, addrRate   float64
@@ -94,6 +96,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Float64Var(&c.writeBudget, "write-budget", hub.DefaultWriteBudget, "socket writes per second the tick aims to stay under")
 	fs.StringVar(&c.syncMode, "sync", "always", "log durability: always (fsync before a Delta is sent) or interval")
 	fs.DurationVar(&c.syncInterval, "sync-interval", 100*time.Millisecond, "fsync period with -sync interval")
+	fs.Int64Var(&c.historyMaxBytes, "history-max-bytes", 0, "bound the kept history (log and keyframes in -data) to about this many bytes, dropping the oldest (0 = keep forever)")
+	fs.DurationVar(&c.historyMaxAge, "history-max-age", 0, "drop history older than this (0 = keep forever)")
 	fs.IntVar(&c.maxConns, "max-conns", 60000, "maximum open WebSocket connections")
 	fs.IntVar(&c.maxConnsPerAddr, "max-conns-per-addr", 32, "maximum connections per IPv4 address or IPv6 /64")
 	fs.Float64Var(&c.rate, "rate", hub.DefaultPlayerRate.Per, "boxes per second per player, sustained")
@@ -134,6 +138,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
 	if _, err := c.sync(); err != nil {
 		return c, err
+	}
+	if c.historyMaxBytes < 0 || c.historyMaxAge < 0 {
+		return c, fmt.Errorf("%w: -history-max-bytes %d, -history-max-age %v: want 0 (keep forever) or more", ErrLimit, c.historyMaxBytes, c.historyMaxAge)
 	}
 	// An address may hold all its WebSockets plus a few page loads, and
 	// reopen all of them at once (a NAT after a server restart).

@@ -176,6 +176,7 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	syncMode, _ := cfg.sync()
 	st, state, err := store.Open(cfg.data, store.Options{
 		Sync: syncMode, SyncInterval: cfg.syncInterval, Logger: logger, SlowSync: cfg.slowFsync,
+		HistoryMaxBytes: cfg.historyMaxBytes, HistoryMaxAge: cfg.historyMaxAge,
 	})
 	if err != nil {
 		return backend{}, err

@@ -52,15 +52,15 @@ func BenchmarkOpen(b *testing.B) {
 	for i := range st.Grid {
 		st.Grid[i] = rng.Uint64()
 	}
-	if err := writeFileAtomic(dir, checkpointName(st.Seq), encodeCheckpoint(nil, st)); err != nil {
+	if err := writeFileAtomic(dir, checkpointName(st.Seq), encodeCheckpoint(nil, st, 1, Chain{})); err != nil {
 		b.Fatal(err)
 	}
 	want := *st
 	frames := randomFrames(b, rng, &want.Grid, st.Seq+1, benchTicks, benchFlips)
-	var log []byte
+	log := appendSegmentHeader(nil)
 	for i, f := range frames {
 		want.Toggles += benchFlips
-		log = appendRecord(log, st.Seq+1+uint64(i), want.Toggles, f)
+		log = appendRecord(log, st.Seq+1+uint64(i), want.Toggles, int64(i+1), f)
 	}
 	want.Seq = st.Seq + benchTicks
 	// An older segment wholly before the checkpoint is skipped, as after a
@@ -113,7 +113,7 @@ func BenchmarkRawWriteFsync(b *testing.B) {
 			var buf []byte
 			b.ResetTimer()
 			for i, fr := range frames {
-				buf = appendRecord(buf[:0], uint64(i+1), 0, fr)
+				buf = appendRecord(buf[:0], uint64(i+1), 0, int64(i+1), fr)
 				if _, err := f.Write(buf); err != nil {
 					b.Fatal(err)
 				}

@@ -12,15 +12,19 @@ import (
 	"checkgrid/server/atomicfile"
 )
 
-// Checkpoint file layout (see doc.go for the table).
+// Checkpoint file layout (see doc.go for the tables).
 const (
 	checkpointPrefix = "ckpt-"
 	checkpointSuffix = ".ckpt"
 	checkpointMagic  = "CKGRIDCP"
-	// checkpointVersion changes whenever the checkpoint or record layout does.
-	checkpointVersion  = 1
-	checkpointHeader   = 44
-	checkpointCRCField = 40
+	// checkpointVersion is what this build writes: version 2 adds the
+	// commit time and the hash chain, which make a checkpoint a keyframe of
+	// history. Version 1 is still read.
+	checkpointVersion  = 2
+	checkpointHeader   = 84
+	checkpointCRCField = 80
+	checkpointLenField = 76
+	checkpointHeaderV1 = 44
 	// maxCheckpointFile bounds what is read before any check: the header plus
 	// the largest Snapshot frame the protocol allows.
 	maxCheckpointFile = checkpointHeader + protocol.MaxServerMessage
@@ -30,8 +34,18 @@ func checkpointName(seq uint64) string {
 	return fmt.Sprintf("%s%016x%s", checkpointPrefix, seq, checkpointSuffix)
 }
 
-// encodeCheckpoint appends the checkpoint file for st to dst.
-func encodeCheckpoint(dst []byte, st *State) []byte {
+// keyframe is a checkpoint as read: the grid at a seq, plus what history
+// needs of it.
+type keyframe struct {
+	State
+	time       int64 // unix nanoseconds of record seq; 0 if unknown
+	chain      Chain
+	chainKnown bool // false for version 1, which has no chain
+}
+
+// encodeCheckpoint appends the checkpoint file for st, committed at
+// unixNano with chain value c, to dst.
+func encodeCheckpoint(dst []byte, st *State, unixNano int64, c Chain) []byte {
 	le := binary.LittleEndian
 	n := len(dst)
 	dst = append(dst, checkpointMagic...)
@@ -40,20 +54,21 @@ func encodeCheckpoint(dst []byte, st *State) []byte {
 	dst = le.AppendUint64(dst, st.Epoch)
 	dst = le.AppendUint64(dst, st.Seq)
 	dst = le.AppendUint64(dst, st.Toggles)
+	dst = le.AppendUint64(dst, uint64(unixNano))
+	dst = append(dst, c[:]...)
 	dst = le.AppendUint32(dst, 0) // snapshot length, filled below
 	dst = le.AppendUint32(dst, 0) // CRC, filled below
 	dst = protocol.AppendSnapshot(dst, st.Epoch, st.Seq, &st.Grid)
-	le.PutUint32(dst[n+36:], uint32(len(dst)-n-checkpointHeader))
-	c := crc32.Update(crc(dst[n:n+checkpointCRCField]), crc32.MakeTable(crc32.Castagnoli), dst[n+checkpointHeader:])
-	le.PutUint32(dst[n+checkpointCRCField:], c)
+	le.PutUint32(dst[n+checkpointLenField:], uint32(len(dst)-n-checkpointHeader))
+	sum := crc32.Update(crc(dst[n:n+checkpointCRCField]), castagnoli, dst[n+checkpointHeader:])
+	le.PutUint32(dst[n+checkpointCRCField:], sum)
 	return dst
 }
 
-// readCheckpoint reads and fully checks the checkpoint at path into st.
+// readCheckpoint reads and fully checks the checkpoint at path into kf.
 // Every failure is a *CorruptError (or wraps ErrVersion) naming the field's
 // offset.
-func readCheckpoint(path string, st *State) error {
-	le := binary.LittleEndian
+func readCheckpoint(path string, kf *keyframe) error {
 	name := filepath.Base(path)
 	f, err := os.Open(path)
 	if err != nil {
@@ -64,45 +79,74 @@ func readCheckpoint(path string, st *State) error {
 	if err != nil {
 		return fmt.Errorf("store: stat checkpoint: %w", err)
 	}
-	if fi.Size() < checkpointHeader || fi.Size() > maxCheckpointFile {
-		return corrupt(name, 0, "file of %d bytes, want %d..%d", fi.Size(), checkpointHeader, maxCheckpointFile)
+	if fi.Size() < checkpointHeaderV1 || fi.Size() > maxCheckpointFile {
+		return corrupt(name, 0, "file of %d bytes, want %d..%d", fi.Size(), checkpointHeaderV1, maxCheckpointFile)
 	}
 	b := make([]byte, fi.Size()) // bounded above
 	if _, err := io.ReadFull(f, b); err != nil {
 		return fmt.Errorf("store: read checkpoint %s: %w", name, err)
 	}
+	return decodeCheckpoint(name, b, kf)
+}
+
+// decodeCheckpoint checks checkpoint file bytes b (named name) into kf.
+func decodeCheckpoint(name string, b []byte, kf *keyframe) error {
+	le := binary.LittleEndian
+	if len(b) < checkpointHeaderV1 {
+		return corrupt(name, 0, "file of %d bytes, want at least %d", len(b), checkpointHeaderV1)
+	}
 	if string(b[:8]) != checkpointMagic {
 		return corrupt(name, 0, "bad magic %q", b[:8])
 	}
-	if n := int64(le.Uint32(b[36:])); n != fi.Size()-checkpointHeader {
-		return corrupt(name, 36, "snapshot length %d, file holds %d", n, fi.Size()-checkpointHeader)
+	// The version is read before the checksum only to know where the
+	// checksum is; it is trusted only after the checksum holds.
+	hdr, lenField, crcField := checkpointHeader, checkpointLenField, checkpointCRCField
+	v := le.Uint16(b[8:])
+	if v == 1 {
+		hdr, lenField, crcField = checkpointHeaderV1, 36, 40
 	}
-	c := crc32.Update(crc(b[:checkpointCRCField]), crc32.MakeTable(crc32.Castagnoli), b[checkpointHeader:])
-	if want := le.Uint32(b[checkpointCRCField:]); c != want {
-		return corrupt(name, checkpointCRCField, "checksum 0x%08x, computed 0x%08x", want, c)
+	if len(b) < hdr {
+		return corrupt(name, 0, "file of %d bytes, want at least %d", len(b), hdr)
 	}
-	if v := le.Uint16(b[8:]); v != checkpointVersion {
-		return fmt.Errorf("%w: %s has version %d, this build reads %d", ErrVersion, name, v, checkpointVersion)
+	if n := int64(le.Uint32(b[lenField:])); n != int64(len(b)-hdr) {
+		return corrupt(name, int64(lenField), "snapshot length %d, file holds %d", n, len(b)-hdr)
+	}
+	c := crc32.Update(crc(b[:crcField]), castagnoli, b[hdr:])
+	if want := le.Uint32(b[crcField:]); c != want {
+		return corrupt(name, int64(crcField), "checksum 0x%08x, computed 0x%08x", want, c)
+	}
+	if v != 1 && v != checkpointVersion {
+		return fmt.Errorf("%w: %s has version %d, this build reads 1 and %d", ErrVersion, name, v, checkpointVersion)
 	}
 	if r := le.Uint16(b[10:]); r != 0 {
 		return corrupt(name, 10, "reserved field is %d", r)
 	}
+	st := &kf.State
 	st.Epoch, st.Seq, st.Toggles = le.Uint64(b[12:]), le.Uint64(b[20:]), le.Uint64(b[28:])
+	kf.time, kf.chain, kf.chainKnown = 0, Chain{}, false
+	if v == checkpointVersion {
+		kf.time = int64(le.Uint64(b[36:]))
+		copy(kf.chain[:], b[44:76])
+		kf.chainKnown = true
+		if kf.time < 0 {
+			return corrupt(name, 36, "negative time %d", kf.time)
+		}
+	}
 	if st.Epoch == 0 {
 		return corrupt(name, 12, "epoch 0")
 	}
 	if want, ok := parseSeqName(name, checkpointPrefix, checkpointSuffix); ok && want != st.Seq {
 		return corrupt(name, 20, "seq %d, file name says %d", st.Seq, want)
 	}
-	snap, err := protocol.DecodeSnapshot(b[checkpointHeader:])
+	snap, err := protocol.DecodeSnapshot(b[hdr:])
 	if err != nil {
-		return corrupt(name, checkpointHeader, "snapshot: %v", err)
+		return corrupt(name, int64(hdr), "snapshot: %v", err)
 	}
 	if snap.Epoch != st.Epoch || snap.Seq != st.Seq {
-		return corrupt(name, checkpointHeader, "snapshot at epoch %d seq %d, header says epoch %d seq %d", snap.Epoch, snap.Seq, st.Epoch, st.Seq)
+		return corrupt(name, int64(hdr), "snapshot at epoch %d seq %d, header says epoch %d seq %d", snap.Epoch, snap.Seq, st.Epoch, st.Seq)
 	}
 	if err := snap.Bits(&st.Grid); err != nil {
-		return corrupt(name, checkpointHeader+protocol.SnapshotHeaderSize, "snapshot payload: %v", err)
+		return corrupt(name, int64(hdr+protocol.SnapshotHeaderSize), "snapshot payload: %v", err)
 	}
 	return nil
 }

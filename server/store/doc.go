@@ -1,6 +1,7 @@
-// Package store makes the grid durable: a write-ahead log (WAL) of the
-// Delta frames the server broadcasts, plus periodic checkpoints of the whole
-// grid, in one data directory.
+// Package store makes the grid durable and keeps its history: a
+// write-ahead log (WAL) of the Delta frames the server broadcasts, each with
+// its commit time, plus keyframes (checkpoints of the whole grid), in one
+// data directory. Nothing is deleted unless an operator bounds the history.
 //
 // # Entry points and flow
 //
@@ -8,17 +9,21 @@
 //     every log record after its seq, XORed into the grid. It returns the
 //     Store and the recovered State.
 //   - Append logs one tick's Delta frame (group commit: one Append, one
-//     fsync per tick) before the server shows it to anyone.
-//   - WantCheckpoint says a checkpoint is due (time or log bytes);
-//     Checkpoint writes one and prunes what it makes unnecessary.
+//     fsync per tick) before the server shows it to anyone, stamped with
+//     its commit time, and steps the hash chain.
+//   - WantCheckpoint says a checkpoint is due (log bytes or time);
+//     Checkpoint writes one, a keyframe of history, and drops the oldest
+//     history only past Options.HistoryMaxBytes or HistoryMaxAge.
+//   - Head (any goroutine) says where the log is: last seq, its time, the
+//     chain, where history starts and what was dropped.
 //   - Close fsyncs and unlocks. Graceful shutdown = Checkpoint, then Close.
 //   - Sync fsyncs pending records in SyncInterval mode (for idle ticks).
 //   - ReadLog reads the log's records without locking or changing the
 //     directory, for tools and the crash test.
 //
-// A Store is owned by one goroutine (the server's tick loop); no method is
-// safe for concurrent use. Checkpoint runs inline: a ≤125 KB write plus two
-// fsyncs.
+// A Store is owned by one goroutine (the server's tick loop); no method but
+// Head is safe for concurrent use. Checkpoint runs inline: a ≤125 KB write
+// plus two fsyncs.
 //
 // # Files
 //
@@ -36,41 +41,111 @@
 // ckpt-0000000000000000.ckpt (empty grid), then wal-0000000000000001.log.
 // Segments are consecutive: each starts at the seq after its predecessor's
 // last record. A segment is rotated (the next Append starts a new one) once
-// it holds Options.SegmentBytes; a new segment is created and its directory
-// entry fsynced before any record goes into it.
+// it holds Options.SegmentBytes; a new segment is created, its header
+// written and fsynced, and its directory entry fsynced before any record
+// goes into it.
 //
-// # Log record
+// # Segment header (version 2)
+//
+//	offset size field
+//	0      8    magic "CKGRIDWL"
+//	8      2    format version (2)
+//	10     2    reserved, 0
+//	12     4    CRC32C of bytes 0..11
+//
+// A segment that does not start with the magic is version 1 (written before
+// history was kept): no header, records in the version-1 layout from
+// offset 0. Its first four bytes, a record length ≤ 126,024, can never read
+// as "CKGR" (0x52474B43). New records never go into a version-1 segment:
+// Open starts a version-2 one after it.
+//
+// # Log record (version 2)
 //
 //	offset size field
 //	0      4    n, length of the Delta frame (13 … protocol.MaxServerMessage)
 //	4      8    seq (equals the frame's seq; exactly one more than the previous record's)
 //	12     8    toggles: total toggles ever applied, after this record
-//	20     4    CRC32C (Castagnoli) of the frame
-//	24     4    CRC32C of bytes 0..23: the header has its own checksum, so a
+//	20     8    commit time, Unix nanoseconds (> 0); never less than the
+//	            previous record's (Append clamps a wall clock that steps back)
+//	28     4    CRC32C (Castagnoli) of the frame
+//	32     4    CRC32C of bytes 0..31: the header has its own checksum, so a
 //	            damaged length is reported as corruption, never read as a torn tail
-//	28     n    the Delta frame, byte for byte as broadcast (protocol.AppendDelta)
+//	36     n    the Delta frame, byte for byte as broadcast (protocol.AppendDelta)
 //
-// # Checkpoint file
+// A version-1 record is the same without the commit time: n, seq, toggles
+// at 0, 4, 12; frame CRC at 20; header CRC of bytes 0..23 at 24; the frame
+// at 28. Its commit time is unknown, reported as 0 everywhere (history's
+// times for records of a directory written before history was kept).
+//
+// # Checkpoint file (a keyframe; version 2)
 //
 //	offset size field
 //	0      8    magic "CKGRIDCP"
-//	8      2    format version (1)
+//	8      2    format version (2; version 1 is still read, below)
 //	10     2    reserved, 0
 //	12     8    epoch (non-zero)
 //	20     8    seq the grid is at (equals the file name's)
 //	28     8    toggles as of seq
-//	36     4    n, length of the snapshot (the file is exactly 44 + n bytes)
-//	40     4    CRC32C of bytes 0..39 followed by bytes 44..44+n
-//	44     n    a protocol Snapshot frame (protocol.AppendSnapshot) of the same
+//	36     8    commit time of record seq, Unix nanoseconds (0: seq 0, or unknown)
+//	44     32   the hash chain at seq (below)
+//	76     4    n, length of the snapshot (the file is exactly 84 + n bytes)
+//	80     4    CRC32C of bytes 0..79 followed by bytes 84..84+n
+//	84     n    a protocol Snapshot frame (protocol.AppendSnapshot) of the same
 //	            epoch and seq; decoded with protocol.DecodeSnapshot and Bits, so
 //	            roaring bytes from disk are validated like bytes from the wire
 //
+// Version 1 has neither time nor chain: epoch, seq, toggles at 12, 20, 28,
+// n at 36, the CRC (of bytes 0..39 and the snapshot) at 40, the snapshot
+// at 44.
+//
 // A checkpoint is written to a .tmp file, fsynced, renamed into place and
 // the directory fsynced. Before that, the log is fsynced, so the log always
-// reaches the newest checkpoint's seq. After it, checkpoints older than the
-// previous one are removed, and every segment the previous checkpoint wholly
-// covers (the next segment starts at or before its seq+1): the log is kept
-// from the previous checkpoint on, so that one is a usable fallback.
+// reaches the newest checkpoint's seq.
+//
+// # History: kept, keyframed, bounded
+//
+// Every checkpoint is kept as a keyframe and no segment is deleted, so the
+// grid at any seq from the oldest keyframe on is that keyframe plus the
+// records after it. A checkpoint is due after Options.CheckpointBytes of
+// log (default 2 MiB) or CheckpointEvery (default 1 h) with something
+// logged, so the grid at any seq is one keyframe plus at most
+// CheckpointBytes + one record of replay, read from at most one segment
+// before it (SegmentBytes, default 8 MiB). Restart replays only from the
+// newest keyframe: the same bound, however long the kept log.
+//
+// Options.HistoryMaxBytes (bytes of segments and keyframes) and
+// HistoryMaxAge (age of the second-oldest keyframe) bound history: after a
+// checkpoint, while over a bound, the oldest keyframe is removed and then
+// every segment the next keyframe wholly covers (the next segment starts at
+// or before its seq+1). The newest two keyframes and the log from the older
+// one always stay, so recovery can fall back to it. Head.First is where
+// history now starts; Head.Dropped counts what was dropped and why.
+//
+// A directory written before history was kept holds version-1 files and
+// only its last two checkpoints' worth of log: its history starts at its
+// oldest checkpoint, with times unknown (0) until the first version-2
+// record.
+//
+// # Hash chain
+//
+// All integers little-endian; SHA-256 throughout; "||" concatenates.
+//
+//	base(K)   = SHA-256("checkgrid history base v1" || epoch || seq || toggles || grid)
+//	chain(s)  = SHA-256(chain(s-1) || epoch(s) || s || time(s) || toggles(s) || frame(s))
+//
+// base commits to a keyframe K (8-byte epoch, seq, toggles, then the grid as
+// 125,000 raw bytes, box i in bit i%8 of byte i/8). Record s steps the
+// chain with its epoch, seq, time (0 if unknown) and toggles as 8-byte
+// integers, then its Delta frame bytes. epoch(s) is the epoch of the newest
+// keyframe whose seq is below s: records belong to the epoch of the
+// checkpoint they follow. Every version-2 keyframe stores chain(seq) at its
+// seq. A fresh directory's keyframe 0 holds base(keyframe 0); a directory
+// whose newest checkpoint is version 1 gets, at Open, a version-2 keyframe
+// at the recovered seq holding its own base: the chain starts there, and the
+// version-1 history before it is served but not chained. A reader of a
+// history takes the oldest keyframe's chain as given (after HistoryMax*
+// dropped some, it commits to what came before) and checks every later
+// keyframe's against the records between.
 //
 // # Recovery, torn versus corrupt
 //
@@ -90,12 +165,18 @@
 //     sector boundary inside that record to its end (a write cut between
 //     sectors).
 //
+// Also torn, only in the last segment: a segment shorter than its header
+// (16 bytes) whose bytes are a prefix of a header or zeros. The header is
+// durable before any record is written, so no record is lost: the segment
+// is emptied and its header written again, in the same epoch.
+//
 // Whenever recovery cuts a torn tail (or falls back past a bad checkpoint,
-// below), it starts a new random epoch, recorded in a checkpoint at the
+// below), it starts a new random epoch, recorded in a keyframe at the
 // recovered seq after fsyncing the log: the seq of a cut record will be
 // reused for other content, and a client that saw the cut one
 // (SyncInterval mode, power loss) must resync rather than take the new
-// record for the one it has.
+// record for the one it has. The epoch change is part of history: records
+// after that keyframe step the chain with the new epoch.
 //
 // Corrupt (Open fails with a *CorruptError wrapping ErrCorrupt, naming the
 // file and the record's offset; nothing is dropped or repaired):
@@ -107,7 +188,10 @@
 //     disagrees with its first record, or a log that ends before the
 //     checkpoint's seq or starts after it;
 //   - log segments with no checkpoint;
-//   - a checkpoint failing any check (offset of the field that failed).
+//   - a checkpoint failing any check (offset of the field that failed);
+//   - a segment header whose checksum fails, a cut header in a segment
+//     that is not the last, a negative time, or a record whose time is
+//     below the previous one's.
 //
 // A bad newest checkpoint is survivable only if an older valid one exists
 // and the log still reaches back to it: recovery then replays from the older

@@ -160,3 +160,10 @@ func cutState(t testing.TB, got, want *State) {
 	w.Epoch = got.Epoch
 	sameState(t, got, &w)
 }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -37,26 +37,39 @@ const (
 	// DefaultSyncInterval bounds what SyncInterval mode can lose to about
 	// one to two ticks at 10-20 Hz.
 	DefaultSyncInterval = 100 * time.Millisecond
-	// DefaultSegmentBytes keeps segments few (a busy tick logs ~10 KB, so
-	// thousands of ticks per segment) yet small enough to delete promptly
-	// after a checkpoint.
-	DefaultSegmentBytes = 64 << 20
-	// DefaultCheckpointEvery bounds replay work after a quiet-but-steady
-	// period; a checkpoint costs one ~125 KB write and fsync.
-	DefaultCheckpointEvery = 5 * time.Minute
-	// DefaultCheckpointBytes bounds replay after a busy period. Replay costs
-	// about 4 ms per MiB of small-delta log (BENCHMARKS.md, Open), so 16 MiB
-	// keeps a restart near the 100 ms goal; 64 MiB would not.
-	DefaultCheckpointBytes = 16 << 20
+	// DefaultSegmentBytes is the unit history is read and dropped in: a
+	// lookup of the grid at a seq reads at most one segment's records
+	// before the keyframe's, so segments stay small (a busy tick logs
+	// ~1-10 KB, so still hundreds of ticks per segment).
+	DefaultSegmentBytes = 8 << 20
+	// DefaultCheckpointEvery makes a keyframe after a quiet-but-steady
+	// period. Every checkpoint is kept as a keyframe of history, so in a
+	// quiet hour this costs at most one ~125 KB snapshot; replay is bounded
+	// by CheckpointBytes either way.
+	DefaultCheckpointEvery = time.Hour
+	// DefaultCheckpointBytes bounds replay, both at a restart and for the
+	// grid at any seq of history: one keyframe plus at most this much log.
+	// Replay costs about 4 ms per MiB of small-delta log (BENCHMARKS.md,
+	// Open), so 2 MiB is about 8 ms; a keyframe (≤ 125 KB) per 2 MiB of log
+	// costs at most 6 % more history.
+	DefaultCheckpointBytes = 2 << 20
 )
 
 // Options configure a Store. The zero value is the safe default.
 type Options struct {
 	Sync            SyncMode
-	SyncInterval    time.Duration       // SyncInterval mode's fsync period; default DefaultSyncInterval
-	SegmentBytes    int64               // rotate the log segment at this size; default DefaultSegmentBytes
-	CheckpointEvery time.Duration       // WantCheckpoint after this long; default DefaultCheckpointEvery
-	CheckpointBytes int64               // ... or after this many log bytes; default DefaultCheckpointBytes
+	SyncInterval    time.Duration // SyncInterval mode's fsync period; default DefaultSyncInterval
+	SegmentBytes    int64         // rotate the log segment at this size; default DefaultSegmentBytes
+	CheckpointEvery time.Duration // WantCheckpoint after this long; default DefaultCheckpointEvery
+	CheckpointBytes int64         // ... or after this many log bytes; default DefaultCheckpointBytes
+	// HistoryMaxBytes bounds the kept history (log segments plus
+	// keyframes) in bytes; 0 keeps it forever. HistoryMaxAge drops
+	// history older than this; 0 keeps it forever. Whole segments and
+	// keyframes are dropped, oldest first, after a checkpoint; the newest
+	// two keyframes and the log from the older of them always stay
+	// (recovery's fallback), so the bounds are met up to that much.
+	HistoryMaxBytes int64
+	HistoryMaxAge   time.Duration
 	Logger          *slog.Logger        // nil = discard
 	ObserveFsync    func(time.Duration) // optional; called on the calling goroutine after each log fsync
 	// SlowSync is a fault layer for benchmarks: every fsync of the log

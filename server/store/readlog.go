@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,15 @@ import (
 // at a torn tail instead of cutting it. It fails if the log does not reach
 // back to after+1.
 func ReadLog(dir string, after uint64, visit func(seq, toggles uint64, frame []byte) error) error {
+	return readLog(dir, after, func(r record) error { return visit(r.seq, r.toggles, r.frame) })
+}
+
+// errStop ends a walk of the log early; the walker's caller treats it as
+// success.
+var errStop = errors.New("stop")
+
+// readLog is ReadLog with every field of the record.
+func readLog(dir string, after uint64, visit func(r record) error) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("store: read data directory: %w", err)
@@ -46,7 +56,7 @@ func ReadLog(dir string, after uint64, visit func(seq, toggles uint64, frame []b
 			if r.seq <= after {
 				return nil
 			}
-			return visit(r.seq, r.toggles, r.frame)
+			return visit(r)
 		})
 		if err != nil {
 			return err

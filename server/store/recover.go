@@ -15,10 +15,16 @@ import (
 
 // recovered is what recovery learned about the directory besides the state.
 type recovered struct {
-	segments []uint64 // first seqs of the segments kept, ascending; the last is appended to
-	tailSize int64    // valid bytes in the last segment (after any torn tail was cut)
-	ckpts    []uint64 // seqs of the checkpoints kept, ascending; the last is st's
-	cut      string   // why recovery dropped something (a torn tail, a bad checkpoint); "" if nothing
+	segments    []uint64 // first seqs of the segments kept, ascending; the last is appended to
+	tailSize    int64    // valid bytes in the last segment (after any torn tail was cut)
+	tailVersion int      // the last segment's format version (1: append to a new segment)
+	ckpts       []uint64 // seqs of the checkpoints kept, ascending; the last is st's
+	cut         string   // why recovery dropped something (a torn tail, a bad checkpoint); "" if nothing
+	chain       Chain    // the hash chain at st.Seq
+	time        int64    // commit time of record st.Seq (unix ns; 0 if unknown)
+	// migrated: the newest checkpoint had no chain (version 1), so the
+	// chain starts at st.Seq, recorded in a new keyframe there.
+	migrated bool
 }
 
 // recoverDir rebuilds the state from dir, creating a fresh one if dir holds
@@ -56,15 +62,16 @@ func recoverDir(dir string, log *slog.Logger) (*State, recovered, error) {
 	// and the log still reaches back to it.
 	var firstErr error
 	for i := len(ckpts) - 1; i >= 0; i-- {
-		st := new(State)
+		kf := new(keyframe)
+		st := &kf.State
 		name := checkpointName(ckpts[i])
-		err := readCheckpoint(filepath.Join(dir, name), st)
+		err := readCheckpoint(filepath.Join(dir, name), kf)
 		if errors.Is(err, ErrVersion) {
 			return nil, recovered{}, err // a newer build's data: never fall back past it
 		}
 		if err == nil {
 			var rec recovered
-			rec, err = replay(dir, segs, st, log)
+			rec, err = replay(dir, segs, kf, log)
 			if err == nil {
 				if firstErr != nil {
 					if qerr := quarantine(dir, ckpts[i+1:], log); qerr != nil {
@@ -74,8 +81,8 @@ func recoverDir(dir string, log *slog.Logger) (*State, recovered, error) {
 					rec.cut = "bad checkpoint"
 				}
 				rec.ckpts = ckpts[:i+1]
-				if rec.cut != "" {
-					if err := newEpochAfterCut(dir, st, &rec, log); err != nil {
+				if rec.cut != "" || rec.migrated {
+					if err := newKeyframeAfterRecovery(dir, st, &rec, log); err != nil {
 						return nil, recovered{}, err
 					}
 				}
@@ -93,9 +100,13 @@ func recoverDir(dir string, log *slog.Logger) (*State, recovered, error) {
 	return nil, recovered{}, firstErr
 }
 
-// replay applies every log record after st.Seq to st, checking the whole
-// chain of seqs from the first segment it reads.
-func replay(dir string, segs []uint64, st *State, log *slog.Logger) (recovered, error) {
+// replay applies every log record after kf's seq to its state, checking
+// the whole chain of seqs from the first segment it reads, and carries the
+// hash chain from the keyframe's value (if it has one) to the end.
+func replay(dir string, segs []uint64, kf *keyframe, log *slog.Logger) (recovered, error) {
+	st := &kf.State
+	var ch chainer
+	rec := recovered{chain: kf.chain, time: kf.time, migrated: !kf.chainKnown}
 	ckptName := checkpointName(st.Seq)
 	// Start at the last segment that begins at or before st.Seq+1; earlier
 	// ones are wholly covered by the checkpoint (left over from a crash
@@ -111,7 +122,8 @@ func replay(dir string, segs []uint64, st *State, log *slog.Logger) (recovered, 
 			// The segment holding st.Seq+1 onwards is never pruned.
 			return recovered{}, fmt.Errorf("%w: %w", corrupt(ckptName, 0, "no log segments after a checkpoint at seq %d", st.Seq), errLogGap)
 		}
-		return recovered{}, nil // crash between a fresh directory's checkpoint and its first segment
+		rec.tailVersion = segmentVersion
+		return rec, nil // crash between a fresh directory's checkpoint and its first segment
 	}
 	if start < 0 {
 		return recovered{}, fmt.Errorf("%w: %w", corrupt(segmentName(segs[0]), 0, "first segment starts at seq %d, after %s", segs[0], ckptName), errLogGap)
@@ -119,7 +131,6 @@ func replay(dir string, segs []uint64, st *State, log *slog.Logger) (recovered, 
 	rep := new(protocol.Replica) // the grid the log describes, from the checkpoint on
 	rep.Reset(st.Epoch, st.Seq, &st.Grid)
 	expect := segs[start] // seq the next record must have
-	var rec recovered
 	for i := start; i < len(segs); i++ {
 		name := segmentName(segs[i])
 		if segs[i] != expect {
@@ -148,7 +159,12 @@ func replay(dir string, segs []uint64, st *State, log *slog.Logger) (recovered, 
 			if _, err := rep.Apply(r.frame); err != nil {
 				return corrupt(name, off, "record seq %d: delta: %v", r.seq, err)
 			}
+			if r.time != 0 && r.time < rec.time {
+				return corrupt(name, off, "record seq %d: time %d before the previous record's %d", r.seq, r.time, rec.time)
+			}
 			st.Toggles = r.toggles
+			rec.time = r.time
+			rec.chain = ch.next(rec.chain, st.Epoch, r.seq, r.time, r.toggles, r.frame)
 			return nil
 		})
 		if err != nil {
@@ -160,9 +176,11 @@ func replay(dir string, segs []uint64, st *State, log *slog.Logger) (recovered, 
 			}
 			log.Warn("store: cut torn tail of the log (crash mid-write; never acknowledged in every-append mode)",
 				"file", name, "offset", res.end, "bytes", res.size-res.end, "why", res.torn)
-			rec.cut = "torn tail"
+			if !res.headerCut {
+				rec.cut = "torn tail"
+			}
 		}
-		rec.tailSize = res.end
+		rec.tailSize, rec.tailVersion = res.end, res.version
 	}
 	st.Grid, st.Seq = rep.Grid, rep.Seq
 	if expect-1 < st.Seq {
@@ -205,28 +223,46 @@ func quarantine(dir string, seqs []uint64, log *slog.Logger) error {
 	return syncDir(dir)
 }
 
-// newEpochAfterCut gives st a new epoch, recorded in a checkpoint at
-// st.Seq, because recovery dropped something: a torn record may have been
-// seen by clients (SyncInterval mode, or a power loss), and the seq it had
-// will be reused for other content. Under the old epoch a client holding
-// the dropped record would take the new one for the same seq and silently
-// diverge; under a new epoch every client resyncs from a snapshot. The log
-// is fsynced first, so it reaches the new checkpoint's seq.
-func newEpochAfterCut(dir string, st *State, rec *recovered, log *slog.Logger) error {
+// newKeyframeAfterRecovery records st in a new keyframe at st.Seq when
+// recovery dropped something or the newest checkpoint had no chain.
+//
+// After a cut it gives st a new epoch: a torn record may have been seen by
+// clients (SyncInterval mode, or a power loss), and the seq it had will be
+// reused for other content. Under the old epoch a client holding the
+// dropped record would take the new one for the same seq and silently
+// diverge; under a new epoch every client resyncs from a snapshot. The
+// epoch change is part of history: the keyframe carries the chain at
+// st.Seq, and records after it hash the new epoch.
+//
+// A version-1 newest checkpoint (a directory written before history was
+// kept) has no chain value: the chain starts here, at the base of st.
+//
+// The log is fsynced first, so it reaches the new keyframe's seq.
+func newKeyframeAfterRecovery(dir string, st *State, rec *recovered, log *slog.Logger) error {
 	if len(rec.segments) > 0 {
 		if err := syncFile(filepath.Join(dir, segmentName(rec.segments[len(rec.segments)-1]))); err != nil {
 			return err
 		}
 	}
 	old := st.Epoch
-	st.Epoch = newEpoch()
-	if err := writeFileAtomic(dir, checkpointName(st.Seq), encodeCheckpoint(nil, st)); err != nil {
-		return fmt.Errorf("store: recording a new epoch after recovery cut a %s: %w", rec.cut, err)
+	if rec.cut != "" {
+		st.Epoch = newEpoch()
+	}
+	if rec.migrated {
+		rec.chain = ChainBase(st.Epoch, st.Seq, st.Toggles, &st.Grid)
+	}
+	if err := writeFileAtomic(dir, checkpointName(st.Seq), encodeCheckpoint(nil, st, rec.time, rec.chain)); err != nil {
+		return fmt.Errorf("store: recording a keyframe after recovery (cut: %q, chain started: %v): %w", rec.cut, rec.migrated, err)
 	}
 	if rec.ckpts[len(rec.ckpts)-1] != st.Seq {
 		rec.ckpts = append(rec.ckpts, st.Seq)
 	}
-	log.Warn("store: new epoch, so every client resyncs: recovery cut a "+rec.cut, "old_epoch", old, "epoch", st.Epoch, "seq", st.Seq)
+	if rec.migrated {
+		log.Info("store: history's hash chain starts here (the directory's newest checkpoint predates it)", "epoch", st.Epoch, "seq", st.Seq)
+	}
+	if rec.cut != "" {
+		log.Warn("store: new epoch, so every client resyncs: recovery cut a "+rec.cut, "old_epoch", old, "epoch", st.Epoch, "seq", st.Seq)
+	}
 	return nil
 }
 
@@ -248,11 +284,12 @@ func syncFile(path string) error {
 // initDir makes a fresh directory: a new epoch, recorded in checkpoint 0.
 func initDir(dir string, log *slog.Logger) (*State, recovered, error) {
 	st := &State{Epoch: newEpoch()}
-	if err := writeFileAtomic(dir, checkpointName(0), encodeCheckpoint(nil, st)); err != nil {
+	c := ChainBase(st.Epoch, 0, 0, &st.Grid)
+	if err := writeFileAtomic(dir, checkpointName(0), encodeCheckpoint(nil, st, 0, c)); err != nil {
 		return nil, recovered{}, err
 	}
 	log.Info("store: initialised a fresh data directory", "dir", dir, "epoch", st.Epoch)
-	return st, recovered{ckpts: []uint64{0}}, nil
+	return st, recovered{ckpts: []uint64{0}, chain: c, tailVersion: segmentVersion}, nil
 }
 
 func newEpoch() uint64 {

@@ -23,7 +23,7 @@ func newLogFixture(t *testing.T, n, k int) *logFixture {
 	rng := rand.New(rand.NewPCG(10, uint64(n)))
 	s, m := newModel(t, f.dir, Options{})
 	f.states = append(f.states, m.st)
-	off := int64(0)
+	off := int64(segmentHeaderSize)
 	for range n {
 		f.offsets = append(f.offsets, off)
 		m.appendN(t, s, rng, 1, k)
@@ -200,7 +200,7 @@ func TestSeqGapsAreCorruption(t *testing.T) {
 	d = copyDir(t, dir)
 	writeFile(t, filepath.Join(d, segmentName(2)), readFile(t, filepath.Join(dir, segmentName(3))))
 	_, _, err = Open(d, Options{})
-	asCorrupt(t, err, segmentName(2), 0)
+	asCorrupt(t, err, segmentName(2), segmentHeaderSize)
 
 	// Segments without any checkpoint.
 	d = copyDir(t, dir)
@@ -211,11 +211,12 @@ func TestSeqGapsAreCorruption(t *testing.T) {
 }
 
 // ckptFixture: a directory whose newest checkpoint is at seq 6, with an
-// older valid one at seq 3 and the log from seq 1.
+// older valid one at seq 3 and the log from seq 1. A history bound of one
+// byte drops every keyframe but the newest two (checkpoint 0 here).
 func ckptFixture(t *testing.T) (dir string, want State) {
 	dir = t.TempDir()
 	rng := rand.New(rand.NewPCG(13, 13))
-	s, m := newModel(t, dir, Options{})
+	s, m := newModel(t, dir, Options{HistoryMaxBytes: 1})
 	m.appendN(t, s, rng, 3, 10)
 	if err := s.Checkpoint(&m.st); err != nil {
 		t.Fatal(err)
@@ -274,12 +275,12 @@ func TestFallbackNeedsTheLog(t *testing.T) {
 	// Rewrite history: the log now starts at seq 5, after checkpoint 3 + 1.
 	seg := filepath.Join(dir, segmentName(1))
 	b := readFile(t, seg)
-	off := int64(0)
+	off := int64(segmentHeaderSize)
 	for range 4 {
-		rh, _ := parseRecordHeader(b[off:])
+		rh, _ := parseRecordHeader(b[off:], segmentVersion)
 		off += recordHeaderSize + int64(rh.frameLen)
 	}
-	writeFile(t, filepath.Join(dir, segmentName(5)), b[off:])
+	writeFile(t, filepath.Join(dir, segmentName(5)), append(appendSegmentHeader(nil), b[off:]...))
 	os.Remove(seg)
 	ck := filepath.Join(dir, checkpointName(6))
 	c := readFile(t, ck)

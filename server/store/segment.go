@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -60,14 +61,69 @@ func listSeqFiles(names []string, prefix, suffix string) []uint64 {
 // the scanner's buffer and is valid only during the call.
 type record struct {
 	seq, toggles uint64
+	time         int64 // unix nanoseconds of the commit; 0 if unknown (version 1)
 	frame        []byte
 }
 
 // scanResult says where a segment's valid records end.
 type scanResult struct {
-	end  int64 // offset after the last valid record
-	size int64 // file size found
-	torn string
+	end     int64 // offset after the last valid record
+	size    int64 // file size found
+	torn    string
+	version int // 1 (no segment header) or 2; 2 for an empty segment
+	// headerCut: the torn part is only a segment header, written and
+	// fsynced before any record: no record can have been lost.
+	headerCut bool
+}
+
+// segmentStart reads the first bytes of a segment of size bytes and says
+// its version and where its records start. A final segment shorter than a
+// header whose bytes are a prefix of one, or zeros, is an empty version-2
+// segment whose header write was cut: start 0, no records, torn set.
+func segmentStart(f *os.File, name string, size int64, final bool) (version int, start int64, torn string, err error) {
+	if size == 0 {
+		return segmentVersion, 0, "", nil
+	}
+	var h [segmentHeaderSize]byte
+	n := min(size, segmentHeaderSize)
+	if _, err := f.ReadAt(h[:n], 0); err != nil {
+		return 0, 0, "", fmt.Errorf("store: read %s: %w", name, err)
+	}
+	want := appendSegmentHeader(nil)
+	if n < segmentHeaderSize {
+		zero := isZero(h[:n])
+		if final && (zero || string(h[:n]) == string(want[:n])) {
+			return segmentVersion, 0, fmt.Sprintf("segment header cut (%d of %d bytes)", n, segmentHeaderSize), nil
+		}
+		if string(h[:min(n, 8)]) == segmentMagic[:min(n, 8)] && !zero {
+			return 0, 0, "", corrupt(name, 0, "segment header cut (%d of %d bytes) in a non-final segment", n, segmentHeaderSize)
+		}
+		return 1, 0, "", nil
+	}
+	if string(h[:8]) != segmentMagic {
+		// Version 1, or zeros a crash left (cut like any zero tail).
+		return 1, 0, "", nil
+	}
+	le := binary.LittleEndian
+	if crc(h[:12]) != le.Uint32(h[12:]) {
+		return 0, 0, "", corrupt(name, 0, "segment header checksum mismatch")
+	}
+	if v := le.Uint16(h[8:]); v != segmentVersion {
+		return 0, 0, "", fmt.Errorf("%w: segment %s has version %d, this build reads 1 and %d", ErrVersion, name, v, segmentVersion)
+	}
+	if r := le.Uint16(h[10:]); r != 0 {
+		return 0, 0, "", corrupt(name, 10, "segment header reserved field is %d", r)
+	}
+	return segmentVersion, segmentHeaderSize, "", nil
+}
+
+func isZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // scanSegment reads every record of one segment in order, checking each
@@ -100,10 +156,26 @@ func scanSegment(path string, final bool, visit func(off int64, r record) error)
 		return final && s < end
 	}
 	res := scanResult{size: size}
+	version, off, torn, err := segmentStart(f, name, size, final)
+	if err != nil {
+		return res, err
+	}
+	res.version = version
+	if torn != "" {
+		res.torn, res.headerCut = torn, true
+		return res, nil
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return res, fmt.Errorf("store: seek %s: %w", name, err)
+	}
 	br := bufio.NewReaderSize(f, scanBuffer)
-	var h [recordHeaderSize]byte
+	hdrSize := int64(recordHeaderSize)
+	if version == 1 {
+		hdrSize = recordHeaderSizeV1
+	}
+	var hbuf [recordHeaderSize]byte
+	h := hbuf[:hdrSize]
 	var frame []byte
-	off := int64(0)
 	for {
 		res.end = off
 		if off == size {
@@ -113,19 +185,19 @@ func scanSegment(path string, final bool, visit func(off int64, r record) error)
 			res.torn = fmt.Sprintf("%d zero bytes after the last record", size-off)
 			return res, nil
 		}
-		if size-off < recordHeaderSize {
+		if size-off < hdrSize {
 			if final {
-				res.torn = fmt.Sprintf("incomplete record header (%d of %d bytes)", size-off, recordHeaderSize)
+				res.torn = fmt.Sprintf("incomplete record header (%d of %d bytes)", size-off, hdrSize)
 				return res, nil
 			}
-			return res, corrupt(name, off, "incomplete record header (%d of %d bytes) in a non-final segment", size-off, recordHeaderSize)
+			return res, corrupt(name, off, "incomplete record header (%d of %d bytes) in a non-final segment", size-off, hdrSize)
 		}
-		if _, err := io.ReadFull(br, h[:]); err != nil {
+		if _, err := io.ReadFull(br, h); err != nil {
 			return res, fmt.Errorf("store: read %s at offset %d: %w", name, off, err)
 		}
-		rh, ok := parseRecordHeader(h[:])
+		rh, ok := parseRecordHeader(h, version)
 		if !ok {
-			if tornAt(off, off+recordHeaderSize) {
+			if tornAt(off, off+hdrSize) {
 				res.torn = "record header cut by a zero-filled sector"
 				return res, nil
 			}
@@ -134,7 +206,10 @@ func scanSegment(path string, final bool, visit func(off int64, r record) error)
 		if rh.frameLen < protocol.DeltaHeaderSize || rh.frameLen > maxRecordFrame {
 			return res, corrupt(name, off, "record frame length %d outside %d..%d", rh.frameLen, protocol.DeltaHeaderSize, maxRecordFrame)
 		}
-		end := off + recordHeaderSize + int64(rh.frameLen)
+		if rh.time < 0 {
+			return res, corrupt(name, off, "record time %d is negative", rh.time)
+		}
+		end := off + hdrSize + int64(rh.frameLen)
 		if end > size {
 			if final {
 				res.torn = fmt.Sprintf("incomplete record (%d of %d bytes)", size-off, end-off)
@@ -156,7 +231,7 @@ func scanSegment(path string, final bool, visit func(off int64, r record) error)
 			}
 			return res, corrupt(name, off, "record checksum mismatch (seq %d)", rh.seq)
 		}
-		if err := visit(off, record{seq: rh.seq, toggles: rh.toggles, frame: frame}); err != nil {
+		if err := visit(off, record{seq: rh.seq, toggles: rh.toggles, time: rh.time, frame: frame}); err != nil {
 			var ce *CorruptError
 			if errors.As(err, &ce) {
 				ce.File = name

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"checkgrid/protocol"
@@ -43,6 +44,18 @@ type Store struct {
 	ckpts       []uint64 // seqs of checkpoint files kept, ascending
 	ckptAt      time.Time
 	ckptPending int64 // log bytes since the last checkpoint
+
+	// History: the chain and commit time at seq, and the last
+	// checkpoint's, so a checkpoint of an older seq can find its own.
+	chain     Chain
+	time      int64 // unix ns of record seq; times never decrease
+	ckptChain Chain
+	ckptTime  int64
+	ch        chainer
+	sizes     map[string]int64 // bytes of closed files, for HistoryMaxBytes; nil until needed
+	keyTimes  map[uint64]int64 // keyframe times, for HistoryMaxAge
+	dropped   Dropped
+	head      atomic.Pointer[Head]
 
 	buf    []byte
 	closed bool
@@ -90,12 +103,27 @@ func openLocked(dir string, opt Options, hooks openHooks, lock *os.File) (*Store
 		segs: rec.segments, segSize: rec.tailSize,
 		epoch: st.Epoch, seq: st.Seq, toggles: st.Toggles,
 		ckpts: rec.ckpts, ckptAt: start, lastSync: start,
+		chain: rec.chain, time: rec.time, ckptChain: rec.chain, ckptTime: rec.time,
 	}
-	if len(s.segs) == 0 {
+	s.publishHead()
+	switch {
+	case len(s.segs) == 0:
 		if err := s.createSegment(st.Seq + 1); err != nil {
 			return nil, nil, err
 		}
-	} else {
+	case rec.tailSize == 0:
+		// An empty last segment (a rotation, or its header write, cut by a
+		// crash; or recovery cut all its records): give it its header.
+		if err := s.createSegment(s.segs[len(s.segs)-1]); err != nil {
+			return nil, nil, err
+		}
+	case rec.tailVersion == 1:
+		// A directory from before history was kept: its records have no
+		// commit time; new ones go to a new, version-2, segment.
+		if err := s.createSegment(st.Seq + 1); err != nil {
+			return nil, nil, err
+		}
+	default:
 		path := filepath.Join(dir, segmentName(s.segs[len(s.segs)-1]))
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if err != nil {
@@ -148,7 +176,10 @@ func (s *Store) Append(seq, toggles uint64, deltaFrame []byte) error {
 			return err
 		}
 	}
-	s.buf = appendRecord(s.buf[:0], seq, toggles, deltaFrame)
+	// Commit times never decrease, so history can be searched by time
+	// even if the wall clock steps back.
+	now := max(time.Now().UnixNano(), s.time)
+	s.buf = appendRecord(s.buf[:0], seq, toggles, now, deltaFrame)
 	if _, err := s.seg.WriteAt(s.buf, s.segSize); err != nil {
 		return s.undo(fmt.Errorf("store: append seq %d to %s at offset %d: %w", seq, s.segName(), s.segSize, err))
 	}
@@ -160,7 +191,9 @@ func (s *Store) Append(seq, toggles uint64, deltaFrame []byte) error {
 	}
 	s.segSize += int64(len(s.buf))
 	s.ckptPending += int64(len(s.buf))
-	s.seq, s.toggles = seq, toggles
+	s.chain = s.ch.next(s.chain, s.epoch, seq, now, toggles, deltaFrame)
+	s.seq, s.toggles, s.time = seq, toggles, now
+	s.publishHead()
 	return nil
 }
 
@@ -234,9 +267,24 @@ func (s *Store) createSegment(first uint64) error {
 	if err != nil {
 		return fmt.Errorf("store: create segment %s: %w", name, err)
 	}
+	// The header is written and made durable, with the directory entry,
+	// before any record goes in; an empty leftover of a failed rotation
+	// is adopted (a header-only one as it is).
+	hdr := appendSegmentHeader(nil)
 	fi, err := f.Stat()
-	if err == nil && fi.Size() != 0 {
-		err = fmt.Errorf("%w: new segment %s already holds %d bytes", ErrCorrupt, name, fi.Size())
+	if err == nil {
+		switch b := make([]byte, fi.Size()); {
+		case fi.Size() == 0:
+			if _, err = f.WriteAt(hdr, 0); err == nil {
+				err = f.Sync()
+			}
+		case fi.Size() != segmentHeaderSize:
+			err = fmt.Errorf("%w: new segment %s already holds %d bytes", ErrCorrupt, name, fi.Size())
+		default:
+			if _, err = f.ReadAt(b, 0); err == nil && string(b) != string(hdr) {
+				err = fmt.Errorf("%w: new segment %s holds %d bytes that are not a segment header", ErrCorrupt, name, fi.Size())
+			}
+		}
 	}
 	if err == nil {
 		err = syncDir(s.dir)
@@ -245,11 +293,14 @@ func (s *Store) createSegment(first uint64) error {
 		f.Close()
 		return fmt.Errorf("store: create segment %s: %w", name, err)
 	}
+	if len(s.segs) > 0 && s.segs[len(s.segs)-1] != first && s.sizes != nil {
+		s.sizes[s.segName()] = s.segSize
+	}
 	s.seg = s.hooks.wrap(f)
 	if len(s.segs) == 0 || s.segs[len(s.segs)-1] != first {
 		s.segs = append(s.segs, first)
 	}
-	s.segSize = 0
+	s.segSize = segmentHeaderSize
 	return nil
 }
 
@@ -266,12 +317,14 @@ func (s *Store) WantCheckpoint() bool {
 }
 
 // Checkpoint writes st, the grid as of st.Seq, as a checkpoint file (temp
-// file, fsync, rename, fsync the directory), then removes checkpoints older
-// than the previous one and the log segments the previous one wholly covers.
+// file, fsync, rename, fsync the directory). Every checkpoint is kept as a
+// keyframe of history, with the commit time and hash chain at st.Seq;
+// history is dropped only past Options.HistoryMaxBytes or HistoryMaxAge.
 // st.Seq must lie between the last checkpoint's seq and the last appended
 // seq, and st.Grid must be the grid at st.Seq: the log keeps no grid of its
-// own to check it against (its owner, the hub, does). st is not kept. On error nothing on disk changed that
-// recovery depends on, and it may be retried.
+// own to check it against (its owner, the hub, does). st is not kept. On
+// error nothing on disk changed that recovery depends on, and it may be
+// retried.
 func (s *Store) Checkpoint(st *State) error {
 	if s.closed {
 		return ErrClosed
@@ -293,37 +346,44 @@ func (s *Store) Checkpoint(st *State) error {
 			return fmt.Errorf("store: checkpoint: %s: %w", s.segName(), err)
 		}
 	}
-	if err := writeFileAtomic(s.dir, checkpointName(st.Seq), encodeCheckpoint(s.buf[:0], st)); err != nil {
+	chain, at := s.chain, s.time
+	if st.Seq != s.seq {
+		var err error
+		if chain, at, err = s.chainAt(last, st.Seq); err != nil {
+			return err
+		}
+	}
+	if err := writeFileAtomic(s.dir, checkpointName(st.Seq), encodeCheckpoint(s.buf[:0], st, at, chain)); err != nil {
 		return err
 	}
 	s.ckpts = append(s.ckpts, st.Seq)
 	s.ckptAt = time.Now()
 	s.ckptPending = 0
+	s.ckptChain, s.ckptTime = chain, at
+	if s.keyTimes != nil {
+		s.keyTimes[st.Seq] = at
+	}
 	s.prune()
+	s.publishHead()
 	return nil
 }
 
-// prune keeps the newest two checkpoints and the log from the older of them
-// on, so recovery can fall back to it if the newest goes bad. Failures only
-// leave extra files, which recovery skips; they are logged, not returned.
-func (s *Store) prune() {
-	for len(s.ckpts) > 2 {
-		name := checkpointName(s.ckpts[0])
-		if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("store: remove old checkpoint", "file", name, "error", err)
-			return
+// chainAt walks the log from the checkpoint at from (whose chain and time
+// the store holds) to seq, for a checkpoint of a seq before the log's end.
+func (s *Store) chainAt(from, seq uint64) (Chain, int64, error) {
+	c, at := s.ckptChain, s.ckptTime
+	err := readLog(s.dir, from, func(r record) error {
+		c = s.ch.next(c, s.epoch, r.seq, r.time, r.toggles, r.frame)
+		at = r.time
+		if r.seq == seq {
+			return errStop
 		}
-		s.ckpts = s.ckpts[1:]
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return Chain{}, 0, fmt.Errorf("store: checkpoint at seq %d: reading the log for its chain: %w", seq, err)
 	}
-	base := s.ckpts[0]
-	for len(s.segs) > 1 && s.segs[1] <= base+1 {
-		name := segmentName(s.segs[0])
-		if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("store: remove covered segment", "file", name, "error", err)
-			return
-		}
-		s.segs = s.segs[1:]
-	}
+	return c, at, nil
 }
 
 // Close fsyncs the log and releases the lock. It does not checkpoint: a

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,40 +89,67 @@ func TestAppendRejectsBadArguments(t *testing.T) {
 	sameState(t, st, &m.st) // nothing rejected reached the disk
 }
 
-func TestCheckpointPrunesAndRecovers(t *testing.T) {
-	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(3, 3))
-	// Tiny segments: every few records rotate, so pruning has work.
-	opt := Options{SegmentBytes: 300, CheckpointBytes: 2000, CheckpointEvery: time.Hour}
-	s, m := newModel(t, dir, opt)
-	var ckpts []uint64
-	for round := range 6 {
-		for !s.WantCheckpoint() {
-			m.appendN(t, s, rng, 1, 10)
+// TestHistoryKeptAndBounded: by default every keyframe and segment stays;
+// with HistoryMaxBytes the oldest go, whole, the newest two keyframes and
+// the log from the older one stay, the drop is reported in the Head, and
+// the directory recovers to the same state either way.
+func TestHistoryKeptAndBounded(t *testing.T) {
+	for _, bound := range []int64{0, 4000} {
+		dir := t.TempDir()
+		rng := rand.New(rand.NewPCG(3, 3))
+		// Tiny segments: every few records rotate, so dropping has work.
+		opt := Options{SegmentBytes: 300, CheckpointBytes: 2000, CheckpointEvery: time.Hour, HistoryMaxBytes: bound}
+		s, m := newModel(t, dir, opt)
+		ckpts := []uint64{0}
+		for round := range 6 {
+			for !s.WantCheckpoint() {
+				m.appendN(t, s, rng, 1, 10)
+			}
+			st := m.st
+			if round%2 == 1 {
+				m.appendN(t, s, rng, 2, 10) // checkpoint a state older than the log's end
+			}
+			if err := s.Checkpoint(&st); err != nil {
+				t.Fatal(err)
+			}
+			ckpts = append(ckpts, st.Seq)
+			if s.WantCheckpoint() {
+				t.Fatal("WantCheckpoint right after a checkpoint")
+			}
 		}
-		st := m.st
-		if round%2 == 1 {
-			m.appendN(t, s, rng, 2, 10) // checkpoint a state older than the log's end
+		kept := seqFiles(t, dir, checkpointPrefix, checkpointSuffix)
+		segs := seqFiles(t, dir, segmentPrefix, segmentSuffix)
+		head := s.Head()
+		if bound == 0 {
+			if !slices.Equal(kept, ckpts) || segs[0] != 1 || head.First != 0 || head.Dropped.Bytes != 0 {
+				t.Fatalf("keep forever: keyframes %v of %v, segments from %d, head %+v", kept, ckpts, segs[0], head)
+			}
+		} else {
+			if len(kept) < 2 || kept[0] == 0 || kept[len(kept)-1] != ckpts[len(ckpts)-1] || head.First != kept[0] {
+				t.Fatalf("bounded: keyframes %v of %v, head first %d", kept, ckpts, head.First)
+			}
+			if segs[0] > kept[0]+1 || (len(segs) > 1 && segs[1] <= kept[0]+1) {
+				t.Fatalf("segments %v: want the log kept from just before seq %d", segs, kept[0]+1)
+			}
+			if d := head.Dropped; d.Keyframes != len(ckpts)-len(kept) || d.Segments == 0 || d.Reason != "history-max-bytes" {
+				t.Fatalf("dropped %+v; keyframes kept %v of %v", d, kept, ckpts)
+			}
+			var total int64
+			for _, e := range must(os.ReadDir(dir)) {
+				if strings.HasPrefix(e.Name(), checkpointPrefix) || strings.HasPrefix(e.Name(), segmentPrefix) {
+					total += must(e.Info()).Size()
+				}
+			}
+			// Over the bound only by what must stay: two keyframes and the
+			// log from the older.
+			if len(kept) > 2 && total > bound {
+				t.Fatalf("%d bytes kept with %d keyframes, bound %d", total, len(kept), bound)
+			}
 		}
-		if err := s.Checkpoint(&st); err != nil {
-			t.Fatal(err)
-		}
-		ckpts = append(ckpts, st.Seq)
-		if s.WantCheckpoint() {
-			t.Fatal("WantCheckpoint right after a checkpoint")
-		}
+		closeT(t, s)
+		_, st := openT(t, dir, opt)
+		sameState(t, st, &m.st)
 	}
-	kept := seqFiles(t, dir, checkpointPrefix, checkpointSuffix)
-	if len(kept) != 2 || kept[0] != ckpts[4] || kept[1] != ckpts[5] {
-		t.Fatalf("checkpoints kept %v, want the last two of %v", kept, ckpts)
-	}
-	segs := seqFiles(t, dir, segmentPrefix, segmentSuffix)
-	if segs[0] > ckpts[4]+1 || len(segs) < 2 || segs[1] <= ckpts[4]+1 {
-		t.Fatalf("segments %v: want the log kept from just before seq %d", segs, ckpts[4]+1)
-	}
-	closeT(t, s)
-	_, st := openT(t, dir, opt)
-	sameState(t, st, &m.st)
 }
 
 func TestCheckpointRejectsStateThatDisagrees(t *testing.T) {
