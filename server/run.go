@@ -16,6 +16,7 @@ import (
 
 	"checkgrid"
 	"checkgrid/server/grid"
+	"checkgrid/server/history"
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
 	"checkgrid/server/limits"
@@ -62,6 +63,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
 		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
 		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: be.storage,
+		History: be.history,
 	})
 	l, err := openListeners(ctx, cfg, m, logger)
 	if err != nil {
@@ -154,6 +156,7 @@ type backend struct {
 	hub      *hub.Hub
 	key      []byte                     // signs player cookies
 	storage  interface{ Check() error } // for /healthz besides the hub's own state; may be nil
+	history  http.Handler               // the history API; nil in cluster mode (not served yet)
 	logAttrs []any                      // for the listening line
 	stop     func()                     // after the hub has stopped
 	close    func()                     // on return from run
@@ -200,7 +203,8 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	hc := hubConfig(cfg)
 	hc.CheckpointOnStop = true
 	h := hub.New(hc, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
-	return backend{hub: h, key: key, storage: probe, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+	hist := history.NewHandler(store.NewHistory(cfg.data, st.Head), history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
+	return backend{hub: h, key: key, storage: probe, history: hist, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
 		stop: func() {}, close: closeStore}, nil
 }
 

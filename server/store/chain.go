@@ -62,3 +62,11 @@ func (c *chainer) next(prev Chain, epoch, seq uint64, unixNano int64, toggles ui
 	c.h.Sum(out[:0])
 	return out
 }
+
+// Next returns the chain after record seq (doc.go, "Hash chain") given c,
+// its value before: for readers of history outside the store (verify,
+// export); the store itself reuses one hash state.
+func (c Chain) Next(epoch, seq uint64, unixNano int64, toggles uint64, frame []byte) Chain {
+	var ch chainer
+	return ch.next(c, epoch, seq, unixNano, toggles, frame)
+}

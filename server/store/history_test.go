@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
@@ -162,5 +163,72 @@ func TestCutSegmentHeader(t *testing.T) {
 	writeFile(t, filepath.Join(d, segmentName(1)), hdr[:10])
 	if _, _, err := Open(d, Options{}); err == nil {
 		t.Fatal("cut header in a non-final segment: opened")
+	}
+}
+
+// TestHistoryReadsEverySeq: a directory with many keyframes and small
+// segments gives the model's grid at every seq (live, while the store
+// holds it, and opened afterwards), its records from any seq, and the seq
+// at a commit time.
+func TestHistoryReadsEverySeq(t *testing.T) {
+	dir := t.TempDir()
+	s, m := newModel(t, dir, Options{SegmentBytes: 500, CheckpointBytes: 700})
+	rng := rand.New(rand.NewPCG(44, 44))
+	grids := []protocol.Bitset{m.st.Grid}
+	var times []int64
+	for range 40 {
+		m.appendN(t, s, rng, 1, 15)
+		grids = append(grids, m.st.Grid)
+		if s.WantCheckpoint() {
+			if err := s.Checkpoint(&m.st); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := readLog(dir, 0, func(r record) error { times = append(times, r.time); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	check := func(h *History, when string) {
+		for seq := range uint64(len(grids)) {
+			st, at, err := h.GridAt(seq)
+			if err != nil || st.Seq != seq || st.Grid != grids[seq] || (seq > 0 && at != times[seq-1]) {
+				t.Fatalf("%s: grid at %d: %v (seq %d, time %d)", when, seq, err, st.Seq, at)
+			}
+		}
+		if _, _, err := h.GridAt(uint64(len(grids))); !errors.Is(err, ErrNotKept) {
+			t.Fatalf("%s: grid past the head: %v", when, err)
+		}
+		var got []uint64
+		if err := h.Records(7, 31, func(r Record) error {
+			if string(r.Frame) != string(m.frames[r.Seq-1]) {
+				t.Errorf("record %d differs", r.Seq)
+			}
+			got = append(got, r.Seq)
+			return nil
+		}); err != nil || len(got) != 25 || got[0] != 7 {
+			t.Fatalf("%s: records 7..31: %v %v", when, got, err)
+		}
+		for i, at := range times {
+			seq, err := h.SeqAt(at)
+			// Several records may share a time; the last one at it wins.
+			if err != nil || seq < uint64(i+1) || times[seq-1] != at {
+				t.Fatalf("%s: seq at time of record %d: %d, %v", when, i+1, seq, err)
+			}
+		}
+		hd, err := h.Head()
+		if err != nil || hd.Seq != 40 || hd.Chain != s.Head().Chain {
+			t.Fatalf("%s: head %+v, %v", when, hd, err)
+		}
+		if keys, _ := h.Keyframes(40); len(keys) < 5 {
+			t.Fatalf("%s: only keyframes %v", when, keys)
+		}
+	}
+	check(NewHistory(dir, s.Head), "live")
+	head := s.Head()
+	closeT(t, s)
+	h := OpenHistory(dir)
+	check(h, "opened")
+	if hd, _ := h.Head(); hd.Chain != head.Chain {
+		t.Fatal("opened head's chain differs from the store's")
 	}
 }

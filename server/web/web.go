@@ -40,6 +40,9 @@ type Config struct {
 	// state: the data directory's durable write at start (store.Probe),
 	// which a restart on a full disk fails before any Delta has.
 	Storage interface{ Check() error }
+	// History, if set, serves /api/history and /api/history/… (the kept
+	// history, server/history); without it they answer 501.
+	History http.Handler
 }
 
 type server struct {
@@ -70,6 +73,14 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/stats", s.stats)
 	mux.HandleFunc("GET /api/snapshot", s.snapshot)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	history := cfg.History
+	if history == nil {
+		history = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "history is not served by this server (cluster mode)", http.StatusNotImplemented)
+		})
+	}
+	mux.Handle("GET /api/history", history)
+	mux.Handle("GET /api/history/", history)
 	if cfg.MetricsOnMain {
 		mux.Handle("GET /metrics", cfg.Metrics.Handler())
 	}
