@@ -6,15 +6,18 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"checkgrid/server/history"
 	"checkgrid/server/peer"
 
 	"github.com/coder/websocket"
@@ -491,5 +494,17 @@ func TestTornTailStartsNewEpoch(t *testing.T) {
 	}
 	if !strings.Contains(ts.Logs(), "store: new epoch") {
 		t.Fatalf("the new epoch is not logged:\n%s", ts.Logs())
+	}
+	// The new epoch is part of history: the extent lists both, from the
+	// seq where the new one starts, and the grid before it is still served.
+	var ex history.Extent
+	code, _, body := hget(t, ts.URL+"/api/history")
+	if err := json.Unmarshal(body, &ex); code != 200 || err != nil || len(ex.Epochs) != 2 ||
+		ex.Epochs[0].Epoch != strconv.FormatUint(epoch, 10) || ex.Epochs[1].Epoch != strconv.FormatUint(q.Epoch, 10) || ex.Epochs[1].FromSeq != q.Seq {
+		t.Fatalf("extent after a new epoch: %d %s (%v)", code, body, err)
+	}
+	code, h, _ := hget(t, fmt.Sprintf("%s/api/history/snapshot?seq=%d", ts.URL, q.Seq-1))
+	if code != 200 || h.Get("X-Epoch") != strconv.FormatUint(epoch, 10) {
+		t.Fatalf("grid before the new epoch: %d, epoch %s", code, h.Get("X-Epoch"))
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"checkgrid/protocol"
+	"checkgrid/server/history"
 	"checkgrid/server/store"
 	"checkgrid/tools/serverproc"
 )
@@ -77,8 +78,11 @@ func TestKill9UnderLoadLosesNothingSeen(t *testing.T) {
 			newEpochs++
 		}
 		epoch = snap.epoch
-		for _, o := range seen {
+		for i, o := range seen {
 			totalTicks += verify(t, cycle, data, snap, o)
+			if i == 0 {
+				verifyHistory(t, cycle, srv, o)
+			}
 		}
 		if cycle == cycles {
 			srv.kill(t)
@@ -127,6 +131,62 @@ func verify(t *testing.T, cycle int, data string, snap serverSnapshot, o *observ
 		t.Fatalf("cycle %d: observer's grid at seq %d plus logged deltas to %d differs from the server's snapshot", cycle, o.rep.Seq, snap.seq)
 	}
 	return int(o.rep.Seq - o.base)
+}
+
+// verifyHistory checks the restarted server's history API against what
+// one observer saw: the grid at every seq it held (its snapshot's, then
+// each Delta applied) equals the API's snapshot at that seq, and the API's
+// entries for the range are the Delta frames it received.
+func verifyHistory(t *testing.T, cycle int, srv *server, o *observer) {
+	t.Helper()
+	if !o.rep.Synced {
+		return
+	}
+	var rep protocol.Replica
+	rep.Reset(o.rep.Epoch, o.base, &o.first)
+	for seq := o.base; seq <= o.rep.Seq; seq++ {
+		if seq > o.base {
+			if _, err := rep.Apply(o.frames[seq]); err != nil {
+				t.Fatalf("cycle %d: replaying the observer's seq %d: %v", cycle, seq, err)
+			}
+		}
+		b := srv.get(t, fmt.Sprintf("/api/history/snapshot?seq=%d", seq))
+		sn, err := protocol.DecodeSnapshot(b)
+		var g protocol.Bitset
+		if err == nil {
+			err = sn.Bits(&g)
+		}
+		if err != nil || sn.Seq != seq || g != rep.Grid {
+			t.Fatalf("cycle %d: history's grid at seq %d (frame seq %d, %v) differs from what an observer saw", cycle, seq, sn.Seq, err)
+		}
+	}
+	if o.rep.Seq == o.base {
+		return
+	}
+	for seq := o.base + 1; seq <= o.rep.Seq; {
+		b := srv.get(t, fmt.Sprintf("/api/history/deltas?from=%d&to=%d", seq, o.rep.Seq))
+		for len(b) > 0 {
+			e, rest, err := history.NextEntry(b)
+			if err != nil || e.Seq != seq || string(e.Frame) != string(o.frames[seq]) {
+				t.Fatalf("cycle %d: history's entry for seq %d (seq %d, %v) is not the Delta an observer saw", cycle, seq, e.Seq, err)
+			}
+			b, seq = rest, seq+1
+		}
+	}
+}
+
+func (s *server) get(t *testing.T, path string) []byte {
+	t.Helper()
+	resp, err := http.Get("http://" + s.addr + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 2<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v %s", path, resp.Status, err, b)
+	}
+	return b
 }
 
 // server is one running server process.
@@ -236,6 +296,7 @@ func runLoad(t *testing.T, srv *server, rng *rand.Rand, epoch uint64, d time.Dur
 // only by run and read after run returns.
 type observer struct {
 	rep    protocol.Replica  // synced once a Snapshot arrived
+	first  protocol.Bitset   // the grid at base, as the Snapshot gave it
 	base   uint64            // seq of the last Snapshot applied
 	frames map[uint64][]byte // Deltas base+1..rep.Seq
 	err    error             // a protocol violation (not a dropped connection)
@@ -283,6 +344,7 @@ func (o *observer) run(ctx context.Context, url string, epoch uint64, ready chan
 				return
 			}
 			o.base = s.Seq
+			o.first = o.rep.Grid
 			clear(o.frames)
 			if !signalled {
 				signalled = true

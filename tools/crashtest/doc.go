@@ -13,7 +13,9 @@
 // logged that it cut a torn tail and started a new epoch; the log
 // (store.ReadLog) holds, byte for byte, every Delta frame an observer saw;
 // and the observer's grid at S with the logged Deltas S+1..T applied equals
-// the server's snapshot at T.
+// the server's snapshot at T. The history API of the restarted server
+// (server/history) gives, for the first observer, the grid it held at
+// every seq it saw and the Delta frames it received, byte for byte.
 //
 // The default run does 20 cycles; CHECKGRID_CRASH_CYCLES=N runs N (soak).
 package crashtest
