@@ -4,7 +4,9 @@
 //
 // Entry points: NewStatic indexes the embedded files once (Stamp writes
 // the version into the page); New returns the public handler (/, /assets/,
-// /ws, /api/stats, /api/snapshot, /healthz), every response carrying the
+// /ws, /api/stats, /api/snapshot, /api/grid.png (gridimage.go: the
+// whole grid as an image and the landing place, for the page's first
+// frame), /healthz), every response carrying the
 // security headers of headers.go (a Content-Security-Policy derived from
 // the page's own inline code, nosniff, no referrer, no framing, HSTS over
 // TLS); Admin returns the operator's handler (/metrics, /debug/pprof/);

@@ -72,6 +72,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /ws", s.ws)
 	mux.HandleFunc("GET /api/stats", s.stats)
 	mux.HandleFunc("GET /api/snapshot", s.snapshot)
+	mux.Handle("GET /api/grid.png", newGridImage(cfg.Hub)) // gridimage.go
 	mux.HandleFunc("GET /healthz", s.healthz)
 	history := cfg.History
 	if history == nil {

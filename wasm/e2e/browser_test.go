@@ -372,8 +372,9 @@ type viewport struct {
 	Phone bool
 }
 
-// openIn loads url in a new tab with viewport vp.
-func (b *browser) openIn(name, url string, vp viewport) *page {
+// openIn loads url in a new tab with viewport vp, after running the
+// actions before (network throttling) in it.
+func (b *browser) openIn(name, url string, vp viewport, before ...chromedp.Action[chromedp.Void]) *page {
 	b.t.Helper()
 	p := &page{t: b.t, name: name}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(p.listen))
@@ -390,7 +391,8 @@ func (b *browser) openIn(name, url string, vp viewport) *page {
 		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	}
 	p.opened = time.Now()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.W, vp.H, opts...), chromedp.Navigate(url)); err != nil {
+	actions := append([]chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(vp.W, vp.H, opts...)}, before...)
+	if err := chromedp.Do(ctx, append(actions, chromedp.Navigate(url))...); err != nil {
 		b.t.Fatalf("%s: opening %s: %v", name, url, err)
 	}
 	return p

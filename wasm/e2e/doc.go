@@ -40,7 +40,13 @@
 //     without a display prints usage for -h and a clear message otherwise;
 //   - the whole grid (wholegrid_test.go): at Fit, where a box is under half
 //     a pixel, a lone checked box and a drawn 10×10 ring show on the main
-//     view (the ring with its hole) and on the minimap.
+//     view (the ring with its hole) and on the minimap;
+//   - the first second (firstpaint_test.go): over a link throttled by
+//     DevTools to 10 Mbit/s and 40 ms, the page paints the boxes of its
+//     landing place from /api/grid.png, pixel-checked against the server,
+//     before the wasm has downloaded; the progress bar advances; every
+//     screenshot until the game has taken over shows the same boxes in the
+//     same place (no blank frame, no jump).
 //
 // BenchmarkFirstFrame measures navigation to first drawn frame and the
 // bytes on the wire, against an older server binary in the same run with

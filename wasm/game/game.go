@@ -8,6 +8,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"checkgrid/protocol"
 	"checkgrid/wasm/board"
 	"checkgrid/wasm/camera"
 	"checkgrid/wasm/deeplink"
@@ -208,9 +209,9 @@ func (g *Game) firstSync() {
 	if g.cam != g.firstView {
 		return
 	}
-	// A window of 5×5 minimap cells (40×40 boxes) is about what the
-	// first view shows on a laptop.
-	if x, y, n := g.ras.Busiest(5); n > 0 {
+	// The same place the server names with the first image (PROTOCOL.md,
+	// /api/grid.png), from the counts the minimap keeps.
+	if x, y, n := g.ras.Busiest(protocol.LandingWindow); n > 0 {
 		g.cam.LookAt(x, y, firstZoom)
 	}
 }

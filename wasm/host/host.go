@@ -10,7 +10,8 @@ import (
 type Config struct {
 	// Server is the WebSocket URL of the server's /ws.
 	Server string
-	// View is the view a deep link asked for, nil for the whole grid.
+	// View is the view a deep link asked for, or the place the page's first
+	// frame showed; nil to land at the busiest place once synced.
 	View *deeplink.View
 }
 

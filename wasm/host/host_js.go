@@ -11,7 +11,8 @@ import (
 )
 
 // Load reads the server URL from the page's origin (ws for http, wss for
-// https, path /ws) and the view from the URL fragment.
+// https, path /ws) and the view from the URL fragment, or else from the
+// place the page's first frame showed (window.checkgridFirst, a fragment).
 func Load() (Config, error) {
 	loc := js.Global().Get("location")
 	scheme := "ws://"
@@ -21,6 +22,12 @@ func Load() (Config, error) {
 	cfg := Config{Server: scheme + loc.Get("host").String() + "/ws"}
 	if v, err := deeplink.Parse(loc.Get("hash").String()); err == nil {
 		cfg.View = &v
+	} else if f := js.Global().Get("checkgridFirst"); f.Type() == js.TypeString {
+		// The page painted the landing place already (index.html's first
+		// frame): start exactly there, so the handover does not jump.
+		if v, err := deeplink.Parse(f.String()); err == nil {
+			cfg.View = &v
+		}
 	}
 	return cfg, nil
 }

@@ -1,15 +1,20 @@
 package raster
 
-import "math"
+import (
+	"math"
 
-// Minimap geometry.
+	"checkgrid/protocol"
+)
+
+// Minimap geometry: the cells are the landing place's (protocol.CellCounts),
+// so the client finds the busiest place from counts it keeps anyway.
 const (
-	// Cell is the side, in boxes, of one minimap cell: 8 makes the grid
+	// Cell is the side, in boxes, of one minimap cell (protocol.LandingCell):
 	// 125×125 cells, about one per CSS pixel of the client's 160 px
 	// minimap, and a count fits a byte.
-	Cell   = 8
-	CellsX = Width / Cell
-	CellsY = Height / Cell
+	Cell   = protocol.LandingCell
+	CellsX = protocol.LandingCellsX
+	CellsY = protocol.LandingCellsY
 	// cellBoxes is the number of boxes in a cell.
 	cellBoxes = Cell * Cell
 	// densityFloor is how far towards the checked colour a cell with a
@@ -41,7 +46,7 @@ func Shade(n int) (r, g, b uint8) {
 // density counts the checked boxes of each cell and keeps the minimap's
 // pixels (RGBA, CellsX×CellsY, one per cell) in step with the counts.
 type density struct {
-	count [CellsX * CellsY]uint8
+	count protocol.CellCounts
 	pix   []byte
 	dirty bool
 }
@@ -75,7 +80,7 @@ func (d *density) shade(c int) {
 
 // recount recomputes every cell from the raster's R channel.
 func (d *density) recount(pix []byte) {
-	d.count = [CellsX * CellsY]uint8{}
+	d.count = protocol.CellCounts{}
 	for i := 0; i < Width*Height; i++ {
 		if pix[4*i] != 0 {
 			d.count[cellOf(uint32(i))]++
@@ -102,44 +107,7 @@ func (r *Raster) Minimap(upload func(pix []byte)) bool {
 // CellCount is the number of checked boxes shown in cell (cx, cy).
 func (r *Raster) CellCount(cx, cy int) int { return int(r.mini.count[cy*CellsX+cx]) }
 
-// Busiest returns the centre of the checked boxes in the busiest n×n-cell
-// window (the most checked boxes; the first such window in row order on a
-// tie), so a drawing lands in the middle of the view rather than at its
-// edge, and how many boxes are checked in the window. On an empty grid it
-// is the grid's centre with 0. It sums the cell counts once with a
-// summed-area table, so it costs the same at any n: about
-// (CellsX+1)×(CellsY+1) additions, plus n² for the centre.
-func (r *Raster) Busiest(n int) (x, y, checked int) {
-	n = min(max(n, 1), CellsX, CellsY)
-	var sat [(CellsX + 1) * (CellsY + 1)]int32
-	const stride = CellsX + 1
-	for cy := range CellsY {
-		row := int32(0)
-		for cx := range CellsX {
-			row += int32(r.mini.count[cy*CellsX+cx])
-			sat[(cy+1)*stride+cx+1] = sat[cy*stride+cx+1] + row
-		}
-	}
-	best, bx, by := int32(0), -1, -1
-	for cy := 0; cy+n <= CellsY; cy++ {
-		for cx := 0; cx+n <= CellsX; cx++ {
-			s := sat[(cy+n)*stride+cx+n] - sat[cy*stride+cx+n] - sat[(cy+n)*stride+cx] + sat[cy*stride+cx]
-			if s > best {
-				best, bx, by = s, cx, cy
-			}
-		}
-	}
-	if bx < 0 {
-		return Width / 2, Height / 2, 0
-	}
-	var sx, sy, sn int
-	for cy := by; cy < by+n; cy++ {
-		for cx := bx; cx < bx+n; cx++ {
-			c := int(r.mini.count[cy*CellsX+cx])
-			sx += c * (cx*Cell + Cell/2)
-			sy += c * (cy*Cell + Cell/2)
-			sn += c
-		}
-	}
-	return sx / sn, sy / sn, int(best)
-}
+// Busiest returns the centre of the busiest n×n-cell window and how many
+// boxes are checked in it (protocol.CellCounts.Busiest), from the counts
+// the minimap keeps.
+func (r *Raster) Busiest(n int) (x, y, checked int) { return r.mini.count.Busiest(n) }
