@@ -23,6 +23,12 @@
 // listener has the timeouts of web.Timeouts. -version prints the version
 // (version.go: stamped by `make release`, else the VCS revision).
 //
+// History (issue 21): the data directory keeps every Delta with its commit
+// time, by default forever (-history-max-bytes, -history-max-age bound it);
+// history.NewHandler serves it at /api/history (PROTOCOL.md, History).
+// `checkgrid history verify <data dir | URL>` checks it end to end
+// (history.Main; main.go only dispatches to it).
+//
 // The server logs (log/slog, text) "listening" with addr=HOST:PORT once it
 // accepts connections, so -addr 127.0.0.1:0 works for tests.
 package main

@@ -10,12 +10,17 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"checkgrid/server/history"
 )
 
 // gcPercent is the server's GOGC unless the environment sets one.
 const gcPercent = 50
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "history" {
+		os.Exit(history.Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "checkgrid:", err)

@@ -3,8 +3,9 @@
 // (the data directory's keyframes and log, read while the store appends).
 //
 // Entry points: NewHandler (the /api/history routes, wired by web.Config);
-// BuildExtent (the extent, shared with verify); NextEntry (decodes the
-// entries of a deltas answer or export file).
+// BuildExtent (the extent); NextEntry (decodes the entries of a deltas
+// answer); Main (`checkgrid history verify <dir | URL>`: a directory with
+// store.History.Verify, a server with VerifyURL).
 //
 // Flow of a request: parse the query (query.go; every malformed query is
 // ErrQuery, a 400 with the reason), wait for one of two turns (a grid at a

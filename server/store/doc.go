@@ -20,6 +20,12 @@
 //   - Sync fsyncs pending records in SyncInterval mode (for idle ticks).
 //   - ReadLog reads the log's records without locking or changing the
 //     directory, for tools and the crash test.
+//   - History reads kept history while the Store appends (NewHistory, up
+//     to the Store's Head) or from a stopped directory (OpenHistory): the
+//     grid at a seq (GridAt), the seq at a time (SeqAt), records
+//     (Records), keyframe headers, and Verify, which checks it all end
+//     to end and names the first bad record or keyframe. Safe for
+//     concurrent use.
 //
 // A Store is owned by one goroutine (the server's tick loop); no method but
 // Head is safe for concurrent use. Checkpoint runs inline: a ≤125 KB write

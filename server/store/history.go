@@ -326,6 +326,10 @@ func walkSegments(dir string, segs []uint64, from, to uint64, visit func(record)
 		if errors.Is(err, errStop) {
 			return nil
 		}
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			ce.Reason = fmt.Sprintf("%s (the record expected there is seq %d)", ce.Reason, expect)
+		}
 		if err != nil || res.torn != "" {
 			return err
 		}
