@@ -25,12 +25,27 @@ func load(n *node, seed uint64, stop <-chan struct{}) <-chan int {
 			case <-time.After(3 * time.Millisecond):
 			}
 			ch := []protocol.Change{{Index: uint32(r.IntN(protocol.Boxes)), Value: r.IntN(2) == 0}}
-			if n.Submit(ch) {
+			if n.Submit(ch, func([]protocol.Change) {}) {
 				ok++
 			}
 		}
 	}()
 	return done
+}
+
+// settledTail waits until every one of the accepted one-box submits of n
+// has ended (committed or refused), then returns the stream's last seq:
+// after it, nothing of theirs can be committed.
+func settledTail(t *testing.T, n *node, accepted int) uint64 {
+	t.Helper()
+	deadline := time.Now().Add(AcceptBound + 5*time.Second)
+	for n.m.forwarded.Load()+n.m.droppedBoxes.Load() < uint64(accepted) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d accepted boxes ended", n.Name(), n.m.forwarded.Load()+n.m.droppedBoxes.Load(), accepted)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return tail(t, n)
 }
 
 func tail(t *testing.T, n *node) uint64 {
@@ -65,8 +80,9 @@ func TestSequencerLossContinuesTheChain(t *testing.T) {
 	rb.until(t, b, 20*time.Second, func() bool { return b.Sequencing() && rb.Seq > tail(t, b)-1 && rb.Seq >= 40 })
 	t.Logf("b sequencing %v after a's connection closed", time.Since(killed).Round(time.Millisecond))
 	close(stop)
-	t.Logf("%d submits accepted", <-loaded)
-	last := tail(t, b)
+	accepted := <-loaded
+	t.Logf("%d submits accepted", accepted)
+	last := settledTail(t, b, accepted)
 	rb.until(t, b, 10*time.Second, func() bool { return rb.Seq == last })
 	if rb.reset != 1 {
 		t.Fatalf("b reset %d times, want only the first", rb.reset)
@@ -102,7 +118,7 @@ func TestDisconnectedNodeRefusesThenConvergesPastRetention(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if c.Submit([]protocol.Change{{Index: 1, Value: true}}) {
+	if c.Submit([]protocol.Change{{Index: 1, Value: true}}, mustCommit(t)) {
 		t.Fatal("c took a Set it cannot commit")
 	}
 	// Meanwhile the rest of the cluster moves on well past retention.
@@ -110,8 +126,7 @@ func TestDisconnectedNodeRefusesThenConvergesPastRetention(t *testing.T) {
 	loaded := load(a, 2, stop)
 	ra.until(t, a, 20*time.Second, func() bool { return ra.Seq >= 80 })
 	close(stop)
-	<-loaded
-	last := tail(t, a)
+	last := settledTail(t, a, <-loaded)
 	ra.until(t, a, 10*time.Second, func() bool { return ra.Seq == last })
 
 	s, err := jsserver.Start(opts)
@@ -143,8 +158,7 @@ func TestJoiningNodeConverges(t *testing.T) {
 	var rj replica
 	rj.until(t, j, 20*time.Second, func() bool { return rj.Seq >= ra.Seq+10 })
 	close(stop)
-	<-loaded
-	last := tail(t, a)
+	last := settledTail(t, a, <-loaded)
 	ra.until(t, a, 10*time.Second, func() bool { return ra.Seq == last })
 	rj.until(t, j, 10*time.Second, func() bool { return rj.Seq == last })
 	if ra.Grid != rj.Grid {
@@ -152,5 +166,44 @@ func TestJoiningNodeConverges(t *testing.T) {
 	}
 	if j.m.backfilled.Load() == 0 && rj.reset == 1 && ra.reset == 1 {
 		t.Logf("joined from a snapshot at the tail")
+	}
+}
+
+// A node that joins far behind the newest snapshot (here: no snapshot at
+// all, and more Deltas than the feed's queue to the hub holds) comes up:
+// it is Ready before anyone reads its feed, as the server's hub starts
+// draining only then, and the hub gets the whole catch-up as one reset.
+// Before the fix its catch-up filled the queue and waited forever.
+func TestNodeFarBehindTheSnapshotComesUp(t *testing.T) {
+	js := startJS(t)
+	cfg := Config{URLs: urls(js), Tick: 2 * time.Millisecond, SnapshotEvery: time.Hour}
+	cfg.Node = "a"
+	a := startNode(t, cfg)
+	var ra replica
+	waitWritable(t, a, 20*time.Second)
+	stop := make(chan struct{})
+	loaded := load(a, 4, stop)
+	ra.until(t, a, 60*time.Second, func() bool { return ra.Seq >= 3*outQueue })
+	close(stop)
+	last := settledTail(t, a, <-loaded)
+	ra.until(t, a, 10*time.Second, func() bool { return ra.Seq == last })
+	if a.m.snapshots.Load() != 0 {
+		t.Fatalf("%d snapshots written; this test wants none", a.m.snapshots.Load())
+	}
+
+	cfg.Node = "j"
+	j := startNode(t, cfg)
+	select {
+	case <-j.Ready():
+	case <-time.After(20 * time.Second):
+		t.Fatalf("a node %d Deltas behind never came up", last)
+	}
+	var rj replica
+	rj.until(t, j, 10*time.Second, func() bool { return rj.Seq == last })
+	if rj.Grid != ra.Grid {
+		t.Fatal("joined node differs")
+	}
+	if rj.reset != 1 || len(rj.frames) != 0 {
+		t.Fatalf("the hub got %d resets and %d Deltas, want the catch-up as one reset", rj.reset, len(rj.frames))
 	}
 }

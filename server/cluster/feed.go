@@ -5,7 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,8 +24,20 @@ const (
 	// feed loop; past it the client drops messages (a slow consumer), which
 	// the loop sees as a gap and backfills.
 	liveQueue = 4096
-	// outQueue is how many committed steps may wait for the hub.
+	// outQueue is how many committed steps may wait for the hub. The feed
+	// never fills it while the hub is not yet draining: the start-up
+	// catch-up hands over one reset, however far behind the node was.
 	outQueue = 256
+	// resetAbove: a backfill longer than this is applied to the replica
+	// alone and handed to the hub as one reset (every player resyncs once)
+	// instead of step by step: the hub's queue and the players' outboxes
+	// stay bounded whatever the distance, and a reset costs one snapshot
+	// per player where a long replay would cost a frame per step.
+	resetAbove = outQueue / 2
+	// fetchBatch: Deltas asked of the stream per pull while catching up;
+	// at most this many are in memory at once. A busy tick's Delta is a few
+	// KB, so a pull is about a MB; the bound is 256 × MaxServerMessage.
+	fetchBatch = 256
 	// idleCheck: with no live message for this long, ask the stream for
 	// its last seq, so a lost message at the tail is noticed too.
 	idleCheck = 500 * time.Millisecond
@@ -36,6 +51,7 @@ type state struct {
 	seq     uint64
 	toggles uint64
 	bits    *protocol.Bitset
+	batches map[string]uint64 // per forwarder, the newest batch committed (nil from a stored snapshot)
 }
 
 type stateReq struct {
@@ -57,10 +73,21 @@ type feed struct {
 	rep     protocol.Replica
 	toggles uint64
 	waiting []stateReq
+	// batches is, per forwarder, the newest Set batch committed at rep.Seq
+	// (Delta headers): a new sequencer starts from it, so a batch retried
+	// across a failover is not applied twice. ownBatch is this node's
+	// forwarder's entry, readable from its goroutine.
+	batches  map[string]uint64
+	ownBatch atomic.Uint64
+	// told: the hub has had a reset; toldSeq: the seq it has been handed.
+	// A step that does not follow toldSeq is handed over as a reset.
+	told    bool
+	toldSeq uint64
 }
 
 func newFeed(n *Node) *feed {
-	return &feed{n: n, out: make(chan hub.Committed, outQueue), req: make(chan stateReq), ready: make(chan struct{})}
+	return &feed{n: n, out: make(chan hub.Committed, outQueue), req: make(chan stateReq), ready: make(chan struct{}),
+		batches: map[string]uint64{}}
 }
 
 // stateAt returns a copy of the replica once it is at seq min or later.
@@ -130,25 +157,49 @@ func (f *feed) run(ctx context.Context) error {
 	}
 }
 
-// start loads the newest snapshot, hands it to the hub as a reset and
-// replays the stream after it.
+// start loads the newest snapshot and replays the stream after it into
+// the replica; catchUp hands the hub one reset at the end. Nothing waits
+// on the hub, which starts draining only once this returns.
 func (f *feed) start(ctx context.Context) error {
 	s, err := f.n.loadSnapshot(ctx)
 	if err != nil {
 		return err
 	}
-	if err := f.reset(ctx, s); err != nil {
-		return err
-	}
+	f.load(s)
 	return f.catchUp(ctx)
 }
 
-// reset makes s the replica and tells the hub.
-func (f *feed) reset(ctx context.Context, s state) error {
+// load makes s the replica; the hub hears of it at the next hand-over.
+func (f *feed) load(s state) {
 	f.rep.Reset(f.n.History, s.seq, s.bits)
 	f.toggles = s.toggles
+	if s.batches != nil {
+		f.batches = s.batches
+	}
+}
+
+// tellReset hands the hub the whole replica.
+func (f *feed) tellReset(ctx context.Context) error {
+	bits := f.rep.Grid
 	f.n.m.resets.Add(1)
-	return f.emit(ctx, hub.Committed{Seq: s.seq, Toggles: s.toggles, Grid: s.bits})
+	if err := f.emit(ctx, hub.Committed{Seq: f.rep.Seq, Toggles: f.toggles, Grid: &bits}); err != nil {
+		return err
+	}
+	f.told, f.toldSeq = true, f.rep.Seq
+	return nil
+}
+
+// tell hands the hub the step the replica just applied: the Delta itself
+// if the hub is at the seq before it, else a reset.
+func (f *feed) tell(ctx context.Context, frame []byte) error {
+	if !f.told || f.toldSeq+1 != f.rep.Seq {
+		return f.tellReset(ctx)
+	}
+	if err := f.emit(ctx, hub.Committed{Seq: f.rep.Seq, Toggles: f.toggles, Frame: frame}); err != nil {
+		return err
+	}
+	f.toldSeq = f.rep.Seq
+	return nil
 }
 
 // take handles committed message seq: a duplicate is ignored, the next one
@@ -166,7 +217,10 @@ func (f *feed) take(ctx context.Context, seq uint64, data []byte, hdr nats.Heade
 			return nil
 		}
 	}
-	return f.apply(ctx, seq, data, hdr)
+	if err := f.apply(seq, data, hdr); err != nil {
+		return err
+	}
+	return f.tell(ctx, data)
 }
 
 // catchUp backfills up to the stream's last seq.
@@ -180,34 +234,101 @@ func (f *feed) catchUp(ctx context.Context) error {
 	if info.State.LastSeq > f.rep.Seq {
 		return f.backfill(ctx, info.State.LastSeq)
 	}
+	if !f.told || f.toldSeq != f.rep.Seq {
+		return f.tellReset(ctx)
+	}
 	return nil
 }
 
-// backfill fetches f.rep.Seq+1..to from the stream. A seq the stream no longer
-// has (retention) means the node is behind its first seq: it resets to the
-// newest snapshot, which is always inside what is retained.
+// backfill brings the replica from f.rep.Seq to to, pulling the stream in
+// batches of fetchBatch through an ordered consumer. A short backfill
+// hands the hub each step; a long one (or the first) is applied to the
+// replica alone and handed over as one reset, so nothing here grows with
+// the distance but time. A seq the stream no longer has (retention) means
+// the node is behind its first seq: it loads the newest snapshot, which is
+// always inside what is retained, and goes on from there.
 func (f *feed) backfill(ctx context.Context, to uint64) error {
+	quiet := !f.told || to-f.rep.Seq > resetAbove
 	for f.rep.Seq < to {
-		seq := f.rep.Seq + 1
-		actx, cancel := context.WithTimeout(ctx, apiTimeout)
-		m, err := f.n.h.stream.GetMsg(actx, seq)
-		cancel()
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			if err := f.behind(ctx, seq); err != nil {
+		err := f.pull(ctx, to, func(seq uint64, data []byte, hdr nats.Header) error {
+			if err := f.apply(seq, data, hdr); err != nil {
 				return err
 			}
+			f.n.m.backfilled.Add(1)
+			if quiet {
+				f.answer()
+				return nil
+			}
+			return f.tell(ctx, data)
+		})
+		if errors.Is(err, errNotRetained) {
+			if err := f.behind(ctx, f.rep.Seq+1); err != nil {
+				return err
+			}
+			quiet = true
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("backfill %d: %w", seq, err)
-		}
-		f.n.m.backfilled.Add(1)
-		if err := f.apply(ctx, seq, m.Data, m.Header); err != nil {
 			return err
+		}
+	}
+	if quiet {
+		return f.tellReset(ctx)
+	}
+	return nil
+}
+
+// errNotRetained: the stream's first message is past the one wanted.
+var errNotRetained = errors.New("cluster: seq no longer in the stream")
+
+// pull feeds fn every stored Delta from f.rep.Seq+1 through to, in order,
+// from one ordered consumer; it returns errNotRetained if the stream
+// starts past f.rep.Seq+1.
+func (f *feed) pull(ctx context.Context, to uint64, fn func(seq uint64, data []byte, hdr nats.Header) error) error {
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	cons, err := f.n.h.stream.OrderedConsumer(actx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   f.rep.Seq + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("backfill from %d: %w", f.rep.Seq+1, err)
+	}
+	for f.rep.Seq < to {
+		batch, err := cons.Fetch(int(min(to-f.rep.Seq, fetchBatch)), jetstream.FetchMaxWait(apiTimeout))
+		if err != nil {
+			return fmt.Errorf("backfill from %d: %w", f.rep.Seq+1, err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("backfill: %w", err)
+			}
+			seq := md.Sequence.Stream
+			if seq <= f.rep.Seq {
+				continue
+			}
+			if seq > f.rep.Seq+1 {
+				return errNotRetained
+			}
+			if err := fn(seq, m.Data(), m.Headers()); err != nil {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("backfill from %d: %w", f.rep.Seq+1, err)
+		}
+		if got == 0 {
+			return fmt.Errorf("backfill from %d: %w", f.rep.Seq+1, errNoProgress)
 		}
 	}
 	return nil
 }
+
+// errNoProgress: a pull returned nothing while the stream said it had more.
+var errNoProgress = errors.New("cluster: the stream returned no messages")
 
 // behind handles a seq the stream does not have: reset to a snapshot past
 // it, waiting for one if the newest is not.
@@ -219,7 +340,9 @@ func (f *feed) behind(ctx context.Context, seq uint64) error {
 		}
 		if s.seq >= seq {
 			f.n.log.Info("feed: behind the stream's first seq; reset to snapshot", "missing", seq, "snapshot", s.seq)
-			return f.reset(ctx, s)
+			f.load(s)
+			f.answer()
+			return nil
 		}
 		f.n.log.Warn("feed", "err", ErrBehind, "missing", seq, "snapshot", s.seq)
 		if !sleep(ctx, behindRetry) {
@@ -228,9 +351,9 @@ func (f *feed) behind(ctx context.Context, seq uint64) error {
 	}
 }
 
-// apply checks that data is the Delta of seq, applies it to the replica
-// and hands it to the hub.
-func (f *feed) apply(ctx context.Context, seq uint64, data []byte, hdr nats.Header) error {
+// apply checks that data is the Delta of seq and applies it to the
+// replica; the caller tells the hub.
+func (f *feed) apply(seq uint64, data []byte, hdr nats.Header) error {
 	d, err := protocol.DecodeDelta(data)
 	if err == nil && d.Seq != seq {
 		err = fmt.Errorf("frame seq %d", d.Seq)
@@ -244,11 +367,30 @@ func (f *feed) apply(ctx context.Context, seq uint64, data []byte, hdr nats.Head
 	if t, err := strconv.ParseUint(hdr.Get(hdrToggles), 10, 64); err == nil {
 		f.toggles = t
 	}
-	if err := f.emit(ctx, hub.Committed{Seq: seq, Toggles: f.toggles, Frame: data}); err != nil {
-		return err
-	}
+	f.noteBatches(hdr.Get(hdrBatches))
 	f.answer()
 	return nil
+}
+
+// noteBatches records the forwarders' batches a Delta committed
+// ("key=id,key=id"); a malformed entry is skipped, as the Delta itself is
+// good.
+func (f *feed) noteBatches(v string) {
+	for v != "" {
+		var kv string
+		kv, v, _ = strings.Cut(v, ",")
+		key, idText, ok := strings.Cut(kv, "=")
+		id, err := strconv.ParseUint(idText, 10, 64)
+		if !ok || err != nil {
+			continue
+		}
+		if id > f.batches[key] {
+			f.batches[key] = id
+		}
+		if key == f.n.fwd.key {
+			f.ownBatch.Store(id)
+		}
+	}
 }
 
 func (f *feed) emit(ctx context.Context, c hub.Committed) error {
@@ -269,7 +411,7 @@ func (f *feed) answer() {
 			continue
 		}
 		bits := f.rep.Grid
-		r.reply <- state{seq: f.rep.Seq, toggles: f.toggles, bits: &bits}
+		r.reply <- state{seq: f.rep.Seq, toggles: f.toggles, bits: &bits, batches: maps.Clone(f.batches)}
 	}
 	f.waiting = keep
 }

@@ -45,7 +45,7 @@ func holdLease(t *testing.T, n *node, name string) (*tenure, func()) {
 // current tail, driven by the test instead of a loop.
 func testSequencer(t *testing.T, n *node, tn *tenure) *sequencer {
 	t.Helper()
-	s := &sequencer{n: n.Node, t: tn, batches: map[string]uint64{}, snapTurn: 1 << 40}
+	s := &sequencer{n: n.Node, t: tn, inFlight: map[string]uint64{}, snapTurn: 1 << 40}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.base(ctx, nil); err != nil {
@@ -127,7 +127,7 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 	base := stale.last
 
 	// The real sequencer commits something on top.
-	if !b.Submit([]protocol.Change{{Index: 500_000, Value: true}}) {
+	if !b.Submit([]protocol.Change{{Index: 500_000, Value: true}}, mustCommit(t)) {
 		t.Fatal("submit refused")
 	}
 	rb.until(t, b, 10*time.Second, func() bool { return rb.Grid.Get(500_000) })
@@ -141,7 +141,7 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 	}
 	// Nothing of the stale sequencer's: the stream's Deltas after base are
 	// the real sequencer's, and box 999,999 was never set anywhere.
-	if !b.Submit([]protocol.Change{{Index: 500_001, Value: true}}) {
+	if !b.Submit([]protocol.Change{{Index: 500_001, Value: true}}, mustCommit(t)) {
 		t.Fatal("submit refused")
 	}
 	rb.until(t, b, 10*time.Second, func() bool { return rb.Grid.Get(500_001) })
@@ -152,5 +152,92 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 		if id := streamMsg(t, b, seq).Header.Get(jetstream.MsgIDHeader); id == itoa(stale.t.Epoch)+"-"+itoa(seq) {
 			t.Fatalf("seq %d is the stale sequencer's", seq)
 		}
+	}
+}
+
+// setRequest sends a forwarder's Set batch (key, id, changes) to the test
+// subject and returns the request as the sequencer receives it and a
+// channel with its answer.
+func setRequest(t *testing.T, n *node, sets <-chan *nats.Msg, key string, id uint64, ch ...protocol.Change) (*nats.Msg, <-chan error) {
+	t.Helper()
+	frame, err := protocol.AppendSet(nil, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &nats.Msg{Subject: "test.set", Data: frame, Header: nats.Header{}}
+	msg.Header.Set(hdrNode, key)
+	msg.Header.Set(hdrBatch, itoa(id))
+	answered := make(chan error, 1)
+	go func() {
+		reply, err := n.nc.RequestMsg(msg, 10*time.Second)
+		if err == nil && len(reply.Data) > 0 {
+			err = errors.New(string(reply.Data))
+		}
+		answered <- err
+	}()
+	select {
+	case m := <-sets:
+		return m, answered
+	case <-time.After(10 * time.Second):
+		t.Fatal("Set batch never arrived")
+		return nil, nil
+	}
+}
+
+// A batch is answered only once the Delta holding it is committed, and
+// that Delta names it (key=id); a retry of it to the next sequencer, after
+// another player changed the same box, is answered at once and not applied
+// again, while the forwarder's next batch is.
+func TestBatchRetriedAcrossSequencersAppliesOnce(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js), Node: "a"})
+	tn, _ := holdLease(t, a, "test")
+	sets := make(chan *nats.Msg, 8)
+	sub, err := a.nc.ChanSubscribe("test.set", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	ctx := context.Background()
+
+	s1 := testSequencer(t, a, tn)
+	m, answered := setRequest(t, a, sets, "edge.1", 1, protocol.Change{Index: 10, Value: true})
+	s1.set(m)
+	select {
+	case err := <-answered:
+		t.Fatalf("answered before its Delta was committed: %v", err)
+	case <-time.After(50 * time.Millisecond): // a real sequencer's tick would come about now
+	}
+	if err := s1.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if h := streamMsg(t, a, s1.last).Header.Get(hdrBatches); h != "edge.1=1" {
+		t.Fatalf("Delta %d names batches %q, want edge.1=1", s1.last, h)
+	}
+	// Another player clears box 10 (committed), then the first sequencer is
+	// gone and its answer was lost: the forwarder retries with the next.
+	s1.g.Set(10, false)
+	if err := s1.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s2 := testSequencer(t, a, tn)
+	m, answered = setRequest(t, a, sets, "edge.1", 1, protocol.Change{Index: 10, Value: true})
+	s2.set(m)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if s2.g.Get(10) {
+		t.Fatal("a retried batch was applied again over a later change")
+	}
+	m, answered = setRequest(t, a, sets, "edge.1", 2, protocol.Change{Index: 11, Value: true})
+	s2.set(m)
+	if err := s2.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-answered; err != nil || !s2.g.Get(11) {
+		t.Fatalf("the next batch: %v, box 11 %v", err, s2.g.Get(11))
 	}
 }

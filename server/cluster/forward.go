@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,37 +18,64 @@ import (
 
 // Forwarding bounds.
 const (
-	// maxPending bounds the changes a node holds for the sequencer; past
-	// it Sets are refused (Reject storage) rather than queued without end.
+	// maxPending bounds the boxes a node holds for the sequencer; past it
+	// Sets are refused (Reject storage) rather than queued without end.
 	// 65,536 boxes is 3 s of a node's share of a busy grid.
 	maxPending = 1 << 16
-	// requestTimeout: a sequencer answers a batch in well under a
-	// millisecond; one that takes this long is gone or stopped.
-	requestTimeout = 500 * time.Millisecond
+	// requestTimeout: the sequencer answers a batch once the Delta that
+	// holds it is committed (a tick, then a quorum write: tens of ms); one
+	// that takes this long is gone, stopped, or its stream is electing.
+	requestTimeout = 750 * time.Millisecond
 	retryEvery     = 100 * time.Millisecond
-	// giveUpAfter: a batch not committed after this long is dropped and
-	// counted, so a long outage does not replay stale intents later.
-	giveUpAfter = 10 * time.Second
+	// AcceptBound is the promise to players (PROTOCOL.md, "Cluster"):
+	// every box a node accepts is committed, or refused with Reject
+	// storage, within this long of its acceptance. It spans a sequencer
+	// failover (the lease TTL and a candidate's poll, about 2.5 s) with
+	// room for a JetStream leader election; a box that waits longer is
+	// refused so the player sees it and no stale intent lands much later.
+	AcceptBound = 5 * time.Second
 )
 
-// forwarder batches this node's accepted changes for the sequencer: one
-// request at a time, carrying up to protocol.MaxSetBoxes boxes as a Set
-// frame, with the node's name and a batch number so that a retry after a
-// lost reply is applied once. While a batch is out, new changes pile up in
-// a map (index -> wanted value: set semantics, the latest wins) and go in
-// the next batch, so batching grows with load by itself.
+// intent is one accepted Set's boxes on their way to the sequencer, with
+// whom to tell if they cannot be committed.
+type intent struct {
+	changes  []protocol.Change
+	lost     func([]protocol.Change)
+	accepted time.Time
+}
+
+// forwarder sends this node's accepted changes to the sequencer: one
+// request at a time, carrying whole intents (up to protocol.MaxSetBoxes
+// boxes) as one Set frame, with a forwarder key (the node's name and a
+// random incarnation) and an increasing batch id. The sequencer answers
+// only once the Delta holding the batch is committed, and records
+// key=id in that Delta's headers, so a retry after a lost answer — to the
+// same sequencer or to the next one, which starts from the committed
+// headers — is applied once. While a batch is out, new intents queue and
+// go in the next batch, so batching grows with load by itself.
+//
+// Every intent ends within AcceptBound: its batch is answered
+// (committed), or the feed shows its batch committed, or lost is called
+// with its boxes (the hub sends the player Reject storage).
 type forwarder struct {
 	n      *Node
-	mu     sync.Mutex
-	want   map[uint32]bool
+	key    string // this forwarder's identity in Set batches and Delta headers
 	wake   chan struct{}
 	target atomic.Pointer[string] // the sequencer's node name; nil: none known
 	failed atomic.Bool            // the last request failed and is being retried
-	batch  uint64
+
+	mu    sync.Mutex // guards queue and boxes
+	queue []intent
+	boxes int
+
+	// Owned by run.
+	batch uint64
 }
 
 func newForwarder(n *Node) *forwarder {
-	return &forwarder{n: n, want: make(map[uint32]bool), wake: make(chan struct{}, 1)}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &forwarder{n: n, key: n.cfg.Node + "." + hex.EncodeToString(b[:]), wake: make(chan struct{}, 1)}
 }
 
 // writable: connected, a sequencer is known, and the last batch did not
@@ -55,19 +84,20 @@ func (f *forwarder) writable() bool {
 	return f.n.nc.IsConnected() && f.target.Load() != nil && !f.failed.Load()
 }
 
-func (f *forwarder) submit(changes []protocol.Change) bool {
+// submit queues a copy of changes; lost is called (once, from the
+// forwarder's goroutine) if they cannot be committed within AcceptBound.
+func (f *forwarder) submit(changes []protocol.Change, lost func([]protocol.Change)) bool {
 	if !f.writable() {
 		return false
 	}
 	f.mu.Lock()
-	if len(f.want)+len(changes) > maxPending {
+	if f.boxes+len(changes) > maxPending {
 		f.mu.Unlock()
 		f.n.m.refusedFull.Add(1)
 		return false
 	}
-	for _, c := range changes {
-		f.want[c.Index] = c.Value
-	}
+	f.queue = append(f.queue, intent{changes: slices.Clone(changes), lost: lost, accepted: time.Now()})
+	f.boxes += len(changes)
 	f.mu.Unlock()
 	select {
 	case f.wake <- struct{}{}:
@@ -76,19 +106,29 @@ func (f *forwarder) submit(changes []protocol.Change) bool {
 	return true
 }
 
-// take removes up to MaxSetBoxes wanted changes, sorted.
-func (f *forwarder) take(dst []protocol.Change) []protocol.Change {
+// take removes whole intents, up to MaxSetBoxes boxes, from the queue.
+// Intents already past AcceptBound are refused here instead.
+func (f *forwarder) take(dst []intent) []intent {
+	now := time.Now()
+	var late []intent
 	f.mu.Lock()
-	for i, v := range f.want {
-		if len(dst) == protocol.MaxSetBoxes {
+	n, boxes := 0, 0
+	for _, in := range f.queue {
+		if now.Sub(in.accepted) >= AcceptBound {
+			late = append(late, in)
+		} else if boxes+len(in.changes) > protocol.MaxSetBoxes && boxes > 0 {
 			break
+		} else {
+			dst = append(dst, in)
+			boxes += len(in.changes)
 		}
-		dst = append(dst, protocol.Change{Index: i, Value: v})
-		delete(f.want, i)
+		n++
+		f.boxes -= len(in.changes)
 	}
-	more := len(f.want) > 0
+	f.queue = slices.Delete(f.queue, 0, n)
+	more := len(f.queue) > 0
 	f.mu.Unlock()
-	slices.SortFunc(dst, func(a, b protocol.Change) int { return int(a.Index) - int(b.Index) })
+	f.refuse(late)
 	if more {
 		select {
 		case f.wake <- struct{}{}:
@@ -98,7 +138,27 @@ func (f *forwarder) take(dst []protocol.Change) []protocol.Change {
 	return dst
 }
 
+// merge turns intents into one sorted Set, the latest intent winning
+// where two name the same box.
+func merge(dst []protocol.Change, intents []intent) []protocol.Change {
+	for _, in := range intents {
+		dst = append(dst, in.changes...)
+	}
+	// Stable: of equal indexes the later intent's stays last, and the
+	// loop keeps the last of each run.
+	slices.SortStableFunc(dst, func(a, b protocol.Change) int { return int(a.Index) - int(b.Index) })
+	out := dst[:0]
+	for i, c := range dst {
+		if i+1 < len(dst) && dst[i+1].Index == c.Index {
+			continue // a later intent sets this box
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 func (f *forwarder) run(ctx context.Context) {
+	var intents []intent
 	var changes []protocol.Change
 	var frame []byte
 	for {
@@ -107,30 +167,49 @@ func (f *forwarder) run(ctx context.Context) {
 			return
 		case <-f.wake:
 		}
-		if changes = f.take(changes[:0]); len(changes) == 0 {
+		if intents = f.take(intents[:0]); len(intents) == 0 {
 			continue
 		}
+		changes = merge(changes[:0], intents)
 		var err error
 		if frame, err = protocol.AppendSet(frame[:0], changes); err != nil {
 			f.n.log.Error("forward: encode", "err", err) // sorted and in range: a bug
+			f.refuse(intents)
 			continue
 		}
 		f.batch++
-		f.send(ctx, frame, len(changes))
+		boxes := 0 // the players', before merging: as refuse counts them
+		for _, in := range intents {
+			boxes += len(in.changes)
+		}
+		if !f.send(ctx, frame, boxes, intents[0].accepted.Add(AcceptBound)) {
+			f.refuse(intents)
+		}
+		clear(intents) // let the callbacks go
 	}
 }
 
-// send delivers one batch, retrying (same batch number, possibly to a new
-// sequencer) until it is acknowledged or giveUpAfter passes.
-func (f *forwarder) send(ctx context.Context, frame []byte, boxes int) {
+// refuse tells the owners of intents that their boxes will not be
+// committed.
+func (f *forwarder) refuse(intents []intent) {
+	for _, in := range intents {
+		f.n.m.droppedBoxes.Add(uint64(len(in.changes)))
+		in.lost(in.changes)
+	}
+}
+
+// send delivers one batch, retrying (same batch id, possibly to a new
+// sequencer) until it is answered or deadline passes; false means it was
+// not committed. At the deadline the feed has the last word: a batch whose
+// answer was lost but whose Delta this node has received is committed.
+func (f *forwarder) send(ctx context.Context, frame []byte, boxes int, deadline time.Time) bool {
 	msg := &nats.Msg{Data: frame, Header: nats.Header{}}
-	msg.Header.Set(hdrNode, f.n.cfg.Node)
+	msg.Header.Set(hdrNode, f.key)
 	msg.Header.Set(hdrBatch, strconv.FormatUint(f.batch, 10))
-	start := time.Now()
 	for {
 		if t := f.target.Load(); t != nil {
 			msg.Subject = setPrefix + *t
-			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			rctx, cancel := context.WithTimeout(ctx, min(requestTimeout, max(time.Until(deadline), time.Millisecond)))
 			reply, err := f.n.nc.RequestMsgWithContext(rctx, msg)
 			cancel()
 			if err == nil && len(reply.Data) == 0 {
@@ -138,13 +217,13 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int) {
 					f.n.log.Info("forward: sequencer answering again", "sequencer", *t)
 				}
 				f.n.m.forwarded.Add(uint64(boxes))
-				return
+				return true
 			}
 			if err == nil {
 				// The sequencer refused the batch as malformed: a bug on
 				// one side; retrying cannot help.
 				f.n.log.Error("forward: batch refused", "reason", string(reply.Data))
-				return
+				return false
 			}
 			if !f.failed.Swap(true) {
 				f.n.log.Warn("forward: sequencer not answering; refusing Sets", "sequencer", *t, "err", err)
@@ -152,13 +231,16 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int) {
 		} else {
 			f.failed.Store(true)
 		}
-		if time.Since(start) > giveUpAfter {
-			f.n.m.droppedBoxes.Add(uint64(boxes))
-			f.n.log.Warn("forward: batch dropped after retries", "boxes", boxes)
-			return
+		if f.n.feed.ownBatch.Load() >= f.batch {
+			f.n.m.forwarded.Add(uint64(boxes))
+			return true
 		}
-		if !sleep(ctx, retryEvery) {
-			return
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			f.n.log.Warn("forward: batch not committed in time; refusing its boxes", "boxes", boxes, "batch", f.batch)
+			return false
+		}
+		if !sleep(ctx, min(retryEvery, max(time.Until(deadline), time.Millisecond))) {
+			return false
 		}
 	}
 }

@@ -136,3 +136,8 @@ func waitWritable(t *testing.T, n *node, d time.Duration) {
 }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// mustCommit is a Submit's lost callback for changes that must commit.
+func mustCommit(t *testing.T) func([]protocol.Change) {
+	return func(lost []protocol.Change) { t.Errorf("accepted changes not committed: %v", lost) }
+}

@@ -50,7 +50,7 @@ func (n *Node) Collectors() []prometheus.Collector {
 		c("snapshots_total", "Snapshots written by this node as sequencer.", &s.snapshots),
 		c("bad_batches_total", "Set batches from nodes that did not decode.", &s.badBatches),
 		c("forwarded_boxes_total", "Boxes this node's players set that the sequencer acknowledged.", &s.forwarded),
-		c("dropped_boxes_total", "Boxes given up after retrying for 10 s without a sequencer.", &s.droppedBoxes),
+		c("dropped_boxes_total", "Accepted boxes not committed within the accept bound (5 s), refused to their players.", &s.droppedBoxes),
 		c("refused_full_total", "Set frames refused because the forwarding queue was full.", &s.refusedFull),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "checkgrid_cluster_sequencer", Help: "1 while this node is the sequencer."},
 			func() float64 {

@@ -227,8 +227,11 @@ func (n *Node) Feed() <-chan hub.Committed { return n.feed.out }
 // Writable reports whether Sets can reach a sequencer now.
 func (n *Node) Writable() bool { return n.fwd.writable() }
 
-// Submit queues changes for the sequencer.
-func (n *Node) Submit(changes []protocol.Change) bool { return n.fwd.submit(changes) }
+// Submit queues changes for the sequencer; lost gets them back if they
+// are not committed within AcceptBound.
+func (n *Node) Submit(changes []protocol.Change, lost func([]protocol.Change)) bool {
+	return n.fwd.submit(changes, lost)
+}
 
 // Online is the cluster-wide player count.
 func (n *Node) Online(local int64) int64 { return n.online.total(local) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,7 +40,15 @@ type sequencer struct {
 	col     *grid.Collector
 	last    uint64 // the committed seq col.Published() is at
 	toggles uint64 // the toggle count at last
+	// batches: per forwarder key, the newest batch applied here or
+	// committed before this tenure (from the feed); a batch at or below it
+	// is a retry and is not applied again.
 	batches map[string]uint64
+	// waiting: the requests of the batches applied since the last commit
+	// (and retries of them), answered once their Delta is committed;
+	// inFlight: their key=id for that Delta's header.
+	waiting  []*nats.Msg
+	inFlight map[string]uint64
 
 	frame    []byte
 	scratch  []uint32
@@ -58,7 +68,7 @@ func (n *Node) sequence(ctx context.Context, t *tenure) error {
 		return err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	s := &sequencer{n: n, t: t, batches: make(map[string]uint64), snapTurn: max(1, uint64(n.cfg.Retain/4))}
+	s := &sequencer{n: n, t: t, inFlight: map[string]uint64{}, snapTurn: max(1, uint64(n.cfg.Retain/4))}
 	if err := s.base(ctx, nil); err != nil {
 		return err
 	}
@@ -99,17 +109,22 @@ func (s *sequencer) base(ctx context.Context, pending []protocol.Change) error {
 	s.g = grid.FromBitset(st.bits, st.toggles)
 	s.col = grid.NewCollector(s.g)
 	s.last, s.toggles = st.seq, st.toggles
+	s.batches = st.batches
+	for k, id := range s.inFlight { // applied here, not yet committed: re-applied below
+		s.batches[k] = max(s.batches[k], id)
+	}
 	for _, c := range pending {
 		s.g.Set(c.Index, c.Value)
 	}
 	return nil
 }
 
-// set applies one node's batch and acknowledges it. A batch id the node
-// already had applied in this tenure (its retry after a lost reply) is
-// acknowledged without applying it again.
+// set applies one forwarder's batch; it is answered once the Delta that
+// holds it is committed (tick). A batch id at or below the forwarder's
+// newest (a retry after a lost answer) is not applied again: answered now
+// if that batch is committed, with its Delta if not yet.
 func (s *sequencer) set(m *nats.Msg) {
-	node := m.Header.Get(hdrNode)
+	key := m.Header.Get(hdrNode)
 	id, err := strconv.ParseUint(m.Header.Get(hdrBatch), 10, 64)
 	if err == nil {
 		var set protocol.Set
@@ -119,17 +134,34 @@ func (s *sequencer) set(m *nats.Msg) {
 	}
 	if err != nil {
 		s.n.m.badBatches.Add(1)
-		s.n.log.Warn("sequencer: bad Set batch", "node", node, "err", err)
+		s.n.log.Warn("sequencer: bad Set batch", "node", key, "err", err)
 		_ = m.Respond([]byte("bad batch: " + err.Error()))
 		return
 	}
-	if last, ok := s.batches[node]; !ok || id > last {
-		for _, c := range s.changes {
-			s.g.Set(c.Index, c.Value)
+	if id <= s.batches[key] {
+		if id <= s.inFlight[key] {
+			s.waiting = append(s.waiting, m)
+		} else {
+			_ = m.Respond(nil)
 		}
-		s.batches[node] = id
+		return
 	}
-	_ = m.Respond(nil)
+	for _, c := range s.changes {
+		s.g.Set(c.Index, c.Value)
+	}
+	s.batches[key] = id
+	s.inFlight[key] = id
+	s.waiting = append(s.waiting, m)
+}
+
+// answer tells every waiting forwarder its batch is committed.
+func (s *sequencer) answer() {
+	for i, m := range s.waiting {
+		_ = m.Respond(nil)
+		s.waiting[i] = nil
+	}
+	s.waiting = s.waiting[:0]
+	clear(s.inFlight)
 }
 
 // tick publishes what flipped since the last Delta and writes a snapshot
@@ -144,6 +176,9 @@ func (s *sequencer) tick(ctx context.Context) error {
 			return err
 		}
 	}
+	// Committed now, or (nothing flipped) every waiting batch only set
+	// boxes to the values the committed grid has.
+	s.answer()
 	if s.last > s.snapSeq && (time.Since(s.snapAt) >= s.n.cfg.SnapshotEvery || s.last-s.snapSeq >= s.snapTurn) {
 		s.snapshot(ctx)
 	}
@@ -160,6 +195,9 @@ func (s *sequencer) publish(ctx context.Context) error {
 	toggles := s.g.Toggles()
 	msg := &nats.Msg{Subject: DeltaSubject, Data: s.frame, Header: nats.Header{}}
 	msg.Header.Set(hdrToggles, strconv.FormatUint(toggles, 10))
+	if len(s.inFlight) > 0 {
+		msg.Header.Set(hdrBatches, batchesHeader(s.inFlight))
+	}
 	id := strconv.FormatUint(s.t.Epoch, 10) + "-" + strconv.FormatUint(seq, 10)
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
@@ -232,4 +270,19 @@ func (s *sequencer) snapshot(ctx context.Context) {
 	}
 	s.snapSeq, s.snapAt = s.last, time.Now()
 	s.n.m.snapshots.Add(1)
+}
+
+// batchesHeader is a Delta's hdrBatches value: key=id for each forwarder,
+// in key order so that a retried publish carries the same bytes.
+func batchesHeader(m map[string]uint64) string {
+	var b []byte
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if len(b) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendUint(b, m[k], 10)
+	}
+	return string(b)
 }

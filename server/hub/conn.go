@@ -197,6 +197,31 @@ func (h *Hub) handle(c *Client, msg []byte, changes []protocol.Change) ([]protoc
 	return changes, fmt.Errorf("%w: %v from a client", protocol.ErrType, t)
 }
 
+// reject tells c its changes were refused for reason; retry is how soon
+// sending them again can succeed.
+func (h *Hub) reject(c *Client, reason protocol.RejectReason, retry time.Duration, changes []protocol.Change) {
+	refused := make([]uint32, 0, len(changes))
+	for _, ch := range changes {
+		refused = append(refused, ch.Index)
+	}
+	h.m.Rejects.WithLabelValues(reason.String()).Add(float64(len(refused)))
+	frame, err := protocol.AppendReject(nil, reason, uint32(max(retry, time.Millisecond)/time.Millisecond), refused)
+	if err != nil {
+		h.logger.Error("reject", "err", err) // sorted, in range, ≤ MaxSetBoxes: a bug
+		return
+	}
+	if !h.send(c, wsframe.Wrap(frame)) {
+		h.m.Drops.WithLabelValues("outbox_full_reject").Inc()
+	}
+}
+
+// refuseLost tells c that changes it was told nothing about (accepted and
+// submitted upstream) will not be committed: Reject storage, which the
+// client shows and reverts.
+func (h *Hub) refuseLost(c *Client, changes []protocol.Change) {
+	h.reject(c, protocol.RejectStorage, time.Second, changes)
+}
+
 // apply sets the boxes the limits allow and rejects the rest.
 func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	k := len(changes)
@@ -222,7 +247,7 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	if h.up != nil {
 		// Follower: the sequencer decides what flips; nothing is applied
 		// here that is not committed.
-		if granted > 0 && !h.up.Submit(changes[:granted]) {
+		if granted > 0 && !h.up.Submit(changes[:granted], func(lost []protocol.Change) { h.refuseLost(c, lost) }) {
 			granted, reason, retry = 0, protocol.RejectStorage, time.Second
 		}
 	} else {
@@ -237,17 +262,7 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 		c.rejectRun = 0
 		return
 	}
-	refused := make([]uint32, 0, k-granted)
-	for _, ch := range changes[granted:] {
-		refused = append(refused, ch.Index)
-	}
-	h.m.Rejects.WithLabelValues(reason.String()).Add(float64(len(refused)))
-	frame, err := protocol.AppendReject(nil, reason, uint32(max(retry, time.Millisecond)/time.Millisecond), refused)
-	if err == nil {
-		if !h.send(c, wsframe.Wrap(frame)) {
-			h.m.Drops.WithLabelValues("outbox_full_reject").Inc()
-		}
-	}
+	h.reject(c, reason, retry, changes[granted:])
 	if granted == 0 && reason != protocol.RejectStorage {
 		if c.rejectRun++; c.rejectRun >= h.cfg.AbuseRejects {
 			h.kill(c, protocol.CloseAbuse, "kept sending after rejects")

@@ -39,8 +39,11 @@ type Upstream interface {
 	Writable() bool
 	// Submit takes changes that passed the edge's limits, to be committed
 	// (idempotent set semantics: a retry is harmless). It never blocks and
-	// does not keep changes; false means they were not taken.
-	Submit(changes []protocol.Change) bool
+	// does not keep changes; false means they were not taken. Taken
+	// changes end in a committed Delta or, if they cannot be committed in
+	// the upstream's bound, in one call of lost with them (from another
+	// goroutine), after which they are never committed.
+	Submit(changes []protocol.Change, lost func([]protocol.Change)) bool
 	// Online is the cluster-wide number of players, given this node's.
 	Online(local int64) int64
 }

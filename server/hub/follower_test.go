@@ -18,15 +18,17 @@ import (
 type memUpstream struct {
 	feed     chan Committed
 	sets     chan []protocol.Change
+	lost     chan func([]protocol.Change) // each taken Submit's lost callback
 	writable atomic.Bool
 	others   int64 // players on other nodes
 }
 
 func (u *memUpstream) Feed() <-chan Committed { return u.feed }
 func (u *memUpstream) Writable() bool         { return u.writable.Load() }
-func (u *memUpstream) Submit(ch []protocol.Change) bool {
+func (u *memUpstream) Submit(ch []protocol.Change, lost func([]protocol.Change)) bool {
 	select {
 	case u.sets <- append([]protocol.Change(nil), ch...):
+		u.lost <- lost
 		return true
 	default:
 		return false
@@ -36,7 +38,8 @@ func (u *memUpstream) Online(local int64) int64 { return local + u.others }
 
 func startFollower(t *testing.T) (*testHub, *memUpstream) {
 	t.Helper()
-	u := &memUpstream{feed: make(chan Committed, 16), sets: make(chan []protocol.Change, 16), others: 41}
+	u := &memUpstream{feed: make(chan Committed, 16), sets: make(chan []protocol.Change, 16),
+		lost: make(chan func([]protocol.Change), 16), others: 41}
 	u.writable.Store(true)
 	m := metrics.New()
 	h := NewFollower(Config{Tick: 5 * time.Millisecond}, u, 77, m, nil)
@@ -147,5 +150,37 @@ func TestFollowerResetAndBadStep(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(th.m.BadFrames.WithLabelValues("feed")); n != 2 {
 		t.Fatalf("bad feed steps counted: %v, want 2", n)
+	}
+}
+
+// Boxes the upstream took but could not commit come back to their player
+// as Reject storage (PROTOCOL.md: every accepted box is committed or
+// refused), and to no one else.
+func TestFollowerRejectsWhatTheUpstreamLost(t *testing.T) {
+	th, u := startFollower(t)
+	u.feed <- Committed{Seq: 1, Grid: new(protocol.Bitset)}
+	p := th.join(t, "p", 64)
+	other := th.join(t, "other", 64)
+	p.untilSeq(1)
+	other.untilSeq(1)
+	p.set(protocol.Change{Index: 7, Value: true}, protocol.Change{Index: 9, Value: true})
+	got := <-u.sets
+	lost := <-u.lost
+	lost(got)
+	r, err := protocol.DecodeReject(p.until(protocol.TypeReject))
+	if err != nil || r.Reason != protocol.RejectStorage {
+		t.Fatalf("reject %+v %v", r, err)
+	}
+	idx, err := r.AppendIndexes(nil)
+	if err != nil || len(idx) != 2 || idx[0] != 7 || idx[1] != 9 {
+		t.Fatalf("rejected boxes %v %v, want [7 9]", idx, err)
+	}
+	// The other player hears nothing of it: its next frame is the next Delta.
+	u.feed <- Committed{Seq: 2, Toggles: 1, Frame: deltaFrame(t, 2, 3)}
+	if f := other.until(protocol.TypeDelta); f == nil {
+		t.Fatal("no Delta")
+	}
+	if other.rejects != 0 {
+		t.Fatalf("another player got %d Rejects", other.rejects)
 	}
 }
