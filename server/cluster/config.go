@@ -21,10 +21,10 @@ const (
 	metaBucket    = "checkgrid_meta"
 	historyKey    = "history" // 8 bytes: the history epoch every node announces
 	hdrToggles    = "Checkgrid-Toggles"
-	hdrNode       = "Checkgrid-Node" // on a Set batch: the forwarder's key, node name "." incarnation
+	hdrNode       = "Checkgrid-Node"    // on a Set batch: the forwarder's key, node name "." incarnation
 	hdrBatch      = "Checkgrid-Batch"   // on a Set batch: its id, per forwarder increasing
 	hdrBatches    = "Checkgrid-Batches" // on a Delta: key=id of the newest batch of each forwarder it commits
-	hdrStreamSeq  = "Nats-Sequence" // set by RePublish
+	hdrStreamSeq  = "Nats-Sequence"     // set by RePublish
 	defaultPrefix = "node-"
 )
 
