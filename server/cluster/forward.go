@@ -27,6 +27,11 @@ const (
 	// that takes this long is gone, stopped, or its stream is electing.
 	requestTimeout = 750 * time.Millisecond
 	retryEvery     = 100 * time.Millisecond
+	// refuseAfterFailure: after a failed request, Sets are refused at once
+	// (Reject storage) for this long rather than accepted into a queue
+	// that is not moving. It lapses by itself, so a sequencer that comes
+	// back is found by the next batch even if no request succeeded since.
+	refuseAfterFailure = time.Second
 	// AcceptBound is the promise to players (PROTOCOL.md, "Cluster"):
 	// every box a node accepts is committed, or refused with Reject
 	// storage, within this long of its acceptance. It spans a sequencer
@@ -61,8 +66,8 @@ type forwarder struct {
 	n      *Node
 	key    string // this forwarder's identity in Set batches and Delta headers
 	wake   chan struct{}
-	target atomic.Pointer[string] // the sequencer's node name; nil: none known
-	failed atomic.Bool            // the last request failed and is being retried
+	target   atomic.Pointer[string] // the sequencer's node name; nil: none known
+	failedAt atomic.Int64           // monotonic ns of the last failed request; 0 after a success
 
 	mu    sync.Mutex // guards queue and boxes
 	queue []intent
@@ -78,11 +83,15 @@ func newForwarder(n *Node) *forwarder {
 	return &forwarder{n: n, key: n.cfg.Node + "." + hex.EncodeToString(b[:]), wake: make(chan struct{}, 1)}
 }
 
-// writable: connected, a sequencer is known, and the last batch did not
-// fail.
+// writable: connected, a sequencer is known, and no request failed in
+// the last refuseAfterFailure.
 func (f *forwarder) writable() bool {
-	return f.n.nc.IsConnected() && f.target.Load() != nil && !f.failed.Load()
+	at := f.failedAt.Load()
+	return f.n.nc.IsConnected() && f.target.Load() != nil && (at == 0 || monoNow()-at > int64(refuseAfterFailure))
 }
+
+// fail records a failed request; true if the previous one had not failed.
+func (f *forwarder) fail() bool { return f.failedAt.Swap(monoNow()) == 0 }
 
 // submit queues a copy of changes; lost is called (once, from the
 // forwarder's goroutine) if they cannot be committed within AcceptBound.
@@ -213,7 +222,7 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int, deadline 
 			reply, err := f.n.nc.RequestMsgWithContext(rctx, msg)
 			cancel()
 			if err == nil && len(reply.Data) == 0 {
-				if f.failed.Swap(false) {
+				if f.failedAt.Swap(0) != 0 {
 					f.n.log.Info("forward: sequencer answering again", "sequencer", *t)
 				}
 				f.n.m.forwarded.Add(uint64(boxes))
@@ -225,11 +234,11 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int, deadline 
 				f.n.log.Error("forward: batch refused", "reason", string(reply.Data))
 				return false
 			}
-			if !f.failed.Swap(true) {
+			if f.fail() {
 				f.n.log.Warn("forward: sequencer not answering; refusing Sets", "sequencer", *t, "err", err)
 			}
 		} else {
-			f.failed.Store(true)
+			f.fail()
 		}
 		if f.n.feed.ownBatch.Load() >= f.batch {
 			f.n.m.forwarded.Add(uint64(boxes))
@@ -281,7 +290,7 @@ func (f *forwarder) follow(ctx context.Context, updates <-chan jetstream.KeyValu
 			name := string(e.Value())
 			if old := f.target.Swap(&name); old == nil || *old != name {
 				f.n.log.Info("sequencer is", "node", name, "revision", e.Revision())
-				f.failed.Store(false)
+				f.failedAt.Store(0)
 			}
 		} else if f.target.Swap(nil) != nil {
 			f.n.log.Info("no sequencer", "op", e.Operation().String())

@@ -23,7 +23,10 @@ const (
 	setQueue = 1024
 	// publishTimeout is one publish attempt; a lost ack is retried with
 	// the same Nats-Msg-Id, which the stream answers as a duplicate.
-	publishTimeout = 2 * time.Second
+	// Short, because a publish sent as the stream leader dies is lost, not
+	// refused: every ms of it is write pause. A loaded quorum write takes
+	// tens of ms.
+	publishTimeout = 600 * time.Millisecond
 	publishBackoff = 50 * time.Millisecond
 )
 

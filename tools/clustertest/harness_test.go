@@ -272,27 +272,32 @@ func snapshotOf(t testing.TB, addr string) *protocol.Replica {
 }
 
 // converge waits until every live node's snapshot is at the stream's last
-// seq, then checks each equals the stream replayed from seq 1.
+// seq and equals the stream replayed from seq 1. A node ahead of the
+// replay means a commit landed after it (the last Sets settling): replay
+// again.
 func (w *world) converge() *protocol.Replica {
 	w.t.Helper()
-	want, _ := w.replay()
 	deadline := time.Now().Add(30 * time.Second)
-	for _, a := range w.addrs() {
-		for {
+	for {
+		want, _ := w.replay()
+		behind := ""
+		for _, a := range w.addrs() {
 			got := snapshotOf(w.t, a)
-			if got.Seq >= want.Seq {
-				if got.Seq != want.Seq || got.Grid != want.Grid {
-					w.t.Fatalf("node %s at seq %d differs from the stream at %d", a, got.Seq, want.Seq)
-				}
-				break
+			if got.Seq == want.Seq && got.Grid != want.Grid {
+				w.t.Fatalf("node %s at seq %d differs from the stream", a, got.Seq)
 			}
-			if time.Now().After(deadline) {
-				w.t.Fatalf("node %s stuck at seq %d, stream at %d", a, got.Seq, want.Seq)
+			if got.Seq != want.Seq {
+				behind = fmt.Sprintf("node %s at seq %d, stream at %d", a, got.Seq, want.Seq)
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
+		if behind == "" {
+			return want
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatal(behind)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return want
 }
 
 // seen is every Delta any player saw: one content per seq, or the test
@@ -423,11 +428,17 @@ func (wt *watcher) waitSeq(t testing.TB, seq uint64, d time.Duration) {
 // pause is the longest time between two Deltas this watcher saw after
 // since: under steady load, the write pause around a failure.
 func (wt *watcher) pause(since time.Time) time.Duration {
+	return wt.pauseBetween(since, time.Now())
+}
+
+// pauseBetween is the longest time between two Deltas this watcher saw
+// with the later one in [from, to].
+func (wt *watcher) pauseBetween(from, to time.Time) time.Duration {
 	wt.mu.Lock()
 	defer wt.mu.Unlock()
 	var longest time.Duration
 	for i := 1; i < len(wt.arrival); i++ {
-		if wt.arrival[i].After(since) {
+		if wt.arrival[i].After(from) && !wt.arrival[i].After(to) {
 			longest = max(longest, wt.arrival[i].Sub(wt.arrival[i-1]))
 		}
 	}
