@@ -63,9 +63,9 @@ type intent struct {
 // (committed), or the feed shows its batch committed, or lost is called
 // with its boxes (the hub sends the player Reject storage).
 type forwarder struct {
-	n      *Node
-	key    string // this forwarder's identity in Set batches and Delta headers
-	wake   chan struct{}
+	n        *Node
+	key      string // this forwarder's identity in Set batches and Delta headers
+	wake     chan struct{}
 	target   atomic.Pointer[string] // the sequencer's node name; nil: none known
 	failedAt atomic.Int64           // monotonic ns of the last failed request; 0 after a success
 
