@@ -6,17 +6,27 @@ WASMFLAGS := -trimpath -ldflags='-s -w'
 ADDR      ?= :8080
 DATA      ?= ./data
 CLUSTER_ADDR ?= 127.0.0.1:8080
+CLUSTER_DATA ?=
 
-.PHONY: run cluster test wasm desktop screenshots bench fuzz lint deps server unit wasmtest e2e release crossbuild
+.PHONY: run cluster chaos test wasm desktop screenshots bench fuzz lint deps server unit wasmtest e2e release crossbuild
 
 # Build the client and serve it, with a data directory in ./data.
 run: wasm
 	$(GO) run ./server -addr $(ADDR) -data $(DATA)
 
 # Three JetStream servers, three nodes and a load balancer on loopback
-# (tools/cluster); prints the URL to open, Ctrl-C stops everything.
+# (tools/cluster): an empty grid in a temporary directory, or the one in
+# CLUSTER_DATA (kept across runs); prints the URL to open; Ctrl-C stops
+# everything and exits 0.
 cluster: wasm
-	$(GO) run ./tools/cluster -addr $(CLUSTER_ADDR)
+	$(GO) run ./tools/cluster -addr $(CLUSTER_ADDR) $(if $(CLUSTER_DATA),-data $(CLUSTER_DATA))
+
+CHAOS_CYCLES ?= 36
+# The long chaos run (tools/clustertest TestChaos; make test runs 4
+# cycles): kill -9 of nodes, of the stream leader, of pairs, SIGSTOP of the
+# sequencer, CHAOS_CYCLES times, every check after each run.
+chaos:
+	$(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./tools/clustertest/ -args -chaos.cycles=$(CHAOS_CYCLES)
 
 # The whole suite: system packages, lint, unit and integration tests with
 # -race, the protocol tests under wasm (Node), and the end-to-end tests in

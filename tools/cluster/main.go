@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,18 +30,38 @@ func main() {
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:8080", "the load balancer's address: open http://ADDR/")
 	nodes := flag.Int("nodes", 3, "checkgrid nodes")
-	keep := flag.Bool("keep", false, "keep the data directory (printed) after stopping")
+	keep := flag.Bool("keep", false, "keep the temporary data directory (printed) after stopping")
+	data := flag.String("data", "", "keep the grid in this directory (created if missing; reused next time) instead of an empty one in a temporary directory")
 	verbose := flag.Bool("v", false, "print every process's log")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	dir, err := os.MkdirTemp("", "checkgrid-cluster-")
-	if err != nil {
+	// Before anything starts: a busy port is named, not a timeout later.
+	if err := free(*addr); err != nil {
 		return err
 	}
-	if !*keep {
-		defer os.RemoveAll(dir)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	// Ctrl-C reaches this process group alone, not make's: everything is
+	// stopped in order and make exits 0 with it.
+	restore := foreground()
+	defer restore()
+
+	dir := *data
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "checkgrid-cluster-"); err != nil {
+			return err
+		}
+		if *keep {
+			fmt.Println("an empty grid in", dir, "(kept after stopping: -keep)")
+		} else {
+			fmt.Println("an empty grid in", dir, "(removed after stopping; -data DIR keeps a grid across runs)")
+			defer os.RemoveAll(dir)
+		}
+	} else {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		fmt.Println("the grid in", dir, "(kept)")
 	}
 	var logw io.Writer = io.Discard
 	if *verbose {
@@ -87,8 +108,17 @@ func run() error {
 	defer func() { _ = lb.Stop(stopGrace) }()
 	fmt.Printf("\nopen http://%s/   (Ctrl-C stops everything)\n", lb.Addr)
 	<-ctx.Done()
-	fmt.Println("\nstopping")
+	fmt.Println("\nstopping: nodes, load balancer, JetStream servers")
 	return nil
+}
+
+// free reports a clear error if addr cannot be listened on.
+func free(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (%w): is another `make cluster` or `make run` using it? Pick another: make cluster CLUSTER_ADDR=127.0.0.1:8090", addr, err)
+	}
+	return l.Close()
 }
 
 // lockedWriter serialises lines from several processes' log readers.
