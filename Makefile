@@ -145,6 +145,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStoredSnapshot$$' -fuzztime $(FUZZTIME) ./server/cluster/
 	$(GO) test -run '^$$' -fuzz '^FuzzNextEntry$$' -fuzztime $(FUZZTIME) ./server/history/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./server/history/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadExport$$' -fuzztime $(FUZZTIME) ./server/history/
 
 # Micro-benchmarks plus a short load scenario (~40 s): the server at 2,000
 # connections with a 5 ms tick (more Deltas than it can fan out, so it runs

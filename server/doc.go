@@ -26,7 +26,9 @@
 // History (issue 21): the data directory keeps every Delta with its commit
 // time, by default forever (-history-max-bytes, -history-max-age bound it);
 // history.NewHandler serves it at /api/history (PROTOCOL.md, History).
-// `checkgrid history verify <data dir | URL>` checks it end to end
+// `checkgrid history verify <data dir | export file | URL>` checks it end
+// to end; `checkgrid history export [--from A] [--to B] <data dir | URL>
+// <file>` writes one portable file (PROTOCOL.md, "Export file")
 // (history.Main; main.go only dispatches to it).
 //
 // The server logs (log/slog, text) "listening" with addr=HOST:PORT once it

@@ -4,8 +4,14 @@
 //
 // Entry points: NewHandler (the /api/history routes, wired by web.Config);
 // BuildExtent (the extent); NextEntry (decodes the entries of a deltas
-// answer); Main (`checkgrid history verify <dir | URL>`: a directory with
-// store.History.Verify, a server with VerifyURL).
+// answer); Export / ExportFile (the export file, from a data directory or
+// a server's API: the same bytes either way) and ReadExport (reads one
+// back, checking every byte); Main (`checkgrid history verify <dir | file
+// | URL>`: a directory with store.History.Verify, an export file with
+// ReadExport, a server with VerifyURL; `checkgrid history export`).
+// testdata/export-reader.mjs is a second reader of the export file, in
+// Node, written from PROTOCOL.md alone (run by the server's
+// TestExportNodeReader).
 //
 // Flow of a request: parse the query (query.go; every malformed query is
 // ErrQuery, a 400 with the reason), wait for one of two turns (a grid at a

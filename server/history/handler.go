@@ -203,8 +203,9 @@ func (s *Handler) resolve(p point) (seq uint64, closed bool, err error) {
 	return seq, ns < hd.Time, err
 }
 
-// gridAt parses the request's point and returns the state there.
-func (s *Handler) gridAt(r *http.Request) (st *store.State, at int64, closed bool, err error) {
+// gridAt parses the request's point and returns the state there, and the
+// hash chain there if chain is not nil (set only where the chain reaches).
+func (s *Handler) gridAt(r *http.Request, chain *string) (st *store.State, at int64, closed bool, err error) {
 	p, err := parsePoint(r.URL.Query())
 	if err != nil {
 		return nil, 0, false, err
@@ -215,20 +216,30 @@ func (s *Handler) gridAt(r *http.Request) (st *store.State, at int64, closed boo
 			return err
 		}
 		closed = c
-		st, at, err = s.h.GridAt(seq)
+		if st, at, err = s.h.GridAt(seq); err != nil || chain == nil {
+			return err
+		}
+		ch, chained, err := s.h.ChainAt(seq)
+		if chained {
+			*chain = hex.EncodeToString(ch[:])
+		}
 		return err
 	})
 	return st, at, closed, err
 }
 
 func (s *Handler) snapshot(w http.ResponseWriter, r *http.Request) {
-	st, at, closed, err := s.gridAt(r)
+	var chain string
+	st, at, closed, err := s.gridAt(r, &chain)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	body := protocol.AppendSnapshot(nil, st.Epoch, st.Seq, &st.Grid)
 	s.headers(w, st, at)
+	if chain != "" {
+		w.Header().Set("X-Chain", chain)
+	}
 	serve(w, r, "application/octet-stream", body, closed)
 }
 
@@ -290,7 +301,7 @@ func (s *Handler) deltas(w http.ResponseWriter, r *http.Request) {
 var palette = color.Palette{color.Gray{Y: 255}, color.Gray{Y: 0}}
 
 func (s *Handler) png(w http.ResponseWriter, r *http.Request) {
-	st, at, closed, err := s.gridAt(r)
+	st, at, closed, err := s.gridAt(r, nil)
 	if err != nil {
 		s.fail(w, err)
 		return

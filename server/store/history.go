@@ -402,3 +402,47 @@ func (h *History) SeqAt(unixNano int64) (uint64, error) {
 	}
 	return seq, err
 }
+
+// ChainAt returns the hash chain at seq: the newest keyframe at or before
+// seq, stepped through the records after it. chained is false where the
+// chain does not reach (a version-1 keyframe, before history was kept).
+func (h *History) ChainAt(seq uint64) (c Chain, chained bool, err error) {
+	c, chained, err = h.chainAt(seq)
+	if errors.Is(err, os.ErrNotExist) {
+		h.forget()
+		c, chained, err = h.chainAt(seq)
+	}
+	return c, chained, err
+}
+
+func (h *History) chainAt(seq uint64) (Chain, bool, error) {
+	hd, err := h.Head()
+	if err != nil {
+		return Chain{}, false, err
+	}
+	keys, segs, err := h.list(seq)
+	if err != nil {
+		return Chain{}, false, err
+	}
+	if seq > hd.Seq || len(keys) == 0 || seq < keys[0] {
+		return Chain{}, false, fmt.Errorf("%w: seq %d (history holds %d..%d)", ErrNotKept, seq, first(keys), hd.Seq)
+	}
+	kf, err := h.Keyframe(keys[sort.Search(len(keys), func(i int) bool { return keys[i] > seq })-1])
+	if err != nil || !kf.Chained {
+		return Chain{}, false, err
+	}
+	c := kf.Chain
+	if seq == kf.Seq {
+		return c, true, nil
+	}
+	var ch chainer
+	at := kf.Seq
+	err = walkSegments(h.dir, segs, kf.Seq+1, seq, func(r record) error {
+		c, at = ch.next(c, kf.Epoch, r.seq, r.time, r.toggles, r.frame), r.seq
+		return nil
+	})
+	if err == nil && at != seq {
+		err = fmt.Errorf("%w: the log ends at seq %d, before %d", ErrCorrupt, at, seq)
+	}
+	return c, true, err
+}
