@@ -91,7 +91,7 @@ func TestAreaSnapshotRejects(t *testing.T) {
 		"checked high": {patch(good, 26, 101, 0, 0, 0), ErrField},
 		"encoding":     {patch(good, 1, 2), ErrEncoding},
 		"raw length":   {good[:len(good)-1], ErrShort},
-		"raw trailing": {append(slices.Clone(good), 0), ErrShort},
+		"raw trailing": {append(slices.Clone(good), 0), ErrTrailing},
 	}
 	for name, c := range cases {
 		if _, err := DecodeAreaSnapshot(c.b); !errors.Is(err, c.want) {

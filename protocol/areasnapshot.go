@@ -104,8 +104,8 @@ func DecodeAreaSnapshot(b []byte) (AreaSnapshot, error) {
 	}
 	switch s.Encoding {
 	case EncodingRaw:
-		if want := (s.Area.Boxes() + 7) / 8; len(s.payload) != want {
-			return AreaSnapshot{}, fmt.Errorf("%w: raw area snapshot of %d bytes, want %d", ErrShort, len(s.payload), want)
+		if err := rawSize(len(s.payload), (s.Area.Boxes()+7)/8); err != nil {
+			return AreaSnapshot{}, err
 		}
 	case EncodingPacked:
 		if s.Checked == 0 {

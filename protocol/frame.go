@@ -145,3 +145,16 @@ func exact(b []byte, want FrameType, n int) error {
 	}
 	return nil
 }
+
+// rawSize checks a raw payload of n bytes against the want its header
+// gives: fewer is ErrShort, more ErrTrailing (PROTOCOL.md, "Rejecting bad
+// input").
+func rawSize(n, want int) error {
+	switch {
+	case n < want:
+		return fmt.Errorf("%w: raw payload of %d bytes, want %d", ErrShort, n, want)
+	case n > want:
+		return fmt.Errorf("%w: raw payload of %d bytes, want %d", ErrTrailing, n, want)
+	}
+	return nil
+}

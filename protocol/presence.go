@@ -38,6 +38,9 @@ const (
 	PresenceSome = 1
 	// PresenceHeaderSize is the fixed part of a Presence frame.
 	PresenceHeaderSize = 4
+	// PresenceMaxCount is the largest count a cell can carry: a uint32
+	// (at most 5 varint bytes), far above any server's connection cap.
+	PresenceMaxCount = 1<<32 - 1
 )
 
 // PresenceCells returns the number of cells across and down for a cell side,
@@ -115,10 +118,14 @@ func DecodePresence(b []byte) (Presence, error) {
 	pos := 0
 	for i := range vals {
 		v, n := binary.Uvarint(rest[pos:])
-		if n <= 0 || (n > 1 && rest[pos+n-1] == 0) {
+		switch {
+		case n == 0:
+			return Presence{}, fmt.Errorf("%w: presence count %d runs past the frame", ErrShort, i)
+		case n < 0 || v > PresenceMaxCount:
+			return Presence{}, fmt.Errorf("%w: presence count %d is over %d", ErrField, i, uint64(PresenceMaxCount))
+		case n > 1 && rest[pos+n-1] == 0:
 			return Presence{}, fmt.Errorf("%w: presence count %d is not a minimal varint", ErrField, i)
-		}
-		if v == 0 || v == 2 || v > 1<<32-1 {
+		case v == 0 || v == 2:
 			return Presence{}, errField("presence count", v)
 		}
 		vals[i] = uint32(v)

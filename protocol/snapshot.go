@@ -107,8 +107,8 @@ func DecodeSnapshot(b []byte) (Snapshot, error) {
 	}
 	switch s.Encoding {
 	case EncodingRaw:
-		if len(s.payload) != BitsetBytes {
-			return Snapshot{}, fmt.Errorf("%w: raw snapshot of %d bytes, want %d", ErrShort, len(s.payload), BitsetBytes)
+		if err := rawSize(len(s.payload), BitsetBytes); err != nil {
+			return Snapshot{}, err
 		}
 	case EncodingRoaring:
 		if len(s.payload) >= BitsetBytes {
