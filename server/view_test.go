@@ -4,8 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,23 +50,86 @@ func TestVersionNegotiation(t *testing.T) {
 		t.Fatalf("v2 area %+v, frames %v, welcome %+v", v.Area, v.Frames, v.Welcome)
 	}
 	v.Close()
-	for u, want := range map[string]websocket.StatusCode{
-		ts.WS + "?v=3":                  websocket.StatusCode(protocol.CloseVersion),
-		ts.WS + "?v=two":                websocket.StatusCode(protocol.CloseVersion),
-		ts.WS + "?v=2&area=1000,0,1,1":  websocket.StatusCode(protocol.CloseProtocol),
-		ts.WS + "?v=2&area=0,0,0,5":     websocket.StatusCode(protocol.CloseProtocol),
-		ts.WS + "?v=2&area=1,2,3":       websocket.StatusCode(protocol.CloseProtocol),
-		ts.WS + "?v=2&area=1,2,3,70000": websocket.StatusCode(protocol.CloseProtocol),
-	} {
-		c, _, err := websocket.Dial(ctx, u, nil)
-		if err != nil {
-			t.Fatalf("%s: dial %v", u, err)
+}
+
+// queryRowRE is a row of PROTOCOL.md's table of /ws queries ("Connection").
+var queryRowRE = regexp.MustCompile("(?m)^\\| (\\(none\\)|`[^`]*`) \\| (Welcome 1|Welcome 2, whole grid|Welcome 2, area (\\d+),(\\d+),(\\d+),(\\d+)|close (400[04])) \\|")
+
+// TestQueryRule asks a real server for every query of PROTOCOL.md's table
+// (the one rule for the /ws query) and checks its answer: an upgrade
+// (101) always, then the Welcome and first snapshot the row says, or the
+// close code (with the versions spoken as 4004's reason).
+func TestQueryRule(t *testing.T) {
+	doc, err := os.ReadFile("../protocol/PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := queryRowRE.FindAllStringSubmatch(string(doc), -1)
+	// The odd queries an outside client had to guess about (issue 19).
+	for _, q := range []string{"`v=abc`", "`v=+2`", "`v=0`", "`v=`", "`v=02`", "`v=2&v=2`", "`v=2&area=`",
+		"`v=2&area=1;2;3;4`", "`v=2&area=01,2,3,4`", "`v=2&area=%2B1,2,3,4`", "`v=2&area=1,2,3,4&area=1,2,3,4`", "`area=0,0,10,10`"} {
+		if !slices.ContainsFunc(rows, func(r []string) bool { return r[1] == q }) {
+			t.Errorf("PROTOCOL.md's query table has no row for %s", q)
 		}
-		_, _, err = c.Read(ctx)
-		if got := websocket.CloseStatus(err); got != want {
-			t.Errorf("%s: closed with %v (%v), want %v", u, got, err, want)
+	}
+	ts := startServer(t, looseLimits...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, r := range rows {
+		q := strings.Trim(r[1], "`")
+		u := ts.WS
+		if q != "(none)" {
+			u += "?" + q
+		}
+		c, resp, err := websocket.Dial(ctx, u, nil)
+		if err != nil {
+			t.Errorf("%s: dial: %v", q, err)
+			continue
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Errorf("%s: HTTP %d, want 101", q, resp.StatusCode)
+		}
+		_, f, err := c.Read(ctx)
+		if r[7] != "" {
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || strconv.Itoa(int(ce.Code)) != r[7] {
+				t.Errorf("%s: got %v (frame % x), want close %s", q, err, f, r[7])
+			} else if ce.Code == websocket.StatusCode(protocol.CloseVersion) && !strings.Contains(ce.Reason, "this server speaks v=1 or v=2") {
+				t.Errorf("%s: 4004's reason %q does not name the versions", q, ce.Reason)
+			}
+			c.CloseNow()
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v, want %s", q, err, r[2])
+			c.CloseNow()
+			continue
+		}
+		w, err := protocol.DecodeWelcome(f)
+		if want := r[2][len("Welcome ")]; err != nil || w.Version != want-'0' {
+			t.Errorf("%s: welcome %+v %v, want %s", q, w, err, r[2])
+			c.CloseNow()
+			continue
+		}
+		_, f, err = c.Read(ctx)
+		switch {
+		case err != nil:
+			t.Errorf("%s: after Welcome: %v", q, err)
+		case r[3] != "":
+			s, err := protocol.DecodeAreaSnapshot(f)
+			want := fmt.Sprintf("%s,%s,%s,%s", r[3], r[4], r[5], r[6])
+			if got := fmt.Sprintf("%d,%d,%d,%d", s.Area.X, s.Area.Y, s.Area.W, s.Area.H); err != nil || got != want {
+				t.Errorf("%s: first frame %v %v, want the AreaSnapshot of %s", q, got, err, want)
+			}
+		default: // version 1 or the whole grid: a Snapshot
+			if _, err := protocol.DecodeSnapshot(f); err != nil {
+				t.Errorf("%s: first frame: %v, want a Snapshot", q, err)
+			}
 		}
 		c.CloseNow()
+	}
+	if len(rows) < 30 {
+		t.Fatalf("PROTOCOL.md's query table has %d rows", len(rows))
 	}
 }
 

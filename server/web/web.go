@@ -159,7 +159,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		s.Conns.Release(key)
 		return
 	}
-	view, err := viewOf(r.URL.Query())
+	view, err := viewOf(r.URL.RawQuery)
 	if err != nil {
 		// After the upgrade, so that a browser sees why (PROTOCOL.md).
 		code := protocol.CloseProtocol
