@@ -138,7 +138,7 @@ FUZZTIME ?= 30s
 # Each decoder's fuzz target for FUZZTIME; new failures land in testdata.
 fuzz:
 	for t in FuzzDecodeDelta FuzzDecodeSet FuzzDecodeReject FuzzDecodeSnapshot FuzzDecodeFixed FuzzReplica FuzzReadHead \
-		FuzzDecodeAreaSnapshot FuzzDecodeAreaDelta FuzzDecodePresence FuzzAreaReplica; do \
+		FuzzDecodeAreaSnapshot FuzzDecodeAreaDelta FuzzDecodePresence FuzzAreaReplica FuzzNextPlayback; do \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
 	done
 	$(GO) test -run '^$$' -fuzz '^FuzzGate$$' -fuzztime $(FUZZTIME) ./server/wsconn/
@@ -147,6 +147,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNextEntry$$' -fuzztime $(FUZZTIME) ./server/history/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./server/history/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadExport$$' -fuzztime $(FUZZTIME) ./server/history/
+	$(GO) test -run '^$$' -fuzz '^FuzzPlaybackQuery$$' -fuzztime $(FUZZTIME) ./server/history/
 
 # Micro-benchmarks plus a short load scenario (~40 s): the server at 2,000
 # connections with a 5 ms tick (more Deltas than it can fan out, so it runs

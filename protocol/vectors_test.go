@@ -46,6 +46,7 @@ func vectorFrames(t *testing.T) map[string][]byte {
 		}(),
 		"AreaDelta": must(AppendAreaDelta(nil, 9, 7, []uint32{1001, 1002})),
 		"Presence":  must(AppendPresence(nil, 40, vectorViewers())),
+		"Playback":  must(AppendPlayback(nil, vectorPlaybackTime, 9, 4, []uint32{3, 4, 5, 1000})),
 	}
 }
 

@@ -207,6 +207,9 @@ func TestHistoryBadRequests(t *testing.T) {
 		{"/deltas?from=3&to=2", 400, "after to"},
 		{"/deltas?from=0&to=2", 400, "start at seq 1"},
 		{fmt.Sprintf("/deltas?from=1&to=%d", last+1), 404, "not in the kept history"},
+		{"/playback?from=1&to=2", 400, "give step"},
+		{"/playback?from=1&to=2&every=2x", 400, "whole milliseconds"},
+		{fmt.Sprintf("/playback?from=1&to=%d&step=1", last+1), 404, "after the last seq"},
 		{"?x=1", 400, "unknown parameter"},
 		{"/nothing", 404, "no such history request"},
 	} {

@@ -3,7 +3,9 @@
 // (the data directory's keyframes and log, read while the store appends).
 //
 // Entry points: NewHandler (the /api/history routes, wired by web.Config);
-// BuildExtent (the extent); NextEntry (decodes the entries of a deltas
+// BuildExtent (the extent); playback.go (/api/history/playback: the net
+// change between sampled points, jumping keyframes so a point costs at
+// most two keyframe intervals of replay); NextEntry (decodes the entries of a deltas
 // answer); Export / ExportFile (the export file, from a data directory or
 // a server's API: the same bytes either way) and ReadExport (reads one
 // back, checking every byte); Main (`checkgrid history verify <dir | file

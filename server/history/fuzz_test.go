@@ -75,3 +75,28 @@ func unhexF(s string) []byte {
 	}
 	return b
 }
+
+// FuzzPlaybackQuery: any query string parses to a playback request inside
+// its bounds or to ErrQuery, never a panic.
+func FuzzPlaybackQuery(f *testing.F) {
+	for _, s := range []string{"from=1&to=9&step=2", "from=1&to=9&every=90s&area=0,0,10,10", "from=1&to=9&every=1.5ms", "from=1&to=9&step=1&area=999,999,1,1", "from=1&to=9&area=1,2,3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		p, err := parsePlayback(q)
+		if err != nil {
+			if !errors.Is(err, ErrQuery) {
+				t.Fatalf("%q: %v is not ErrQuery", raw, err)
+			}
+			return
+		}
+		if p.from >= p.to || (p.step == 0) == (p.every == 0) || p.every < 0 || p.every > maxEvery || p.area.Valid() != nil {
+			t.Fatalf("%q parsed to %+v", raw, p)
+		}
+		_ = p.key(p.to, 1<<62)
+	})
+}

@@ -60,6 +60,7 @@ func NewHandler(h *store.History, limits Limits, logger *slog.Logger) *Handler {
 	s.mux.HandleFunc("GET /api/history/snapshot", s.snapshot)
 	s.mux.HandleFunc("GET /api/history/deltas", s.deltas)
 	s.mux.HandleFunc("GET /api/history/grid.png", s.png)
+	s.mux.HandleFunc("GET /api/history/playback", s.playback)
 	s.mux.HandleFunc("/api/history/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "no such history request: see PROTOCOL.md, History", http.StatusNotFound)
