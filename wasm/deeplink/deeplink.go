@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"checkgrid/protocol"
 )
@@ -24,10 +25,13 @@ const (
 // ErrLink means a fragment or prompt does not name a box.
 var ErrLink = errors.New("deeplink: not a link to a box")
 
-// View is where a link points: the centred box and the zoom.
+// View is where a link points: the centred box and the zoom, and the
+// moment of history shown (#…&t=RFC3339).
 type View struct {
 	X, Y int
 	Zoom float64
+	// At is the moment shown, Unix seconds; 0 is live (no t= in the link).
+	At int64
 }
 
 // Index is the box the view centres.
@@ -45,19 +49,25 @@ func Parse(frag string) (View, error) {
 	if err != nil {
 		return View{}, fmt.Errorf("%w: %v", ErrLink, err)
 	}
+	at, err := moment(q.Get("t"))
+	if err != nil {
+		return View{}, err
+	}
 	if n := q.Get("n"); n != "" {
 		i, err := strconv.ParseUint(n, 10, 32)
 		if err != nil || i >= protocol.Boxes {
 			return View{}, fmt.Errorf("%w: n=%q", ErrLink, n)
 		}
-		return AtIndex(uint32(i)), nil
+		v := AtIndex(uint32(i))
+		v.At = at
+		return v, nil
 	}
 	x, errX := coord(q.Get("x"), protocol.GridWidth)
 	y, errY := coord(q.Get("y"), protocol.GridHeight)
 	if err := errors.Join(errX, errY); err != nil {
 		return View{}, err
 	}
-	v := View{X: x, Y: y, Zoom: JumpZoom}
+	v := View{X: x, Y: y, Zoom: JumpZoom, At: at}
 	if z := q.Get("z"); z != "" {
 		f, err := strconv.ParseFloat(z, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -66,6 +76,19 @@ func Parse(frag string) (View, error) {
 		v.Zoom = min(max(f, MinZoom), MaxZoom)
 	}
 	return v, nil
+}
+
+// moment reads t=: an RFC 3339 time after 1970 (whole seconds are kept),
+// or nothing (live).
+func moment(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil || t.Unix() <= 0 || t.Year() > 2261 {
+		return 0, fmt.Errorf("%w: t=%q: want a time like 2025-01-02T15:04:05Z", ErrLink, s)
+	}
+	return t.Unix(), nil
 }
 
 func coord(s string, limit int) (int, error) {
@@ -79,8 +102,12 @@ func coord(s string, limit int) (int, error) {
 // Format writes v as a fragment, '#' included. The zoom keeps three
 // significant decimals: enough to restore the view, short enough to share.
 func Format(v View) string {
-	return "#x=" + strconv.Itoa(v.X) + "&y=" + strconv.Itoa(v.Y) +
+	f := "#x=" + strconv.Itoa(v.X) + "&y=" + strconv.Itoa(v.Y) +
 		"&z=" + strconv.FormatFloat(math.Round(v.Zoom*1000)/1000, 'f', -1, 64)
+	if v.At != 0 {
+		f += "&t=" + time.Unix(v.At, 0).UTC().Format(time.RFC3339)
+	}
+	return f
 }
 
 // ParseJump reads the jump prompt: a box number ("123456") or a column and

@@ -11,18 +11,22 @@ func TestParse(t *testing.T) {
 		want View
 		err  bool
 	}{
-		{"#x=500&y=250&z=40", View{500, 250, 40}, false},
-		{"x=0&y=999&z=1", View{0, 999, 1}, false},
-		{"#x=1&y=2&z=0.5", View{1, 2, 0.5}, false},
-		{"#x=1&y=2", View{1, 2, JumpZoom}, false},
-		{"#x=1&y=2&z=1000", View{1, 2, MaxZoom}, false},
-		{"#n=1001", View{1, 1, JumpZoom}, false},
-		{"#n=999999", View{999, 999, JumpZoom}, false},
+		{"#x=500&y=250&z=40", View{500, 250, 40, 0}, false},
+		{"x=0&y=999&z=1", View{0, 999, 1, 0}, false},
+		{"#x=1&y=2&z=0.5", View{1, 2, 0.5, 0}, false},
+		{"#x=1&y=2", View{1, 2, JumpZoom, 0}, false},
+		{"#x=1&y=2&z=1000", View{1, 2, MaxZoom, 0}, false},
+		{"#n=1001", View{1, 1, JumpZoom, 0}, false},
+		{"#n=999999", View{999, 999, JumpZoom, 0}, false},
 		{"#n=1000000", View{}, true},
 		{"#x=1000&y=0&z=1", View{}, true},
 		{"#x=-1&y=0", View{}, true},
 		{"#x=1&y=2&z=NaN", View{}, true},
 		{"#x=1&y=2&z=abc", View{}, true},
+		{"#x=1&y=2&z=3&t=2025-01-01T00:00:00Z", View{1, 2, 3, 1735689600}, false},
+		{"#n=1001&t=2025-01-01T01:00:00%2B01:00", View{1, 1, JumpZoom, 1735689600}, false},
+		{"#x=1&y=2&t=yesterday", View{}, true},
+		{"#x=1&y=2&t=1960-01-01T00:00:00Z", View{}, true},
 		{"", View{}, true},
 		{"#", View{}, true},
 		{"#%zz", View{}, true},
@@ -39,14 +43,14 @@ func TestParse(t *testing.T) {
 }
 
 func TestFormatRoundTrips(t *testing.T) {
-	for _, v := range []View{{0, 0, 1}, {999, 999, 80}, {123, 456, 2.5}, {5, 6, 0.123}} {
+	for _, v := range []View{{0, 0, 1, 0}, {999, 999, 80, 0}, {123, 456, 2.5, 0}, {5, 6, 0.123, 0}, {7, 8, 24, 1735689600}} {
 		s := Format(v)
 		got, err := Parse(s)
 		if err != nil || got != v {
 			t.Errorf("Parse(Format(%+v)) = Parse(%q) = %+v, %v", v, s, got, err)
 		}
 	}
-	if s := Format(View{1, 2, 1.23456}); s != "#x=1&y=2&z=1.235" {
+	if s := Format(View{1, 2, 1.23456, 0}); s != "#x=1&y=2&z=1.235" {
 		t.Errorf("Format rounds to %q", s)
 	}
 }

@@ -1,0 +1,16 @@
+// Package timeline is the client's time machine without the drawing: it
+// reads the server's history API (PROTOCOL.md, History, Playback) for the
+// grid at a moment and for the playback frames that carry it forward, so
+// the game can show the past read-only and play it at up to a day a
+// minute. It has no Ebiten or browser imports and builds for both.
+//
+// Entry points: Source.Extent (what history holds), Source.At (the grid
+// at a moment: /api/history/snapshot?time=), Source.Play (the playback
+// frames from a moment's seq to a later seq, page after page, each applied
+// to the moment and checked by its prev), Every (the time step for a
+// playback speed, from a fixed ladder so players at the same speed share
+// cached answers).
+//
+// No goroutines; the caller runs each request on its own goroutine (in the
+// browser, net/http is the page's fetch) and hands results to the game.
+package timeline

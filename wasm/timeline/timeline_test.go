@@ -1,0 +1,120 @@
+//go:build !js
+
+package timeline
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"checkgrid/protocol"
+	"checkgrid/server/history"
+	"checkgrid/server/store"
+)
+
+// TestAtAndPlay: against the real history handler over a real data
+// directory, At gives the grid of the last record at or before a moment,
+// and Play carries it to a later seq (whole grid and one area), each frame
+// showing the grid at its seq.
+func TestAtAndPlay(t *testing.T) {
+	dir := t.TempDir()
+	s, st, err := store.Open(dir, store.Options{Sync: store.SyncInterval, CheckpointBytes: 2 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	grids := []protocol.Bitset{st.Grid}
+	for range 400 {
+		idx := []uint32{uint32(rng.IntN(protocol.Boxes)), uint32(rng.IntN(200))}
+		slices.Sort(idx)
+		idx = slices.Compact(idx)
+		st.Seq++
+		st.Toggles += uint64(len(idx))
+		f, err := protocol.AppendDelta(nil, st.Seq, idx)
+		if err == nil {
+			err = s.Append(st.Seq, st.Toggles, f)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range idx {
+			st.Grid.Flip(i)
+		}
+		grids = append(grids, st.Grid)
+		if s.WantCheckpoint() {
+			if err := s.Checkpoint(st); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h := store.OpenHistory(dir)
+	times := []int64{0}
+	if err := h.Records(1, 400, func(r store.Record) error { times = append(times, r.Time); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(history.NewHandler(h, history.Limits{}, nil))
+	defer srv.Close()
+	src := &Source{Base: srv.URL, HTTP: srv.Client()}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	ex, err := src.Extent(ctx)
+	if err != nil || ex.LastSeq != 400 || ex.FirstSeq != 0 {
+		t.Fatalf("extent %+v %v", ex, err)
+	}
+	at := time.Unix(0, times[123]).UTC()
+	m, err := src.At(ctx, at)
+	want := uint64(123)
+	for want < 400 && times[want+1] == times[123] {
+		want++ // records committed in the same nanosecond
+	}
+	if err != nil || m.Seq != want || m.Grid != grids[want] || !m.Time.Equal(at) {
+		t.Fatalf("At(%v): seq %d (want %d), grid equal %v, time %v, %v", at, m.Seq, want, m.Grid == grids[want], m.Time, err)
+	}
+	for _, area := range []protocol.Area{protocol.WholeGrid, {X: 0, Y: 0, W: 200, H: 1}} {
+		m, err := src.At(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := 0
+		err = src.Play(ctx, m, 390, time.Millisecond, area, func(m *Moment, boxes []uint32) error {
+			shown++
+			for i := range uint32(protocol.Boxes) {
+				if area.Contains(i) && m.Grid.Get(i) != grids[m.Seq].Get(i) {
+					t.Fatalf("area %v: box %d at seq %d", area, i, m.Seq)
+				}
+			}
+			return nil
+		})
+		if err != nil || m.Seq != 390 || shown == 0 {
+			t.Fatalf("area %v: Play ends at %d after %d frames: %v", area, m.Seq, shown, err)
+		}
+	}
+	if _, err := src.At(ctx, time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatalf("a moment before the first record is the empty grid at 0: %v", err)
+	}
+	bad := &Source{Base: srv.URL + "/nothing", HTTP: srv.Client()}
+	if _, err := bad.Extent(ctx); err == nil {
+		t.Fatal("a 404 read as an extent")
+	}
+}
+
+func TestEvery(t *testing.T) {
+	for _, c := range []struct {
+		speed float64
+		fps   int
+		want  time.Duration
+	}{
+		{1, 10, time.Second}, {1440, 10, 2 * time.Minute}, {1440, 60, 10 * time.Second}, {60, 1, time.Minute}, {1e9, 1, time.Hour}, {0, 0, time.Second},
+	} {
+		if got := Every(c.speed, c.fps); got != c.want {
+			t.Errorf("Every(%v, %d) = %v, want %v", c.speed, c.fps, got, c.want)
+		}
+	}
+}
