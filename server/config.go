@@ -21,6 +21,8 @@ import (
 type config struct {
 	addr, data, admin string
 	adminPublic       bool
+	adminToken        string // the operator token; empty: <data>/admin.token, made at first start
+	adminHosts        string // extra Host names the admin listener answers
 	showVersion       bool
 	metricsOnMain     bool
 
@@ -72,6 +74,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.data, "data", "./data", "data directory (write-ahead log, checkpoints, identity key)")
 	fs.StringVar(&c.admin, "admin", "", "admin listen address for /metrics and /debug/pprof (off if empty); must be loopback unless -admin-public")
 	fs.BoolVar(&c.adminPublic, "admin-public", false, "allow -admin on a non-loopback address (exposes /metrics and pprof to whoever reaches it)")
+	fs.StringVar(&c.adminToken, "admin-token", "", "the operator token for the admin API on -admin (at least 16 characters); default: the one in <data>/admin.token, made at first start")
+	fs.StringVar(&c.adminHosts, "admin-host", "", "comma-separated Host names the admin listener answers besides its own address (and localhost); others get 421, against DNS rebinding")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&c.tlsDomains, "tls-domain", "", "comma-separated domains to get certificates for from an ACME CA (Let's Encrypt); serves HTTPS on -addr (default :443)")
 	fs.StringVar(&c.tlsEmail, "tls-email", "", "contact address given to the ACME CA (expiry notices), with -tls-domain")

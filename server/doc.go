@@ -31,6 +31,11 @@
 // <file>` writes one portable file (PROTOCOL.md, "Export file")
 // (history.Main; main.go only dispatches to it).
 //
+// Operator console (issue 23, console.go): the admin listener also serves
+// /api/admin/ (server/admin: token from -admin-token or <data>/admin.token,
+// Host check with -admin-host names, rate limit, <data>/audit.log);
+// `checkgrid admin …` calls it (admin.Main; main.go only dispatches).
+//
 // The server logs (log/slog, text) "listening" with addr=HOST:PORT once it
 // accepts connections, so -addr 127.0.0.1:0 works for tests.
 package main

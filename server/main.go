@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"checkgrid/server/admin"
 	"checkgrid/server/history"
 )
 
@@ -20,6 +21,9 @@ const gcPercent = 50
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "history" {
 		os.Exit(history.Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		os.Exit(admin.Main(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"checkgrid"
+	"checkgrid/server/admin"
 	"checkgrid/server/grid"
 	"checkgrid/server/history"
 	"checkgrid/server/hub"
@@ -78,7 +79,13 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		servers = append(servers, served{l.redirect, cfg.timeouts.Server(redirect, logger)})
 	}
 	if l.admin != nil {
-		servers = append(servers, served{l.admin, cfg.timeouts.Server(web.Admin(m), logger)})
+		ah, closeAudit, err := adminHandler(cfg, l.admin.Addr(), be, m, logger)
+		if err != nil {
+			l.close()
+			return err
+		}
+		defer closeAudit()
+		servers = append(servers, served{l.admin, cfg.timeouts.Server(ah, logger)})
 		// pprof's profile and trace stream for as long as asked (30 s by
 		// default); the admin listener is loopback, so no write timeout.
 		servers[len(servers)-1].srv.WriteTimeout = 0
@@ -157,6 +164,7 @@ type backend struct {
 	key      []byte                     // signs player cookies
 	storage  interface{ Check() error } // for /healthz besides the hub's own state; may be nil
 	history  http.Handler               // the history API; nil in cluster mode (not served yet)
+	past     admin.History              // the same history for rollbacks; nil in cluster mode
 	logAttrs []any                      // for the listening line
 	stop     func()                     // after the hub has stopped
 	close    func()                     // on return from run
@@ -203,8 +211,9 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	hc := hubConfig(cfg)
 	hc.CheckpointOnStop = true
 	h := hub.New(hc, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
-	hist := history.NewHandler(store.NewHistory(cfg.data, st.Head), history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
-	return backend{hub: h, key: key, storage: probe, history: hist, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+	past := store.NewHistory(cfg.data, st.Head)
+	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
+	return backend{hub: h, key: key, storage: probe, history: hist, past: past, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
 		stop: func() {}, close: closeStore}, nil
 }
 

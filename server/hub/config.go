@@ -69,6 +69,9 @@ type Config struct {
 	// queue is full (a slow disk) a tick is skipped and its changes go in
 	// the next, larger Delta instead of piling up.
 	CommitQueue int
+	// Gate, if set, may refuse a player's boxes before anything else
+	// (bans, frozen areas: server/moderation).
+	Gate Gate
 }
 
 // Defaults for Config. A person clicking or drawing a line needs a burst of

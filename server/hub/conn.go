@@ -224,9 +224,19 @@ func (h *Hub) refuseLost(c *Client, changes []protocol.Change) {
 
 // apply sets the boxes the limits allow and rejects the rest.
 func (h *Hub) apply(c *Client, changes []protocol.Change) {
-	k := len(changes)
-	h.m.BoxesSet.Add(float64(k))
+	h.m.BoxesSet.Add(float64(len(changes)))
 	now := time.Now()
+	if h.cfg.Gate != nil {
+		// Bans and frozen areas first: what they refuse spends no token.
+		n, refused, reason, retry := h.cfg.Gate.Screen(c.player, c.addr, changes, now)
+		if len(refused) > 0 {
+			h.reject(c, reason, retry, refused)
+		}
+		if changes = changes[:n]; n == 0 {
+			return
+		}
+	}
+	k := len(changes)
 	reason, retry := protocol.RejectStorage, time.Second
 	granted := 0
 	if h.storageOK.Load() {

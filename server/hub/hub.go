@@ -66,6 +66,8 @@ type Hub struct {
 	col     *grid.Collector
 	nextSeq uint64
 	scratch []uint32
+	// For Impose: collects begun and finished, the last seq encoded.
+	collects, collected, encoded atomic.Uint64
 
 	// publisher
 	durable        protocol.Replica // the grid at seq: what every client is shown
@@ -148,6 +150,7 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 	h.storageOK.Store(true)
 	h.durableToggles = g.Toggles()
 	h.seq.Store(seq)
+	h.encoded.Store(seq)
 	h.checked.Store(int64(h.col.Checked()))
 	m.Seq.Set(float64(seq))
 	m.Checked.Set(float64(h.col.Checked()))

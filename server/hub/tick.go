@@ -61,6 +61,8 @@ func (h *Hub) ticks(ctx context.Context) {
 // collect takes the boxes flipped since the last tick and encodes them as
 // the next Delta. ok is false when nothing changed.
 func (h *Hub) collect() (delta, bool) {
+	h.collects.Add(1)
+	defer h.collected.Add(1)
 	h.scratch = h.col.Collect(h.scratch[:0])
 	if len(h.scratch) == 0 {
 		return delta{}, false
@@ -74,6 +76,7 @@ func (h *Hub) collect() (delta, bool) {
 	}
 	d := delta{seq: h.nextSeq, toggles: h.grid.Toggles(), frame: frame, boxes: append([]uint32(nil), h.scratch...)}
 	h.nextSeq++
+	h.encoded.Store(d.seq)
 	return d, true
 }
 

@@ -36,6 +36,8 @@ type Metrics struct {
 	Checkpoints       *prometheus.CounterVec // checkpoints, by result
 	Seq               prometheus.Gauge       // last durable seq
 	Checked           prometheus.Gauge       // checked boxes
+	AdminRefused      *prometheus.CounterVec // admin API requests refused, by reason (rate, token)
+	AdminActions      *prometheus.CounterVec // operator actions taken, by action
 }
 
 // New returns the metrics registered in a fresh registry, together with the
@@ -66,6 +68,8 @@ func New() *Metrics {
 	m.Connections = g("connections", "Open WebSocket connections.")
 	m.Accepted = c("connections_accepted_total", "WebSocket connections accepted.")
 	m.Refused = cv("connections_refused_total", "Connections refused before the upgrade, by reason.", "reason")
+	m.AdminRefused = cv("admin_refused_total", "Admin API requests refused, by reason.", "reason")
+	m.AdminActions = cv("admin_actions_total", "Operator actions taken through the admin API, by action.", "action")
 	m.Disconnects = cv("disconnects_total", "Connections ended, by close code.", "code")
 	m.FramesSent = cv("frames_sent_total", "Frames written to clients, by type.", "type")
 	m.BytesSent = c("bytes_sent_total", "Frame bytes written to clients.")

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+
+	"checkgrid/server/admin"
+	"checkgrid/server/metrics"
+	"checkgrid/server/web"
+)
+
+// adminHandler is everything the admin listener at addr serves: /metrics
+// and pprof (web.Admin) and the operator API (admin.New, /api/admin/),
+// all behind the Host check. The token comes from -admin-token or
+// <data>/admin.token; the audit log is <data>/audit.log. close releases
+// the audit log.
+func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, logger *slog.Logger) (h http.Handler, close func(), err error) {
+	var tok admin.Token
+	if cfg.adminToken != "" {
+		tok, err = admin.NewToken(cfg.adminToken)
+	} else {
+		tok, err = admin.LoadToken(filepath.Join(cfg.data, admin.TokenFile))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	audit, err := admin.OpenAudit(filepath.Join(cfg.data, admin.AuditFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	api := admin.New(admin.Config{Token: tok, Hub: be.hub, History: be.past, Audit: audit, Logger: logger, Metrics: m})
+	mux := http.NewServeMux()
+	mux.Handle("/api/admin/", api)
+	mux.Handle("/", web.Admin(m))
+	close = func() {
+		if err := audit.Close(); err != nil {
+			logger.Error("closing audit log", "err", err)
+		}
+	}
+	return admin.CheckHost(admin.NewHosts(addr, splitList(cfg.adminHosts)), mux), close, nil
+}
