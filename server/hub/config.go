@@ -32,7 +32,8 @@ type Config struct {
 	// slow: resyncing costs a snapshot each time.
 	MaxResyncs   int
 	ResyncWindow time.Duration
-	// StatsEvery is the minimum period between Stats frames.
+	// StatsEvery is the period of rounds of Stats: a round starts on the
+	// first sweep tick a period after the last (PROTOCOL.md, Stats, "When").
 	StatsEvery time.Duration
 	// WriteTimeout ends a connection whose writes stall this long.
 	WriteTimeout time.Duration

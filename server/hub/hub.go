@@ -191,7 +191,7 @@ func (h *Hub) Run(ctx context.Context) error {
 
 	// The sweep ends stalled and silent clients and sends Stats: once a
 	// second, or often enough to honour a short WriteTimeout (tests).
-	sweep := time.NewTicker(min(time.Second, h.cfg.WriteTimeout/4))
+	sweep := time.NewTicker(h.sweepEvery())
 	defer sweep.Stop()
 	ping := time.NewTicker(h.cfg.PingEvery)
 	defer ping.Stop()
@@ -301,6 +301,21 @@ func (h *Hub) statsPeriod() time.Duration {
 	return max(h.cfg.StatsEvery, need)
 }
 
+// sweepEvery is the period of the sweep, which also starts the rounds of
+// Stats: once a second, or often enough to honour a short WriteTimeout
+// (tests).
+func (h *Hub) sweepEvery() time.Duration { return min(time.Second, h.cfg.WriteTimeout/4) }
+
+// statsDue reports whether a round of Stats last started at last may start
+// at now, a sweep tick, for rounds every period. Ticks jitter by some
+// microseconds around their schedule, so "a whole period since the last"
+// skipped about every other tick at random (rounds 1 or 2 periods apart);
+// half a sweep of slack starts a round on the first tick at or after the
+// period instead.
+func (h *Hub) statsDue(last, now time.Time, period time.Duration) bool {
+	return now.Sub(last) >= period-h.sweepEvery()/2
+}
+
 // statsShare is the fraction of the write budget Stats frames may use.
 const statsShare = 0.02
 
@@ -339,12 +354,12 @@ func (h *Hub) snapshot() SnapshotInfo {
 func (h *Hub) sendStats(now time.Time) {
 	s := protocol.Stats{Checked: uint32(h.checked.Load()), Online: uint32(h.onlineNow()), Toggles: h.togglesNow()}
 	var wire []byte
-	if s != h.lastStats && now.Sub(h.lastSent) >= h.cfg.StatsEvery {
+	if s != h.lastStats && h.statsDue(h.lastSent, now, h.cfg.StatsEvery) {
 		wire = wsframe.Wrap(protocol.AppendStats(nil, s))
 		h.ride(wire, now)
 		h.lastStats, h.lastSent = s, now
 	}
-	if now.Sub(h.lastViewSent) < h.statsPeriod() {
+	if !h.statsDue(h.lastViewSent, now, h.statsPeriod()) {
 		return
 	}
 	var vw []byte

@@ -272,3 +272,53 @@ func TestStatsRideOnTheDelta(t *testing.T) {
 	}
 	t.Fatalf("none of %d writes carried a Delta and then Stats", len(p.conn.writeTypes()))
 }
+
+// Rounds of Stats start at most once per StatsEvery however often the
+// counters change (PROTOCOL.md, Stats, "When"): over a run of constant
+// change a whole-grid client (Stats riding on Deltas) and an area client
+// (a round spread over ticks) each get at most one Stats per period, plus
+// one, and they do get them.
+func TestStatsAtMostOncePerPeriod(t *testing.T) {
+	const every = 100 * time.Millisecond
+	start := time.Now()
+	th := startHub(t, Config{StatsEvery: every, WriteTimeout: 4 * every, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
+	p := th.join(t, "p", 4096)
+	p.untilSeq(0)
+	v := th.view(t, "v", 1024, protocol.Area{X: 0, Y: 0, W: 40, H: 25})
+	v.until(protocol.TypeAreaSnapshot)
+	for i := 0; time.Since(start) < 10*every; i++ {
+		p.set(protocol.Change{Index: uint32(500_000 + i), Value: true}) // outside v's area
+		p.until(protocol.TypeDelta)
+	}
+	most := int(time.Since(start)/every) + 1
+	for name, c := range map[string]*memConn{"whole-grid client": p.conn, "area client": v.conn} {
+		n := 0
+		for _, w := range c.writeTypes() {
+			n += bytes.Count(w, []byte{byte(protocol.TypeStats)})
+		}
+		if n < 2 || n > most {
+			t.Errorf("%s: %d Stats, want 2 … %d (one per %v)", name, n, most, every)
+		}
+	}
+}
+
+// A round of Stats starts on the first sweep tick at or after its period,
+// however the ticks jitter around their schedule (PROTOCOL.md, Stats,
+// "When"), and not on the tick before.
+func TestStatsDueOnJitteredTicks(t *testing.T) {
+	th := startHub(t, Config{StatsEvery: time.Second, WriteTimeout: 400 * time.Millisecond}) // sweep every 100 ms
+	last := time.Unix(1000, 0)
+	for _, c := range []struct {
+		after time.Duration
+		due   bool
+	}{
+		{time.Second - 300*time.Microsecond, true}, // the tick at the period, a little early
+		{time.Second, true},
+		{time.Second + 3*time.Millisecond, true},
+		{900 * time.Millisecond, false}, // the tick before
+	} {
+		if got := th.statsDue(last, last.Add(c.after), time.Second); got != c.due {
+			t.Errorf("%v after the last round: due %v, want %v", c.after, got, c.due)
+		}
+	}
+}

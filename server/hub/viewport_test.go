@@ -268,6 +268,71 @@ func TestAreaSnapshotBudget(t *testing.T) {
 	}
 }
 
+// deferred waits until the hub has deferred a Viewport for its budget.
+func (th *testHub) deferred(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for testutil.ToFloat64(th.m.Drops.WithLabelValues("viewport_deferred")) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no Viewport was deferred for the budget")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// What an area change costs (PROTOCOL.md, "Areas"): the boxes of the area
+// it changes to; nothing for the snapshot after Welcome or after a Resync,
+// nothing for a Viewport of the area the client has (B → A → B before A
+// was applied sends nothing). The budget refills at one box a second and
+// holds B twice and half of C: had the B → A → B Viewport cost B, C would
+// wait.
+func TestAreaChangeCosts(t *testing.T) {
+	const interval = 300 * time.Millisecond // A and B are sent well inside one
+	a, c := corner, farCorner               // 1,000 boxes each
+	b := protocol.Area{X: 100, Y: 100, W: 40, H: 50}
+	th := startHub(t, Config{ViewportInterval: interval, AreaBudget: limits.Rate{Per: 1, Burst: 2*b.Boxes() + c.Boxes()/2}})
+	v := th.view(t, "v", 1024, a)
+	v.until(protocol.TypeAreaSnapshot) // the join
+	v.viewport(b)
+	v.until(protocol.TypeAreaSnapshot)
+	if v.rep.Area != b {
+		t.Fatalf("area %+v, want %+v", v.rep.Area, b)
+	}
+	v.viewport(a)
+	v.viewport(b)                  // within the interval: the latest wins, and it is the current area
+	v.drain(interval + interval/2) // the interval ends: nothing is sent
+	if n := v.counts[protocol.TypeAreaSnapshot]; n != 2 {
+		t.Fatalf("%d AreaSnapshots after B → A → B, want 2 (the join's and B's)", n)
+	}
+	v.viewport(c)
+	v.until(protocol.TypeAreaSnapshot)
+	if v.rep.Area != c {
+		t.Fatalf("area %+v, want %+v", v.rep.Area, c)
+	}
+	// The budget is empty now: a Resync's snapshot still comes.
+	v.conn.in <- protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: v.rep.Seq})
+	v.until(protocol.TypeResync)
+	v.until(protocol.TypeAreaSnapshot)
+	if v.rep.Area != c {
+		t.Fatalf("resynced area %+v, want %+v", v.rep.Area, c)
+	}
+	v.viewport(b) // half of C is left: a change to B waits for the budget
+	th.deferred(t)
+}
+
+// A change to the whole grid costs a full budget (1,000,000 boxes): the
+// join's snapshot did not spend, so it is applied; then the budget is
+// empty and a change to a small area waits.
+func TestWholeGridCostsAFullBudget(t *testing.T) {
+	th := startHub(t, Config{ViewportInterval: 10 * time.Millisecond, AreaBudget: limits.Rate{Per: 1, Burst: protocol.Boxes}})
+	v := th.view(t, "v", 1024, corner)
+	v.until(protocol.TypeAreaSnapshot)
+	v.viewport(protocol.Area{X: 0, Y: 0, W: 600, H: 600}) // widened to the whole grid
+	v.until(protocol.TypeSnapshot)
+	v.viewport(corner)
+	th.deferred(t)
+}
+
 func (v *viewer) waitEnded() {
 	v.t.Helper()
 	select {

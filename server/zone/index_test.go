@@ -208,3 +208,33 @@ func TestPresence(t *testing.T) {
 		t.Fatalf("viewers %d %d", v[4*25+3], v[20*25+20])
 	}
 }
+
+// The centre of an area is the box (x + ⌊w/2⌋, y + ⌊h/2⌋) (PROTOCOL.md,
+// Presence): for an even side the right (lower) of the two middle boxes.
+// The areas here straddle the border between cells 0 and 1 (and rows 0
+// and 1) so the rounding decides the cell.
+func TestPresenceCentreOfEvenSides(t *testing.T) {
+	for _, c := range []struct {
+		a    protocol.Area
+		cell int
+	}{
+		{protocol.Area{X: 38, Y: 38, W: 4, H: 4}, 1*25 + 1}, // middle boxes 39, 40: 40
+		{protocol.Area{X: 38, Y: 38, W: 3, H: 3}, 0},        // middle box 39
+		{protocol.Area{X: 39, Y: 0, W: 2, H: 1}, 1},         // 39, 40: 40; one row: row 0
+		{protocol.Area{X: 0, Y: 0, W: 80, H: 80}, 1*25 + 1}, // (40, 40)
+		{protocol.Area{X: 0, Y: 0, W: 79, H: 79}, 0},        // (39, 39)
+	} {
+		x, _ := New[int](40)
+		x.Subscribe(1, c.a, 0)
+		for i, n := range x.Viewers() {
+			if want := uint32(0); i == c.cell {
+				want = 1
+				if n != want {
+					t.Errorf("%+v: counted in cell %d? cell %d has %d", c.a, c.cell, i, n)
+				}
+			} else if n != want {
+				t.Errorf("%+v: counted in cell %d, want %d", c.a, i, c.cell)
+			}
+		}
+	}
+}
