@@ -34,7 +34,11 @@ func run() error {
 		return err
 	}
 	ebiten.SetWindowTitle("checkgrid: a million checkboxes")
-	ebiten.SetWindowSize(1280, 800)
+	var sw, sh int // the screen, 0 if unknown
+	if m := ebiten.Monitor(); m != nil {
+		sw, sh = m.Size()
+	}
+	ebiten.SetWindowSize(host.WindowSize(sw, sh))
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	return ebiten.RunGame(g)
 }

@@ -134,7 +134,8 @@ func (c *Camera) Fit() {
 }
 
 // LookAt puts the centre of box (x, y) at the centre of the screen, at zoom
-// CSS pixels per box (clamped to the allowed range).
+// CSS pixels per box (clamped to the allowed range); near the grid's edge,
+// as close to the centre as the view can be while showing only grid.
 func (c *Camera) LookAt(x, y int, zoom float64) {
 	c.scale = zoom * c.dpr
 	c.clampScale()
@@ -158,12 +159,23 @@ func (c *Camera) clampScale() {
 	c.scale = math.Min(math.Max(c.scale, math.Min(lo, hi)), hi)
 }
 
-// clamp keeps the scale in range and the centre on the grid, so the player
-// can never lose the grid off screen.
+// clamp keeps the scale in range and the view on the grid: along an axis
+// where the grid is wider than the screen, the screen shows only grid (no
+// half screen of background after a jump to a corner box); where it is
+// narrower, the grid is centred.
 func (c *Camera) clamp() {
 	c.clampScale()
-	c.cx = math.Min(math.Max(c.cx, 0), gridW)
-	c.cy = math.Min(math.Max(c.cy, 0), gridH)
+	c.cx = clampAxis(c.cx, c.w/2/c.scale, gridW)
+	c.cy = clampAxis(c.cy, c.h/2/c.scale, gridH)
+}
+
+// clampAxis keeps centre v of a view half wide enough to show half boxes
+// either side on a grid of size boxes.
+func clampAxis(v, half, size float64) float64 {
+	if 2*half >= size {
+		return size / 2
+	}
+	return math.Min(math.Max(v, half), size-half)
 }
 
 func clampInt(v, hi int) int { return min(max(v, 0), hi) }

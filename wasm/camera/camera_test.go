@@ -20,11 +20,11 @@ func TestLookAtPutsTheBoxUnderTheCentre(t *testing.T) {
 		ok    bool
 	}{
 		{800, 600, 1, 500, 500, 1, [2]float64{0, 0}, box(500, 500), true},
-		{1600, 1200, 2, 0, 0, 40, [2]float64{0, 0}, box(0, 0), true},
-		{1600, 1200, 2, 0, 0, 40, [2]float64{-21, 0}, 0, false},
-		{1600, 1200, 2, 0, 0, 40, [2]float64{19, 21}, box(0, 1), true},
-		{1000, 1000, 1.5, 999, 999, 10, [2]float64{-10, -10}, box(998, 998), true},
-		{801, 601, 1, 123, 456, 3, [2]float64{0, 0}, box(123, 456), true},
+		{1600, 1200, 2, 20, 20, 40, [2]float64{0, 0}, box(20, 20), true},
+		{1600, 1200, 2, 20, 20, 40, [2]float64{-41, 0}, box(19, 20), true},
+		{1600, 1200, 2, 20, 20, 40, [2]float64{19, 21}, box(20, 21), true},
+		{1000, 1000, 1.5, 900, 900, 10, [2]float64{-10, -10}, box(899, 899), true},
+		{801, 601, 1, 123, 456, 8, [2]float64{0, 0}, box(123, 456), true},
 	}
 	for _, tc := range tests {
 		c := New(tc.w, tc.h, tc.dpr)
@@ -88,8 +88,37 @@ func TestPanFollowsTheDragAndStaysOnTheGrid(t *testing.T) {
 		t.Errorf("centre box %d,%d, want 510,495", x, y)
 	}
 	c.Pan(1e7, 1e7)
-	if x, y := c.Centre(); x != 0 || y != 0 {
-		t.Errorf("centre %v,%v after panning far away", x, y)
+	// The grid's corner at the screen's: 40 boxes of 10 px to the centre.
+	if x, y := c.Centre(); x != 40 || y != 40 {
+		t.Errorf("centre %v,%v after panning far away, want the top-left corner in the screen's (40,40)", x, y)
+	}
+}
+
+// TestViewStaysOnTheGrid: a jump to the last box on a phone shows only
+// grid, with that box in the bottom-right corner (issue 24: half the
+// screen was background); a grid narrower than the screen is centred.
+func TestViewStaysOnTheGrid(t *testing.T) {
+	c := New(390*3, 844*3, 3)
+	c.LookAt(999, 999, 24)
+	x0, y0, x1, y1 := c.Visible()
+	if sx, sy := c.ToScreen(x0, y0); sx > 0 || sy > 0 {
+		t.Errorf("the grid starts at screen (%v,%v), want it to cover the top-left corner", sx, sy)
+	}
+	if sx, sy := c.ToScreen(x1, y1); math.Abs(sx-390*3) > 1e-6 || math.Abs(sy-844*3) > 1e-6 {
+		t.Errorf("the grid ends at screen (%v,%v), want the bottom-right corner (1170,2532)", sx, sy)
+	}
+	if b, ok := c.BoxAt(390*3-1, 844*3-1); !ok || b != box(999, 999) {
+		t.Errorf("bottom-right pixel shows box %d (%v), want 999999", b, ok)
+	}
+	c.LookAt(0, 999, 24)
+	if b, ok := c.BoxAt(0, 844*3-1); !ok || b != box(0, 999) {
+		t.Errorf("bottom-left pixel shows box %d (%v), want box (0,999)", b, ok)
+	}
+	// At Fit the grid is narrower than the screen: centred, whatever asked.
+	c.Fit()
+	c.Pan(300, 300)
+	if x, y := c.Centre(); x != 500 || y != 500 {
+		t.Errorf("a fitted grid panned to %v,%v, want it kept centred", x, y)
 	}
 }
 

@@ -98,6 +98,7 @@ type hooks struct {
 	Y        int     `json:"y"`
 	CX       float64 `json:"cx"` // the world point at the centre
 	CY       float64 `json:"cy"`
+	Draw     bool    `json:"draw"`
 	Keyboard bool    `json:"keyboard"`
 	Cursor   int     `json:"cursor"`
 	Missing  string  `json:"missing"` // runes printed without a glyph
@@ -406,7 +407,7 @@ var keyCodes = map[string]struct {
 }{
 	"K": {"KeyK", "k", 75}, "F": {"KeyF", "f", 70}, "Space": {"Space", " ", 32}, "Enter": {"Enter", "Enter", 13},
 	"Right": {"ArrowRight", "ArrowRight", 39}, "Left": {"ArrowLeft", "ArrowLeft", 37},
-	"Up": {"ArrowUp", "ArrowUp", 38}, "Down": {"ArrowDown", "ArrowDown", 40},
+	"Up": {"ArrowUp", "ArrowUp", 38}, "Down": {"ArrowDown", "ArrowDown", 40}, "Minus": {"Minus", "-", 189},
 }
 
 // press presses and releases a key, holding it for two frames like a

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,26 +133,13 @@ func windowGeometry(t *testing.T, display string) (x0, y0, w, h int) {
 	return vals["X"], vals["Y"], vals["WIDTH"], vals["HEIGHT"]
 }
 
-// TestDesktop: the native client starts in a real X window under Xvfb,
-// connects (the server counts it online), draws the grid the server holds
-// at the box its checkgrid:// link names, and a synthetic X click toggles exactly the
-// box under the pointer on the server.
-func TestDesktop(t *testing.T) {
-	srv := startServer(t) // first: it finds the repository root
-	bin := buildDesktop(t)
-	w := srv.watch(t)
-	const X, Y, Z = 300, 600, 24
-	w.set(on(X-1, Y), on(X+1, Y+1))
-	w.waitBox(box(X+1, Y+1), true, 5*time.Second)
-
-	// The client asks for a 1280×800 window: the screen is larger, so
-	// the window is whole on it.
-	display := xvfb(t, 1600, 1000)
+// startDesktop runs the desktop client bin on display with args until
+// the test ends, and returns once it is online on srv and has said it is
+// ready; on failure it saves its log and the X screen.
+func startDesktop(t *testing.T, srv *server, bin, display string, args ...string) {
+	t.Helper()
 	var logs lockedBuffer
-	// The server and the view as a player would paste them: one
-	// checkgrid:// link (loopback, so plain ws).
-	link := fmt.Sprintf("checkgrid://%s/#x=%d&y=%d&z=%d", srv.addr, X, Y, Z)
-	cmd := exec.Command(bin, link)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	t0 := time.Now()
@@ -168,14 +156,14 @@ func TestDesktop(t *testing.T) {
 			t.Logf("X screen: %s", saveArtifact(t, "screen.png", rootShot(t, display).png))
 		}
 	})
-
+	online := srv.stats().Online
 	srv.waitStats("the desktop client is online", 60*time.Second, func(s stats) bool {
 		select {
 		case <-exited:
 			t.Fatalf("desktop client exited: %s", logs.String())
 		default:
 		}
-		return s.Online >= 2
+		return s.Online > online
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(logs.String(), "checkgrid: ready") {
@@ -185,6 +173,26 @@ func TestDesktop(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("desktop client ready %v after start", time.Since(t0).Round(time.Millisecond))
+}
+
+// TestDesktop: the native client starts in a real X window under Xvfb,
+// connects (the server counts it online), draws the grid the server holds
+// at the box its checkgrid:// link names, and a synthetic X click toggles exactly the
+// box under the pointer on the server.
+func TestDesktop(t *testing.T) {
+	srv := startServer(t) // first: it finds the repository root
+	bin := buildDesktop(t)
+	w := srv.watch(t)
+	const X, Y, Z = 300, 600, 24
+	w.set(on(X-1, Y), on(X+1, Y+1))
+	w.waitBox(box(X+1, Y+1), true, 5*time.Second)
+
+	// The client asks for a 1280×800 window: the screen is larger, so
+	// the window is whole on it.
+	display := xvfb(t, 1600, 1000)
+	// The server and the view as a player would paste them: one
+	// checkgrid:// link (loopback, so plain ws).
+	startDesktop(t, srv, bin, display, fmt.Sprintf("checkgrid://%s/#x=%d&y=%d&z=%d", srv.addr, X, Y, Z))
 
 	wx, wy, ww, wh := windowGeometry(t, display)
 	t.Logf("window at (%d,%d), %dx%d", wx, wy, ww, wh)
@@ -255,6 +263,38 @@ func TestDesktopWithoutDisplay(t *testing.T) {
 		}
 		if code != tc.code || !strings.Contains(string(out), tc.want) || strings.Contains(string(out), "panic") {
 			t.Errorf("checkgrid-desktop %q without a display: exit %d, output:\n%s\nwant exit %d and %q, no panic", tc.args, code, out, tc.code, tc.want)
+		}
+	}
+}
+
+// TestDesktopFitsSmallScreen: on a 1024×768 screen the window opens whole
+// on it (it asked for 1280×800 and lost its bottom and right: the help
+// line and the minimap), with the minimap's frame in its bottom-right
+// corner on screen.
+func TestDesktopFitsSmallScreen(t *testing.T) {
+	srv := startServer(t)
+	bin := buildDesktop(t)
+	const sw, sh = 1024, 768
+	display := xvfb(t, sw, sh)
+	startDesktop(t, srv, bin, display, "checkgrid://"+srv.addr+"/")
+	wx, wy, ww, wh := windowGeometry(t, display)
+	t.Logf("window at (%d,%d), %dx%d", wx, wy, ww, wh)
+	if wx < 0 || wy < 0 || wx+ww > sw || wy+wh > sh {
+		t.Fatalf("the window (%d,%d) %dx%d does not fit the %dx%d screen", wx, wy, ww, wh, sw, sh)
+	}
+	// The minimap's frame (#5f6368), 2 px wide around it, 12 px from the
+	// window's right and bottom edges (dpr 1): its right edge, half way up.
+	size := min(160, int(float64(min(ww, wh))*0.3))
+	fx, fy := wx+ww-12+1, wy+wh-12-size/2
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := rootShot(t, display)
+		if s.near(image.Rect(fx, fy-5, fx+1, fy+5), 0x5f, 0x63, 0x68, 12) >= 8 {
+			return
+		}
+		if time.Now().After(deadline) {
+			r, g, b := s.rgb(fx, fy)
+			t.Fatalf("no minimap frame at (%d,%d): %.0f,%.0f,%.0f; screen %s", fx, fy, r, g, b, saveArtifact(t, "small-screen.png", s.png))
 		}
 	}
 }

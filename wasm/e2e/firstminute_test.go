@@ -200,7 +200,7 @@ func TestPhoneJump(t *testing.T) {
 	const cssW, cssH, dpr = 390, 844, 3
 	p := newBrowser(t).openIn("phone", srv.URL+"/", viewport{W: cssW, H: cssH, Scale: dpr, Phone: true})
 	p.waitReady()
-	for _, id := range []string{"jump", "fit", "draw", "keys"} {
+	for _, id := range []string{"jump", "fit", "zoomin", "draw"} {
 		if r := p.elementRect(id); r.W < 44 || r.H < 44 {
 			t.Errorf("#%s is %.0f×%.0f CSS px, want at least 44×44", id, r.W, r.H)
 		}

@@ -5,10 +5,12 @@
 //
 // Entry point: New returns an ebiten.Game for a session and a page.
 //
-// The first minute: the first frame shows real checkboxes (firstZoom, 20
-// CSS px a box) at the centre, and the first Snapshot moves the view to
-// the busiest place (raster.Busiest) unless a deep link or the player
-// moved it; a one-line hint stays until the player's first change. Below
+// The first minute: the first frame shows real checkboxes (realZoom: 20
+// CSS px a box, 36 for a finger) where the page's first frame showed them
+// (index.html paints the landing place from /api/grid.png before the game
+// is loaded, and passes its view as a deep link), or at the centre until
+// the first Snapshot moves the view to the busiest place (raster.Busiest,
+// the same rule) unless a deep link or the player moved it; a one-line hint stays until the player's first change. Below
 // minToggleZoom a tap zooms in there instead of toggling a box too small
 // to see. Keyboard mode (K, or Space) shows a box cursor the arrows move;
 // Space toggles it, Enter opens the jump prompt. While the connection is

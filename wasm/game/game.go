@@ -185,7 +185,7 @@ func (g *Game) resize() {
 		} else {
 			// Real checkboxes from the first frame, at the centre until
 			// the Snapshot says where the grid is busiest.
-			g.cam.LookAt(500, 500, firstZoom)
+			g.cam.LookAt(500, 500, g.realZoom())
 			g.firstView, g.firstViewSet = g.cam, true
 		}
 		g.rec.Slop = tapSlopCSS * g.dpr
@@ -212,7 +212,7 @@ func (g *Game) firstSync() {
 	// The same place the server names with the first image (PROTOCOL.md,
 	// /api/grid.png), from the counts the minimap keeps.
 	if x, y, n := g.ras.Busiest(protocol.LandingWindow); n > 0 {
-		g.cam.LookAt(x, y, firstZoom)
+		g.cam.LookAt(x, y, g.realZoom())
 	}
 }
 

@@ -36,6 +36,13 @@ const (
 	// real checkboxes, about the size of a page's checkbox with room
 	// around it, and still some 60×40 of them on a laptop screen.
 	firstZoom = 20
+	// touchZoom is firstZoom for a finger: 36 CSS px, about the 7–9 mm a
+	// fingertip covers (20 px boxes were smaller than a fingertip), still
+	// some 10×20 boxes on a phone.
+	touchZoom = 36
+	// zoomInStep is the Zoom in button's factor: five presses from the
+	// whole grid to real boxes.
+	zoomInStep = 2
 	// keyboardZoom is the least zoom keyboard mode keeps, so its cursor
 	// box is visible.
 	keyboardZoom = 12
@@ -91,7 +98,10 @@ func (g *Game) commands(now time.Duration) {
 			case host.CommandJump:
 				g.jumpTo(c.Text, now)
 			case host.CommandFit:
-				g.fitOrZoom()
+				g.cam.Fit()
+			case host.CommandZoomIn:
+				w, h := g.cam.Size()
+				g.cam.ZoomAt(w/2, h/2, zoomInStep)
 			case host.CommandDraw:
 				g.paintMode = !g.paintMode
 			case host.CommandKeyboard:
@@ -117,15 +127,13 @@ func (g *Game) jumpTo(s string, now time.Duration) {
 	}
 }
 
-// fitOrZoom shows the whole grid, or, if it is already about that far
-// out, zooms to real boxes at the centre.
-func (g *Game) fitOrZoom() {
-	if g.cam.Zoom() < firstZoom/2 {
-		x, y := g.cam.CentreBox()
-		g.cam.LookAt(x, y, firstZoom)
-		return
+// realZoom is the zoom of real checkboxes for this player: the first
+// view's, and where a tap on a far view zooms to.
+func (g *Game) realZoom() float64 {
+	if g.touchMode {
+		return touchZoom
 	}
-	g.cam.Fit()
+	return firstZoom
 }
 
 func (g *Game) setKeyboard(on bool) {
@@ -340,10 +348,10 @@ func (g *Game) pointers(now time.Duration) {
 }
 
 // tap toggles the box under a tap, or, below minToggleZoom, zooms in
-// there to firstZoom, keeping the tapped point under the finger.
+// there to real boxes (realZoom), keeping the tapped point under the finger.
 func (g *Game) tap(a gesture.Action, now time.Duration) {
 	if z := g.cam.Zoom(); z < minToggleZoom {
-		g.cam.ZoomAt(a.X, a.Y, firstZoom/z)
+		g.cam.ZoomAt(a.X, a.Y, g.realZoom()/z)
 		return
 	}
 	i, ok := g.cam.BoxAt(a.X, a.Y)

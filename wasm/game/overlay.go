@@ -115,16 +115,11 @@ func (g *Game) setHUD(now time.Duration) bool {
 			line{fmt.Sprintf("seq %d  frames in %d  bytes in %s", st.Seq, st.Frames, thousands(int(st.Bytes))), styleSmall},
 			line{fmt.Sprintf("pending %d  highlights %d  zoom %.2f css px/box  dpr %.2f", st.Pending, g.ras.Highlighted(), g.cam.Zoom(), g.dpr), styleSmall})
 	}
-	switch {
-	case g.keyboard.on:
-		help = append(help, line{wording.HelpKeys, styleSmall})
-	case g.paintMode:
-		help = append(help, line{wording.HelpDraw, styleWarn})
-	case g.touchMode:
-		help = append(help, line{wording.HelpTouch, styleSmall})
-	default:
-		help = append(help, line{wording.HelpMouse, styleSmall})
+	style := styleSmall
+	if g.paintMode && !g.keyboard.on {
+		style = styleWarn
 	}
+	help = append(help, line{wording.Help(g.keyboard.on, g.paintMode, g.touchMode), style})
 	x0, _, _ := minimapRect(&g.cam)
 	changed = h.help.set(f, dpr, x0-2*margin*dpr, panelBG, help...) || changed
 	return changed

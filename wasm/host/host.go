@@ -45,9 +45,10 @@ type CommandKind uint8
 // Commands from the browser's toolbar (the desktop has keys for each).
 const (
 	CommandJump     CommandKind = iota // centre the box in Text
-	CommandFit                         // whole grid, or back to real boxes
+	CommandFit                         // the whole grid, always
 	CommandDraw                        // draw mode on/off
 	CommandKeyboard                    // keyboard mode on/off
+	CommandZoomIn                      // zoom in at the centre
 )
 
 func (k CommandKind) String() string {
@@ -60,6 +61,8 @@ func (k CommandKind) String() string {
 		return "draw"
 	case CommandKeyboard:
 		return "keyboard"
+	case CommandZoomIn:
+		return "zoom-in"
 	}
 	return fmt.Sprintf("CommandKind(%d)", uint8(k))
 }
@@ -68,4 +71,28 @@ func (k CommandKind) String() string {
 type Command struct {
 	Kind CommandKind
 	Text string // CommandJump: what the player typed
+}
+
+// The desktop window.
+const (
+	// windowW×windowH is what the window asks for: a laptop's screen.
+	windowW, windowH = 1280, 800
+	// windowShare is the most of a smaller screen it takes, leaving room
+	// for the desktop's panels and the window's title bar (a 1280×800
+	// window on a 1024×768 screen lost its minimap and help line).
+	windowShare = 0.9
+)
+
+// WindowSize is the size the desktop window opens at on a screenW×screenH
+// screen (device-independent pixels; 0 when unknown): windowW×windowH, or
+// windowShare of a smaller screen.
+func WindowSize(screenW, screenH int) (w, h int) {
+	w, h = windowW, windowH
+	if screenW > 0 {
+		w = min(w, int(float64(screenW)*windowShare))
+	}
+	if screenH > 0 {
+		h = min(h, int(float64(screenH)*windowShare))
+	}
+	return w, h
 }

@@ -74,6 +74,7 @@ type Page struct {
 	spoken    time.Time // when it was last updated
 	toolbarH  float64   // CSS pixels the toolbar takes at the bottom
 	coarse    bool      // the primary pointer is a finger
+	fine      bool      // some pointer is a mouse or a pen: likely a keyboard too
 }
 
 // NewPage publishes window.checkgrid (its get(i) answers displayed(i))
@@ -123,8 +124,10 @@ func NewPage(displayed func(uint32) bool) *Page {
 	opts.Set("passive", true)
 	opts.Set("capture", true)
 	js.Global().Get("document").Call("addEventListener", "wheel", p.onWheel, opts)
+	p.fine = true
 	if mq := js.Global().Get("matchMedia"); mq.Truthy() {
 		p.coarse = js.Global().Call("matchMedia", "(pointer: coarse)").Get("matches").Truthy()
+		p.fine = js.Global().Call("matchMedia", "(any-pointer: fine)").Get("matches").Truthy()
 	}
 	p.wireToolbar()
 	return p
@@ -186,12 +189,25 @@ func (p *Page) wireToolbar() {
 			focusCanvas()
 		}
 	})
-	on(p.fit, "click", func(js.Value) { send(Command{Kind: CommandFit}) })
-	on(p.draw, "click", func(js.Value) { send(Command{Kind: CommandDraw}) })
-	on(p.keys, "click", func(js.Value) {
-		send(Command{Kind: CommandKeyboard})
-		focusCanvas()
-	})
+	// A button clicked with a pointer gives the keyboard back to the game
+	// (else K went to the button and Space pressed it again); one pressed
+	// from the keyboard (Tab, then Enter or Space: a click of detail 0)
+	// keeps the focus, so keyboard users stay in the toolbar.
+	button := func(el js.Value, kind CommandKind) {
+		on(el, "click", func(ev js.Value) {
+			send(Command{Kind: kind})
+			if kind == CommandKeyboard || ev.Get("detail").Int() > 0 {
+				focusCanvas()
+			}
+		})
+	}
+	button(p.fit, CommandFit)
+	button(byID("zoomin"), CommandZoomIn)
+	button(p.draw, CommandDraw)
+	button(p.keys, CommandKeyboard)
+	// Keyboard mode is for a keyboard: a device whose every pointer is a
+	// finger (a phone) is shown no Keys button.
+	p.keys.Set("hidden", !p.fine)
 	p.toolbar.Set("hidden", false)
 	p.toolbarH = p.toolbar.Call("getBoundingClientRect").Get("height").Float() + toolbarGapCSS
 }
@@ -253,14 +269,6 @@ func (p *Page) Publish(s Published) {
 		}
 		if s.Keyboard != p.last.Keyboard {
 			p.keys.Call("setAttribute", "aria-pressed", fmt.Sprint(s.Keyboard))
-		}
-		if fit := s.Zoom >= 10; fit != (p.last.Zoom >= 10) || p.last.Frames == 0 {
-			label, name := "Zoom", "Zoom in to real boxes"
-			if fit {
-				label, name = "Fit", "Show the whole grid"
-			}
-			p.fit.Set("textContent", label)
-			p.fit.Call("setAttribute", "aria-label", name)
 		}
 	}
 	p.announce(s)

@@ -10,6 +10,7 @@ import (
 	"checkgrid/protocol"
 	"checkgrid/wasm/link"
 	"checkgrid/wasm/throttle"
+	"checkgrid/wasm/wording"
 )
 
 // row0 parses a picture of row 0 ('x' checked) into box indexes.
@@ -378,5 +379,26 @@ func TestFastClickingMeetsTheClickLimit(t *testing.T) {
 		if r := s.Paint(uint32(600+k), true, end); r != Accepted {
 			t.Fatalf("stroke box %d after the episode: %v", k, r)
 		}
+	}
+}
+
+// TestOfflineClicksArePausedAndSaySo: a click while the connection is
+// down is refused, not queued (nothing of it is sent once back), and the
+// banner says clicks are paused (it used to promise they would wait).
+func TestOfflineClicksArePausedAndSaySo(t *testing.T) {
+	s := started(t, "....", 256, 20, 60)
+	s.setLink(link.Reconnecting, errors.New("gone"))
+	if r := s.Toggle(1, 0); r != NotSynced {
+		t.Fatalf("a click while offline: %v, want refused (NotSynced)", r)
+	}
+	s.setLink(link.Connected, nil)
+	handle(t, s, welcome(256, 20, 60))
+	handle(t, s, snapshotFrame(50, "...."))
+	s.Update(time.Second)
+	if out := s.outbox(nil); len(out) != 0 || shown(s, 4) != "...." {
+		t.Fatalf("the offline click was kept: %d frames out, grid %s", len(out), shown(s, 4))
+	}
+	if !strings.Contains(wording.Lost2, "paused") || strings.Contains(wording.Lost2, "wait") {
+		t.Errorf("the offline banner says %q: it must say clicks are paused, not that they wait", wording.Lost2)
 	}
 }

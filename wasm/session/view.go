@@ -289,9 +289,13 @@ func (s *Session) Presence() (cell int, counts []uint32, ok bool) {
 	return s.view.presence.Cell, s.view.presence.Counts, true
 }
 
-// Near returns how many other players look near the centre of the view:
-// the cells around it (3×3), counting "some" as one and the player itself
-// out. more is true when a "some" cell could hold one more than counted.
+// Near returns how many other players look near this one: the viewers of
+// the 3×3 presence cells around the view's centre, less this player, and
+// whether there may be more ("some" cells hold 1 or 2 viewers). This
+// player counts in the cell of its subscribed area's centre (PROTOCOL.md,
+// Presence); if that cell says "some", the others there are 0 or 1, which
+// the map cannot tell apart, so they count as "maybe" only while someone
+// else is online (Stats); and never more than the others online.
 func (s *Session) Near() (n int, more bool) {
 	p := s.view.presence
 	v := s.view.visible
@@ -299,12 +303,23 @@ func (s *Session) Near() (n int, more bool) {
 		return 0, false
 	}
 	cols := protocol.GridWidth / p.Cell
+	own := -1
+	if a := s.board.Area(); a.W != 0 && !a.Whole() {
+		own = protocol.CellOf(p.Cell, int(a.X)+int(a.W)/2, int(a.Y)+int(a.H)/2)
+	}
+	others := int(s.stats.Online) - 1 // -1 before the first Stats: no cap
+	maybe := false
 	cx, cy := (int(v.X)+int(v.W)/2)/p.Cell, (int(v.Y)+int(v.H)/2)/p.Cell
 	for y := max(cy-1, 0); y <= min(cy+1, cols-1); y++ {
 		for x := max(cx-1, 0); x <= min(cx+1, cols-1); x++ {
-			switch c := p.Counts[y*cols+x]; c {
-			case 0:
-			case protocol.PresenceSome:
+			c := p.Counts[y*cols+x]
+			switch {
+			case c == 0:
+			case y*cols+x == own && c == protocol.PresenceSome:
+				maybe = true
+			case y*cols+x == own:
+				n += int(c) - 1
+			case c == protocol.PresenceSome:
 				n++
 				more = true
 			default:
@@ -312,11 +327,13 @@ func (s *Session) Near() (n int, more bool) {
 			}
 		}
 	}
-	// This player is counted in its own cell when it follows an area.
-	if a := s.board.Area(); a.W != 0 && !a.Whole() {
-		n--
+	if maybe && others != 0 {
+		more = true
 	}
-	return max(n, 0), more
+	if others >= 0 && n > others {
+		n, more = others, false
+	}
+	return n, more
 }
 
 // PresenceGen counts the presence maps received, so a renderer knows when

@@ -388,3 +388,34 @@ func TestJumpsGetTheStillMargin(t *testing.T) {
 		t.Fatalf("after a zoom in to a sixth: %+v, want the still area of %v at once", asks, p.visible())
 	}
 }
+
+// Near counts other players only (issue 24): alone online, the "some" of
+// this player's own cell is itself, so no one is near; with a second
+// player online, that "some" may be them.
+func TestNearCountsOthersOnly(t *testing.T) {
+	s := started(t, "x...", 256, 20, 60)
+	handle(t, s, welcomeV2(200))
+	v := protocol.Area{X: 300, Y: 100, W: 64, H: 40}
+	s.SetView(v, 0)
+	a := protocol.Area{X: 297, Y: 97, W: 70, H: 46}
+	handle(t, s, areaSnapshot(t, 12, a))
+	viewers := make([]uint32, 25*25)
+	viewers[protocol.CellOf(40, 300+35, 100+23)] = 1 // this player: "some"
+	pf, _ := protocol.AppendPresence(nil, 40, viewers)
+	handle(t, s, pf)
+	handle(t, s, protocol.AppendStats(nil, protocol.Stats{Online: 1}))
+	if n, more := s.Near(); n != 0 || more {
+		t.Fatalf("alone online: near %d (more %v), want no one", n, more)
+	}
+	handle(t, s, protocol.AppendStats(nil, protocol.Stats{Online: 2}))
+	if n, more := s.Near(); n != 0 || !more {
+		t.Fatalf("two online, both in this cell maybe: near %d (more %v), want 0 and maybe more", n, more)
+	}
+	// Three more in the next cell, but one other online: at most one.
+	viewers[protocol.CellOf(40, 300+35, 100+23)+1] = 3
+	pf, _ = protocol.AppendPresence(nil, 40, viewers)
+	handle(t, s, pf)
+	if n, more := s.Near(); n != 1 || more {
+		t.Fatalf("near %d (more %v) with 2 online, want 1 (the others online)", n, more)
+	}
+}

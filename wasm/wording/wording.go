@@ -8,7 +8,7 @@ const (
 	StateSyncing    = "syncing…"
 	Stale           = "offline: these counts are stale"
 	Lost            = "Connection lost: the grid is frozen"
-	Lost2           = "Reconnecting by itself… your clicks wait until then."
+	Lost2           = "Reconnecting by itself… clicks are paused until then."
 	Failed          = "Disconnected. Please reload the page."
 	HintMouse       = "Click a box to check it · drag to move · scroll to zoom"
 	HintTouch       = "Tap a box to check it · drag to move · pinch to zoom"
@@ -18,6 +18,7 @@ const (
 	HelpMouse       = "drag: move · wheel or +/−: zoom · Shift+drag or P: draw · F: fit · G: jump · K: keyboard · F3: debug"
 	HelpTouch       = "tap: check · drag: move · pinch: zoom · Draw: paint with a finger"
 	HelpDraw        = "DRAW MODE: drag to paint boxes (P or Draw to stop)"
+	HelpDrawTouch   = "DRAW MODE: drag to paint boxes (tap Draw to stop)"
 	HelpKeys        = "KEYBOARD: arrows move the cursor · Space: check · Enter: jump · +/−: zoom · Esc: leave"
 	GoAhead         = "Go ahead."
 	BackInFmt       = "Back in %.1f s."
@@ -31,6 +32,23 @@ const (
 	HoverFmt    = "box %d · column %d, row %d"
 	JumpFmt     = "Jump to box: %s_"
 )
+
+// Help is the help line for a player in keyboard mode, draw mode, both or
+// neither, with a finger (touch) or a mouse: a finger gets no key names,
+// since a phone has no keyboard to press them on.
+func Help(keyboard, draw, touch bool) string {
+	switch {
+	case keyboard:
+		return HelpKeys
+	case draw && touch:
+		return HelpDrawTouch
+	case draw:
+		return HelpDraw
+	case touch:
+		return HelpTouch
+	}
+	return HelpMouse
+}
 
 // What the session says during a rate-limit or connection episode.
 const (
@@ -64,6 +82,7 @@ func All() []string {
 		HelpMouse,
 		HelpTouch,
 		HelpDraw,
+		HelpDrawTouch,
 		HelpKeys,
 		GoAhead,
 		BackInFmt,

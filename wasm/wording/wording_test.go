@@ -1,6 +1,7 @@
 package wording
 
 import (
+	"strings"
 	"testing"
 
 	"golang.org/x/image/font/gofont/gobold"
@@ -34,6 +35,24 @@ func TestGlyphs(t *testing.T) {
 					t.Errorf("%s has no glyph for %q (U+%04X) in %q", name, r, r, s)
 				}
 			}
+		}
+	}
+}
+
+// TestTouchHelpNamesNoKeys: with a finger, no help line names a key (the
+// phone showed "P or Draw to stop" in draw mode, with no keyboard to
+// press P on); with a mouse the keys are named.
+func TestTouchHelpNamesNoKeys(t *testing.T) {
+	keys := []string{"P ", "P:", "K:", "F:", "G:", "Shift", "Space", "Enter", "Esc", "F3", "arrows"}
+	for _, draw := range []bool{false, true} {
+		h := Help(false, draw, true)
+		for _, k := range keys {
+			if strings.Contains(h, k) {
+				t.Errorf("touch help (draw %v) %q names the key %q", draw, h, k)
+			}
+		}
+		if m := Help(false, draw, false); !strings.Contains(m, "P") {
+			t.Errorf("mouse help (draw %v) %q does not name P", draw, m)
 		}
 	}
 }
