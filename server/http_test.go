@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
+	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -141,6 +144,14 @@ func TestAPI(t *testing.T) {
 	if st.Checked != 1 || st.Online != 1 || st.Seq != p.Seq || st.Toggles != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+	// Exactly the fields PROTOCOL.md lists.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := slices.Sorted(maps.Keys(fields)), specStatsFields(t); !slices.Equal(got, want) {
+		t.Fatalf("/api/stats has fields %v, PROTOCOL.md lists %v", got, want)
+	}
 	if resp.Header.Get("Cache-Control") != "public, max-age=1" {
 		t.Fatalf("stats cache header %q", resp.Header.Get("Cache-Control"))
 	}
@@ -217,4 +228,24 @@ func TestOriginChecked(t *testing.T) {
 		}
 		p.Close()
 	}
+}
+
+// specStatsFields returns the field names of /api/stats's JSON in
+// PROTOCOL.md's HTTP table, sorted.
+func specStatsFields(t *testing.T) []string {
+	t.Helper()
+	doc, err := os.ReadFile("../protocol/PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `GET /api/stats` \\| `200` JSON `(\\{[^`]*\\})`").FindSubmatch(doc)
+	if row == nil {
+		t.Fatal("PROTOCOL.md has no /api/stats row")
+	}
+	var names []string
+	for _, m := range regexp.MustCompile(`"(\w+)":`).FindAllSubmatch(row[1], -1) {
+		names = append(names, string(m[1]))
+	}
+	slices.Sort(names)
+	return names
 }
