@@ -11,6 +11,8 @@ const (
 	RejectAddressRate RejectReason = 2 // the address's (IPv4 /32, IPv6 /64) bucket is empty
 	RejectStorage     RejectReason = 3 // the server cannot make changes durable right now
 	RejectOverload    RejectReason = 4 // the server is shedding load
+	RejectFrozen      RejectReason = 5 // the boxes lie in an area the operator froze
+	RejectBanned      RejectReason = 6 // the operator banned the player or the address
 )
 
 func (r RejectReason) String() string {
@@ -23,6 +25,10 @@ func (r RejectReason) String() string {
 		return "storage"
 	case RejectOverload:
 		return "overload"
+	case RejectFrozen:
+		return "frozen"
+	case RejectBanned:
+		return "banned"
 	}
 	return fmt.Sprintf("RejectReason(%d)", uint8(r))
 }

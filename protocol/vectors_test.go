@@ -33,6 +33,8 @@ func vectorFrames(t *testing.T) map[string][]byte {
 		"Delta":         must(AppendDelta(nil, 7, []uint32{3, 4, 5, 1000, 999999})),
 		"Stats":         AppendStats(nil, Stats{Checked: 3, Online: 2, Toggles: 42}),
 		"Reject":        must(AppendReject(nil, RejectRate, 1500, []uint32{10, 11})),
+		"RejectFrozen":  must(AppendReject(nil, RejectFrozen, 0, []uint32{10, 11})),
+		"RejectBanned":  must(AppendReject(nil, RejectBanned, 3_600_000, []uint32{5})),
 		"Resync":        AppendResync(nil, Resync{ResyncLagging}),
 		"Set":           must(AppendSet(nil, []Change{{5, true}, {6, false}, {2000, true}})),
 		"ResyncRequest": AppendResyncRequest(nil, ResyncRequest{HaveSeq: 6}),
@@ -139,6 +141,20 @@ func TestVectorsInSpec(t *testing.T) {
 		t.Errorf("Reject vector: %+v %v", r, err)
 	} else if idx, err := r.AppendIndexes(nil); err != nil || !slices.Equal(idx, []uint32{10, 11}) {
 		t.Errorf("Reject vector boxes: %v %v", idx, err)
+	}
+	for name, want := range map[string]struct {
+		reason RejectReason
+		retry  uint32
+		boxes  []uint32
+	}{"RejectFrozen": {RejectFrozen, 0, []uint32{10, 11}}, "RejectBanned": {RejectBanned, 3_600_000, []uint32{5}}} {
+		r, err := DecodeReject(doc[name])
+		var idx []uint32
+		if err == nil {
+			idx, err = r.AppendIndexes(nil)
+		}
+		if err != nil || r.Reason != want.reason || r.RetryAfterMS != want.retry || !slices.Equal(idx, want.boxes) {
+			t.Errorf("%s vector: %+v %v %v", name, r, idx, err)
+		}
 	}
 	if r, err := DecodeResync(doc["Resync"]); err != nil || r.Reason != ResyncLagging {
 		t.Errorf("Resync vector: %+v %v", r, err)

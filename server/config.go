@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/admin"
 	"checkgrid/server/cluster"
 	"checkgrid/server/hub"
 	"checkgrid/server/store"
@@ -23,6 +24,7 @@ type config struct {
 	adminPublic       bool
 	adminToken        string // the operator token; empty: <data>/admin.token, made at first start
 	adminHosts        string // extra Host names the admin listener answers
+	adminRate         float64
 	showVersion       bool
 	metricsOnMain     bool
 
@@ -76,6 +78,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.BoolVar(&c.adminPublic, "admin-public", false, "allow -admin on a non-loopback address (exposes /metrics and pprof to whoever reaches it)")
 	fs.StringVar(&c.adminToken, "admin-token", "", "the operator token for the admin API on -admin (at least 16 characters); default: the one in <data>/admin.token, made at first start")
 	fs.StringVar(&c.adminHosts, "admin-host", "", "comma-separated Host names the admin listener answers besides its own address (and localhost); others get 421, against DNS rebinding")
+	fs.Float64Var(&c.adminRate, "admin-rate", admin.DefaultRate, "admin API requests per second (bursts of 4× as many), token guesses included")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&c.tlsDomains, "tls-domain", "", "comma-separated domains to get certificates for from an ACME CA (Let's Encrypt); serves HTTPS on -addr (default :443)")
 	fs.StringVar(&c.tlsEmail, "tls-email", "", "contact address given to the ACME CA (expiry notices), with -tls-domain")

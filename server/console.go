@@ -30,7 +30,7 @@ func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, log
 	if err != nil {
 		return nil, nil, err
 	}
-	api := admin.New(admin.Config{Token: tok, Hub: be.hub, History: be.past, Audit: audit, Logger: logger, Metrics: m})
+	api := admin.New(admin.Config{Token: tok, Hub: be.hub, History: be.past, Rules: be.rules, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate})
 	mux := http.NewServeMux()
 	mux.Handle("/api/admin/", api)
 	mux.Handle("/", web.Admin(m))

@@ -102,20 +102,28 @@ func (c *console) audit() []admin.Entry {
 	return out
 }
 
-// endpoint is one admin API route with a valid request.
+// endpoint is one admin API route with a valid request and its answer.
 type endpoint struct {
 	method, path string
 	body         any
+	ok           int
 }
 
 // adminEndpoints lists every /api/admin/ route, each with a request that
-// the server would carry out: the security test must cover each.
+// the server would carry out (in this order: the DELETEs name the rules
+// made just before): the security test must cover each.
 func adminEndpoints() []endpoint {
 	return []endpoint{
-		{"POST", "/api/admin/fill", map[string]any{"area": "0,0,2,2", "value": true}},
-		{"GET", "/api/admin/rollback?area=0,0,2,2&seq=1", nil},
-		{"POST", "/api/admin/rollback", map[string]any{"area": "0,0,2,2", "seq": "1"}},
-		{"GET", "/api/admin/area.png?area=0,0,2,2", nil},
+		{"POST", "/api/admin/fill", map[string]any{"area": "0,0,2,2", "value": true}, 200},
+		{"GET", "/api/admin/rollback?area=0,0,2,2&seq=1", nil, 200},
+		{"POST", "/api/admin/rollback", map[string]any{"area": "0,0,2,2", "seq": "1"}, 200},
+		{"GET", "/api/admin/area.png?area=0,0,2,2", nil, 200},
+		{"GET", "/api/admin/freezes", nil, 200},
+		{"POST", "/api/admin/freezes", map[string]any{"area": "900,900,2,2"}, 200},
+		{"DELETE", "/api/admin/freezes/1", nil, 200},
+		{"GET", "/api/admin/bans", nil, 200},
+		{"POST", "/api/admin/bans", map[string]any{"prefix": "10.9.0.0/16", "for": "1m"}, 200},
+		{"DELETE", "/api/admin/bans/2", nil, 200},
 	}
 }
 
@@ -125,7 +133,7 @@ func adminEndpoints() []endpoint {
 // the same request with the token in its header is carried out. /metrics
 // on the admin listener also answers only its own Host.
 func TestAdminRefusesWithoutToken(t *testing.T) {
-	c := startConsole(t, "-admin-host", "console.internal")
+	c := startConsole(t, "-admin-host", "console.internal", "-admin-rate", "1000")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	p := c.ts.dial(ctx)
@@ -150,7 +158,7 @@ func TestAdminRefusesWithoutToken(t *testing.T) {
 				t.Errorf("%s %s, %s: %d %s, want %d", e.method, e.path, k.name, code, body, k.want)
 			}
 		}
-		if code, body := c.do(e.method, e.path, e.body, "Host", "console.internal:1"); code != http.StatusOK {
+		if code, body := c.do(e.method, e.path, e.body, "Host", "console.internal:1"); code != e.ok {
 			t.Errorf("%s %s with the token and a configured Host: %d %s", e.method, e.path, code, body)
 		}
 	}

@@ -33,7 +33,9 @@
 //
 // Operator console (issue 23, console.go): the admin listener also serves
 // /api/admin/ (server/admin: token from -admin-token or <data>/admin.token,
-// Host check with -admin-host names, rate limit, <data>/audit.log);
+// Host check with -admin-host names, -admin-rate, <data>/audit.log);
+// freezes and bans (server/moderation, <data>/moderation.json) are the
+// hub's Gate in single-process mode;
 // `checkgrid admin …` calls it (admin.Main; main.go only dispatches).
 //
 // The server logs (log/slog, text) "listening" with addr=HOST:PORT once it

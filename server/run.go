@@ -22,6 +22,7 @@ import (
 	"checkgrid/server/identity"
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
+	"checkgrid/server/moderation"
 	"checkgrid/server/store"
 	"checkgrid/server/web"
 )
@@ -165,6 +166,7 @@ type backend struct {
 	storage  interface{ Check() error } // for /healthz besides the hub's own state; may be nil
 	history  http.Handler               // the history API; nil in cluster mode (not served yet)
 	past     admin.History              // the same history for rollbacks; nil in cluster mode
+	rules    *moderation.Rules          // freezes and bans the hub obeys; nil in cluster mode
 	logAttrs []any                      // for the listening line
 	stop     func()                     // after the hub has stopped
 	close    func()                     // on return from run
@@ -207,13 +209,19 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	if err := probe.Err(); err != nil {
 		logger.Error("storage failing at start: /healthz reports 503 until the data directory takes a write", "err", err)
 	}
+	rules, err := moderation.Open(cfg.data)
+	if err != nil {
+		closeStore()
+		return backend{}, err
+	}
 	g := grid.FromBitset(&state.Grid, state.Toggles)
 	hc := hubConfig(cfg)
 	hc.CheckpointOnStop = true
+	hc.Gate = rules
 	h := hub.New(hc, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
 	past := store.NewHistory(cfg.data, st.Head)
 	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
-	return backend{hub: h, key: key, storage: probe, history: hist, past: past, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+	return backend{hub: h, key: key, storage: probe, history: hist, past: past, rules: rules, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
 		stop: func() {}, close: closeStore}, nil
 }
 

@@ -20,10 +20,12 @@
 // any change; each answers with the boxes flipped and a seq by which every
 // player has been sent them. Rollback reads the grid at the target seq
 // from store.History and sets each box of the area to its value then.
+// Freezes and bans are rules (server/moderation) the hub's Set path obeys
+// from the next Set on; the operator's own changes are not held by them.
 //
 // Audit log: one JSON object a line, appended and fsynced before the
 // action's answer: {"time": RFC 3339 (UTC), "who": "<X-Checkgrid-Operator
-// or operator>@<remote address>", "action": "fill" | "clear" | "rollback",
+// or operator>@<remote address>", "action": "fill" | "clear" | "rollback" | "freeze" | "unfreeze" | "ban" | "unban",
 // "area": "x,y,w,h", "boxes": n, "seq": n, "detail": "…", "error": "…"}
 // (detail and error only when there is one). Refused requests are not
 // actions: they are counted (admin_refused_total{reason}) and not logged

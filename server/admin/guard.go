@@ -8,12 +8,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Admin API rate limit: an operator's console polls a few figures and
-// images a second and acts now and then; a guesser of the token gets 10
-// tries a second for 2^256 tokens. Sustained rate and burst, in requests.
+// DefaultRate is the admin API's rate limit in requests a second, with
+// bursts of burstFactor times as many: an operator's console polls a few
+// figures and images a second and acts now and then; a guesser of the token
+// gets 10 tries a second for 2^256 tokens.
 const (
-	rateLimit = 10
-	rateBurst = 40
+	DefaultRate = 10
+	burstFactor = 4
 )
 
 // Header names the operator sends.
@@ -82,8 +83,11 @@ type guard struct {
 	refuse  func(why string) // counts and logs refusals
 }
 
-func newGuard(t Token, refuse func(string)) *guard {
-	return &guard{token: t, limiter: rate.NewLimiter(rateLimit, rateBurst), refuse: refuse}
+func newGuard(t Token, perSecond float64, refuse func(string)) *guard {
+	if perSecond <= 0 {
+		perSecond = DefaultRate
+	}
+	return &guard{token: t, limiter: rate.NewLimiter(rate.Limit(perSecond), int(perSecond*burstFactor)), refuse: refuse}
 }
 
 // check answers the request itself and returns false unless it may go on.

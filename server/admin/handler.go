@@ -14,6 +14,7 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/server/metrics"
+	"checkgrid/server/moderation"
 	"checkgrid/server/store"
 )
 
@@ -33,10 +34,14 @@ type History interface {
 type Config struct {
 	Token   Token
 	Hub     Hub
-	History History // nil: rollback answers 501 (cluster mode)
+	History History           // nil: rollback answers 501 (cluster mode)
+	Rules   *moderation.Rules // freezes and bans; nil: 501 (cluster mode)
 	Audit   *Audit
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics // admin_refused_total, admin_actions_total
+	// Rate is the API's rate limit, requests a second (bursts of four
+	// times as many); 0 is DefaultRate.
+	Rate float64
 }
 
 // Request-body bound: every admin body is a small JSON object.
@@ -61,12 +66,18 @@ func New(cfg Config) http.Handler {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &api{Config: cfg}
-	a.guard = newGuard(cfg.Token, func(why string) { cfg.Metrics.AdminRefused.WithLabelValues(why).Inc() })
+	a.guard = newGuard(cfg.Token, cfg.Rate, func(why string) { cfg.Metrics.AdminRefused.WithLabelValues(why).Inc() })
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/admin/fill", a.fill)
 	mux.HandleFunc("GET /api/admin/rollback", a.previewRollback)
 	mux.HandleFunc("POST /api/admin/rollback", a.rollback)
 	mux.HandleFunc("GET /api/admin/area.png", a.areaImage)
+	mux.HandleFunc("GET /api/admin/freezes", a.listRules)
+	mux.HandleFunc("POST /api/admin/freezes", a.freeze)
+	mux.HandleFunc("DELETE /api/admin/freezes/{id}", a.unfreeze)
+	mux.HandleFunc("GET /api/admin/bans", a.listRules)
+	mux.HandleFunc("POST /api/admin/bans", a.ban)
+	mux.HandleFunc("DELETE /api/admin/bans/{id}", a.unban)
 	mux.HandleFunc("/api/admin/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such admin endpoint", http.StatusNotFound)
 	})

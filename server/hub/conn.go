@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"time"
@@ -205,7 +206,7 @@ func (h *Hub) reject(c *Client, reason protocol.RejectReason, retry time.Duratio
 		refused = append(refused, ch.Index)
 	}
 	h.m.Rejects.WithLabelValues(reason.String()).Add(float64(len(refused)))
-	frame, err := protocol.AppendReject(nil, reason, uint32(max(retry, time.Millisecond)/time.Millisecond), refused)
+	frame, err := protocol.AppendReject(nil, reason, retryMS(reason, retry), refused)
 	if err != nil {
 		h.logger.Error("reject", "err", err) // sorted, in range, ≤ MaxSetBoxes: a bug
 		return
@@ -213,6 +214,16 @@ func (h *Hub) reject(c *Client, reason protocol.RejectReason, retry time.Duratio
 	if !h.send(c, wsframe.Wrap(frame)) {
 		h.m.Drops.WithLabelValues("outbox_full_reject").Inc()
 	}
+}
+
+// retryMS is a Reject's retry-after: at least 1 ms, except that a freeze
+// or a ban with no known end says 0 (PROTOCOL.md, Reject), and at most
+// what the field holds (49 days).
+func retryMS(reason protocol.RejectReason, retry time.Duration) uint32 {
+	if retry <= 0 && (reason == protocol.RejectFrozen || reason == protocol.RejectBanned) {
+		return 0
+	}
+	return uint32(min(max(retry, time.Millisecond)/time.Millisecond, math.MaxUint32))
 }
 
 // refuseLost tells c that changes it was told nothing about (accepted and
