@@ -67,7 +67,11 @@ func (g *Game) setHUD(now time.Duration) bool {
 	cooldown := 0.0
 	if lim := g.sess.Limit(now); lim.Source != throttle.None {
 		msg := []line{{lim.Quip, styleQuip}}
-		if lim.Source != throttle.Connecting {
+		switch lim.Source {
+		case throttle.Connecting:
+		case throttle.Frozen, throttle.Banned:
+			msg = append(msg, line{lim.Why, styleWhy}) // the operator's: no countdown to promise
+		default:
 			when := wording.GoAhead
 			if lim.Remaining > 0 {
 				// Rounded up, so it never shows 0.0 while still refusing.

@@ -240,6 +240,9 @@ func (s *Session) reject(r protocol.Reject, idx []uint32, now time.Duration) {
 	s.rejected++
 	s.board.Reject(idx)
 	s.refuse(idx...)
+	if s.moderated(r, now) {
+		return
+	}
 	// The server's bucket is emptier than ours thinks: match it.
 	s.bucket.Drain(now)
 	d := max(time.Duration(r.RetryAfterMS)*time.Millisecond, s.bucket.WaitFor(s.bucket.Rate()*resumeAfter.Seconds(), now))
@@ -259,6 +262,46 @@ func (s *Session) reject(r protocol.Reject, idx []uint32, now time.Duration) {
 		s.why = why
 	}
 	s.cooldown.Start(now, d, src, msg)
+}
+
+// bannedPause is how long a ban with no known end holds the player's
+// clicks back before the next one is sent (and refused again): the server
+// refuses every one, so sending them is only noise.
+const bannedPause = 10 * time.Second
+
+// moderated handles a Reject for a freeze or a ban, which spent no tokens
+// (PROTOCOL.md, Reject): a freeze says so in words without holding the
+// player back elsewhere (a zero-length episode, its message lingering); a
+// ban holds clicks back until it ends (or bannedPause). It reports whether
+// r was one of them.
+func (s *Session) moderated(r protocol.Reject, now time.Duration) bool {
+	switch r.Reason {
+	case protocol.RejectFrozen:
+		s.why = wording.FrozenWhy
+		s.cooldown.Start(now, 0, throttle.Frozen, func() string { return wording.Frozen })
+		return true
+	case protocol.RejectBanned:
+		d, why := bannedPause, wording.BannedWhy
+		if r.RetryAfterMS > 0 {
+			left := time.Duration(r.RetryAfterMS) * time.Millisecond
+			d, why = min(left, bannedPause), fmt.Sprintf(wording.BannedEndFmt, roughly(left))
+		}
+		s.why = why
+		s.cooldown.Start(now, d, throttle.Banned, func() string { return wording.Banned })
+		return true
+	}
+	return false
+}
+
+// roughly says a long duration in the unit a person would use.
+func roughly(d time.Duration) string {
+	switch {
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d min", max(1, (d+time.Minute-1)/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", (d+time.Hour-1)/time.Hour)
+	}
+	return fmt.Sprintf("%d days", (d+24*time.Hour-1)/(24*time.Hour))
 }
 
 // refuse keeps boxes for DrainRefused, within maxRefused.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -400,5 +401,50 @@ func TestOfflineClicksArePausedAndSaySo(t *testing.T) {
 	}
 	if !strings.Contains(wording.Lost2, "paused") || strings.Contains(wording.Lost2, "wait") {
 		t.Errorf("the offline banner says %q: it must say clicks are paused, not that they wait", wording.Lost2)
+	}
+}
+
+// TestFrozenAndBannedSaySoInWords: a Reject frozen reverts the boxes and
+// says why in words without holding the player back elsewhere; a Reject
+// banned says so, with when it ends, and holds clicks back.
+func TestFrozenAndBannedSaySoInWords(t *testing.T) {
+	s := started(t, "....", 256, 1000, 1000)
+	s.Toggle(1, 0)
+	handle(t, s, must(t)(protocol.AppendReject(nil, protocol.RejectFrozen, 0, []uint32{1})))
+	if got := shown(s, 4); got != "...." {
+		t.Fatalf("after a frozen reject %s", got)
+	}
+	l := s.Limit(0)
+	if l.Source != throttle.Frozen || l.Quip != wording.Frozen || l.Why != wording.FrozenWhy {
+		t.Fatalf("frozen: %+v", l)
+	}
+	if r := s.Toggle(3, time.Millisecond); r != Accepted {
+		t.Fatalf("a box elsewhere after a frozen reject: %v", r)
+	}
+	if s.Message(time.Second) != wording.Frozen {
+		t.Fatal("the frozen message did not stay long enough to read")
+	}
+
+	handle(t, s, must(t)(protocol.AppendReject(nil, protocol.RejectBanned, 90*60*1000, []uint32{3})))
+	l = s.Limit(0)
+	if l.Source != throttle.Banned || l.Quip != wording.Banned || l.Why != fmt.Sprintf(wording.BannedEndFmt, "90 min") {
+		t.Fatalf("banned: %+v", l)
+	}
+	if r := s.Toggle(2, time.Second); r != Cooling {
+		t.Fatalf("a click while banned: %v", r)
+	}
+	handle(t, s, must(t)(protocol.AppendReject(nil, protocol.RejectBanned, 0, []uint32{2})))
+	if l := s.Limit(0); l.Why != wording.BannedWhy {
+		t.Fatalf("ban with no end: %+v", l)
+	}
+}
+
+func must(t *testing.T) func([]byte, error) []byte {
+	return func(b []byte, err error) []byte {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
 }

@@ -17,6 +17,8 @@ const (
 	Storage           // a Reject because the server cannot save right now
 	Overload          // a Reject because the server is shedding load
 	Connecting        // no connection or no snapshot yet
+	Frozen            // a Reject because the operator froze the area
+	Banned            // a Reject because the operator banned the player or address
 )
 
 func (s Source) String() string {
@@ -33,6 +35,10 @@ func (s Source) String() string {
 		return "overload"
 	case Connecting:
 		return "connecting"
+	case Frozen:
+		return "frozen"
+	case Banned:
+		return "banned"
 	}
 	return fmt.Sprintf("Source(%d)", uint8(s))
 }

@@ -62,6 +62,12 @@ const (
 	OursBoxesFmt   = "checkgrid's own limit: %.0f boxes a second."
 	OursClicksFmt  = "checkgrid's own limit: %.0f clicks a second."
 	VersionMessage = "A new version of checkgrid is out. Please reload the page."
+	// The operator's moderation (Reject frozen, banned).
+	Frozen       = "This area is frozen by the operator."
+	FrozenWhy    = "Boxes here cannot be changed for now; elsewhere you can play."
+	Banned       = "You are banned from changing boxes."
+	BannedWhy    = "You can still watch the grid."
+	BannedEndFmt = "You can still watch the grid. The ban ends in %s."
 )
 
 // All lists every string above, for the glyph test.
@@ -92,5 +98,6 @@ func All() []string {
 		JumpFmt,
 		Connecting, Storage, StorageWhy, Overload, OverloadWhy, ServerWhyFmt, AddressWhyFmt,
 		OursBoxesFmt, OursClicksFmt, VersionMessage,
+		Frozen, FrozenWhy, Banned, BannedWhy, BannedEndFmt,
 	}
 }
