@@ -102,6 +102,7 @@ type hooks struct {
 	Keyboard bool    `json:"keyboard"`
 	Cursor   int     `json:"cursor"`
 	Missing  string  `json:"missing"` // runes printed without a glyph
+	Budget   float64 `json:"budget"`  // the click budget left, 0 to 1
 }
 
 // page is one tab (in its own window, so it gets animation frames).

@@ -46,7 +46,15 @@
 //     landing place from /api/grid.png, pixel-checked against the server,
 //     before the wasm has downloaded; the progress bar advances; every
 //     screenshot until the game has taken over shows the same boxes in the
-//     same place (no blank frame, no jump).
+//     same place (no blank frame, no jump);
+//   - the toolbar and the phone (toolbar_test.go): after a mouse click on
+//     Draw or Fit, K and Space reach the game; Fit fits even when zoomed
+//     out past the whole grid, and + zooms in; a phone has no Keys button,
+//     starts at 36 CSS px a box, and a jump to box 999999 leaves no
+//     background at the screen's edges; the click budget's meter is full,
+//     empties under a long stroke and refills (pixels and the <meter>);
+//   - the desktop window on a 1024×768 screen fits it, minimap whole
+//     (desktop_test.go).
 //
 // BenchmarkFirstFrame measures navigation to first drawn frame and the
 // bytes on the wire, against an older server binary in the same run with

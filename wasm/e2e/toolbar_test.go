@@ -132,3 +132,77 @@ func TestPhoneControls(t *testing.T) {
 		return ""
 	})
 }
+
+// meterPixels counts the click budget meter's light blue (#8ab4f8) in the
+// top-left corner, under the title panel.
+func meterPixels(s shot) int {
+	return s.near(image.Rect(0, 0, 400, 200), 0x8a, 0xb4, 0xf8, 6)
+}
+
+// budgetProbe records, every animation frame, the lowest click budget the
+// game has published (the value its meter draws) in window.__minBudget.
+const budgetProbe = `(() => {
+  window.__minBudget = 1;
+  const f = () => {
+    if (window.checkgrid) window.__minBudget = Math.min(window.__minBudget, window.checkgrid.budget);
+    requestAnimationFrame(f);
+  };
+  requestAnimationFrame(f);
+})()`
+
+// TestClickBudgetShown: the click budget is on screen at all times, as a
+// meter under the title: full at first; long strokes spend it (the value
+// the meter draws reaches 0 while the limit refuses) and the meter shows
+// less; it refills; the page's <meter> says the same to screen readers.
+func TestClickBudgetShown(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t).open("page", srv.URL+"/"+browserView(500, 500, 4).link())
+	p.waitReady()
+	full := 0
+	p.waitPixels("the meter full", time.Now(), 10*time.Second, func(s shot) string {
+		if full = meterPixels(s); full < 400 {
+			return fmt.Sprintf("%d meter pixels, want a full meter (≥ 400)", full)
+		}
+		return ""
+	})
+	if v := p.meterValue(); v != 1 {
+		t.Errorf("the page's <meter> says %v, want 1 (full)", v)
+	}
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](budgetProbe)); err != nil {
+		t.Fatal(err)
+	}
+	// Three strokes of 150 boxes at 4 CSS px a box: far more than the
+	// budget (a burst of about 54 and 18 a second).
+	for _, y := range []float64{200, 230, 260} {
+		p.drag(20, y, 620, y, 20, true)
+	}
+	p.waitPixels("the meter down", time.Now(), 5*time.Second, func(s shot) string {
+		if n := meterPixels(s); n > full*8/10 {
+			return fmt.Sprintf("%d meter pixels of %d full", n, full)
+		}
+		return ""
+	})
+	if m, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`window.__minBudget`)); err != nil || m > 0.05 {
+		t.Errorf("the meter's lowest value during the strokes was %v (%v), want empty", m, err)
+	}
+	p.waitHooks("the budget refilled", 20*time.Second, func(h hooks) bool { return h.Budget == 1 })
+	p.waitPixels("the meter full again", time.Now(), 10*time.Second, func(s shot) string {
+		if n := meterPixels(s); n < full*95/100 {
+			return fmt.Sprintf("%d meter pixels of %d full", n, full)
+		}
+		return ""
+	})
+	if v := p.meterValue(); v != 1 {
+		t.Errorf("the page's <meter> says %v after the refill, want 1", v)
+	}
+}
+
+// meterValue is the page's click budget <meter>'s value.
+func (p *page) meterValue() float64 {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`document.getElementById("budget").value`))
+	if err != nil {
+		p.fail("#budget's value: %v", err)
+	}
+	return v
+}

@@ -244,6 +244,7 @@ func (g *Game) publish(now time.Duration) {
 		Keyboard: g.keyboard.on,
 		Cursor:   g.keyboard.y*1000 + g.keyboard.x,
 		Missing:  g.fonts.Missing(),
+		Budget:   max(g.hud.budget, 0),
 	})
 	if g.sized {
 		x, y := g.cam.CentreBox()

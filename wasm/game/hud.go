@@ -30,6 +30,10 @@ const (
 	narrowCSS = 720
 	// lineGap is the space between lines, as a share of the font size.
 	lineGap = 1.3
+	// budgetSteps quantises the click budget's meter: smooth enough to see
+	// it refill, and a redraw only when it moves a step (about 18 a second
+	// while it refills at 4 clicks a second over a burst of 7).
+	budgetSteps = 32
 )
 
 // Text styles, sizes in CSS pixels: the title and counters large enough to
@@ -54,6 +58,7 @@ var (
 	bannerBG   = color.RGBA{0xf9, 0xab, 0x00, 0xff} // amber: unmissable, and not the rate limit's red
 	hintBG     = color.RGBA{0xfe, 0xf7, 0xe0, 0xff}
 	cooldownFG = color.RGBA{0xff, 0xd0, 0x60, 0xff}
+	meterFG    = color.RGBA{0x8a, 0xb4, 0xf8, 0xff} // the click budget: light blue, calm, not a warning
 )
 
 // textStyle is how one line is set.
@@ -190,11 +195,15 @@ type hud struct {
 	title, alert, banner, message, prompt, hint, help label
 	// cooldown is the fraction of the cooldown bar shown, 0 for none.
 	cooldown float64
+	// budget is the click budget left (0 to 1) the meter under the title
+	// shows, in steps of 1/budgetSteps; negative hides it (not synced yet).
+	budget float64
 
 	// Where each part was placed by the last layout, device pixels: what
 	// draw draws and what hit tests.
 	placed []placedLabel
 	bar    image.Rectangle
+	meter  image.Rectangle
 }
 
 type placedLabel struct {
@@ -222,6 +231,12 @@ func (h *hud) layout(w, hh int, dpr, bottom float64) {
 		}
 	}
 	place(&h.title, m, m)
+	h.meter = image.Rectangle{}
+	if h.budget >= 0 && h.title.w > 0 {
+		// Under the title panel, as wide: the narrow stack's gap below it
+		// (stackGap) leaves room.
+		h.meter = image.Rect(int(m), int(m)+h.title.h, int(m)+h.title.w, int(m)+h.title.h+int(barH*dpr))
+	}
 	place(&h.help, m, float64(hh)-m-bottom*dpr-float64(h.help.h))
 
 	y := m
@@ -250,6 +265,11 @@ func (h *hud) draw(dst *ebiten.Image) {
 	for _, p := range h.placed {
 		p.l.draw(dst, p.x, p.y)
 	}
+	if !h.meter.Empty() {
+		b := h.meter
+		vector.FillRect(dst, float32(b.Min.X), float32(b.Min.Y), float32(b.Dx()), float32(b.Dy()), panelBG, false)
+		vector.FillRect(dst, float32(b.Min.X), float32(b.Min.Y), float32(float64(b.Dx())*h.budget), float32(b.Dy()), meterFG, false)
+	}
 	if !h.bar.Empty() {
 		b := h.bar
 		vector.FillRect(dst, float32(b.Min.X), float32(b.Min.Y), float32(b.Dx()), float32(b.Dy()), panelBG, false)
@@ -267,7 +287,7 @@ func (h *hud) hit(x, y float64) bool {
 			return true
 		}
 	}
-	return p.In(h.bar)
+	return p.In(h.bar) || p.In(h.meter)
 }
 
 // thousands formats n with comma separators.

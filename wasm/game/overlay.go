@@ -2,6 +2,7 @@ package game
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -62,6 +63,14 @@ func (g *Game) setHUD(now time.Duration) bool {
 		changed = h.banner.set(f, dpr, stack, bannerBG, line{wording.Lost, styleBanner}, line{wording.Lost2, styleBanner2}) || changed
 	} else {
 		changed = h.banner.set(f, dpr, stack, bannerBG) || changed
+	}
+
+	budget := -1.0
+	if g.everSync {
+		budget = math.Round(g.sess.ClickBudget(now)*budgetSteps) / budgetSteps
+	}
+	if budget != h.budget {
+		h.budget, changed = budget, true
 	}
 
 	cooldown := 0.0

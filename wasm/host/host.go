@@ -37,6 +37,9 @@ type Published struct {
 	Keyboard bool   // keyboard mode is on
 	Cursor   int    // the keyboard cursor's box (y*1000+x)
 	Missing  string // runes printed that the font has no glyph for
+	// Budget is the click budget left, 0 to 1, in steps of 1/32 (the HUD's
+	// meter; the page's <meter> says it to screen readers).
+	Budget float64
 }
 
 // CommandKind is what a page control asks the game to do.

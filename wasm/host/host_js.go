@@ -68,6 +68,7 @@ type Page struct {
 	fit, draw js.Value
 	keys      js.Value
 	live      js.Value // the aria-live region
+	budget    js.Value // the click budget's <meter>
 	labelled  bool
 	last      Published
 	announced string    // the live region's counter text
@@ -142,6 +143,7 @@ func (p *Page) wireToolbar() {
 	doc := js.Global().Get("document")
 	byID := func(id string) js.Value { return doc.Call("getElementById", id) }
 	p.live = byID("live")
+	p.budget = byID("budget")
 	p.toolbar = byID("toolbar")
 	if p.toolbar.IsNull() {
 		return
@@ -256,6 +258,10 @@ func (p *Page) Publish(s Published) {
 	o.Set("keyboard", s.Keyboard)
 	o.Set("cursor", s.Cursor)
 	o.Set("missing", s.Missing)
+	o.Set("budget", s.Budget)
+	if s.Budget != p.last.Budget && p.budget.Truthy() {
+		p.budget.Set("value", s.Budget)
+	}
 	if !p.labelled {
 		if c := js.Global().Get("document").Call("querySelector", "canvas"); c.Truthy() {
 			c.Call("setAttribute", "role", "application")

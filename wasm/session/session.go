@@ -394,6 +394,17 @@ func (s *Session) Toggle(i uint32, now time.Duration) Refusal {
 	return Accepted
 }
 
+// ClickBudget is how much of the player's click budget is left at now, 0
+// to 1: the emptier of the click and box buckets, and 0 while a rate-limit
+// episode refuses everything. The HUD shows it at all times, so the limit
+// is seen coming rather than learnt by hitting it.
+func (s *Session) ClickBudget(now time.Duration) float64 {
+	if s.cooldown.Active(now) {
+		return 0
+	}
+	return min(s.clicks.Level(now), s.bucket.Level(now))
+}
+
 // Paint gives box i the value v, like Toggle, but spends nothing on a box
 // that already shows v, so a stroke over drawn boxes is free, and nothing
 // from the click budget.

@@ -448,3 +448,31 @@ func must(t *testing.T) func([]byte, error) []byte {
 		return b
 	}
 }
+
+// TestClickBudgetEmptiesAndRefills: the budget the HUD shows is full at
+// first, falls with each click, is empty while refused, and refills at the
+// rate once the episode is over.
+func TestClickBudgetEmptiesAndRefills(t *testing.T) {
+	s := started(t, "..........", 256, 20, 60)
+	if b := s.ClickBudget(0); b != 1 {
+		t.Fatalf("budget before any click %v, want full", b)
+	}
+	last := 1.0
+	for i := range uint32(4) {
+		s.Toggle(i, 0)
+		b := s.ClickBudget(0)
+		if b >= last {
+			t.Fatalf("click %d: budget %v, was %v: want it to fall", i, b, last)
+		}
+		last = b
+	}
+	for i := uint32(4); s.Toggle(i, 0) == Accepted; i++ {
+	}
+	if b := s.ClickBudget(0); b != 0 {
+		t.Fatalf("budget while refused %v, want 0", b)
+	}
+	end := s.Limit(0).Remaining
+	if b := s.ClickBudget(end + 10*time.Second); b != 1 {
+		t.Fatalf("budget 10 s after the episode %v, want full again", b)
+	}
+}

@@ -83,6 +83,16 @@ func (b *Bucket) WaitFor(n float64, now time.Duration) time.Duration {
 	return time.Duration((n - b.tokens) / b.rate * float64(time.Second))
 }
 
+// Level is the share of the bucket that is full at now, 0 to 1 (1 when
+// unconfigured: nothing is limited).
+func (b *Bucket) Level(now time.Duration) float64 {
+	if !b.set {
+		return 1
+	}
+	b.refill(now)
+	return b.tokens / b.burst
+}
+
 // Rate is the bucket's refill rate in tokens per second (0 unconfigured).
 func (b *Bucket) Rate() float64 { return b.rate }
 
