@@ -9,11 +9,26 @@
 //
 // Flow:
 //
-//	player Set ─► edge node's limits ─► forwarder (batch, one request in flight)
+//	player Set ─► edge node's limits ─► forwarder (whole Sets batched, one request in flight)
 //	  ─► checkgrid.set.<sequencer> ─► sequencer's grid ─► tick: Delta last+1
-//	  ─► publish to CHECKGRID with Nats-Expected-Last-Sequence=last, Nats-Msg-Id=epoch-seq
-//	  ─► quorum ack ─► RePublish to checkgrid.live ─► every node's feed
+//	  ─► publish to CHECKGRID with Nats-Expected-Last-Sequence=last, Nats-Msg-Id=epoch-seq,
+//	     Checkgrid-Batches naming the batches it holds
+//	  ─► quorum ack ─► the batches' requests answered (not before)
+//	  ─► RePublish to checkgrid.live ─► every node's feed
 //	  ─► (gap? backfill from the stream; behind first seq? snapshot) ─► hub ─► players
+//
+// Every Set a node accepts ends within AcceptBound (PROTOCOL.md,
+// invariant 7): its batch is answered after commit, or the node's feed
+// shows it committed, or its boxes go back to the hub as lost and the
+// player gets Reject storage. A batch retried to a new sequencer is not
+// applied twice: the sequencer starts from the feed's record of the
+// newest batch each forwarder had committed (the Delta headers).
+//
+// Catching up: the feed pulls the stream through an ordered consumer in
+// batches of fetchBatch, applying to its replica alone; a catch-up longer
+// than resetAbove (and the first one, before the hub runs) reaches the
+// hub as one reset, so start-up memory is the grid plus one batch, and
+// nothing waits on a hub that is not draining yet.
 //
 // Files: lease.go (the KV lease and its epoch), sequencer.go (one tenure's
 // loop, fencing, snapshots), feed.go (the replica: snapshot, live, backfill),

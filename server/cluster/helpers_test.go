@@ -15,7 +15,7 @@ import (
 
 // startJS runs a real 3-server JetStream cluster (R3 file storage in a
 // temp dir, free loopback ports) for the test.
-func startJS(t *testing.T) []*jsserver.Server {
+func startJS(t testing.TB) []*jsserver.Server {
 	t.Helper()
 	plan, err := jsserver.Plan(t.TempDir(), 3)
 	if err != nil {
@@ -41,7 +41,7 @@ func urls(ss []*jsserver.Server) []string {
 	return u
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("CHECKGRID_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
