@@ -21,10 +21,11 @@ const (
 	metaBucket    = "checkgrid_meta"
 	historyKey    = "history" // 8 bytes: the history epoch every node announces
 	hdrToggles    = "Checkgrid-Toggles"
-	hdrNode       = "Checkgrid-Node"    // on a Set batch: the forwarder's key, node name "." incarnation
-	hdrBatch      = "Checkgrid-Batch"   // on a Set batch: its id, per forwarder increasing
-	hdrBatches    = "Checkgrid-Batches" // on a Delta: key=id of the newest batch of each forwarder it commits
-	hdrStreamSeq  = "Nats-Sequence"     // set by RePublish
+	hdrNode       = "Checkgrid-Node"       // on a Set batch: the forwarder's key, node name "." incarnation
+	hdrBatch      = "Checkgrid-Batch"      // on a Set batch: its id, per forwarder increasing
+	hdrBatches    = "Checkgrid-Batches"    // on a Delta: key=id of the newest batch of each forwarder it commits
+	hdrExpiresIn  = "Checkgrid-Expires-In" // on a Set batch: ms until its forwarder refuses it
+	hdrStreamSeq  = "Nats-Sequence"        // set by RePublish
 	defaultPrefix = "node-"
 )
 
@@ -101,4 +102,8 @@ var (
 	ErrCorrupt   = errors.New("cluster: stored message is not the Delta of its seq")
 	ErrBehind    = errors.New("cluster: behind the stream's first seq, no snapshot covers it")
 	ErrConfig    = errors.New("cluster: bad config")
+	// ErrBatchExpired: a Delta holding a Set batch could not be committed
+	// before the batch's forwarder refuses it; the sequencer stops trying
+	// (and steps down) so that no refused box is ever committed.
+	ErrBatchExpired = errors.New("cluster: a Set batch expired before its Delta was committed")
 )

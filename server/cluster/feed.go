@@ -44,6 +44,12 @@ const (
 	// behindRetry: how soon to look again for a snapshot that covers a gap.
 	behindRetry = 250 * time.Millisecond
 	snapHeader  = 8 // the toggle count before the Snapshot frame
+	// pullTimeout bounds each stream call of a catch-up (info, consumer,
+	// pull). The feed loop waits on it and does nothing else meanwhile, so
+	// it is short: a stream electing a leader fails fast and the loop
+	// tries again at the next idle check, instead of holding every live
+	// Delta (and so every player of this node) for apiTimeout.
+	pullTimeout = time.Second
 )
 
 // state is the grid at a seq.
@@ -225,7 +231,7 @@ func (f *feed) take(ctx context.Context, seq uint64, data []byte, hdr nats.Heade
 
 // catchUp backfills up to the stream's last seq.
 func (f *feed) catchUp(ctx context.Context) error {
-	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	actx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
 	info, err := f.n.h.stream.Info(actx)
 	if err != nil {
@@ -285,7 +291,7 @@ var errNotRetained = errors.New("cluster: seq no longer in the stream")
 // from one ordered consumer; it returns errNotRetained if the stream
 // starts past f.rep.Seq+1.
 func (f *feed) pull(ctx context.Context, to uint64, fn func(seq uint64, data []byte, hdr nats.Header) error) error {
-	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	actx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
 	cons, err := f.n.h.stream.OrderedConsumer(actx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
@@ -295,7 +301,7 @@ func (f *feed) pull(ctx context.Context, to uint64, fn func(seq uint64, data []b
 		return fmt.Errorf("backfill from %d: %w", f.rep.Seq+1, err)
 	}
 	for f.rep.Seq < to {
-		batch, err := cons.Fetch(int(min(to-f.rep.Seq, fetchBatch)), jetstream.FetchMaxWait(apiTimeout))
+		batch, err := cons.Fetch(int(min(to-f.rep.Seq, fetchBatch)), jetstream.FetchMaxWait(pullTimeout))
 		if err != nil {
 			return fmt.Errorf("backfill from %d: %w", f.rep.Seq+1, err)
 		}

@@ -241,3 +241,30 @@ func TestBatchRetriedAcrossSequencersAppliesOnce(t *testing.T) {
 		t.Fatalf("the next batch: %v, box 11 %v", err, s2.g.Get(11))
 	}
 }
+
+// A batch whose forwarder is about to refuse it is never committed: the
+// sequencer stops attempting its Delta (ErrBatchExpired: it steps down)
+// rather than risk a commit after the player was told "refused".
+func TestSequencerDropsADeltaWhoseBatchExpired(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js), Node: "a"})
+	tn, _ := holdLease(t, a, "test")
+	sets := make(chan *nats.Msg, 8)
+	sub, err := a.nc.ChanSubscribe("test.set", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	s := testSequencer(t, a, tn)
+	before := s.last
+	m, _ := setRequest(t, a, sets, "edge.1", 1, protocol.Change{Index: 42, Value: true})
+	m.Header.Set(hdrExpiresIn, itoa(uint64(expiryMargin/time.Millisecond))) // refused about now
+	s.set(m)
+	if err := s.tick(context.Background()); !errors.Is(err, ErrBatchExpired) {
+		t.Fatalf("tick: %v, want ErrBatchExpired", err)
+	}
+	info, err := a.h.stream.Info(context.Background())
+	if err != nil || info.State.LastSeq != before {
+		t.Fatalf("stream at %d (want %d): %v", info.State.LastSeq, before, err)
+	}
+}

@@ -32,6 +32,9 @@ const (
 	// that is not moving. It lapses by itself, so a sequencer that comes
 	// back is found by the next batch even if no request succeeded since.
 	refuseAfterFailure = time.Second
+	// tailCheckTimeout bounds the last look at the stream before a batch
+	// is refused; the refusal comes at most this long after AcceptBound.
+	tailCheckTimeout = 500 * time.Millisecond
 	// AcceptBound is the promise to players (PROTOCOL.md, "Cluster"):
 	// every box a node accepts is committed, or refused with Reject
 	// storage, within this long of its acceptance. It spans a sequencer
@@ -218,6 +221,7 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int, deadline 
 	for {
 		if t := f.target.Load(); t != nil {
 			msg.Subject = setPrefix + *t
+			msg.Header.Set(hdrExpiresIn, strconv.FormatInt(time.Until(deadline).Milliseconds(), 10))
 			rctx, cancel := context.WithTimeout(ctx, min(requestTimeout, max(time.Until(deadline), time.Millisecond)))
 			reply, err := f.n.nc.RequestMsgWithContext(rctx, msg)
 			cancel()
@@ -245,6 +249,10 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int, deadline 
 			return true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
+			if f.committedAtTail(ctx) {
+				f.n.m.forwarded.Add(uint64(boxes))
+				return true
+			}
 			f.n.log.Warn("forward: batch not committed in time; refusing its boxes", "boxes", boxes, "batch", f.batch)
 			return false
 		}
@@ -252,6 +260,24 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int, deadline 
 			return false
 		}
 	}
+}
+
+// committedAtTail: before refusing, bring the feed to the stream's tail
+// and look again, so a batch whose answer was lost but whose Delta landed
+// is not refused (no sequencer attempts a Delta past its batches' expiry,
+// so the tail now has it or never will). If the stream cannot be asked, the
+// batch is refused.
+func (f *forwarder) committedAtTail(ctx context.Context) bool {
+	actx, cancel := context.WithTimeout(ctx, tailCheckTimeout)
+	defer cancel()
+	info, err := f.n.h.stream.Info(actx)
+	if err != nil {
+		return false
+	}
+	if _, err := f.n.feed.stateAt(actx, info.State.LastSeq); err != nil {
+		return false
+	}
+	return f.n.feed.ownBatch.Load() >= f.batch
 }
 
 // watchLease follows the lease key so the forwarder sends to whoever

@@ -28,6 +28,12 @@ const (
 	// tens of ms.
 	publishTimeout = 600 * time.Millisecond
 	publishBackoff = 50 * time.Millisecond
+	// expiryMargin: a sequencer stops attempting a Delta this long before
+	// the earliest of its batches would be refused by its forwarder, so
+	// that an attempt still in flight lands (or is dropped) before the
+	// refusal: a publish reaches the stream leader in milliseconds or
+	// never.
+	expiryMargin = time.Second
 )
 
 // sequencer is the loop of one lease tenure: it applies the nodes' Sets to
@@ -52,6 +58,7 @@ type sequencer struct {
 	// inFlight: their key=id for that Delta's header.
 	waiting  []*nats.Msg
 	inFlight map[string]uint64
+	expires  time.Time // the earliest of the waiting batches' expiries, less expiryMargin; zero if none
 
 	frame    []byte
 	scratch  []uint32
@@ -141,6 +148,7 @@ func (s *sequencer) set(m *nats.Msg) {
 		_ = m.Respond([]byte("bad batch: " + err.Error()))
 		return
 	}
+	s.noteExpiry(m)
 	if id <= s.batches[key] {
 		if id <= s.inFlight[key] {
 			s.waiting = append(s.waiting, m)
@@ -157,6 +165,20 @@ func (s *sequencer) set(m *nats.Msg) {
 	s.waiting = append(s.waiting, m)
 }
 
+// noteExpiry keeps the earliest time a waiting batch's forwarder would
+// refuse it (its Checkgrid-Expires-In from now, less expiryMargin). A
+// batch without one (an older node) never expires here.
+func (s *sequencer) noteExpiry(m *nats.Msg) {
+	ms, err := strconv.ParseInt(m.Header.Get(hdrExpiresIn), 10, 64)
+	if err != nil {
+		return
+	}
+	at := time.Now().Add(time.Duration(ms)*time.Millisecond - expiryMargin)
+	if s.expires.IsZero() || at.Before(s.expires) {
+		s.expires = at
+	}
+}
+
 // answer tells every waiting forwarder its batch is committed.
 func (s *sequencer) answer() {
 	for i, m := range s.waiting {
@@ -165,6 +187,7 @@ func (s *sequencer) answer() {
 	}
 	s.waiting = s.waiting[:0]
 	clear(s.inFlight)
+	s.expires = time.Time{}
 }
 
 // tick publishes what flipped since the last Delta and writes a snapshot
@@ -208,6 +231,13 @@ func (s *sequencer) publish(ctx context.Context) error {
 			// Not one more publish on a lease that may be someone else's:
 			// what was built stays unseen.
 			return ErrLeaseLost
+		}
+		if !s.expires.IsZero() && time.Now().After(s.expires) {
+			// A batch in this Delta is about to be refused to its player:
+			// it must never be committed after that. Step down; the next
+			// sequencer starts from the stream's tail, where this Delta is
+			// (an earlier attempt landed) or is not.
+			return ErrBatchExpired
 		}
 		actx, cancel := context.WithTimeout(ctx, publishTimeout)
 		ack, err := s.n.js.PublishMsg(actx, msg, jetstream.WithExpectLastSequence(s.last), jetstream.WithMsgID(id))

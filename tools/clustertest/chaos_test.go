@@ -21,7 +21,8 @@ var chaosCycles = flag.Int("chaos.cycles", 4, "failure cycles in TestChaos")
 
 // Chaos bounds, stated in the README ("What happens on each failure").
 const (
-	// endSlack: after AcceptBound a refused box's Reject, or an applied
+	// endSlack: after AcceptBound the node looks at the stream's tail (0.5 s),
+	// then a refused box's Reject, or an applied
 	// box's Delta, still has to cross the node's hub and the socket.
 	endSlack = 2 * time.Second
 	// convergeBound: every node and player at the stream's tail, equal to
