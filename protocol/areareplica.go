@@ -30,9 +30,6 @@ type AreaReplica struct {
 	Area  Area   // where Grid is exact at Seq; zero: nowhere
 	Epoch uint64
 	Seq   uint64
-	// Ever has a box at i been known (set by any snapshot)? A client shows
-	// boxes never known as unknown rather than as unchecked.
-	Seen Bitset
 
 	idx []uint32
 }
@@ -101,9 +98,6 @@ func (r *AreaReplica) ApplySnapshot(s Snapshot) error {
 		r.Unsync()
 		return err
 	}
-	for i := range r.Seen {
-		r.Seen[i] = ^uint64(0)
-	}
 	r.Area, r.Epoch, r.Seq = WholeGrid, s.Epoch, s.Seq
 	return nil
 }
@@ -115,10 +109,6 @@ func (r *AreaReplica) ApplyAreaSnapshot(s AreaSnapshot) error {
 	if r.idx, err = s.Apply(&r.Grid, r.idx[:0]); err != nil {
 		r.Unsync()
 		return err
-	}
-	for y := uint32(s.Area.Y); y < uint32(s.Area.Y)+uint32(s.Area.H); y++ {
-		lo := y*GridWidth + uint32(s.Area.X)
-		putRange(&r.Seen, lo, lo+uint32(s.Area.W)-1, true)
 	}
 	r.Area, r.Epoch, r.Seq = s.Area, s.Epoch, s.Seq
 	return nil

@@ -58,9 +58,6 @@ func (b *Board) Known(i uint32) bool { return b.server.Known(i) }
 // Area is the area the board follows (the zero Area when unsynced).
 func (b *Board) Area() protocol.Area { return b.server.Area }
 
-// Seen reports whether box i was ever known (in any snapshot so far).
-func (b *Board) Seen(i uint32) bool { return b.server.Seen.Get(i) }
-
 // Seq is the seq of the last applied Snapshot or Delta.
 func (b *Board) Seq() uint64 { return b.server.Seq }
 
