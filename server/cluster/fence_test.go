@@ -155,6 +155,19 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 	}
 }
 
+// setSubject receives the Set batches setRequest sends to n, as a
+// sequencer's subscription would, until the test ends.
+func setSubject(t *testing.T, n *node) <-chan *nats.Msg {
+	t.Helper()
+	sets := make(chan *nats.Msg, 8)
+	sub, err := n.nc.ChanSubscribe("test.set", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return sets
+}
+
 // setRequest sends a forwarder's Set batch (key, id, changes) to the test
 // subject and returns the request as the sequencer receives it and a
 // channel with its answer.
@@ -192,12 +205,7 @@ func TestBatchRetriedAcrossSequencersAppliesOnce(t *testing.T) {
 	js := startJS(t)
 	a := startNode(t, Config{URLs: urls(js), Node: "a"})
 	tn, _ := holdLease(t, a, "test")
-	sets := make(chan *nats.Msg, 8)
-	sub, err := a.nc.ChanSubscribe("test.set", sets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
+	sets := setSubject(t, a)
 	ctx := context.Background()
 
 	s1 := testSequencer(t, a, tn)
@@ -249,12 +257,7 @@ func TestSequencerDropsADeltaWhoseBatchExpired(t *testing.T) {
 	js := startJS(t)
 	a := startNode(t, Config{URLs: urls(js), Node: "a"})
 	tn, _ := holdLease(t, a, "test")
-	sets := make(chan *nats.Msg, 8)
-	sub, err := a.nc.ChanSubscribe("test.set", sets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
+	sets := setSubject(t, a)
 	s := testSequencer(t, a, tn)
 	before := s.last
 	m, _ := setRequest(t, a, sets, "edge.1", 1, protocol.Change{Index: 42, Value: true})
