@@ -12,6 +12,7 @@ import (
 	"checkgrid/server/certs"
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
+	"checkgrid/server/wsconn"
 
 	"golang.org/x/crypto/acme/autocert"
 )
@@ -75,7 +76,7 @@ func openListeners(ctx context.Context, cfg config, m *metrics.Metrics, logger *
 	_, l.publicPort, _ = net.SplitHostPort(ln.Addr().String())
 	l.public = capped(ln)
 	if tlsCfg != nil {
-		l.public = tls.NewListener(l.public, tlsCfg)
+		l.public = wsconn.TLSListener(l.public, tlsCfg)
 	}
 	if cfg.httpAddr != "" {
 		ln, err := net.Listen("tcp", cfg.httpAddr)

@@ -3,6 +3,7 @@ package wsconn
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -25,7 +26,10 @@ const idleReadBuf = 512
 type Conn struct {
 	ws      *websocket.Conn
 	raw     net.Conn        // the hijacked socket under ws; writes go straight to it
-	rc      syscall.RawConn // raw's fd for non-blocking writes; nil if it has none (TLS)
+	rc      syscall.RawConn // raw's fd for non-blocking writes; nil if it has none
+	tls     *tls.Conn       // set if raw is TLS from TLSListener: frames are sealed, then written
+	sock    *cipherSocket   // tls's socket
+	owed    int             // bytes TryWrite reported short while ciphertext was kept (tls.go)
 	buf     bytes.Buffer
 	control func(hub.Control, []byte)
 
@@ -74,6 +78,12 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 	if r, ok := under.(*readConn); ok {
 		under = r.Conn
 	}
+	if tc, ok := under.(*tls.Conn); ok {
+		if s, ok := tc.NetConn().(*cipherSocket); ok && s.rc != nil {
+			c.tls, c.sock = tc, s
+		}
+		return c, nil
+	}
 	if sc, ok := under.(syscall.Conn); ok {
 		c.rc, _ = sc.SyscallConn()
 	}
@@ -112,9 +122,13 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 }
 
 // TryWrite writes what the socket takes now with write(2) on its
-// non-blocking fd. A socket without one (TLS) takes nothing here and
-// everything in WriteAll.
+// non-blocking fd; a TLS socket from TLSListener seals the whole frame and
+// writes its ciphertext so (tls.go). Any other socket takes nothing here
+// and everything in WriteAll.
 func (c *Conn) TryWrite(b []byte) (int, error) {
+	if c.sock != nil {
+		return c.trySeal(b)
+	}
 	if c.rc == nil {
 		return 0, nil
 	}
@@ -128,29 +142,73 @@ func (c *Conn) TryWrite(b []byte) (int, error) {
 	return n, werr
 }
 
+// trySeal is TryWrite for TLS: the frame is sealed whole; if some of its
+// ciphertext had to be kept, the frame is reported one byte short, and
+// WriteAll of that byte writes what was kept.
+func (c *Conn) trySeal(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	sealed := false
+	kept, err := c.sock.seal(func() error {
+		sealed = true
+		_, err := c.tls.Write(b)
+		return err
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case !sealed: // ciphertext of an earlier frame is still waiting
+		return 0, nil
+	case kept:
+		c.owed = 1
+		return len(b) - 1, nil
+	}
+	return len(b), nil
+}
+
 // writeSome is TryWrite's body, run by RawConn.Write with the fd held: it
 // never asks the poller to wait (returns true), it only stops.
 func (c *Conn) writeSome(fd uintptr) bool {
-	for c.wn < len(c.wbuf) {
-		n, err := syscall.Write(int(fd), c.wbuf[c.wn:])
+	c.wn, c.werr = writeNow(fd, c.wbuf, c.wn)
+	return true
+}
+
+// writeNow writes b[from:] to the non-blocking fd until the kernel takes no
+// more, and returns how far it got.
+func writeNow(fd uintptr, b []byte, from int) (int, error) {
+	for from < len(b) {
+		n, err := syscall.Write(int(fd), b[from:])
 		if n > 0 {
-			c.wn += n
+			from += n
 		}
 		switch {
 		case err == nil:
 		case errors.Is(err, syscall.EINTR):
 		case errors.Is(err, syscall.EAGAIN):
-			return true
+			return from, nil
 		default:
-			c.werr = err
-			return true
+			return from, err
 		}
 	}
-	return true
+	return from, nil
 }
 
-// WriteAll writes b, parked in Go's poller while the socket is full.
+// WriteAll writes b, parked in Go's poller while the socket is full. On
+// TLS, the bytes TryWrite reported short are already sealed: they are
+// skipped, and the kept ciphertext is written in their place.
 func (c *Conn) WriteAll(b []byte) error {
+	if c.owed > 0 {
+		skip := min(c.owed, len(b))
+		c.owed -= skip
+		b = b[skip:]
+		if err := c.sock.drain(); err != nil {
+			return err
+		}
+	}
+	if len(b) == 0 {
+		return nil
+	}
 	_, err := c.raw.Write(b)
 	return err
 }

@@ -29,7 +29,11 @@
 // may also write a close frame by itself when the client breaks the
 // protocol; that connection is ending either way.)
 //
-// A TLS connection has no fd to write to (the bytes must be encrypted):
-// TryWrite takes nothing and each frame goes through WriteAll on a short
-// goroutine. Above a few thousand players, terminate TLS in front.
+// A TLS connection's frames must be sealed with its own keys. TLSListener
+// (tls.go) puts a socket under each tls.Conn that writes the ciphertext with
+// the same non-blocking write(2), keeping what the kernel does not take
+// now for the hub's flusher: a TLS player costs a seal more than a plain
+// one, and no goroutine per frame. Kernel TLS would save the copy; this
+// server does without it (many kernels, this project's CI box among them,
+// do not offer it).
 package wsconn

@@ -67,6 +67,8 @@ func parseMode(s string) (Mode, error) {
 type config struct {
 	mode       Mode
 	url        string // target /ws URL (ignored with spawn)
+	tls        bool   // a spawned server serves wss with a certificate made for the run
+	caFile     string // PEM CA a wss:// -url's certificate is checked against
 	spawn      string // server binary to start with a temp data dir
 	serverArgs []string
 	tick       time.Duration // passed to a spawned server as -tick
@@ -113,6 +115,8 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 	fs.SetOutput(usage)
 	fs.StringVar(&mode, "mode", "ws", "ws (the real protocol), rawtcp (the machine's fan-out ceiling) or both (ws, then rawtcp with its conns and frame size, and the ratio)")
 	fs.StringVar(&c.url, "url", DefaultURL, "server WebSocket URL; loopback only")
+	fs.BoolVar(&c.tls, "tls", false, "with -spawn: the server serves TLS with a certificate made for this run, and players dial wss://")
+	fs.StringVar(&c.caFile, "ca", "", "with a wss:// -url: PEM file of the CA its certificate is checked against (default: the system's)")
 	fs.StringVar(&c.spawn, "spawn", "", "start this server binary on 127.0.0.1:0 with a temp data dir and load-test caps (preferred)")
 	fs.StringVar(&serverArgs, "server-args", "", "extra flags for the spawned server, space-separated (they override the loadgen's)")
 	fs.DurationVar(&c.tick, "tick", 100*time.Millisecond, "tick period for the spawned server (100ms = the 10 Hz figures)")
@@ -209,10 +213,16 @@ func (c config) validate() error {
 			return err
 		}
 	}
+	if c.tls && c.spawn == "" {
+		return bad("-tls makes the spawned server's certificate: it needs -spawn (for another server, give -url wss://… and -ca)")
+	}
+	if c.caFile != "" && (c.spawn != "" || !strings.HasPrefix(c.url, "wss://")) {
+		return bad("-ca is for a wss:// -url without -spawn")
+	}
 	return nil
 }
 
-// checkURL accepts only ws:// URLs whose host is a loopback address
+// checkURL accepts only ws:// and wss:// URLs whose host is a loopback address
 // (127.0.0.0/8, ::1, or "localhost"): a load generator aimed at someone
 // else's server is an attack, not a benchmark. It returns host:port.
 func checkURL(raw string) (string, error) {
@@ -220,15 +230,17 @@ func checkURL(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: -url %q: %v", ErrArgs, raw, err)
 	}
-	if u.Scheme != "ws" {
-		return "", fmt.Errorf("%w: -url %q: want ws:// (loopback needs no TLS)", ErrArgs, raw)
+	port := u.Port()
+	switch {
+	case u.Scheme == "ws" && port == "":
+		port = "80"
+	case u.Scheme == "wss" && port == "":
+		port = "443"
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		return "", fmt.Errorf("%w: -url %q: want ws:// or wss://", ErrArgs, raw)
 	}
 	if err := checkLoopback(u.Hostname()); err != nil {
 		return "", err
-	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
 	}
 	return net.JoinHostPort(u.Hostname(), port), nil
 }

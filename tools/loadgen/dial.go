@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,12 +25,15 @@ const DialTimeout = 15 * time.Second
 type dialer struct {
 	sources []*net.Dialer
 	clients []*http.Client // one per source, for the WebSocket upgrade
+	tls     *tls.Config    // for wss:// (roots to trust); nil: the system's
 }
 
 // newDialer returns a dialer over 127.0.0.1 … 127.0.0.n. For an IPv6 or
-// named target n is ignored and the kernel picks the source.
-func newDialer(n int, target string) *dialer {
-	d := &dialer{}
+// named target n is ignored and the kernel picks the source. roots are
+// the CAs a wss:// server's certificate is checked against (nil: the
+// system's).
+func newDialer(n int, target string, roots *x509.CertPool) *dialer {
+	d := &dialer{tls: &tls.Config{RootCAs: roots}}
 	host, _, _ := net.SplitHostPort(target)
 	ip, err := netip.ParseAddr(host)
 	if err != nil || !ip.Is4() {
@@ -42,8 +47,9 @@ func newDialer(n int, target string) *dialer {
 		}
 		d.sources = append(d.sources, nd)
 		d.clients = append(d.clients, &http.Client{Transport: &http.Transport{
-			Proxy:       nil, // never via a proxy: loopback only
-			DialContext: nd.DialContext,
+			Proxy:           nil, // never via a proxy: loopback only
+			DialContext:     nd.DialContext,
+			TLSClientConfig: d.tls,
 		}})
 	}
 	return d

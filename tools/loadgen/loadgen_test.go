@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +63,10 @@ func TestCheckLoopback(t *testing.T) {
 	if hp, err := checkURL("ws://127.0.0.1:8080/ws"); err != nil || hp != "127.0.0.1:8080" {
 		t.Errorf("checkURL = %q, %v", hp, err)
 	}
-	for _, bad := range []string{"wss://127.0.0.1/ws", "http://127.0.0.1/ws", "ws://192.168.1.1:8080/ws", "ws://evil.example/ws"} {
+	if hp, err := checkURL("wss://127.0.0.1/ws"); err != nil || hp != "127.0.0.1:443" {
+		t.Errorf("checkURL(wss) = %q, %v", hp, err)
+	}
+	for _, bad := range []string{"wss://10.0.0.1/ws", "http://127.0.0.1/ws", "ws://192.168.1.1:8080/ws", "ws://evil.example/ws"} {
 		if _, err := checkURL(bad); err == nil {
 			t.Errorf("checkURL(%q) accepted", bad)
 		}
@@ -87,6 +93,9 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-sources", "251"}, "-sources"},
 		{[]string{"-watchers", "0", "-observers", "0", "-clickers", "0"}, "no players"},
 		{[]string{"stray"}, "unexpected"},
+		{[]string{"-tls"}, "needs -spawn"},
+		{[]string{"-ca", "x.pem"}, "-ca is for a wss://"},
+		{[]string{"-spawn", "bin", "-ca", "x.pem", "-url", "wss://127.0.0.1/ws"}, "-ca is for a wss://"},
 	} {
 		_, err := parseConfig(c.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -281,5 +290,49 @@ func TestObserveAreaTimesClickedBoxes(t *testing.T) {
 	}
 	if r.lat.quantiles().n != 0 {
 		t.Fatal("a viewer's AreaDelta was timed as an observer's Delta")
+	}
+}
+
+// A small wss run against the real server binary, so the TLS path (the
+// server's sealed non-blocking writes, the loadgen's wss dialing) cannot
+// silently break: every player joins over TLS, the watchers get every
+// Delta in order, and the observers see the clickers' toggles.
+func TestWSSLoadRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("needs the go command to build the server")
+	}
+	bin := filepath.Join(t.TempDir(), "checkgrid-server")
+	if out, err := exec.Command(goCmd, "build", "-o", bin, "checkgrid/server").CombinedOutput(); err != nil {
+		t.Fatalf("building the server: %v\n%s", err, out)
+	}
+	cfg, err := parseConfig([]string{"-spawn", bin, "-tls", "-watchers", "40", "-observers", "2", "-clickers", "10",
+		"-click-rate", "5", "-ramp", "500ms", "-settle", "300ms", "-duration", "2s", "-q"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := spawnServer(cfg.spawn, cfg.tick, cfg.tls, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.stop(context.Background())
+	r, err := runWS(context.Background(), cfg, "wss://"+srv.addr+"/ws", srv.roots, srv.pid(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.after.joined != int64(cfg.players()) {
+		t.Errorf("%d of %d players joined over TLS; events %v", r.after.joined, cfg.players(), r.events)
+	}
+	if r.after.gaps != 0 || r.after.deltas == 0 {
+		t.Errorf("%d Deltas in order, %d gaps; want some and none", r.after.deltas, r.after.gaps)
+	}
+	if r.lat.n == 0 {
+		t.Error("no toggle was seen by an observer over TLS")
+	}
+	if err := srv.stop(context.Background()); err != nil {
+		t.Errorf("server stop: %v", err)
 	}
 }

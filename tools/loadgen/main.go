@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -65,13 +66,21 @@ func run(ctx context.Context, args []string, out, progressW io.Writer) error {
 	var ws *wsResult
 	if cfg.mode != ModeRaw {
 		url, pid, desc := cfg.url, cfg.pid, ""
+		roots, err := loadCA(cfg.caFile)
+		if err != nil {
+			return err
+		}
 		var srv *spawned
 		if cfg.spawn != "" {
-			if srv, err = spawnServer(cfg.spawn, cfg.tick, cfg.serverArgs); err != nil {
+			if srv, err = spawnServer(cfg.spawn, cfg.tick, cfg.tls, cfg.serverArgs); err != nil {
 				return err
 			}
 			defer srv.stop(context.Background())
-			url, pid = "ws://"+srv.addr+"/ws", srv.pid()
+			scheme := "ws://"
+			if cfg.tls {
+				scheme = "wss://"
+			}
+			url, pid, roots = scheme+srv.addr+"/ws", srv.pid(), srv.roots
 			cfg.admin = srv.admin
 			desc = fmt.Sprintf("spawned %s -tick %v %s (pprof: http://%s/debug/pprof/, log %s)", cfg.spawn, cfg.tick, strings.Join(cfg.serverArgs, " "), srv.admin, srv.logPath)
 		} else if pid == 0 {
@@ -85,7 +94,7 @@ func run(ctx context.Context, args []string, out, progressW io.Writer) error {
 		if desc == "" {
 			desc = fmt.Sprintf("%s (pid %d)", url, pid)
 		}
-		r, err := runWS(ctx, cfg, url, pid, progress)
+		r, err := runWS(ctx, cfg, url, roots, pid, progress)
 		if err != nil {
 			return err
 		}
@@ -124,4 +133,20 @@ func run(ctx context.Context, args []string, out, progressW io.Writer) error {
 	}
 	writeSummary(out, ws, raw)
 	return nil
+}
+
+// loadCA reads -ca's PEM file; "" is no file (the system's roots).
+func loadCA(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: -ca: %v", ErrArgs, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%w: -ca %s: no PEM certificate in it", ErrArgs, path)
+	}
+	return pool, nil
 }

@@ -63,7 +63,7 @@ func runRaw(ctx context.Context, cfg config, conns, frame int, progress io.Write
 
 	var wg sync.WaitGroup
 	var delivered atomic.Int64
-	d := newDialer(cfg.sources, snd.addr)
+	d := newDialer(cfg.sources, snd.addr, nil)
 	var clientSide []net.Conn
 	defer func() {
 		for _, c := range clientSide {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -87,6 +88,16 @@ func (d *dialer) rawWS(ctx context.Context, i int, u string) (*rawConn, error) {
 	c, err := d.tcp(ctx, i, pu.Host)
 	if err != nil {
 		return nil, err
+	}
+	if pu.Scheme == "wss" {
+		cfg := d.tls.Clone()
+		cfg.ServerName = pu.Hostname()
+		tc := tls.Client(c, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c = tc
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"checkgrid/server/certs/testcert"
 	"checkgrid/tools/serverproc"
 )
 
@@ -27,9 +29,10 @@ var ErrSpawn = errors.New("loadgen: spawning server")
 // spawned is a server process this tool started and owns.
 type spawned struct {
 	proc     *serverproc.Proc
-	dir      string // temp data dir, removed by stop
-	addr     string // public host:port
-	admin    string // admin host:port (/debug/pprof, /metrics)
+	dir      string         // temp data dir, removed by stop
+	addr     string         // public host:port
+	admin    string         // admin host:port (/debug/pprof, /metrics)
+	roots    *x509.CertPool // with -tls: the CA of the server's certificate
 	logPath  string
 	logf     *os.File
 	stopOnce sync.Once
@@ -38,8 +41,10 @@ type spawned struct {
 
 // spawnServer starts bin on 127.0.0.1:0 with its own temp data dir and the
 // caps a load test from few addresses needs raised; extra flags come last
-// and win. The server's log goes to a file in the data dir's parent.
-func spawnServer(bin string, tick time.Duration, extra []string) (*spawned, error) {
+// and win. The server's log goes to a file in the data dir's parent. With
+// withTLS the server serves TLS with a certificate for 127.0.0.1 made for
+// this run by a CA that exists only for it.
+func spawnServer(bin string, tick time.Duration, withTLS bool, extra []string) (*spawned, error) {
 	dir, err := os.MkdirTemp("", "checkgrid-loadgen-")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSpawn, err)
@@ -52,11 +57,18 @@ func spawnServer(bin string, tick time.Duration, extra []string) (*spawned, erro
 		"-max-conns", strconv.Itoa(MaxConns + 1000), "-max-conns-per-addr", strconv.Itoa(MaxConns + 1000),
 		"-addr-rate", "65535", "-addr-burst", "65535",
 	}
+	s := &spawned{dir: dir, logPath: filepath.Join(dir, "server.log")}
+	if withTLS {
+		cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		if s.roots, err = makeCert(cert, key); err != nil {
+			return nil, fmt.Errorf("%w: certificate: %v", ErrSpawn, err)
+		}
+		args = append(args, "-tls-cert", cert, "-tls-key", key)
+	}
 	args = append(args, extra...)
 	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSpawn, err)
 	}
-	s := &spawned{dir: dir, logPath: filepath.Join(dir, "server.log")}
 	if s.logf, err = os.Create(s.logPath); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSpawn, err)
 	}
@@ -67,6 +79,20 @@ func spawnServer(bin string, tick time.Duration, extra []string) (*spawned, erro
 	}
 	s.proc, s.addr, s.admin = p, p.Addr, p.Admin
 	return s, nil
+}
+
+// makeCert writes a certificate for 127.0.0.1 and its key, and returns
+// the pool that trusts it.
+func makeCert(certPath, keyPath string) (*x509.CertPool, error) {
+	ca, err := testcert.NewCA("checkgrid loadgen CA")
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := ca.Leaf("127.0.0.1", "localhost")
+	if err != nil {
+		return nil, err
+	}
+	return ca.Pool(), leaf.Write(certPath, keyPath)
 }
 
 // pid is the server's process id.

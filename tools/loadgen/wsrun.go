@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -75,14 +76,15 @@ type usage struct {
 }
 
 // runWS holds cfg's players against url for the ramp, settle and window,
-// sampling serverPID (0: none) and itself.
-func runWS(ctx context.Context, cfg config, url string, serverPID int, progress io.Writer) (wsResult, error) {
+// sampling serverPID (0: none) and itself. A wss:// url's certificate is
+// checked against roots (nil: the system's).
+func runWS(ctx context.Context, cfg config, url string, roots *x509.CertPool, serverPID int, progress io.Writer) (wsResult, error) {
 	target, err := checkURL(url)
 	if err != nil {
 		return wsResult{}, err
 	}
 	r := &wsRun{
-		cfg: cfg, url: url, dial: newDialer(cfg.sources, target), ctr: newCounters(),
+		cfg: cfg, url: url, dial: newDialer(cfg.sources, target, roots), ctr: newCounters(),
 		sent: newSendTimes(), lat: newHistogram(), vlat: newHistogram(), joinLat: newHistogram(), progress: progress,
 		stall: make(chan struct{}),
 	}

@@ -1,0 +1,145 @@
+package wsconn
+
+import (
+	"crypto/tls"
+	"net"
+	"sync"
+	"syscall"
+)
+
+// Writing TLS without a goroutine per frame.
+//
+// A TLS connection's bytes must be encrypted with its own keys, so the
+// pre-encoded frame cannot go to the fd as it is; but once crypto/tls has
+// sealed it, the ciphertext can. TLSListener puts a cipherSocket under each
+// tls.Conn: while TryWrite runs, the socket writes the records crypto/tls
+// hands it with write(2) on the non-blocking fd and keeps what the kernel
+// does not take now. So a broadcast to TLS players is one seal and one
+// write(2) per player, on the sender's goroutine, as for plain ones.
+//
+// The hub's port counts bytes of the frame, not of ciphertext: a frame
+// whose ciphertext is not all on the socket yet is reported one byte
+// short. The hub then starts its flusher, whose WriteAll of that last byte
+// writes the kept ciphertext, blocking in Go's poller, instead of sealing
+// the byte again. Everything else (the handshake, the library's close
+// frame, WriteAll) writes through the socket blocking, after what was kept.
+// (A write crypto/tls makes from the reader, such as a TLS 1.3 KeyUpdate
+// answer, can thus hold a sender for as long as a full socket takes it;
+// browsers do not send KeyUpdate.)
+
+// TLSListener serves TLS with cfg on inner's connections, each on a socket
+// whose ciphertext Conn.TryWrite can write without blocking. It replaces
+// tls.NewListener for the listener the WebSockets come from.
+func TLSListener(inner net.Listener, cfg *tls.Config) net.Listener {
+	return &tlsListener{Listener: inner, cfg: cfg}
+}
+
+type tlsListener struct {
+	net.Listener
+	cfg *tls.Config
+}
+
+func (l *tlsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	s := &cipherSocket{Conn: c}
+	s.writeFn = s.writeSome
+	if sc, ok := c.(syscall.Conn); ok {
+		s.rc, _ = sc.SyscallConn()
+	}
+	return tls.Server(s, l.cfg), nil
+}
+
+// cipherSocket is the TCP socket under one tls.Conn.
+type cipherSocket struct {
+	net.Conn
+	rc syscall.RawConn // nil if the socket has no fd: every write blocks
+
+	mu sync.Mutex // crypto/tls writes under its own lock; this orders kept bytes with the rest
+	// Owned by mu.
+	nonBlocking bool   // set by Conn.TryWrite around its seal
+	kept        []byte // ciphertext sealed but not on the socket yet, in order
+
+	// writeSome's state, passed without a closure allocation per call.
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
+}
+
+// Write takes ciphertext from crypto/tls. In non-blocking mode it writes
+// what the kernel takes now and keeps the rest; otherwise it writes the
+// kept bytes and then b, blocking.
+func (s *cipherSocket) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nonBlocking {
+		if len(s.kept) == 0 {
+			n, err := s.tryWrite(b)
+			if err != nil {
+				return n, err
+			}
+			b = b[n:]
+		}
+		s.kept = append(s.kept, b...)
+		return len(b), nil
+	}
+	if err := s.drainLocked(); err != nil {
+		return 0, err
+	}
+	return s.Conn.Write(b)
+}
+
+// seal runs write (a tls.Conn.Write) with the socket in non-blocking mode
+// and reports whether ciphertext was kept back. Only a socket with an fd
+// (rc) is sealed into: Accept leaves any other to WriteAll.
+func (s *cipherSocket) seal(write func() error) (kept bool, err error) {
+	s.mu.Lock()
+	if len(s.kept) > 0 {
+		s.mu.Unlock()
+		return true, nil
+	}
+	s.nonBlocking = true
+	s.mu.Unlock()
+	err = write()
+	s.mu.Lock()
+	s.nonBlocking = false
+	kept = len(s.kept) > 0
+	s.mu.Unlock()
+	return kept, err
+}
+
+// drain writes the kept ciphertext, blocking.
+func (s *cipherSocket) drain() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.drainLocked()
+}
+
+func (s *cipherSocket) drainLocked() error {
+	if len(s.kept) == 0 {
+		return nil
+	}
+	_, err := s.Conn.Write(s.kept)
+	s.kept = nil // don't hold the buffer while the player is keeping up
+	return err
+}
+
+// tryWrite writes what the socket takes now with write(2).
+func (s *cipherSocket) tryWrite(b []byte) (int, error) {
+	s.wbuf, s.wn, s.werr = b, 0, nil
+	err := s.rc.Write(s.writeFn)
+	n, werr := s.wn, s.werr
+	s.wbuf, s.werr = nil, nil
+	if err != nil {
+		return n, err
+	}
+	return n, werr
+}
+
+func (s *cipherSocket) writeSome(fd uintptr) bool {
+	s.wn, s.werr = writeNow(fd, s.wbuf, s.wn)
+	return true
+}
