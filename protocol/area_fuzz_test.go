@@ -115,28 +115,35 @@ func FuzzDecodePresence(f *testing.F) {
 	})
 }
 
-// FuzzAreaReplica feeds a replica a sequence of frames cut from one input:
-// whatever they are, it never panics, only applies frames that follow, and
-// never holds an area it was not sent.
-func FuzzAreaReplica(f *testing.F) {
-	for _, b := range seedFrames()["FuzzAreaReplica"] {
+// FuzzReplicaFrames feeds a replica a sequence of frames of every kind cut
+// from one input: whatever they are, it never panics, only applies frames
+// that follow, leaves itself unchanged on any error but a bad snapshot
+// (which leaves it unsynced), and never holds an area it was not sent.
+func FuzzReplicaFrames(f *testing.F) {
+	for _, b := range seedFrames()["FuzzReplicaFrames"] {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := new(AreaReplica)
+		r := new(Replica)
 		for len(b) >= 2 {
 			n := min(int(b[0])|int(b[1])<<8, len(b)-2)
 			frame := b[2 : 2+n]
 			b = b[2+n:]
-			seq, area := r.Seq, r.Area
-			flipped, _, err := r.Apply(frame)
+			seq, area, grid := r.Seq, r.Area, r.Grid
+			flipped, err := r.Apply(frame)
 			if err != nil {
-				if !errors.Is(err, ErrAreaGap) && !errors.Is(err, ErrOutside) {
+				if !errors.Is(err, ErrGap) {
 					checkErr(t, err)
 				}
-				if r.Synced() {
-					t.Fatalf("replica synced after error %v", err)
+				t0, _ := PeekType(frame)
+				snap := t0 == TypeSnapshot || t0 == TypeAreaSnapshot
+				if snap && r.Synced() {
+					t.Fatalf("replica synced after a bad snapshot: %v", err)
 				}
+				if !snap && (r.Seq != seq || r.Area != area || r.Grid != grid) {
+					t.Fatalf("failed %v changed the replica: %v", t0, err)
+				}
+				r.Unsync() // as a follower does
 				continue
 			}
 			for _, i := range flipped {
@@ -192,5 +199,5 @@ func areaSeeds(r *rand.Rand, seeds map[string][][]byte) {
 	add(must(AppendAreaDelta(nil, 9, 8, []uint32{101*GridWidth + 101})))
 	add(AppendSnapshot(nil, 1, 9, new(Bitset)))
 	add(must(AppendDelta(nil, 10, []uint32{77})))
-	seeds["FuzzAreaReplica"] = append(seeds["FuzzAreaReplica"], life)
+	seeds["FuzzReplicaFrames"] = append(seeds["FuzzReplicaFrames"], life)
 }

@@ -225,15 +225,15 @@ func TestPresenceRoundTripAndSome(t *testing.T) {
 	}
 }
 
-// TestAreaReplicaFollowsAServer plays a server: a grid changing every
+// TestReplicaFollowsAnAreaServer plays a server: a grid changing every
 // tick, a client moving between areas, AreaDeltas only for ticks that touch
 // its area. The replica stays equal to the grid inside its area, and a
 // dropped frame is reported, never applied.
-func TestAreaReplicaFollowsAServer(t *testing.T) {
+func TestReplicaFollowsAnAreaServer(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
 	var g Bitset
-	var rep AreaReplica
-	if _, _, err := rep.Apply(AppendSnapshot(nil, 1, 0, &g)); err != nil || !rep.Area.Whole() {
+	var rep Replica
+	if _, err := rep.Apply(AppendSnapshot(nil, 1, 0, &g)); err != nil || !rep.Area.Whole() {
 		t.Fatalf("snapshot: %v", err)
 	}
 	seq, last := uint64(0), uint64(0)
@@ -251,7 +251,7 @@ func TestAreaReplicaFollowsAServer(t *testing.T) {
 			} else {
 				b, _, _ = AppendAreaSnapshot(nil, 1, seq, area, &g, nil)
 			}
-			if _, _, err := rep.Apply(b); err != nil || rep.Area != area || rep.Seq != seq {
+			if _, err := rep.Apply(b); err != nil || rep.Area != area || rep.Seq != seq {
 				t.Fatalf("tick %d: area snapshot %v", tick, err)
 			}
 			last, dropped = seq, false // a snapshot heals a drop
@@ -284,13 +284,14 @@ func TestAreaReplicaFollowsAServer(t *testing.T) {
 		if !rep.Synced() {
 			continue
 		}
-		_, _, err := rep.Apply(frame)
+		_, err := rep.Apply(frame)
 		if dropped {
-			if !errors.Is(err, ErrAreaGap) {
+			if !errors.Is(err, ErrGap) {
 				t.Fatalf("tick %d: frame after a drop applied: %v", tick, err)
 			}
 			dropped = false
 			noticed++
+			rep.Unsync() // as its holder must, until the next snapshot
 			continue
 		}
 		if err != nil {
@@ -308,11 +309,11 @@ func TestAreaReplicaFollowsAServer(t *testing.T) {
 	// A delta with a box outside the area is refused.
 	a := Area{10, 10, 5, 5}
 	b, _, _ := AppendAreaSnapshot(nil, 1, seq, a, &g, nil)
-	if _, _, err := rep.Apply(b); err != nil {
+	if _, err := rep.Apply(b); err != nil {
 		t.Fatal(err)
 	}
 	d, _ := AppendAreaDelta(nil, seq+1, seq, []uint32{0})
-	if _, _, err := rep.Apply(d); !errors.Is(err, ErrOutside) || rep.Synced() {
+	if _, err := rep.Apply(d); !errors.Is(err, ErrGap) || rep.Area != a || rep.Seq != seq {
 		t.Errorf("box outside: %v", err)
 	}
 }

@@ -51,7 +51,7 @@ func AppendAreaDelta(dst []byte, seq, prev uint64, idx []uint32) ([]byte, error)
 
 // DecodeAreaDelta checks an AreaDelta frame's header and that its payload
 // is long enough for its count; AppendIndexes decodes the boxes. The area
-// is the receiver's to check (AreaReplica does). The AreaDelta aliases b.
+// is the receiver's to check (Replica does). The AreaDelta aliases b.
 func DecodeAreaDelta(b []byte) (AreaDelta, error) {
 	if err := header(b, TypeAreaDelta, AreaDeltaHeaderSize); err != nil {
 		return AreaDelta{}, err

@@ -19,10 +19,11 @@
 //     nothing per change.
 //   - Version 2 (a client gets only its subscribed Area): AppendViewport
 //     (client to server), AppendAreaSnapshot, AppendAreaDelta and
-//     AppendPresence (server to client) and their decoders. AreaReplica is a
-//     client's grid: it applies Snapshot, Delta, AreaSnapshot and AreaDelta
-//     in order, knows which boxes are exact (its Area), and reports a frame
-//     that does not follow (ErrAreaGap) instead of applying it.
+//     AppendPresence (server to client) and their decoders.
+//   - Replica is a follower's grid: it applies Snapshot, Delta, AreaSnapshot
+//     and AreaDelta in order, knows which boxes are exact (its Area; the
+//     whole grid is an area), and reports a frame that does not follow
+//     (ErrGap) instead of applying it.
 //   - Bitset is a whole grid. AppendSnapshot encodes one as the smaller of the
 //     raw bitset and the roaring portable serialization; Snapshot.Bits
 //     decodes and validates either back into a Bitset.

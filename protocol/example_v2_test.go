@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"errors"
 	"fmt"
 
 	"checkgrid/protocol"
@@ -86,22 +87,22 @@ func ExampleDecodeWelcome() {
 	// 24 1 0 <nil>
 }
 
-// An AreaReplica follows the frames of a version-2 connection and refuses
-// one that does not follow.
-func ExampleAreaReplica() {
+// A Replica follows the frames of a version-2 connection too (an area is
+// exact, the rest last known) and refuses one that does not follow.
+func ExampleReplica_area() {
 	var g protocol.Bitset
 	area := protocol.Area{X: 0, Y: 0, W: 10, H: 10}
 	snap, _, _ := protocol.AppendAreaSnapshot(nil, 1, 5, area, &g, nil)
 	d1, _ := protocol.AppendAreaDelta(nil, 8, 5, []uint32{3})
 	d3, _ := protocol.AppendAreaDelta(nil, 12, 9, []uint32{4}) // the one after 8 was lost
 
-	r := new(protocol.AreaReplica)
+	r := new(protocol.Replica)
 	for _, f := range [][]byte{snap, d1, d3} {
-		flipped, _, err := r.Apply(f)
-		fmt.Println(flipped, r.Seq, r.Synced(), err)
+		flipped, err := r.Apply(f)
+		fmt.Println(flipped, r.Seq, r.Known(3), r.Known(10), errors.Is(err, protocol.ErrGap))
 	}
 	// Output:
-	// [] 5 true <nil>
-	// [3] 8 true <nil>
-	// [] 8 false protocol: area frame out of sequence: area delta 12 after 9, have seq 8
+	// [] 5 true false false
+	// [3] 8 true false false
+	// [] 8 true false true
 }

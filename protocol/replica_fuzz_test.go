@@ -34,7 +34,11 @@ func FuzzReplica(f *testing.F) {
 			frame := in[:n]
 			in = in[n:]
 			before, seq := r.Grid, r.Seq
-			idx, err := r.Apply(frame)
+			d, err := DecodeDelta(frame)
+			var idx []uint32
+			if err == nil {
+				idx, err = r.ApplyDelta(d)
+			}
 			if err != nil {
 				if !knownErr(err) && !errors.Is(err, ErrGap) {
 					t.Fatalf("unnamed error: %v", err)

@@ -36,14 +36,14 @@ func TestReplicaFollowsHistory(t *testing.T) {
 		}
 	}
 	var r Replica
-	if _, err := r.Apply(frames[0]); !errors.Is(err, ErrUnsynced) {
-		t.Fatalf("delta before snapshot: %v, want ErrUnsynced", err)
+	if _, err := r.Apply(frames[0]); !errors.Is(err, ErrGap) {
+		t.Fatalf("delta before snapshot: %v, want ErrGap", err)
 	}
 	s, err := DecodeSnapshot(snapAt5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.ApplySnapshot(s); err != nil || r.Seq != 5 || r.Epoch != 77 || !r.Synced {
+	if err := r.ApplySnapshot(s); err != nil || r.Seq != 5 || r.Epoch != 77 || !r.Synced() {
 		t.Fatalf("snapshot: %v seq %d epoch %d", err, r.Seq, r.Epoch)
 	}
 	before := r.Grid

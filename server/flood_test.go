@@ -151,7 +151,7 @@ func TestPingAnsweredAndSetBehindUpgradeApplied(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			sawBox = rep.Synced && rep.Grid.Get(99)
+			sawBox = rep.Synced() && rep.Grid.Get(99)
 		}
 	}
 }

@@ -93,7 +93,7 @@ func (h *Hub) follow(ev Committed) {
 	switch {
 	case err != nil:
 	case !f.started:
-		err = fmt.Errorf("%w: delta %d", protocol.ErrUnsynced, ev.Seq)
+		err = fmt.Errorf("%w: delta %d before any snapshot", protocol.ErrGap, ev.Seq)
 	case d.Seq != ev.Seq:
 		err = fmt.Errorf("%w: frame of seq %d as step %d", errFeedOrder, d.Seq, ev.Seq)
 	case d.Seq != h.durable.Seq+1:

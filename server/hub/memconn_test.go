@@ -294,7 +294,7 @@ func (p *player) until(want protocol.FrameType) []byte {
 // untilSeq applies frames until the replica reaches seq.
 func (p *player) untilSeq(seq uint64) {
 	p.t.Helper()
-	for !p.rep.Synced || p.rep.Seq < seq {
+	for !p.rep.Synced() || p.rep.Seq < seq {
 		p.apply(p.next())
 	}
 }

@@ -12,11 +12,11 @@ import (
 )
 
 // viewer is a version-2 test client: it follows its frames into an
-// AreaReplica exactly as the real client must, and counts what it gets.
+// Replica exactly as the real client must, and counts what it gets.
 type viewer struct {
 	t        *testing.T
 	conn     *memConn
-	rep      protocol.AreaReplica
+	rep      protocol.Replica
 	ended    chan struct{}
 	welcome  protocol.Welcome
 	counts   map[protocol.FrameType]int
@@ -77,7 +77,7 @@ func (v *viewer) apply(f []byte) protocol.FrameType {
 		}
 		fallthrough
 	default:
-		if _, _, err := v.rep.Apply(f); err != nil {
+		if _, err := v.rep.Apply(f); err != nil {
 			v.t.Fatalf("%v: %v", typ, err)
 		}
 	}

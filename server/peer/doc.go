@@ -7,5 +7,5 @@
 // reads and applies one frame; Set sends one Set frame. A Peer is used by one
 // goroutine, except Set, which may be called concurrently with Next.
 // DialView connects a version-2 Viewer, which follows one area (Move sends
-// a Viewport) through an AreaReplica and counts what it receives.
+// a Viewport) through a protocol.Replica and counts what it receives.
 package peer

@@ -12,13 +12,13 @@ import (
 )
 
 // Viewer is a version-2 connection: it subscribes to an area and keeps an
-// exact copy of the boxes inside it (an AreaReplica). A frame that does not
+// exact copy of the boxes inside it (a protocol.Replica). A frame that does not
 // follow is never applied: Next returns the replica's error and, with
 // AutoResync, asks the server for a fresh snapshot.
 type Viewer struct {
 	Conn    *websocket.Conn
 	Welcome protocol.Welcome
-	protocol.AreaReplica
+	protocol.Replica
 	Stats    protocol.Stats
 	Presence protocol.Presence
 	// Counters of what was received, by frame type, and bytes.
@@ -110,10 +110,11 @@ func (v *Viewer) Apply(ctx context.Context, b []byte) (protocol.FrameType, error
 			return t, nil // waiting for the snapshot a resync promised
 		}
 	}
-	if _, _, err := v.AreaReplica.Apply(b); err != nil {
-		if !errors.Is(err, protocol.ErrAreaGap) && !errors.Is(err, protocol.ErrOutside) {
+	if _, err := v.Replica.Apply(b); err != nil {
+		if !errors.Is(err, protocol.ErrGap) {
 			return t, err
 		}
+		v.Unsync()
 		v.Gaps++
 		if v.AutoResync {
 			v.resync = true

@@ -30,7 +30,7 @@ func randomFlips(r *rand.Rand, k int) []uint32 {
 
 // TestTickKeepsEveryClientExact plays the hub: a grid flipping every tick,
 // clients moving between areas (some sharing one), each client applying
-// what Tick emits to its AreaReplica. Inside its area every client equals
+// what Tick emits to its Replica. Inside its area every client equals
 // the grid after every tick; a client gets a frame exactly when a flip
 // fell in its area.
 func TestTickKeepsEveryClientExact(t *testing.T) {
@@ -41,7 +41,7 @@ func TestTickKeepsEveryClientExact(t *testing.T) {
 	}
 	const clients = 60
 	var truth protocol.Bitset
-	reps := make([]*protocol.AreaReplica, clients)
+	reps := make([]*protocol.Replica, clients)
 	shared := protocol.Area{X: 500, Y: 500, W: 80, H: 50}
 	var seq uint64
 	move := func(c int) {
@@ -59,7 +59,7 @@ func TestTickKeepsEveryClientExact(t *testing.T) {
 		x.Subscribe(c, a, seq)
 	}
 	for c := range reps {
-		reps[c] = new(protocol.AreaReplica)
+		reps[c] = new(protocol.Replica)
 		move(c)
 	}
 	frames := 0
@@ -89,7 +89,7 @@ func TestTickKeepsEveryClientExact(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := reps[c].Apply(payload); err != nil {
+			if _, err := reps[c].Apply(payload); err != nil {
 				t.Fatalf("tick %d client %d: %v", tick, c, err)
 			}
 			return true

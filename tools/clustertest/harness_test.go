@@ -415,7 +415,7 @@ func (wt *watcher) waitSeq(t testing.TB, seq uint64, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for {
 		r, _, _, _ := wt.state()
-		if r.Synced && r.Seq >= seq {
+		if r.Synced() && r.Seq >= seq {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -97,7 +97,7 @@ func TestKill9UnderLoadLosesNothingSeen(t *testing.T) {
 // log; it returns how many observed deltas it checked.
 func verify(t *testing.T, cycle int, data string, snap serverSnapshot, o *observer) int {
 	t.Helper()
-	if !o.rep.Synced {
+	if !o.rep.Synced() {
 		return 0
 	}
 	if snap.seq < o.rep.Seq {
@@ -139,7 +139,7 @@ func verify(t *testing.T, cycle int, data string, snap serverSnapshot, o *observ
 // entries for the range are the Delta frames it received.
 func verifyHistory(t *testing.T, cycle int, srv *server, o *observer) {
 	t.Helper()
-	if !o.rep.Synced {
+	if !o.rep.Synced() {
 		return
 	}
 	var rep protocol.Replica
@@ -353,7 +353,7 @@ func (o *observer) run(ctx context.Context, url string, epoch uint64, ready chan
 		case protocol.TypeResync:
 			o.rep.Unsync()
 		case protocol.TypeDelta:
-			if !o.rep.Synced {
+			if !o.rep.Synced() {
 				continue
 			}
 			if _, err := o.rep.Apply(b); err != nil {

@@ -30,14 +30,11 @@ func (b *Board) ApplySnapshot(s protocol.Snapshot) error {
 }
 
 // ApplyDelta XORs d's boxes into the server state if d.Seq is exactly one
-// past the board's seq. It returns ErrUnsynced or ErrGap (wrapped) without
-// touching the board when d must not be applied, and the decoder's error if
-// d is corrupt; in both cases the caller must resync. A pending change whose
-// box now has the wanted value is confirmed.
+// past the board's seq. It returns ErrGap (wrapped) without touching the
+// board when d must not be applied (also while unsynced), and the
+// decoder's error if d is corrupt; in both cases the caller must resync. A
+// pending change whose box now has the wanted value is confirmed.
 func (b *Board) ApplyDelta(d protocol.Delta) error {
-	if !b.Synced() {
-		return fmt.Errorf("board: %w: delta %d", ErrUnsynced, d.Seq)
-	}
 	idx, err := b.server.ApplyDelta(d)
 	if err != nil {
 		return fmt.Errorf("board: %w", err)

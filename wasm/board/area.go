@@ -27,12 +27,9 @@ func (b *Board) ApplyAreaSnapshot(s protocol.AreaSnapshot) error {
 }
 
 // ApplyAreaDelta XORs d's boxes in if d follows the last frame the board
-// applied and every box is inside its area; otherwise it returns ErrGap or
-// ErrOutside (wrapped) without touching the board, and the caller resyncs.
+// applied and every box is inside its area; otherwise it returns ErrGap
+// (wrapped) without touching the board, and the caller resyncs.
 func (b *Board) ApplyAreaDelta(d protocol.AreaDelta) error {
-	if !b.Synced() {
-		return fmt.Errorf("board: %w: area delta %d", ErrUnsynced, d.Seq)
-	}
 	idx, err := b.server.ApplyAreaDelta(d)
 	if err != nil {
 		return fmt.Errorf("board: %w", err)

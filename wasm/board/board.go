@@ -32,7 +32,7 @@ type expiry struct {
 type Board struct {
 	// server is the server's grid: exact at a seq inside its area (the
 	// whole grid in version 1), last known outside it.
-	server  protocol.AreaReplica
+	server  protocol.Replica
 	checked int
 
 	pending map[uint32]pending

@@ -137,12 +137,12 @@ func TestDeltaOutOfOrderIsRefused(t *testing.T) {
 		})
 	}
 	b := New()
-	if err := b.ApplyDelta(delta(t, 1, "x")); !errors.Is(err, ErrUnsynced) {
+	if err := b.ApplyDelta(delta(t, 1, "x")); !errors.Is(err, ErrGap) {
 		t.Fatalf("delta before snapshot: err = %v", err)
 	}
 	b = synced(t, "x..")
 	b.Unsync()
-	if err := b.ApplyDelta(delta(t, 11, "x")); !errors.Is(err, ErrUnsynced) {
+	if err := b.ApplyDelta(delta(t, 11, "x")); !errors.Is(err, ErrGap) {
 		t.Fatalf("delta after Unsync: err = %v", err)
 	}
 }

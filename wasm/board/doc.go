@@ -2,8 +2,8 @@
 // seq, plus the player's optimistic changes not yet confirmed.
 //
 // Entry points: New; ApplySnapshot and ApplyDelta feed it the server's frames
-// in seq order (ApplyDelta returns ErrGap or ErrUnsynced when a Delta must
-// not be applied, and the caller resyncs); Toggle and Want record the
+// in seq order (ApplyDelta returns ErrGap when a Delta must not be
+// applied, and the caller resyncs); Toggle and Want record the
 // player's optimistic changes; Reject reverts refused ones; Settle expires
 // those the server never confirmed. Displayed answers what the player sees
 // (server state with optimistic changes on top) and Drain hands the boxes
@@ -18,7 +18,7 @@
 //
 // A Board is not safe for concurrent use; the game loop owns it.
 //
-// Version 2 (area.go): the board follows an area (protocol.AreaReplica):
+// Version 2 (area.go): the board follows an area (protocol.Replica):
 // ApplyAreaSnapshot makes the area exact, ApplyAreaDelta applies a frame
 // only if it follows; Known says which boxes are exact, the rest keep
 // their last known value.

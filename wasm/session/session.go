@@ -200,7 +200,7 @@ func (s *Session) handle(f []byte, now time.Duration) error {
 			return fmt.Errorf("%w: %w", ErrFrame, err)
 		}
 		switch err := s.board.ApplyDelta(d); {
-		case errors.Is(err, board.ErrGap), errors.Is(err, board.ErrUnsynced):
+		case errors.Is(err, board.ErrGap):
 			s.gaps++
 			s.awaiting, s.resyncQueued = true, true
 			s.board.Unsync()

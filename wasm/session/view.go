@@ -261,7 +261,7 @@ func (s *Session) handleView(t protocol.FrameType, f []byte) error {
 			return fmt.Errorf("%w: %w", ErrFrame, err)
 		}
 		switch err := s.board.ApplyAreaDelta(d); {
-		case errors.Is(err, board.ErrGap), errors.Is(err, board.ErrOutside), errors.Is(err, board.ErrUnsynced):
+		case errors.Is(err, board.ErrGap):
 			s.gaps++
 			s.awaiting, s.resyncQueued = true, true
 			s.board.Unsync()
