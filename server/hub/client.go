@@ -15,33 +15,26 @@ import (
 // clients and never modified.
 //
 // Memory: an idle client holds no goroutine of its own besides its reader,
-// no buffers (queue is nil unless the socket is full) and no timers.
+// no buffers (its outbox queues only while the socket is full) and no
+// timers.
 type Client struct {
+	hub    *Hub
 	conn   Conn
 	player string       // rate-limit key: signed player ID or per-connection ID
 	addr   netip.Prefix // address key for per-address limits
 	shard  *sender      // owns this client's place in the broadcast set
 
-	// Write state (send.go), guarded by mu.
-	mu         sync.Mutex
-	queue      [][]byte // frames not yet fully written; queue[0][off:] goes next
-	off        int
-	flushing   bool // a flusher goroutine is parked in WriteAll for queue[0]
-	closing    bool // killed: no more frames are taken; the close follows the queue
-	dead       bool // the socket is gone: drop everything
-	needResync bool // the queue overflowed: resync once it has drained
+	// out is the write side: the queue behind a full socket, its flusher
+	// and the close handshake (outbox.go).
+	out outbox
 
-	// blockedSince is when the socket filled up (unix ns), 0 while it
-	// takes writes; the publisher's sweep ends a client stuck too long.
-	blockedSince atomic.Int64
 	// lastRead is when the client last sent anything, a pong included
 	// (unix ns); the sweep ends a client silent past the ping timeout.
 	lastRead atomic.Int64
 
 	killOnce  sync.Once
-	killed    chan struct{} // closed by kill
-	closeCode protocol.CloseCode
-	closeWhy  string
+	killed    chan struct{}      // closed by kill
+	closeCode protocol.CloseCode // set by kill before killed is closed
 
 	// reader
 	rejectRun int       // consecutive Set frames refused entirely
@@ -59,11 +52,26 @@ type Client struct {
 	resyncs []time.Time
 }
 
-func newClient(conn Conn, player string, addr netip.Prefix) *Client {
-	c := &Client{conn: conn, player: player, addr: addr, killed: make(chan struct{})}
+func (h *Hub) newClient(conn Conn, player string, addr netip.Prefix) *Client {
+	c := &Client{hub: h, conn: conn, player: player, addr: addr, killed: make(chan struct{})}
+	c.out.init(conn, h.cfg.OutboxFrames, c)
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
 }
+
+// spawn runs f as a flusher or close handshake of c's outbox, counted for
+// Wait.
+func (c *Client) spawn(f func()) {
+	c.hub.flushers.Add(1)
+	go func() {
+		defer c.hub.flushers.Done()
+		f()
+	}()
+}
+
+// lagged asks the publisher for a resync once c's outbox, which
+// overflowed, has drained.
+func (c *Client) lagged() { c.hub.requestResync(c, protocol.ResyncLagging) }
 
 // isKilled reports whether kill was called.
 func (c *Client) isKilled() bool {

@@ -31,7 +31,7 @@ func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, done func()) {
 }
 
 func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Prefix, view View) {
-	c := newClient(conn, player, addr)
+	c := h.newClient(conn, player, addr)
 	c.initView(view)
 	conn.SetControl(func(k Control, payload []byte) { h.control(c, k, payload) })
 	h.m.Accepted.Inc()
@@ -51,10 +51,7 @@ func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Pr
 	err := h.read(ctx, c)
 	if !c.isKilled() {
 		// The client went away (or its socket failed): nothing to say.
-		c.mu.Lock()
-		c.dead = true
-		c.mu.Unlock()
-		_ = conn.CloseNow()
+		c.out.abandon()
 	} // else the kill's close handshake owns the end of the socket
 	select {
 	case h.leave <- c:

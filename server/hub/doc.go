@@ -23,11 +23,12 @@
 //	                       the sweep that ends stalled or silent clients.
 //	senders    (sender.go) one per core; each owns its clients' places in the
 //	                       broadcast set and writes each broadcast's bytes to
-//	                       each member with a non-blocking write (send.go).
+//	                       each member through its outbox (outbox.go), a
+//	                       non-blocking write while the socket takes it.
 //	reader     (conn.go)   one per connection: decodes frames, spends the
 //	                       message budget (budget.go), applies rate limits
 //	                       and sets boxes on the grid without any lock.
-//	flusher    (send.go)   only while a client's socket is full: writes its
+//	flusher    (outbox.go) only while a client's socket is full: writes its
 //	                       queue out as the socket drains, then exits.
 //
 // A client's view is Snapshot(S) followed by exactly S+1, S+2, …: the
@@ -56,12 +57,13 @@
 // not a broadcast member but in the publisher's zone index (server/zone).
 // After each published Delta the index hands each client whose area holds
 // some of the flips its AreaDelta (encoded once per area, its prev seq
-// patched in), passed to the clients' senders as one cmdTo per sender;
+// patched in), passed to the clients' senders as one cmdToEach per sender;
 // others get nothing. Viewports coalesce in the reader and are applied by
 // the publisher (at most one per Config.ViewportInterval, within
-// Config.AreaBudget boxes of snapshot) as a cmdArea (leave the broadcast
-// set, then the AreaSnapshot at the published seq) through the client's
-// sender, so the order is that of a join. Areas over a quarter of the grid
+// Config.AreaBudget boxes of snapshot) by sendView, the one path of a
+// join, a resync and a move (resync.go): a cmdToClient (leave the
+// broadcast set, then the AreaSnapshot at the published seq) through the
+// client's sender, so the order is that of a join. Areas over a quarter of the grid
 // get the shared Snapshot and Deltas. Presence goes to version-2 clients
 // with Stats, only when it changed.
 //

@@ -83,7 +83,7 @@ func (h *Hub) follow(ev Committed) {
 		// Every view sent so far is of an older position: start each
 		// client over from this grid.
 		for c := range h.all {
-			h.sendSnapshot(c, protocol.ResyncStorage)
+			h.sendView(c, false, protocol.ResyncStorage)
 		}
 		h.logger.Info("replica reset", "seq", ev.Seq, "checked", checked)
 		h.followTick()

@@ -235,12 +235,12 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.joined(c)
 			c.shard = h.senders[h.nextShard%len(h.senders)]
 			h.nextShard++
-			h.sendSnapshot(c, 0)
+			h.sendView(c, true, 0)
 		case c := <-h.leave:
 			if _, ok := h.all[c]; ok {
 				delete(h.all, c)
 				h.left(c)
-				c.shard.cmds <- command{kind: cmdRemove, c: c}
+				c.shard.cmds <- cmdRemove{c}
 			}
 			c.left = true
 		case r := <-h.resync:
@@ -325,7 +325,7 @@ func (h *Hub) sweep(now time.Time) {
 	stall := now.Add(-h.cfg.WriteTimeout).UnixNano()
 	silent := now.Add(-h.cfg.PingEvery - h.cfg.PingTimeout).UnixNano()
 	for c := range h.all {
-		if b := c.blockedSince.Load(); b != 0 && b < stall && !c.isKilled() {
+		if b := c.out.blockedSince(); b != 0 && b < stall && !c.isKilled() {
 			h.kill(c, protocol.CloseTooSlow, "writer stalled")
 			h.m.Drops.WithLabelValues("stalled").Inc()
 			continue

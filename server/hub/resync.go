@@ -7,27 +7,51 @@ import (
 	"checkgrid/server/wsframe"
 )
 
-// sendSnapshot has c's sender queue Welcome (a new client, reason 0) or
-// Resync, then the Snapshot of the published state, and make c a member of
-// the broadcast set: the publisher issues it between the broadcasts of
-// seq S and S+1, so c gets exactly Snapshot(S), S+1, ….
-func (h *Hub) sendSnapshot(c *Client, reason protocol.ResyncReason) {
+// sendView is the one path for what a client is shown from scratch: its
+// sender queues first (Welcome on a join, Resync with reason, nothing
+// when only its area moved), then the snapshot of its area at the
+// published seq (the shared Snapshot for the whole grid), and, after a
+// version-2 Welcome, the presence map; from then on it follows that area,
+// as a member of the broadcast set for the whole grid, in the zone index
+// otherwise. The publisher issues it between the broadcasts of seq S and
+// S+1, so the client gets exactly its snapshot at S, then S+1, ….
+func (h *Hub) sendView(c *Client, join bool, reason protocol.ResyncReason) {
 	if c.left {
 		return
 	}
-	h.snapshot() // brings h.snapWire up to the current seq
-	first, kind := h.welcome, cmdAdd
-	if reason != 0 {
-		first = wsframe.Wrap(protocol.AppendResync(nil, protocol.Resync{Reason: reason}))
+	v2 := c.view.version >= protocol.Version2
+	var frames [][]byte
+	switch {
+	case join && v2:
+		frames = append(frames, h.view.welcome)
+	case join:
+		frames = append(frames, h.welcome)
+	case reason != 0:
+		frames = append(frames, wsframe.Wrap(protocol.AppendResync(nil, protocol.Resync{Reason: reason})))
 		h.m.Resyncs.WithLabelValues(reason.String()).Inc()
-		if reason == protocol.ResyncRequested {
-			kind = cmdResync // only if it is a member: a lagging one gets its own
+	}
+	whole := c.view.area.Whole()
+	if whole {
+		h.view.zones.Unsubscribe(c)
+		h.snapshot() // brings h.snapWire up to the current seq
+		frames = append(frames, h.snapWire)
+	} else {
+		if reason == protocol.ResyncRequested && c.view.lagging.Load() {
+			return // its own resync is on its way
 		}
+		// The area is valid: served areas come from Widen of decoded
+		// Viewports or of the URL's checked area.
+		frame, scratch, _ := protocol.AppendAreaSnapshot(nil, h.epoch, h.durable.Seq, c.view.area, &h.durable.Grid, h.view.scratch)
+		h.view.scratch = scratch
+		frames = append(frames, wsframe.Wrap(frame))
 	}
-	if h.sendArea(c, first, reason) { // version 2 (viewport.go)
-		return
+	if join && v2 && h.view.presence != nil {
+		frames = append(frames, h.view.presence)
 	}
-	c.shard.cmds <- command{kind: kind, c: c, frames: [][]byte{first, h.snapWire}}
+	c.shard.cmds <- cmdToClient{c: c, frames: frames, whole: whole, requested: whole && reason == protocol.ResyncRequested}
+	if !whole {
+		h.view.zones.Subscribe(c, c.view.area, h.durable.Seq)
+	}
 }
 
 // handleResync serves a resync a client's flusher (after lagging) or
@@ -44,7 +68,7 @@ func (h *Hub) handleResync(r resyncReq) {
 		c.resyncs = c.resyncs[1:]
 	}
 	if len(c.resyncs) > h.cfg.MaxResyncs {
-		c.shard.cmds <- command{kind: cmdRemove, c: c}
+		c.shard.cmds <- cmdRemove{c}
 		h.view.zones.Unsubscribe(c)
 		code := protocol.CloseTooSlow
 		if r.reason == protocol.ResyncRequested {
@@ -53,5 +77,5 @@ func (h *Hub) handleResync(r resyncReq) {
 		h.kill(c, code, "too many resyncs")
 		return
 	}
-	h.sendSnapshot(c, r.reason)
+	h.sendView(c, false, r.reason)
 }

@@ -101,7 +101,7 @@ func (h *Hub) startExtras(area, whole extras) {
 	r.spread = (len(r.owed) + extrasSpread - 1) / extrasSpread
 }
 
-// payExtras sends up to n owed clients their extras, one cmdTo per
+// payExtras sends up to n owed clients their extras, one cmdToEach per
 // sender. They are counted here, as queued (the senders count only
 // single frames).
 func (h *Hub) payExtras(n int) {

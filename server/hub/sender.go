@@ -1,6 +1,11 @@
 package hub
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"checkgrid/server/wsframe"
+)
 
 // The sender pool.
 //
@@ -12,47 +17,46 @@ import "time"
 // in order, so a join (Welcome + Snapshot(S)) queued after the broadcast of
 // S and before that of S+1 gives that client exactly Snapshot(S), S+1, ….
 
-// cmdKind is what a sender is asked to do.
-type cmdKind uint8
+// command is what a sender is asked to do: one of the types below,
+// handled in one switch (sender.run).
+type command interface{ isCommand() }
 
-const (
-	cmdBroadcast cmdKind = iota + 1 // frame to every member
-	cmdAdd                          // frames to c, then c becomes a member (join, lagging resync)
-	cmdResync                       // frames to c if it is a member (a resync it asked for)
-	cmdRemove                       // c left
-	cmdArea                         // c leaves the set, then frames to c (version 2: a new area's snapshot)
-	cmdTo                           // each frame to its client (version 2: area frames, presence)
-)
-
-func (k cmdKind) String() string {
-	switch k {
-	case cmdBroadcast:
-		return "broadcast"
-	case cmdAdd:
-		return "add"
-	case cmdResync:
-		return "resync"
-	case cmdRemove:
-		return "remove"
-	case cmdArea:
-		return "area"
-	case cmdTo:
-		return "to"
-	}
-	return "cmdKind(?)"
+// cmdBroadcast: frame to every member of the broadcast set.
+type cmdBroadcast struct {
+	frame []byte
+	parts [][]byte  // the frames joined in frame, for counting (nil: frame is one)
+	drop  string    // the drops label when a member's outbox is full
+	at    time.Time // when handed over, for the fan-out histogram
 }
 
-type command struct {
-	kind    cmdKind
-	c       *Client
-	frame   []byte      // cmdBroadcast
-	parts   [][]byte    // cmdBroadcast: the frames joined in frame, for counting (nil: frame is one)
-	frames  [][]byte    // cmdAdd, cmdResync
-	drop    string      // cmdBroadcast, cmdTo: the drops label when a member's queue is full
-	pairs   []addressed // cmdTo
-	counted bool        // cmdTo: the publisher counted these frames
-	at      time.Time   // cmdBroadcast, cmdTo of AreaDeltas: when handed over, for the fan-out histograms
+// cmdToClient: frames to one client — a join, a resync or a move of its
+// area — and then what it follows: the whole grid, as a member of the
+// broadcast set, or its area (the zone index feeds it), outside the set.
+type cmdToClient struct {
+	c      *Client
+	frames [][]byte
+	whole  bool
+	// requested: a resync the client asked for, served only while it is
+	// a member; a lagging one gets its own resync once its outbox drained.
+	requested bool
 }
+
+// cmdRemove: c left.
+type cmdRemove struct{ c *Client }
+
+// cmdToEach: each frame to its client (AreaDeltas, pings and Stats of
+// area clients, rounds of Stats and Presence).
+type cmdToEach struct {
+	pairs   []addressed
+	drop    string    // the drops label when an outbox is full
+	counted bool      // the publisher counted these frames
+	at      time.Time // AreaDeltas: when handed over, for their fan-out histogram
+}
+
+func (cmdBroadcast) isCommand() {}
+func (cmdToClient) isCommand()  {}
+func (cmdRemove) isCommand()    {}
+func (cmdToEach) isCommand()    {}
 
 // senderQueue bounds each sender's command queue. A broadcast is one
 // command, so 1,024 is many seconds of ticks plus a join storm; a full
@@ -67,50 +71,98 @@ type sender struct {
 // run handles commands until cmds is closed.
 func (s *sender) run(h *Hub) {
 	for cmd := range s.cmds {
-		switch cmd.kind {
+		switch cmd := cmd.(type) {
 		case cmdBroadcast:
-			n := 0
-			for i := 0; i < len(s.members); {
-				c := s.members[i]
-				if h.sendRaw(c, cmd.frame) {
-					i++
-					n++
-					continue
-				}
-				// Full: out of the set until its queue drains and it is
-				// resynced. The swap brings an unvisited member to i.
-				s.remove(c)
-				h.m.Drops.WithLabelValues(cmd.drop).Inc()
-			}
-			h.countFrames(cmd.frame, cmd.parts, n)
-			h.inflight.Add(-1)
-			h.m.FanoutSeconds.Observe(time.Since(cmd.at).Seconds())
-		case cmdAdd, cmdResync:
-			c := cmd.c
-			if cmd.kind == cmdResync && !c.member {
-				continue // lagging: its own resync is on its way
-			}
-			ok := true
-			for _, f := range cmd.frames {
-				if ok = h.send(c, f); !ok {
-					break
-				}
-			}
-			switch {
-			case !ok:
-				s.remove(c)
-				h.m.Drops.WithLabelValues("outbox_full_snapshot").Inc()
-			case !c.member:
-				c.member, c.slot = true, len(s.members)
-				s.members = append(s.members, c)
-				c.view.lagging.Store(false) // version 2: follows the whole grid now (viewport.go)
-			}
+			s.broadcast(h, cmd)
+		case cmdToClient:
+			s.toClient(h, cmd)
 		case cmdRemove:
 			s.remove(cmd.c)
-		case cmdArea, cmdTo:
-			s.runView(h, cmd)
+		case cmdToEach:
+			s.toEach(h, cmd)
 		default:
-			panic("hub: sender got " + cmd.kind.String()) // a command we never make: a bug
+			panic(fmt.Sprintf("hub: sender got %T", cmd)) // a command we never make: a bug
+		}
+	}
+}
+
+// broadcast writes cmd's frame to every member. A member whose outbox is
+// full leaves the set until it is resynced.
+func (s *sender) broadcast(h *Hub, cmd cmdBroadcast) {
+	n := 0
+	for i := 0; i < len(s.members); {
+		c := s.members[i]
+		if h.sendRaw(c, cmd.frame) {
+			i++
+			n++
+			continue
+		}
+		// The swap brings an unvisited member to i.
+		s.remove(c)
+		h.m.Drops.WithLabelValues(cmd.drop).Inc()
+	}
+	h.countFrames(cmd.frame, cmd.parts, n)
+	h.inflight.Add(-1)
+	h.m.FanoutSeconds.Observe(time.Since(cmd.at).Seconds())
+}
+
+// toClient is the one path for frames to one client. A client that
+// follows an area leaves the set before its snapshot, so what follows it
+// is its AreaDeltas; one that follows the whole grid joins the set after
+// its snapshot, so what follows is the next broadcast. Frames that do not
+// fit its outbox leave it lagging, out of the set, until its resync.
+func (s *sender) toClient(h *Hub, cmd cmdToClient) {
+	c := cmd.c
+	if cmd.requested && !c.member {
+		return // lagging: its own resync is on its way
+	}
+	if !cmd.whole {
+		s.remove(c)
+	}
+	c.view.lagging.Store(false)
+	for _, f := range cmd.frames {
+		if !h.send(c, f) {
+			s.remove(c)
+			c.view.lagging.Store(true)
+			h.m.Drops.WithLabelValues("outbox_full_snapshot").Inc()
+			return
+		}
+	}
+	if cmd.whole && !c.member {
+		c.member, c.slot = true, len(s.members)
+		s.members = append(s.members, c)
+	}
+}
+
+// toEach writes each frame to its client. A full outbox is handled as a
+// broadcast would: a member leaves the set, an area client stops getting
+// area frames, until resynced.
+func (s *sender) toEach(h *Hub, cmd cmdToEach) {
+	var counts [256]struct{ n, bytes int }
+	for _, a := range cmd.pairs {
+		if !a.c.member && a.c.view.lagging.Load() {
+			continue // out of step until its resync
+		}
+		if !h.sendRaw(a.c, a.frame) {
+			if a.c.member {
+				s.remove(a.c)
+			} else {
+				a.c.view.lagging.Store(true)
+			}
+			h.m.Drops.WithLabelValues(cmd.drop).Inc()
+			continue
+		}
+		k := &counts[wsframe.Type(a.frame)]
+		k.n++
+		k.bytes += len(a.frame)
+	}
+	if !cmd.at.IsZero() {
+		h.m.AreaFanoutSeconds.Observe(time.Since(cmd.at).Seconds())
+	}
+	for t, k := range counts {
+		if k.n > 0 && !cmd.counted {
+			h.sentFrames[t].Add(float64(k.n))
+			h.m.BytesSent.Add(float64(k.bytes))
 		}
 	}
 }
@@ -133,7 +185,7 @@ func (s *sender) remove(c *Client) {
 func (h *Hub) broadcast(frame []byte, parts [][]byte, drop string) {
 	h.inflight.Add(int64(len(h.senders)))
 	for _, s := range h.senders {
-		s.cmds <- command{kind: cmdBroadcast, frame: frame, parts: parts, drop: drop, at: time.Now()}
+		s.cmds <- cmdBroadcast{frame: frame, parts: parts, drop: drop, at: time.Now()}
 	}
 }
 

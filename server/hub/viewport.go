@@ -23,10 +23,10 @@ import (
 // index instead (h.view.zones, the publisher's): after each published
 // Delta the index hands each client whose area holds some of the flips its
 // AreaDelta, and the publisher passes them to the clients' senders as one
-// cmdTo command per sender. Every frame for a client goes through its own
-// sender's command queue, so a move (cmdArea: leave the broadcast set, then
-// the AreaSnapshot at seq S) is ordered against its other frames exactly
-// like a join: the first AreaDelta after it follows S.
+// cmdToEach per sender. Every frame for a client goes through its own
+// sender's command queue, so a move (sendView's cmdToClient: leave the
+// broadcast set, then the AreaSnapshot at seq S) is ordered against its
+// other frames exactly like a join: the first AreaDelta after it follows S.
 //
 // A frame a sender cannot queue for an area client (its queue is full)
 // marks the client lagging: the sender drops its later area frames, the
@@ -216,7 +216,7 @@ func (h *Hub) applyViewports(now time.Time) {
 		h.clearPending(c)
 		c.view.lastApply = now
 		c.view.area = want
-		h.sendArea(c, nil, 0)
+		h.sendView(c, false, 0)
 	}
 }
 
@@ -225,54 +225,6 @@ func (h *Hub) clearPending(c *Client) {
 	c.view.mu.Lock()
 	c.view.pending = false
 	c.view.mu.Unlock()
-}
-
-// sendArea serves a version-2 client what sendSnapshot serves a version-1
-// one: first (Welcome, Resync, or nil when only the area moved), then the
-// snapshot of c's area at the published seq and, after a Welcome, the
-// presence map; from then on c follows that area, as a broadcast member
-// for the whole grid or in the zone index. It returns false for a
-// version-1 client.
-func (h *Hub) sendArea(c *Client, first []byte, reason protocol.ResyncReason) bool {
-	if c.view.version < protocol.Version2 {
-		return false
-	}
-	join := first != nil && reason == 0
-	if join {
-		first = h.view.welcome
-	}
-	frames := [][]byte{first}
-	if first == nil {
-		frames = frames[:0]
-	}
-	if c.view.area.Whole() {
-		h.view.zones.Unsubscribe(c)
-		h.snapshot()
-		frames = append(frames, h.snapWire)
-		if join && h.view.presence != nil {
-			frames = append(frames, h.view.presence)
-		}
-		kind := cmdAdd
-		if reason == protocol.ResyncRequested {
-			kind = cmdResync // only if it is a member: a lagging one gets its own
-		}
-		c.shard.cmds <- command{kind: kind, c: c, frames: frames}
-		return true
-	}
-	if reason == protocol.ResyncRequested && c.view.lagging.Load() {
-		return true // its own resync is on its way
-	}
-	// The area is valid: served areas come from Widen of decoded Viewports
-	// or of the URL's checked area.
-	frame, scratch, _ := protocol.AppendAreaSnapshot(nil, h.epoch, h.durable.Seq, c.view.area, &h.durable.Grid, h.view.scratch)
-	h.view.scratch = scratch
-	frames = append(frames, wsframe.Wrap(frame))
-	if join && h.view.presence != nil {
-		frames = append(frames, h.view.presence)
-	}
-	c.shard.cmds <- command{kind: cmdArea, c: c, frames: frames}
-	h.view.zones.Subscribe(c, c.view.area, h.durable.Seq)
-	return true
 }
 
 // publishAreas hands seq's AreaDeltas to the indexed clients' senders
@@ -298,7 +250,7 @@ func (h *Hub) flushTo(drop string) { h.flushPairs(drop, false, time.Time{}) }
 func (h *Hub) flushPairs(drop string, counted bool, at time.Time) {
 	for s, pairs := range h.view.to {
 		if len(pairs) > 0 {
-			s.cmds <- command{kind: cmdTo, pairs: pairs, drop: drop, counted: counted, at: at}
+			s.cmds <- cmdToEach{pairs: pairs, drop: drop, counted: counted, at: at}
 		}
 		delete(h.view.to, s)
 	}
@@ -329,53 +281,4 @@ func (h *Hub) pingAreas() {
 		h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, h.pingFrame})
 	})
 	h.flushTo("outbox_full_ping")
-}
-
-// runView handles a sender's version-2 commands.
-func (s *sender) runView(h *Hub, cmd command) {
-	switch cmd.kind {
-	case cmdArea:
-		// Out of the broadcast set (if it was in it), then the new area's
-		// snapshot: what follows is its AreaDeltas.
-		c := cmd.c
-		s.remove(c)
-		c.view.lagging.Store(false)
-		for _, f := range cmd.frames {
-			if !h.send(c, f) {
-				c.view.lagging.Store(true)
-				h.m.Drops.WithLabelValues("outbox_full_snapshot").Inc()
-				return
-			}
-		}
-	case cmdTo:
-		var counts [256]struct{ n, bytes int }
-		for _, a := range cmd.pairs {
-			if !a.c.member && a.c.view.lagging.Load() {
-				continue // an area client out of step until its resync
-			}
-			if !h.sendRaw(a.c, a.frame) {
-				// As a broadcast would: a member leaves the set, an
-				// area client stops getting area frames, until resynced.
-				if a.c.member {
-					s.remove(a.c)
-				} else {
-					a.c.view.lagging.Store(true)
-				}
-				h.m.Drops.WithLabelValues(cmd.drop).Inc()
-				continue
-			}
-			k := &counts[wsframe.Type(a.frame)]
-			k.n++
-			k.bytes += len(a.frame)
-		}
-		if !cmd.at.IsZero() {
-			h.m.AreaFanoutSeconds.Observe(time.Since(cmd.at).Seconds())
-		}
-		for t, k := range counts {
-			if k.n > 0 && !cmd.counted {
-				h.sentFrames[t].Add(float64(k.n))
-				h.m.BytesSent.Add(float64(k.bytes))
-			}
-		}
-	}
 }
