@@ -28,7 +28,10 @@
 //     it after panning there; a dragged page subscribes ahead of the pan
 //     (the still margin behind, a lead in front) and back to the still
 //     area once the view has settled; three pages see each other's places
-//     warm on the minimap, and a place cools when its page leaves;
+//     warm on the minimap, and a place cools when its page leaves; at Fit
+//     the places plain protocol viewers look at are outlined on the main
+//     view, an empty place not, and the outline goes when they leave
+//     (presence_test.go);
 //   - the first minute (firstminute_test.go): the first frame shows
 //     outlined checkboxes at the busiest place and the hint, which goes
 //     after the first toggle; a click at whole-grid zoom zooms in and

@@ -41,5 +41,7 @@
 // boxes outside the area the board follows are dimmed (last known, not
 // settable); the minimap carries the presence map as a heat layer (a faint
 // tint for "some", orange by the log of the count from 3 on), and the HUD
-// says how many players look nearby.
+// says how many players look nearby. Zoomed far out (presence.go) the
+// same cells are outlined on the main view too, fading in from 3 CSS px a
+// box to full at 1, so the whole grid shows where people are looking.
 package game

@@ -280,6 +280,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	sx1, sy1 := g.cam.ToScreen(x1, y1)
 	g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now, frozen)
 	g.drawUnknown(screen)
+	g.drawPresenceOnGrid(screen)
 	g.drawMarkers(screen, now)
 	g.mini.draw(screen, &g.cam)
 	g.drawPresence(screen)
