@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"checkgrid/server/cluster"
+	"checkgrid/server/history"
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
 	"checkgrid/server/metrics"
@@ -19,7 +20,7 @@ import (
 // keeps their identity on every node. Nothing is written to -data.
 func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *slog.Logger) (backend, error) {
 	node, err := cluster.Open(ctx, cluster.Config{
-		URLs: cfg.natsURLs(), Node: cfg.node, Retain: cfg.natsRetain, LeaseTTL: cfg.leaseTTL,
+		URLs: cfg.natsURLs(), Node: cfg.node, Retain: cfg.natsRetain, MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge, LeaseTTL: cfg.leaseTTL,
 		SnapshotEvery: cfg.snapshotEvery, Tick: cfg.tick, Logger: logger,
 	})
 	if err != nil {
@@ -32,12 +33,26 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	if err != nil {
 		return backend{}, err
 	}
+	hlog, err := node.HistoryLog(ctx)
+	if err != nil {
+		return backend{}, err
+	}
+	// History: the stream is its log of record; every node follows it,
+	// writes the keyframes (the same ones) and serves the same API.
+	past := history.NewStream(hlog, 0, logger)
+	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge, MaxRecords: cfg.natsRetain}, logger)
 	h := hub.NewFollower(hubConfig(cfg), node, node.History, m, logger)
 	nctx, stopNode := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	histDone := make(chan struct{})
 	go func() { done <- node.Run(nctx) }()
+	go func() {
+		defer close(histDone)
+		_ = past.Run(nctx)
+	}()
 	stop := func() {
 		stopNode()
+		<-histDone
 		if err := <-done; err != nil {
 			logger.Error("cluster node", "err", err)
 		}
@@ -48,11 +63,13 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 		stop()
 		return backend{}, ctx.Err()
 	case err := <-done:
+		stopNode()
+		<-histDone
 		return backend{}, fmt.Errorf("cluster node: %w", err)
 	}
 	logger.Info("cluster: replica caught up", "node", node.Name(), "history", node.History)
 	return backend{
-		hub: h, key: key, stop: stop, close: func() {},
+		hub: h, key: key, stop: stop, close: func() {}, history: hist,
 		logAttrs: []any{"nats", strings.Join(cfg.natsURLs(), ","), "node", node.Name()},
 	}, nil
 }

@@ -25,7 +25,10 @@
 //
 // History (issue 21): the data directory keeps every Delta with its commit
 // time, by default forever (-history-max-bytes, -history-max-age bound it);
-// history.NewHandler serves it at /api/history (PROTOCOL.md, History).
+// history.NewHandler serves it at /api/history (PROTOCOL.md, History). In
+// cluster mode the stream keeps it (its limits are -nats-retain and the
+// same two flags) and every node serves it through a history.Stream
+// (clustered.go).
 // `checkgrid history verify <data dir | export file | URL>` checks it end
 // to end; `checkgrid history export [--from A] [--to B] <data dir | URL>
 // <file>` writes one portable file (PROTOCOL.md, "Export file")

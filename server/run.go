@@ -164,7 +164,7 @@ type backend struct {
 	hub      *hub.Hub
 	key      []byte                     // signs player cookies
 	storage  interface{ Check() error } // for /healthz besides the hub's own state; may be nil
-	history  http.Handler               // the history API; nil in cluster mode (not served yet)
+	history  http.Handler               // the history API (the data directory's, or the cluster's stream)
 	past     admin.History              // the same history for rollbacks; nil in cluster mode
 	rules    *moderation.Rules          // freezes and bans the hub obeys; nil in cluster mode
 	logAttrs []any                      // for the listening line

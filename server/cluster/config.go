@@ -45,11 +45,12 @@ const (
 	// DefaultSnapshotEvery: a joining node replays at most this much of
 	// the stream (at 20 ticks/s, 100 Deltas).
 	DefaultSnapshotEvery = 5 * time.Second
-	// DefaultRetain is the stream's message limit: 200,000 Deltas are
-	// close to three hours at 20 ticks/s, at most a few hundred MB even
-	// with busy ticks. A snapshot is written at least every Retain/4
-	// Deltas, so a node always finds one inside what is retained.
-	DefaultRetain = 200_000
+	// The stream is history's log of record (issue 21): by default it
+	// keeps every Delta. Config.Retain, MaxBytes and MaxAge bound it (the
+	// stream's own limits; what they drop is said in /api/history). With a
+	// message bound, a snapshot is written at least every Retain/4 Deltas,
+	// so a node always finds one inside what is retained; without one,
+	// every SnapshotEvery.
 )
 
 // Config for a Node. Zero fields take the defaults above.
@@ -60,12 +61,33 @@ type Config struct {
 	LeaseTTL      time.Duration
 	Tick          time.Duration
 	SnapshotEvery time.Duration
-	Retain        int64
+	// Retain, MaxBytes, MaxAge: the stream's limits (messages, bytes, age
+	// of a message); 0 keeps forever.
+	Retain   int64
+	MaxBytes int64
+	MaxAge   time.Duration
 	// OnlyURLs: connect only to URLs, never to the servers the cluster
 	// advertises (for servers whose advertised addresses the node cannot
 	// reach, and for tests that cut one node off).
 	OnlyURLs bool
 	Logger   *slog.Logger
+}
+
+// streamLimit is a stream limit for JetStream: -1 is none.
+func streamLimit(v int64) int64 {
+	if v <= 0 {
+		return -1
+	}
+	return v
+}
+
+// snapTurn is how many Deltas a sequencer goes at most between
+// snapshots: a quarter of the message bound, none without one.
+func (c Config) snapTurn() uint64 {
+	if c.Retain <= 0 {
+		return ^uint64(0)
+	}
+	return max(1, uint64(c.Retain/4))
 }
 
 func (c Config) withDefaults() Config {
@@ -80,9 +102,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SnapshotEvery <= 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
-	}
-	if c.Retain <= 0 {
-		c.Retain = DefaultRetain
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -33,7 +33,13 @@
 // Files: lease.go (the KV lease and its epoch), sequencer.go (one tenure's
 // loop, fencing, snapshots), feed.go (the replica: snapshot, live, backfill),
 // forward.go (Set batches and the lease watch), counters.go (online
-// counts), setup.go (connection, stream and buckets), node.go (wiring).
+// counts), setup.go (connection, stream and buckets), node.go (wiring),
+// historylog.go (HistoryLog: the stream and the keyframe bucket as
+// server/history.Stream reads them; history's logic lives there, so this
+// package needs no chain or keyframe code).
+//
+// The stream is history's log of record: by default it keeps every Delta
+// (Config.Retain, MaxBytes and MaxAge are its limits).
 //
 // Concurrency: the feed's replica belongs to its goroutine (the sequencer
 // asks it for a copy over a channel); the sequencer's grid to its loop;

@@ -78,7 +78,7 @@ func (n *Node) sequence(ctx context.Context, t *tenure) error {
 		return err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	s := &sequencer{n: n, t: t, inFlight: map[string]uint64{}, snapTurn: max(1, uint64(n.cfg.Retain/4))}
+	s := &sequencer{n: n, t: t, inFlight: map[string]uint64{}, snapTurn: n.cfg.snapTurn()}
 	if err := s.base(ctx, nil); err != nil {
 		return err
 	}

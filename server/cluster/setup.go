@@ -107,7 +107,9 @@ func ensureOnce(ctx context.Context, js jetstream.JetStream, cfg Config) (handle
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 		Retention:   jetstream.LimitsPolicy,
-		MaxMsgs:     cfg.Retain,
+		MaxMsgs:     streamLimit(cfg.Retain),
+		MaxBytes:    streamLimit(cfg.MaxBytes),
+		MaxAge:      max(0, cfg.MaxAge),
 		Discard:     jetstream.DiscardOld,
 		Duplicates:  dupWindow,
 		// After commit, the leader sends each Delta to LiveSubject with its

@@ -1,6 +1,14 @@
 // Package history serves, verifies and exports the grid's kept history
-// (issue 21): the HTTP API of PROTOCOL.md, History, over a store.History
-// (the data directory's keyframes and log, read while the store appends).
+// (issue 21): the HTTP API of PROTOCOL.md, History, over a Source: a
+// store.History (the data directory's keyframes and log, read while the
+// store appends) or, in cluster mode, a Stream (the JetStream stream of
+// record and its keyframe bucket, through a Log such as
+// cluster.HistoryLog).
+//
+// Stream.Run (one goroutine per node, started by the server's wiring)
+// follows the stream: the grid, chain and commit time at its tail are the
+// Head, and after every 2 MiB of frames it writes a keyframe, the same
+// bytes on every node (stream.go says why they agree).
 //
 // Entry points: NewHandler (the /api/history routes, wired by web.Config);
 // BuildExtent (the extent); playback.go (/api/history/playback: the net
@@ -21,5 +29,6 @@
 // loop shares the cores), read from store.History, answer with a strong
 // ETag and, for closed parts of history, Cache-Control immutable.
 //
-// No goroutines of its own; a Handler is safe for concurrent use.
+// No goroutines of its own but Stream.Run; a Handler is safe for
+// concurrent use.
 package history

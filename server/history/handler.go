@@ -37,13 +37,14 @@ const (
 // Limits are the history bounds the server runs with, reported in the
 // extent.
 type Limits struct {
-	MaxBytes int64
-	MaxAge   time.Duration
+	MaxBytes   int64
+	MaxAge     time.Duration
+	MaxRecords int64 // cluster mode: the stream's message bound
 }
 
 // Handler serves the history API (PROTOCOL.md, History) from h.
 type Handler struct {
-	h      *store.History
+	h      Source
 	limits Limits
 	log    *slog.Logger
 	sem    chan struct{}
@@ -51,7 +52,7 @@ type Handler struct {
 }
 
 // NewHandler returns the handler for /api/history and /api/history/….
-func NewHandler(h *store.History, limits Limits, logger *slog.Logger) *Handler {
+func NewHandler(h Source, limits Limits, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -78,7 +79,7 @@ func (s *Handler) fail(w http.ResponseWriter, err error) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 	case errors.Is(err, store.ErrNotKept):
 		http.Error(w, err.Error(), http.StatusNotFound)
-	case errors.Is(err, errBusy):
+	case errors.Is(err, errBusy), errors.Is(err, ErrNotReady):
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	default:
@@ -113,6 +114,7 @@ type Extent struct {
 	Dropped    DroppedNotes `json:"dropped"`
 	MaxBytes   int64        `json:"max_bytes"`       // 0: kept forever
 	MaxAge     float64      `json:"max_age_seconds"` // 0: kept forever
+	MaxRecords int64        `json:"max_records"`     // 0: kept forever (always 0 in single mode)
 }
 
 // EpochSpan says from which keyframe on an epoch holds: records after
@@ -140,7 +142,7 @@ func stamp(ns int64) *time.Time {
 }
 
 // BuildExtent reads the extent of h.
-func BuildExtent(h *store.History, limits Limits) (Extent, error) {
+func BuildExtent(h Source, limits Limits) (Extent, error) {
 	hd, err := h.Head()
 	if err != nil {
 		return Extent{}, err
@@ -151,7 +153,7 @@ func BuildExtent(h *store.History, limits Limits) (Extent, error) {
 	}
 	ex := Extent{LastSeq: hd.Seq, LastTime: stamp(hd.Time), Chain: hex.EncodeToString(hd.Chain[:]), Keyframes: len(keys),
 		Dropped:  DroppedNotes{hd.Dropped.Keyframes, hd.Dropped.Segments, hd.Dropped.Bytes, hd.Dropped.Reason},
-		MaxBytes: limits.MaxBytes, MaxAge: limits.MaxAge.Seconds(), Epochs: []EpochSpan{}}
+		MaxBytes: limits.MaxBytes, MaxAge: limits.MaxAge.Seconds(), MaxRecords: limits.MaxRecords, Epochs: []EpochSpan{}}
 	for i, k := range keys {
 		if k > hd.Seq {
 			break

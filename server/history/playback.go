@@ -122,7 +122,7 @@ func parseArea(v string) (protocol.Area, error) {
 // playback is the state of one answer being built: the grid now, the grid
 // at the last point, and the answer so far.
 type playback struct {
-	h        *store.History
+	h        Source
 	q        playbackQuery
 	rep      protocol.Replica
 	at       int64  // commit time of rep.Seq
@@ -139,7 +139,7 @@ type playback struct {
 
 // playbackAnswer computes the frames of q from its from until a bound,
 // returning the body and the last point covered.
-func playbackAnswer(h *store.History, q playbackQuery) ([]byte, uint64, error) {
+func playbackAnswer(h Source, q playbackQuery) ([]byte, uint64, error) {
 	st, at, err := h.GridAt(q.from)
 	if err != nil {
 		return nil, 0, err
