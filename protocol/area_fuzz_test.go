@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -200,4 +201,14 @@ func areaSeeds(r *rand.Rand, seeds map[string][][]byte) {
 	add(AppendSnapshot(nil, 1, 9, new(Bitset)))
 	add(must(AppendDelta(nil, 10, []uint32{77})))
 	seeds["FuzzReplicaFrames"] = append(seeds["FuzzReplicaFrames"], life)
+	// The follower's scripts, one input each, in a fixed order.
+	scripts := followScripts()
+	for _, name := range slices.Sorted(maps.Keys(scripts)) {
+		var in []byte
+		for _, s := range scripts[name] {
+			in = append(in, byte(len(s.frame)), byte(len(s.frame)>>8))
+			in = append(in, s.frame...)
+		}
+		seeds["FuzzFollower"] = append(seeds["FuzzFollower"], in)
+	}
 }

@@ -24,6 +24,11 @@
 //     and AreaDelta in order, knows which boxes are exact (its Area; the
 //     whole grid is an area), and reports a frame that does not follow
 //     (ErrGap) instead of applying it.
+//   - Follower follows one connection's server frames without I/O: Handle
+//     takes each frame, applies it to a Replica and returns a Step (the
+//     header, flipped or refused boxes, skipped); a gap owes a
+//     ResyncRequest (TakeResync). Every client of the server follows
+//     through it; NewHeadFollower checks seqs from frame headers only.
 //   - Bitset is a whole grid. AppendSnapshot encodes one as the smaller of the
 //     raw bitset and the roaring portable serialization; Snapshot.Bits
 //     decodes and validates either back into a Bitset.

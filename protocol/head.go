@@ -15,6 +15,7 @@ type Head struct {
 	Area   Area   // AreaSnapshot
 	Ver    uint8  // Welcome: version
 	Reason uint8  // Reject: RejectReason; Resync: ResyncReason
+	Retry  uint32 // Reject: retry after, milliseconds
 	MaxSet int    // Welcome: max boxes per Set
 }
 
@@ -77,7 +78,7 @@ func ReadHead(b []byte) (Head, error) {
 	case TypeDelta:
 		h.Seq, h.Count = le.Uint64(b[1:]), int(le.Uint32(b[9:]))
 	case TypeReject:
-		h.Reason, h.Count = b[1], int(le.Uint16(b[6:]))
+		h.Reason, h.Retry, h.Count = b[1], le.Uint32(b[2:]), int(le.Uint16(b[6:]))
 	case TypeResync:
 		h.Reason = b[1]
 	}

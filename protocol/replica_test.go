@@ -87,7 +87,7 @@ func TestReadHead(t *testing.T) {
 		{presence[:PresenceHeaderSize], Head{Type: TypePresence, Count: 1}},
 		{AppendSnapshot(nil, 7, 41, &g)[:SnapshotHeaderSize], Head{Type: TypeSnapshot, Epoch: 7, Seq: 41}},
 		{delta[:DeltaHeaderSize], Head{Type: TypeDelta, Seq: 42, Count: 3}},
-		{rej, Head{Type: TypeReject, Reason: uint8(RejectRate), Count: 2}},
+		{rej, Head{Type: TypeReject, Reason: uint8(RejectRate), Retry: 100, Count: 2}},
 		{AppendResync(nil, Resync{Reason: ResyncLagging}), Head{Type: TypeResync, Reason: uint8(ResyncLagging)}},
 	} {
 		got, err := ReadHead(c.frame)
