@@ -18,7 +18,8 @@ import "errors"
 //     one ResyncRequest until the next snapshot.
 //   - A snapshot of any epoch replaces what the follower held.
 //   - Welcome, Stats and Presence are kept (Welcome, Stats, Presence);
-//     Reject's boxes and retry time are the Step's.
+//     Reject's boxes and retry time are the Step's. A new connection
+//     forgets the Welcome; Stats, Presence and the grid stay as last known.
 //
 // A head-only follower (NewHeadFollower, for the load generator) keeps no
 // grid: it reads each frame's fixed header (ReadHead; a prefix of
@@ -41,6 +42,7 @@ type Follower struct {
 	owed     bool // a ResyncRequest is due (TakeResync)
 
 	frames [TypePresence + 1]int // received, by type
+	total  int                   // received, bad ones too
 	bytes  int64
 	gaps   int
 	boxes  []uint32 // Reject's boxes, reused
@@ -76,11 +78,10 @@ func NewHeadFollower() *Follower {
 }
 
 // NewConnection starts a new stream (a new connection: Welcome, then a
-// snapshot). The replica keeps its grid as last known, unsynced; the
-// counters go on.
+// snapshot). The replica keeps its grid as last known, unsynced; Stats,
+// Presence and the counters go on.
 func (f *Follower) NewConnection() {
 	f.welcomed, f.waiting, f.owed = false, true, false
-	f.presence = Presence{}
 	f.unsync()
 }
 
@@ -91,12 +92,13 @@ func (f *Follower) NewConnection() {
 // version this package does not speak), after which the caller closes the
 // connection; the follower's state is then unchanged but for the counters.
 func (f *Follower) Handle(b []byte) (Step, error) {
+	f.total++
+	f.bytes += int64(len(b))
 	h, err := ReadHead(b)
 	if err != nil {
 		return Step{}, err
 	}
 	f.frames[h.Type]++
-	f.bytes += int64(len(b))
 	st := Step{Head: h}
 	switch h.Type {
 	case TypeWelcome:
@@ -238,8 +240,8 @@ func (f *Follower) Welcome() (w Welcome, ok bool) { return f.welcome, f.welcomed
 // Stats is the last Stats received (zero before one).
 func (f *Follower) Stats() Stats { return f.stats }
 
-// Presence is this connection's last presence map (ok false before one; a
-// head-only follower keeps none). Its Counts are the follower's: do not
+// Presence is the last presence map (ok false before one; a head-only
+// follower keeps none). Its Counts are the follower's: do not
 // modify them.
 func (f *Follower) Presence() (p Presence, ok bool) { return f.presence, f.presence.Cell != 0 }
 
@@ -251,8 +253,9 @@ func (f *Follower) Frames(t FrameType) int {
 	return f.frames[t]
 }
 
-// Bytes is the number of bytes handed to Handle (every connection).
-func (f *Follower) Bytes() int64 { return f.bytes }
+// Received is the number of frames and bytes handed to Handle, bad ones
+// too (every connection).
+func (f *Follower) Received() (frames int, bytes int64) { return f.total, f.bytes }
 
 // Gaps is the number of frames that did not follow (every connection).
 func (f *Follower) Gaps() int { return f.gaps }

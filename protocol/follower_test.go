@@ -126,7 +126,7 @@ func TestFollower(t *testing.T) {
 }
 
 // TestFollowerKeeps checks what a follower keeps besides the grid, and
-// that a new connection forgets it but the last known grid.
+// what a new connection forgets (the Welcome, being synced).
 func TestFollowerKeeps(t *testing.T) {
 	rep := new(Replica)
 	f := NewFollower(rep)
@@ -152,8 +152,8 @@ func TestFollowerKeeps(t *testing.T) {
 	if f.Stats().Online != 4 || st.Head.Retry != 1500 || RejectReason(st.Head.Reason) != RejectFrozen || st.Head.Count != 1 {
 		t.Errorf("stats %+v, reject head %+v", f.Stats(), st.Head)
 	}
-	if f.Frames(TypeReject) != 2 || f.Frames(TypeSnapshot) != 1 || f.Bytes() == 0 {
-		t.Errorf("counted %d rejects, %d snapshots, %d bytes", f.Frames(TypeReject), f.Frames(TypeSnapshot), f.Bytes())
+	if n, bytes := f.Received(); f.Frames(TypeReject) != 2 || f.Frames(TypeSnapshot) != 1 || n != 6 || bytes == 0 {
+		t.Errorf("counted %d rejects, %d snapshots, %d frames, %d bytes", f.Frames(TypeReject), f.Frames(TypeSnapshot), n, bytes)
 	}
 	if f.Replica() != rep || !rep.Grid.Get(42) || rep.Epoch != 7 {
 		t.Errorf("replica not the follower's grid")
@@ -161,8 +161,8 @@ func TestFollowerKeeps(t *testing.T) {
 	f.NewConnection()
 	_, welcomed := f.Welcome()
 	_, mapped := f.Presence()
-	if welcomed || mapped || f.Synced() || !rep.Grid.Get(42) {
-		t.Errorf("after a new connection: welcomed %v, presence %v, synced %v, grid kept %v", welcomed, mapped, f.Synced(), rep.Grid.Get(42))
+	if welcomed || !mapped || f.Stats().Online != 4 || f.Synced() || !rep.Grid.Get(42) {
+		t.Errorf("after a new connection: welcomed %v, presence kept %v, stats %+v, synced %v, grid kept %v", welcomed, mapped, f.Stats(), f.Synced(), rep.Grid.Get(42))
 	}
 	if st, _ := f.Handle(must(AppendDelta(nil, 4, []uint32{1}))); !st.Skipped {
 		t.Errorf("a new connection's delta before its snapshot applied")

@@ -36,8 +36,13 @@ func ReadHead(b []byte) (Head, error) {
 	need := 0
 	switch t {
 	case TypeWelcome:
-		need = WelcomeSize
-		if len(b) > 1 && b[1] >= Version2 {
+		// Type and version: the size of a Welcome of a version this
+		// package does not speak is unknown, and DecodeWelcome refuses it
+		// (ErrVersion), so a client can tell the player to reload.
+		need = 2
+		if len(b) > 1 && b[1] == Version1 {
+			need = WelcomeSize
+		} else if len(b) > 1 && b[1] == Version2 {
 			need = WelcomeV2Size
 		}
 	case TypeAreaSnapshot:
@@ -65,7 +70,10 @@ func ReadHead(b []byte) (Head, error) {
 	}
 	switch t {
 	case TypeWelcome:
-		h.Ver, h.Epoch, h.MaxSet = b[1], le.Uint64(b[6:]), int(le.Uint16(b[14:]))
+		h.Ver = b[1]
+		if need > 2 {
+			h.Epoch, h.MaxSet = le.Uint64(b[6:]), int(le.Uint16(b[14:]))
+		}
 	case TypeAreaSnapshot:
 		h.Epoch, h.Seq = le.Uint64(b[2:]), le.Uint64(b[10:])
 		h.Area = Area{X: le.Uint16(b[18:]), Y: le.Uint16(b[20:]), W: le.Uint16(b[22:]), H: le.Uint16(b[24:])}

@@ -1,46 +1,39 @@
 package board
 
-import (
-	"fmt"
+import "checkgrid/protocol"
 
-	"checkgrid/protocol"
-)
-
-// ApplySnapshot replaces the server state with s (any epoch: a new epoch
-// replaces everything) and marks the board synced at s.Seq. Pending changes
-// the snapshot already agrees with are settled; the rest keep waiting for
-// their deadline, since the Set may not have reached the server's state yet.
-// On a decoding error the board is left unsynced with its server state
-// cleared.
-func (b *Board) ApplySnapshot(s protocol.Snapshot) error {
-	if err := b.server.ApplySnapshot(s); err != nil {
-		b.checked = 0
-		b.all = true
-		return fmt.Errorf("board: snapshot: %w", err)
+// Follow updates the board after its follower handled one server frame
+// (st, whatever the follower said of it): a snapshot replaced the server
+// state (replaced), a Delta or AreaDelta flipped st.Boxes (flipped), a
+// Reject refused them (their pending changes revert). Other steps change
+// nothing here.
+func (b *Board) Follow(st protocol.Step) {
+	switch st.Head.Type {
+	case protocol.TypeSnapshot, protocol.TypeAreaSnapshot:
+		// Also after a snapshot that failed to decode: the replica then
+		// holds a cleared or partly written grid, to be redrawn.
+		b.replaced()
+	case protocol.TypeDelta, protocol.TypeAreaDelta:
+		b.flipped(st.Boxes)
+	case protocol.TypeReject:
+		b.Reject(st.Boxes)
 	}
-	b.checked = int(s.Checked)
+}
+
+// replaced accounts for a snapshot: the server state may have changed
+// anywhere (an area snapshot keeps the boxes outside its area as last
+// known). Pending changes the known server state already agrees with are
+// settled; the rest keep waiting for their deadline, since the Set may not
+// have reached the server's state yet.
+func (b *Board) replaced() {
+	b.checked = b.server.Grid.Count()
 	for i, p := range b.pending {
-		if b.server.Grid.Get(i) == p.want {
+		if b.server.Known(i) && b.server.Grid.Get(i) == p.want {
 			delete(b.pending, i)
 		}
 	}
 	b.all = true
 	b.changed = b.changed[:0]
-	return nil
-}
-
-// ApplyDelta XORs d's boxes into the server state if d.Seq is exactly one
-// past the board's seq. It returns ErrGap (wrapped) without touching the
-// board when d must not be applied (also while unsynced), and the
-// decoder's error if d is corrupt; in both cases the caller must resync. A
-// pending change whose box now has the wanted value is confirmed.
-func (b *Board) ApplyDelta(d protocol.Delta) error {
-	idx, err := b.server.ApplyDelta(d)
-	if err != nil {
-		return fmt.Errorf("board: %w", err)
-	}
-	b.flipped(idx)
-	return nil
 }
 
 // flipped accounts for boxes just flipped in the server state: counts,

@@ -31,8 +31,9 @@ type expiry struct {
 // Times are durations on the caller's monotonic clock.
 type Board struct {
 	// server is the server's grid: exact at a seq inside its area (the
-	// whole grid in version 1), last known outside it.
-	server  protocol.Replica
+	// whole grid in version 1), last known outside it. The session's
+	// protocol.Follower applies the frames to it; Follow is told after.
+	server  *protocol.Replica
 	checked int
 
 	pending map[uint32]pending
@@ -43,9 +44,10 @@ type Board struct {
 	all     bool     // everything may have changed (a Snapshot)
 }
 
-// New returns an empty, unsynced board.
-func New() *Board {
-	return &Board{pending: make(map[uint32]pending)}
+// New returns a board showing server, the replica a protocol.Follower
+// applies the server's frames to.
+func New(server *protocol.Replica) *Board {
+	return &Board{server: server, pending: make(map[uint32]pending)}
 }
 
 // Synced reports whether the board holds a Snapshot and the Deltas after it.
@@ -60,9 +62,6 @@ func (b *Board) Area() protocol.Area { return b.server.Area }
 
 // Seq is the seq of the last applied Snapshot or Delta.
 func (b *Board) Seq() uint64 { return b.server.Seq }
-
-// Epoch is the epoch of the last applied Snapshot.
-func (b *Board) Epoch() uint64 { return b.server.Epoch }
 
 // Checked is the number of checked boxes in the server's state.
 func (b *Board) Checked() int { return b.checked }
@@ -96,10 +95,6 @@ func (b *Board) Displayed(i uint32) bool {
 	}
 	return b.server.Grid.Get(i)
 }
-
-// Unsync marks the board as waiting for a Snapshot (after a gap, a Resync or
-// a new connection). The state stays on screen meanwhile.
-func (b *Board) Unsync() { b.server.Unsync() }
 
 // Drain appends the boxes whose displayed value changed since the last Drain
 // to dst, and reports all = true if a Snapshot replaced the board (then

@@ -46,36 +46,46 @@ func corner(b *Board, w, h int) string {
 	return sb.String()
 }
 
-func snapshot(t testing.TB, epoch, seq uint64, pic string) protocol.Snapshot {
+func snapshot(t testing.TB, epoch, seq uint64, pic string) []byte {
 	t.Helper()
 	var g protocol.Bitset
 	for _, i := range cells(t, pic) {
 		g.Put(i, true)
 	}
-	s, err := protocol.DecodeSnapshot(protocol.AppendSnapshot(nil, epoch, seq, &g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return protocol.AppendSnapshot(nil, epoch, seq, &g)
 }
 
-func delta(t testing.TB, seq uint64, pic string) protocol.Delta {
+func delta(t testing.TB, seq uint64, pic string) []byte {
 	t.Helper()
 	f, err := protocol.AppendDelta(nil, seq, cells(t, pic))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := protocol.DecodeDelta(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return f
 }
 
-func synced(t testing.TB, pic string) *Board {
+// fed is a board fed by a follower, as the session feeds it.
+type fed struct {
+	*Board
+	f *protocol.Follower
+}
+
+func newFed() fed {
+	rep := new(protocol.Replica)
+	return fed{New(rep), protocol.NewFollower(rep)}
+}
+
+// feed hands frame to the follower and its step to the board.
+func (b fed) feed(frame []byte) error {
+	st, err := b.f.Handle(frame)
+	b.Follow(st)
+	return err
+}
+
+func synced(t testing.TB, pic string) fed {
 	t.Helper()
-	b := New()
-	if err := b.ApplySnapshot(snapshot(t, 1, 10, pic)); err != nil {
+	b := newFed()
+	if err := b.feed(snapshot(t, 1, 10, pic)); err != nil {
 		t.Fatal(err)
 	}
 	return b
@@ -97,11 +107,11 @@ func TestDeltasXorInOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := synced(t, tc.start)
 			for i, d := range tc.deltas {
-				if err := b.ApplyDelta(delta(t, uint64(11+i), d)); err != nil {
+				if err := b.feed(delta(t, uint64(11+i), d)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if got := corner(b, 3, 2); got != tc.want {
+			if got := corner(b.Board, 3, 2); got != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
 			}
 			if got, want := b.Checked(), strings.Count(tc.want, "x"); got != want {
@@ -120,43 +130,45 @@ func TestDeltaOutOfOrderIsRefused(t *testing.T) {
 		seq  uint64
 		want error
 	}{
-		{"gap", 12, ErrGap},
-		{"duplicate", 10, ErrGap},
-		{"old", 3, ErrGap},
+		{"gap", 12, protocol.ErrGap},
+		{"duplicate", 10, protocol.ErrGap},
+		{"old", 3, protocol.ErrGap},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := synced(t, "x..")
-			err := b.ApplyDelta(delta(t, tc.seq, ".x."))
+			err := b.feed(delta(t, tc.seq, ".x."))
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			if got := corner(b, 3, 1); got != "x.." {
+			if got := corner(b.Board, 3, 1); got != "x.." {
 				t.Errorf("board changed to %s", got)
 			}
 		})
 	}
-	b := New()
-	if err := b.ApplyDelta(delta(t, 1, "x")); !errors.Is(err, ErrGap) {
-		t.Fatalf("delta before snapshot: err = %v", err)
+	b := newFed()
+	if err := b.feed(delta(t, 1, "x")); err != nil || b.Synced() || corner(b.Board, 1, 1) != "." {
+		t.Fatalf("delta before snapshot: err = %v, synced %v", err, b.Synced())
 	}
 	b = synced(t, "x..")
-	b.Unsync()
-	if err := b.ApplyDelta(delta(t, 11, "x")); !errors.Is(err, ErrGap) {
-		t.Fatalf("delta after Unsync: err = %v", err)
+	if err := b.feed(protocol.AppendResync(nil, protocol.Resync{Reason: protocol.ResyncLagging})); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.feed(delta(t, 11, ".x.")); err != nil || b.Synced() || corner(b.Board, 3, 1) != "x.." {
+		t.Fatalf("delta after Resync: err = %v, synced %v", err, b.Synced())
 	}
 }
 
 func TestSnapshotReplacesEverything(t *testing.T) {
 	b := synced(t, "xxx\nxxx")
-	if err := b.ApplySnapshot(snapshot(t, 2, 3, "x..\n..x")); err != nil {
+	if err := b.feed(snapshot(t, 2, 3, "x..\n..x")); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := corner(b, 3, 2), "x..\n..x"; got != want {
+	if got, want := corner(b.Board, 3, 2), "x..\n..x"; got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if b.Epoch() != 2 || b.Seq() != 3 || b.Checked() != 2 {
-		t.Errorf("epoch, seq, checked = %d, %d, %d", b.Epoch(), b.Seq(), b.Checked())
+	if b.f.Replica().Epoch != 2 || b.Seq() != 3 || b.Checked() != 2 {
+		t.Errorf("epoch, seq, checked = %d, %d, %d", b.f.Replica().Epoch, b.Seq(), b.Checked())
 	}
 	if _, all := b.Drain(nil); !all {
 		t.Error("snapshot did not report a full redraw")
@@ -221,7 +233,7 @@ func TestOptimisticChangesSettle(t *testing.T) {
 				}
 				if s.delta != "" {
 					seq++
-					if err := b.ApplyDelta(delta(t, seq, s.delta)); err != nil {
+					if err := b.feed(delta(t, seq, s.delta)); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -234,12 +246,12 @@ func TestOptimisticChangesSettle(t *testing.T) {
 				}
 				if s.snapshot != "" {
 					seq = 20
-					if err := b.ApplySnapshot(snapshot(t, 1, seq, s.snapshot)); err != nil {
+					if err := b.feed(snapshot(t, 1, seq, s.snapshot)); err != nil {
 						t.Fatal(err)
 					}
 				}
 				b.Settle(s.at)
-				if got := corner(b, 4, 1); got != s.want || b.Pending() != s.pending {
+				if got := corner(b.Board, 4, 1); got != s.want || b.Pending() != s.pending {
 					t.Fatalf("step %d: displayed %s pending %d, want %s pending %d", n, got, b.Pending(), s.want, s.pending)
 				}
 			}
@@ -251,7 +263,7 @@ func TestDrainReportsDisplayedChanges(t *testing.T) {
 	b := synced(t, "....")
 	b.Drain(nil)
 	b.Toggle(1, 0)
-	if err := b.ApplyDelta(delta(t, 11, ".x.x")); err != nil { // confirms 1, flips 3
+	if err := b.feed(delta(t, 11, ".x.x")); err != nil { // confirms 1, flips 3
 		t.Fatal(err)
 	}
 	b.Toggle(2, 0)

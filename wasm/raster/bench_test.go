@@ -27,6 +27,19 @@ func randomBoxes(r *rand.Rand, k int) []uint32 {
 	return out
 }
 
+// newBoard is a board and the follower that feeds it, as the session has.
+func newBoard() (*board.Board, *protocol.Follower) {
+	rep := new(protocol.Replica)
+	return board.New(rep), protocol.NewFollower(rep)
+}
+
+// follow hands one frame to the follower and its step to the board.
+func follow(bd *board.Board, f *protocol.Follower, frame []byte) error {
+	st, err := f.Handle(frame)
+	bd.Follow(st)
+	return err
+}
+
 // BenchmarkApplyDelta measures what the client does with one Delta of k
 // random flips: decode and XOR it into the board, then redraw and
 // highlight those boxes in the state texture's pixels. The baseline is a
@@ -35,18 +48,15 @@ func randomBoxes(r *rand.Rand, k int) []uint32 {
 func BenchmarkApplyDelta(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 5))
 	var g protocol.Bitset
-	snap, err := protocol.DecodeSnapshot(protocol.AppendSnapshot(nil, 1, 0, &g))
-	if err != nil {
-		b.Fatal(err)
-	}
+	snap := protocol.AppendSnapshot(nil, 1, 0, &g)
 	for _, k := range []int{10, 1000, 100000} {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
 			// Two frames that flip the same boxes, so applying them in turn
 			// keeps the board valid for any b.N.
 			idx := randomBoxes(r, k)
 			frames := make([][]byte, 2)
-			bd := board.New()
-			if err := bd.ApplySnapshot(snap); err != nil {
+			bd, fol := newBoard()
+			if err := follow(bd, fol, snap); err != nil {
 				b.Fatal(err)
 			}
 			ras := raster.New()
@@ -58,11 +68,7 @@ func BenchmarkApplyDelta(b *testing.B) {
 				seq := uint64(n + 1)
 				frames[n&1], _ = protocol.AppendDelta(frames[n&1][:0], seq, idx)
 				b.StartTimer()
-				d, err := protocol.DecodeDelta(frames[n&1])
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := bd.ApplyDelta(d); err != nil {
+				if err := follow(bd, fol, frames[n&1]); err != nil {
 					b.Fatal(err)
 				}
 				changed, _ = bd.Drain(changed[:0])
@@ -94,15 +100,11 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		f := protocol.AppendSnapshot(nil, 1, 9, &g)
 		b.Run(fmt.Sprintf("density=%g_%dB", density, len(f)), func(b *testing.B) {
-			bd := board.New()
+			bd, fol := newBoard()
 			ras := raster.New()
 			b.ReportAllocs()
 			for b.Loop() {
-				s, err := protocol.DecodeSnapshot(f)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := bd.ApplySnapshot(s); err != nil {
+				if err := follow(bd, fol, f); err != nil {
 					b.Fatal(err)
 				}
 				bd.Drain(nil)

@@ -12,11 +12,14 @@
 // Status and Message report what the player should see. The game draws
 // and turns input into these calls; it never touches the network.
 //
-// Flow: Connected → Welcome (limits) → Snapshot (synced) → Delta … . A Delta
-// out of seq, or one arriving unsynced, queues one ResyncRequest and every
-// later Delta is ignored until the next Snapshot; a Resync frame does the
-// same without the request. A Reject reverts its boxes and starts (or takes
-// over) a rate-limit episode.
+// Flow: each frame goes once to the session's protocol.Follower, which
+// checks and applies it to the board's replica (Connected → Welcome →
+// Snapshot → Delta …; a frame that does not follow owes one
+// ResyncRequest, sent by the next Update, and later Deltas are skipped
+// until the next snapshot; a Resync frame does the same without the
+// request); the board is then told the step (board.Follow), and the
+// session takes the Welcome's limits and a Reject's episode (a Reject
+// reverts its boxes and starts, or takes over, a rate-limit episode).
 //
 // Rate limits: changes spend from a bucket a little below the server's
 // budget, and taps also from a click budget (clickRate, 4 a second after a burst of 8), which a player
@@ -39,9 +42,10 @@
 // area, when less than half of the lead is left ahead of a pan, when a zoom
 // in leaves the area far too large, and once the view settles, to shrink
 // back to the still area; a jump (minimap click, zoom) gets the still
-// margin. AreaSnapshot and AreaDelta go to the board like
+// margin. AreaSnapshot and AreaDelta go through the follower like
 // Snapshot and Delta (an AreaDelta whose prev is not the board's seq, or
 // with a box outside the area, resyncs); boxes outside the area are not
 // Known and Toggle and Paint refuse them (Unknown). Presence and Near give
-// the map of where players look and how many look nearby.
+// the map of where players look (the follower's last Presence) and how
+// many look nearby.
 package session

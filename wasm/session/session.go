@@ -59,15 +59,11 @@ var ErrFrame = errors.New("session: bad frame from server")
 
 // Session is one player's game state.
 type Session struct {
-	net      Link
-	board    *board.Board
-	link     link.State
-	linkErr  error
-	welcome  protocol.Welcome
-	welcomed bool
-	// awaiting: Deltas are ignored until the next Snapshot.
-	awaiting     bool
-	resyncQueued bool
+	net     Link
+	follow  *protocol.Follower // the server's frames: seqs, gaps, Welcome, Stats, Presence
+	board   *board.Board       // the follower's grid and the player's changes on top
+	link    link.State
+	linkErr error
 
 	bucket   throttle.Bucket // the server's budget, less Headroom
 	clicks   throttle.Bucket // taps only: see clickRate
@@ -82,29 +78,24 @@ type Session struct {
 	queue  []protocol.Change // the player's changes not yet sent
 	queued map[uint32]int    // box → position in queue
 
-	stats    protocol.Stats
-	rejected int
-	frames   int
-	bytes    int64
-	fatal    string
+	fatal string
 
-	scratch []uint32
-	out     [][]byte
+	out [][]byte
 
-	view viewState // version 2: the subscribed area and presence (view.go)
-	gaps int       // frames that did not follow, each answered by a resync
+	view viewState // version 2: the subscribed area (view.go)
 }
 
 // New returns a session with an empty board that talks to the server
 // through l; seed varies the quips.
 func New(seed uint64, l Link) *Session {
+	rep := new(protocol.Replica)
 	return &Session{
-		net:      l,
-		board:    board.New(),
-		link:     link.Connecting,
-		awaiting: true,
-		quips:    throttle.NewQuips(seed),
-		queued:   make(map[uint32]int),
+		net:    l,
+		follow: protocol.NewFollower(rep),
+		board:  board.New(rep),
+		link:   link.Connecting,
+		quips:  throttle.NewQuips(seed),
+		queued: make(map[uint32]int),
 	}
 }
 
@@ -152,93 +143,47 @@ func (s *Session) receive(now time.Duration) {
 func (s *Session) setLink(st link.State, err error) {
 	s.link, s.linkErr = st, err
 	if st == link.Connected {
-		s.welcomed = false
-		s.awaiting, s.resyncQueued = true, false
-		s.board.Unsync()
+		s.follow.NewConnection()
 		s.queue = s.queue[:0]
 		clear(s.queued)
 		s.newConnection()
 	}
 }
 
-// handle applies one frame received at now.
+// handle applies one frame received at now: the follower checks and
+// applies it (a gap owes a resync, sent by outbox), the board follows, and
+// the session takes the Welcome's limits and a Reject's episode.
 func (s *Session) handle(f []byte, now time.Duration) error {
-	s.frames++
-	s.bytes += int64(len(f))
-	t, err := protocol.PeekType(f)
+	st, err := s.follow.Handle(f)
+	s.board.Follow(st)
+	switch {
+	case errors.Is(err, protocol.ErrGap):
+		return nil
+	case errors.Is(err, protocol.ErrVersion):
+		s.fatal = wording.VersionMessage
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrFrame, err)
 	}
-	switch t {
+	switch st.Head.Type {
 	case protocol.TypeWelcome:
-		w, err := protocol.DecodeWelcome(f)
-		if err != nil {
-			if errors.Is(err, protocol.ErrVersion) {
-				s.fatal = wording.VersionMessage
-			}
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		s.welcome, s.welcomed = w, true
+		w, _ := s.follow.Welcome()
 		s.bucket.Configure(int(w.SetRate), int(w.SetBurst), now)
 		// Not above the server's own limit, however small that is.
 		s.clicks.Configure(min(clickRate, int(w.SetRate)), min(clickBurst, int(w.SetBurst)), now)
-	case protocol.TypeSnapshot:
-		snap, err := protocol.DecodeSnapshot(f)
-		if err == nil {
-			err = s.board.ApplySnapshot(snap)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		s.awaiting, s.resyncQueued = false, false
-	case protocol.TypeDelta:
-		if s.awaiting {
-			return nil
-		}
-		d, err := protocol.DecodeDelta(f)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		switch err := s.board.ApplyDelta(d); {
-		case errors.Is(err, board.ErrGap):
-			s.gaps++
-			s.awaiting, s.resyncQueued = true, true
-			s.board.Unsync()
-		case err != nil:
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-	case protocol.TypeStats:
-		st, err := protocol.DecodeStats(f)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		s.stats = st
 	case protocol.TypeReject:
-		r, err := protocol.DecodeReject(f)
-		if err == nil {
-			s.scratch, err = r.AppendIndexes(s.scratch[:0])
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		s.reject(r, s.scratch, now)
-	case protocol.TypeResync:
-		if _, err := protocol.DecodeResync(f); err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		s.awaiting = true
-		s.board.Unsync()
-	case protocol.TypeAreaSnapshot, protocol.TypeAreaDelta, protocol.TypePresence:
-		return s.handleView(t, f)
-	default:
-		return fmt.Errorf("%w: %w: %v from the server", ErrFrame, protocol.ErrType, t)
+		s.reject(st.Head, st.Boxes, now)
 	}
 	return nil
 }
 
-func (s *Session) reject(r protocol.Reject, idx []uint32, now time.Duration) {
-	s.rejected++
-	s.board.Reject(idx)
+// welcome is the current connection's Welcome, ok false before it.
+func (s *Session) welcome() (protocol.Welcome, bool) { return s.follow.Welcome() }
+
+// reject starts the episode for a Reject (its head h; the board has
+// already reverted its boxes idx).
+func (s *Session) reject(h protocol.Head, idx []uint32, now time.Duration) {
+	r := protocol.Reject{Reason: protocol.RejectReason(h.Reason), RetryAfterMS: h.Retry, Count: h.Count}
 	s.refuse(idx...)
 	if s.moderated(r, now) {
 		return
@@ -247,7 +192,8 @@ func (s *Session) reject(r protocol.Reject, idx []uint32, now time.Duration) {
 	s.bucket.Drain(now)
 	d := max(time.Duration(r.RetryAfterMS)*time.Millisecond, s.bucket.WaitFor(s.bucket.Rate()*resumeAfter.Seconds(), now))
 	src, msg := throttle.Server, s.quips.Next
-	why := fmt.Sprintf(wording.ServerWhyFmt, r.Count, s.welcome.SetRate)
+	w, _ := s.welcome()
+	why := fmt.Sprintf(wording.ServerWhyFmt, r.Count, w.SetRate)
 	switch r.Reason {
 	case protocol.RejectAddressRate:
 		why = fmt.Sprintf(wording.AddressWhyFmt, r.Count)
@@ -351,7 +297,7 @@ func (r Refusal) String() string {
 // says the change is a tap (or a key press), which also spends from the
 // click budget.
 func (s *Session) allow(now time.Duration, tap bool) Refusal {
-	if s.link != link.Connected || !s.board.Synced() || !s.welcomed {
+	if _, welcomed := s.welcome(); s.link != link.Connected || !s.follow.Synced() || !welcomed {
 		s.cooldown.Start(now, 0, throttle.Connecting, func() string { return wording.Connecting })
 		s.why = ""
 		return NotSynced
@@ -440,15 +386,15 @@ func (s *Session) enqueue(c protocol.Change) {
 // MaxSetBoxes (the rest wait for the next call). Each frame is a new slice
 // the caller may hand off.
 func (s *Session) outbox(dst [][]byte) [][]byte {
-	if s.resyncQueued {
-		s.resyncQueued = false
-		dst = append(dst, protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: s.board.Seq()}))
+	if req, ok := s.follow.TakeResync(); ok {
+		dst = append(dst, protocol.AppendResyncRequest(nil, req))
 	}
-	if len(s.queue) == 0 || !s.welcomed {
+	w, welcomed := s.welcome()
+	if len(s.queue) == 0 || !welcomed {
 		return dst
 	}
 	slices.SortFunc(s.queue, func(a, b protocol.Change) int { return int(a.Index) - int(b.Index) })
-	n := min(len(s.queue), int(s.welcome.MaxSetBoxes))
+	n := min(len(s.queue), int(w.MaxSetBoxes))
 	f, err := protocol.AppendSet(nil, s.queue[:n])
 	if err != nil {
 		// Unreachable: the queue is deduplicated, sorted and in the grid.

@@ -28,20 +28,21 @@ type Status struct {
 
 // Status reports the session's counters.
 func (s *Session) Status() Status {
+	frames, bytes := s.follow.Received()
 	return Status{
 		State:    s.link,
-		Synced:   s.board.Synced(),
-		Seq:      s.board.Seq(),
+		Synced:   s.follow.Synced(),
+		Seq:      s.follow.Seq(),
 		Checked:  s.board.Checked(),
-		Online:   int(s.stats.Online),
-		Toggles:  s.stats.Toggles,
-		Rejected: s.rejected,
-		Frames:   s.frames,
-		Bytes:    s.bytes,
+		Online:   int(s.follow.Stats().Online),
+		Toggles:  s.follow.Stats().Toggles,
+		Rejected: s.follow.Frames(protocol.TypeReject),
+		Frames:   frames,
+		Bytes:    bytes,
 		Pending:  s.board.Pending(),
 		Mine:     s.mine,
-		Area:     s.board.Area(),
-		Gaps:     s.gaps,
+		Area:     s.follow.Area(),
+		Gaps:     s.follow.Gaps(),
 		Near:     func() int { n, _ := s.Near(); return n }(),
 	}
 }

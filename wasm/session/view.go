@@ -1,21 +1,17 @@
 package session
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/wasm/board"
 )
 
 // Version 2: the session subscribes to the area on screen plus a margin
-// that follows the view's motion (Subscription), applies AreaSnapshot and AreaDelta to the board (gaps resync, never
-// apply), refuses to set boxes it does not know, and keeps the presence
-// map.
+// that follows the view's motion (Subscription), refuses to set boxes it
+// does not know, and reads the presence map its follower keeps.
 
 // URL returns the /ws URL server (ws://host/ws) asking for this client's
 // protocol version (PROTOCOL.md, negotiation).
@@ -88,10 +84,6 @@ type viewState struct {
 	vx, vy  float64
 	ref     protocol.Area
 	refAt   time.Duration
-	// presence is the last Presence map (nil before one arrives), gen
-	// counts the maps received.
-	presence *protocol.Presence
-	gen      int
 }
 
 // SetView tells the session which boxes the screen shows at now (clamped
@@ -219,10 +211,11 @@ func (v *viewState) want(now time.Duration) (protocol.Area, bool) {
 // viewport appends a Viewport frame to dst if a new area is wanted (want)
 // and the Welcome's viewport interval since the last one has passed.
 func (s *Session) viewport(dst [][]byte, now time.Duration) [][]byte {
-	if !s.welcomed || s.welcome.Version < protocol.Version2 || s.view.visible.W == 0 {
+	w, welcomed := s.welcome()
+	if !welcomed || w.Version < protocol.Version2 || s.view.visible.W == 0 {
 		return dst
 	}
-	interval := time.Duration(s.welcome.ViewportInterval) * time.Millisecond
+	interval := time.Duration(w.ViewportInterval) * time.Millisecond
 	if s.view.sent && now-s.view.sentAt < interval {
 		return dst
 	}
@@ -240,53 +233,12 @@ func (s *Session) newConnection() {
 	s.view.asked, s.view.sent = protocol.Area{}, false
 }
 
-// handleView applies a version-2 frame.
-func (s *Session) handleView(t protocol.FrameType, f []byte) error {
-	switch t {
-	case protocol.TypeAreaSnapshot:
-		snap, err := protocol.DecodeAreaSnapshot(f)
-		if err == nil {
-			err = s.board.ApplyAreaSnapshot(snap)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		s.awaiting, s.resyncQueued = false, false
-	case protocol.TypeAreaDelta:
-		if s.awaiting {
-			return nil
-		}
-		d, err := protocol.DecodeAreaDelta(f)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		switch err := s.board.ApplyAreaDelta(d); {
-		case errors.Is(err, board.ErrGap):
-			s.gaps++
-			s.awaiting, s.resyncQueued = true, true
-			s.board.Unsync()
-		case err != nil:
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-	case protocol.TypePresence:
-		p, err := protocol.DecodePresence(f)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrFrame, err)
-		}
-		s.view.presence = &p
-		s.view.gen++
-	}
-	return nil
-}
-
 // Presence returns the last presence map (cell side and counts per cell,
 // row-major: 0 none, protocol.PresenceSome, or a count ≥ 3), or ok false
 // before one arrived. The slice is the session's; do not modify it.
 func (s *Session) Presence() (cell int, counts []uint32, ok bool) {
-	if s.view.presence == nil {
-		return 0, nil, false
-	}
-	return s.view.presence.Cell, s.view.presence.Counts, true
+	p, ok := s.follow.Presence()
+	return p.Cell, p.Counts, ok
 }
 
 // Near returns how many other players look near this one: the viewers of
@@ -297,9 +249,9 @@ func (s *Session) Presence() (cell int, counts []uint32, ok bool) {
 // the map cannot tell apart, so they count as "maybe" only while someone
 // else is online (Stats); and never more than the others online.
 func (s *Session) Near() (n int, more bool) {
-	p := s.view.presence
+	p, ok := s.follow.Presence()
 	v := s.view.visible
-	if p == nil || v.W == 0 {
+	if !ok || v.W == 0 {
 		return 0, false
 	}
 	cols := protocol.GridWidth / p.Cell
@@ -307,7 +259,7 @@ func (s *Session) Near() (n int, more bool) {
 	if a := s.board.Area(); a.W != 0 && !a.Whole() {
 		own = protocol.CellOf(p.Cell, int(a.X)+int(a.W)/2, int(a.Y)+int(a.H)/2)
 	}
-	others := int(s.stats.Online) - 1 // -1 before the first Stats: no cap
+	others := int(s.follow.Stats().Online) - 1 // -1 before the first Stats: no cap
 	maybe := false
 	cx, cy := (int(v.X)+int(v.W)/2)/p.Cell, (int(v.Y)+int(v.H)/2)/p.Cell
 	for y := max(cy-1, 0); y <= min(cy+1, cols-1); y++ {
@@ -338,7 +290,7 @@ func (s *Session) Near() (n int, more bool) {
 
 // PresenceGen counts the presence maps received, so a renderer knows when
 // to redraw.
-func (s *Session) PresenceGen() int { return s.view.gen }
+func (s *Session) PresenceGen() int { return s.follow.Frames(protocol.TypePresence) }
 
 // Known reports whether box i is exact on the board: only those may be set.
 func (s *Session) Known(i uint32) bool { return s.board.Known(i) }
