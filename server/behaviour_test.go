@@ -86,7 +86,7 @@ func TestJoinUnderLoadSeesNoGap(t *testing.T) {
 		if p.Seq != seq || p.Grid != *want {
 			t.Fatalf("joiner %d: seq %d, differs from server at %d", i, p.Seq, seq)
 		}
-		if p.Deltas == 0 {
+		if p.Frames(protocol.TypeDelta) == 0 {
 			t.Fatalf("joiner %d saw no deltas under load", i)
 		}
 	}
@@ -110,8 +110,8 @@ func TestSameBoxBothSucceed(t *testing.T) {
 		}
 	}
 	converge(t, ctx, b, a.Seq)
-	if !b.Grid.Get(4242) || a.Rejects+b.Rejects != 0 {
-		t.Fatalf("box not checked for both or rejected: %v %d %d", b.Grid.Get(4242), a.Rejects, b.Rejects)
+	if !b.Grid.Get(4242) || a.Frames(protocol.TypeReject)+b.Frames(protocol.TypeReject) != 0 {
+		t.Fatalf("box not checked for both or rejected: %v %d %d", b.Grid.Get(4242), a.Frames(protocol.TypeReject), b.Frames(protocol.TypeReject))
 	}
 	// Let the second Set land too, then check the box flipped exactly once.
 	flip(t, ctx, a, 7)
@@ -142,7 +142,7 @@ func TestRateLimitedSetsGetRejects(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for p.Rejects < 2 {
+	for p.Frames(protocol.TypeReject) < 2 {
 		if _, err := p.Next(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +314,7 @@ func TestSlowReaderIsResyncedOrDropped(t *testing.T) {
 			t.Fatalf("peer %d at seq %d differs from the server at %d", i, p.Seq, seq)
 		}
 	}
-	if pauser.Resyncs < 1 {
+	if pauser.Frames(protocol.TypeResync) < 1 {
 		t.Fatalf("pausing peer got no Resync (drops: %v)", ts.metric("checkgrid_drops_total"))
 	}
 	if _, err := stuck.Next(ctx); err == nil {

@@ -106,7 +106,7 @@ func TestDiskFullRefusesThenRecovers(t *testing.T) {
 	if err := p.Set(ctx, protocol.Change{Index: 3, Value: true}); err != nil {
 		t.Fatal(err)
 	}
-	for p.Rejects == 0 || p.LastReject.Reason != protocol.RejectStorage {
+	for p.Frames(protocol.TypeReject) == 0 || p.LastReject.Reason != protocol.RejectStorage {
 		if _, err := p.Next(ctx); err != nil {
 			t.Fatal(err)
 		}

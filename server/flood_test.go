@@ -126,7 +126,8 @@ func TestPingAnsweredAndSetBehindUpgradeApplied(t *testing.T) {
 	set, _ := protocol.AppendSet(nil, []protocol.Change{{Index: 99, Value: true}})
 	r := dialRaw(t, ts, append(clientFrame(0x2, set), clientFrame(0x9, []byte("hello"))...))
 	sawPong, sawBox := false, false
-	var rep protocol.Replica
+	rep := new(protocol.Replica)
+	follow := protocol.NewFollower(rep) // as the client follows
 	for !sawPong || !sawBox {
 		op, p := r.next(t)
 		switch op {
@@ -136,20 +137,8 @@ func TestPingAnsweredAndSetBehindUpgradeApplied(t *testing.T) {
 			}
 			sawPong = true
 		case 0x2:
-			typ, _ := protocol.PeekType(p)
-			switch typ {
-			case protocol.TypeSnapshot:
-				s, err := protocol.DecodeSnapshot(p)
-				if err == nil {
-					err = rep.ApplySnapshot(s)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-			case protocol.TypeDelta:
-				if _, err := rep.Apply(p); err != nil {
-					t.Fatal(err)
-				}
+			if _, err := follow.Handle(p); err != nil {
+				t.Fatal(err)
 			}
 			sawBox = rep.Synced() && rep.Grid.Get(99)
 		}

@@ -192,7 +192,7 @@ func TestIdentitySurvivesReconnect(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Wait until the Set was handled: either rejected, or applied.
-		for p.Rejects == 0 && !p.Grid.Get(base) {
+		for p.Frames(protocol.TypeReject) == 0 && !p.Grid.Get(base) {
 			if _, err := p.Next(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -200,16 +200,16 @@ func TestIdentitySurvivesReconnect(t *testing.T) {
 		p.Close()
 		return p
 	}
-	if p := spend(hdr, 0); p.Rejects != 0 {
+	if p := spend(hdr, 0); p.Frames(protocol.TypeReject) != 0 {
 		t.Fatal("first burst rejected")
 	}
 	// Same player, new socket: the bucket is still empty.
-	if p := spend(hdr, 100); p.Rejects == 0 {
+	if p := spend(hdr, 100); p.Frames(protocol.TypeReject) == 0 {
 		t.Fatal("reconnecting with the same identity refilled the bucket")
 	}
 	// A forged cookie is no identity at all: a fresh per-connection bucket.
 	forged := http.Header{"Cookie": {identity.Cookie + "=AAAAAAAAAAAAAAAA.forgedmac"}}
-	if p := spend(forged, 200); p.Rejects != 0 {
+	if p := spend(forged, 200); p.Frames(protocol.TypeReject) != 0 {
 		t.Fatal("forged identity shared a bucket")
 	}
 }

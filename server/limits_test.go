@@ -48,13 +48,13 @@ func TestResyncRequestGetsSnapshot(t *testing.T) {
 	if err := p.RequestResync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for p.Snapshots < 2 {
+	for p.Frames(protocol.TypeSnapshot) < 2 {
 		if _, err := p.Next(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if p.Resyncs != 1 || p.Seq != seq || !p.Grid.Get(77) {
-		t.Fatalf("after resync: %d resyncs, seq %d (want %d)", p.Resyncs, p.Seq, seq)
+	if p.Frames(protocol.TypeResync) != 1 || p.Seq != seq || !p.Grid.Get(77) {
+		t.Fatalf("after resync: %d resyncs, seq %d (want %d)", p.Frames(protocol.TypeResync), p.Seq, seq)
 	}
 	// And it keeps following from there.
 	if got := flip(t, ctx, p, 78); got != seq+1 {
@@ -82,7 +82,7 @@ func TestAbusiveSenderIsClosed(t *testing.T) {
 	if code := websocket.CloseStatus(err); code != websocket.StatusCode(protocol.CloseAbuse) {
 		t.Fatalf("bot closed with %v (%v), want 4006 abuse", code, err)
 	}
-	if bot.Rejects == 0 {
+	if bot.Frames(protocol.TypeReject) == 0 {
 		t.Fatal("bot was closed without being told why first (no Reject)")
 	}
 	// The bystander still plays.

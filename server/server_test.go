@@ -129,8 +129,8 @@ func TestFiftyClientsConverge(t *testing.T) {
 		if p.Seq != seq || p.Grid != *want {
 			t.Fatalf("client %d at seq %d differs from the server at seq %d", i, p.Seq, seq)
 		}
-		if p.Rejects != 0 {
-			t.Fatalf("client %d got %d rejects inside its burst", i, p.Rejects)
+		if p.Frames(protocol.TypeReject) != 0 {
+			t.Fatalf("client %d got %d rejects inside its burst", i, p.Frames(protocol.TypeReject))
 		}
 	}
 }

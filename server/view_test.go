@@ -42,12 +42,12 @@ func TestVersionNegotiation(t *testing.T) {
 		p.Close()
 	}
 	a := protocol.Area{X: 10, Y: 20, W: 30, H: 40}
-	v, err := peer.DialView(ctx, ts.WS, a, peer.Options{})
+	v, err := peer.DialArea(ctx, ts.WS, a, peer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Area != a || v.Frames[protocol.TypeAreaSnapshot] != 1 || v.Welcome.MaxConnsPerAddr != 32 || v.Welcome.ViewportInterval != 200 {
-		t.Fatalf("v2 area %+v, frames %v, welcome %+v", v.Area, v.Frames, v.Welcome)
+	if v.Area != a || v.Frames(protocol.TypeAreaSnapshot) != 1 || v.Welcome.MaxConnsPerAddr != 32 || v.Welcome.ViewportInterval != 200 {
+		t.Fatalf("v2 area %+v, %d area snapshots, welcome %+v", v.Area, v.Frames(protocol.TypeAreaSnapshot), v.Welcome)
 	}
 	v.Close()
 }
@@ -142,13 +142,13 @@ func TestViewersPanWhileOthersDraw(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const viewers, drawers = 8, 4
-	vs := make([]*peer.Viewer, viewers)
+	vs := make([]*peer.Peer, viewers)
 	for i := range vs {
 		var a protocol.Area
 		if i%4 != 3 { // every fourth watches the whole grid
 			a = protocol.Area{X: uint16(100 * i), Y: uint16(100 * i), W: 64, H: 40}
 		}
-		v, err := peer.DialView(ctx, ts.WS, a, peer.Options{})
+		v, err := peer.DialArea(ctx, ts.WS, a, peer.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,8 +263,8 @@ func TestViewersPanWhileOthersDraw(t *testing.T) {
 	}
 	want, seq := ts.snapshot()
 	for i, v := range vs {
-		if v.Gaps != 0 {
-			t.Errorf("viewer %d: %d frames did not follow", i, v.Gaps)
+		if v.Gaps() != 0 {
+			t.Errorf("viewer %d: %d frames did not follow", i, v.Gaps())
 		}
 		if !v.Synced() || v.Seq > seq {
 			t.Fatalf("viewer %d: synced %v at seq %d, server at %d", i, v.Synced(), v.Seq, seq)
@@ -281,12 +281,14 @@ func TestViewersPanWhileOthersDraw(t *testing.T) {
 		if n != v.Area.Boxes() {
 			t.Fatalf("viewer %d knows %d boxes of an area of %d", i, n, v.Area.Boxes())
 		}
-		t.Logf("viewer %d: area %+v, frames %v, %d bytes", i, v.Area, v.Frames, v.Bytes)
+		frames, bytes := v.Received()
+		t.Logf("viewer %d: area %+v, %d area snapshots, %d area deltas, %d deltas, %d frames, %d bytes", i, v.Area,
+			v.Frames(protocol.TypeAreaSnapshot), v.Frames(protocol.TypeAreaDelta), v.Frames(protocol.TypeDelta), frames, bytes)
 	}
-	if vs[0].Frames[protocol.TypeAreaSnapshot] < 10 {
-		t.Errorf("viewer 0 moved only %d times", vs[0].Frames[protocol.TypeAreaSnapshot])
+	if vs[0].Frames(protocol.TypeAreaSnapshot) < 10 {
+		t.Errorf("viewer 0 moved only %d times", vs[0].Frames(protocol.TypeAreaSnapshot))
 	}
-	whole, zoomed := vs[3].Frames[protocol.TypeDelta], vs[0].Frames[protocol.TypeAreaDelta]
+	whole, zoomed := vs[3].Frames(protocol.TypeDelta), vs[0].Frames(protocol.TypeAreaDelta)
 	if whole == 0 || zoomed >= whole {
 		t.Errorf("zoomed-in viewer got %d area deltas, the whole-grid one %d deltas", zoomed, whole)
 	}
@@ -314,20 +316,20 @@ func TestPresenceAndPlayers(t *testing.T) {
 		t.Fatal("no identity cookie")
 	}
 	places := []protocol.Area{{X: 100, Y: 100, W: 40, H: 25}, {X: 500, Y: 300, W: 40, H: 25}, {X: 800, Y: 900, W: 40, H: 25}}
-	var vs []*peer.Viewer
+	var vs []*peer.Peer
 	for i, a := range places {
 		opt := peer.Options{}
 		if i == 0 {
 			opt.Header = hdr
 		}
-		v, err := peer.DialView(ctx, ts.WS, a, opt)
+		v, err := peer.DialArea(ctx, ts.WS, a, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { v.Conn.CloseNow() })
 		vs = append(vs, v)
 	}
-	zoomedOut, err := peer.DialView(ctx, ts.WS, protocol.Area{}, peer.Options{Header: hdr}) // the first player's second tab
+	zoomedOut, err := peer.DialArea(ctx, ts.WS, protocol.Area{}, peer.Options{Header: hdr}) // the first player's second tab
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +337,7 @@ func TestPresenceAndPlayers(t *testing.T) {
 	cell := func(a protocol.Area) int {
 		return protocol.CellOf(hub.PresenceCell, int(a.X)+int(a.W)/2, int(a.Y)+int(a.H)/2)
 	}
-	warm := func(v *peer.Viewer) int {
+	warm := func(v *peer.Peer) int {
 		n := 0
 		for _, c := range v.Presence.Counts {
 			if c != 0 {

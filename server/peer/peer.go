@@ -13,31 +13,42 @@ import (
 	"github.com/coder/websocket"
 )
 
-// ErrGap means a Delta's seq was not the next one: the peer's view can no
-// longer be trusted. ErrEpoch means a Snapshot came from another history.
+// ErrGap means a frame did not follow (protocol.ErrGap): without
+// AutoResync the peer's grid can no longer be trusted. ErrEpoch means a
+// snapshot came from another history than the Welcome's. ErrSkipped means
+// a Delta or AreaDelta came between a Resync and its snapshot, which a
+// server never sends (PROTOCOL.md, Flow, invariant 3).
 var (
-	ErrGap   = protocol.ErrGap
-	ErrEpoch = errors.New("peer: epoch changed")
+	ErrGap     = protocol.ErrGap
+	ErrEpoch   = errors.New("peer: epoch changed")
+	ErrSkipped = errors.New("peer: delta before the snapshot a resync promised")
 )
 
-// Peer is one connection and the grid as it has seen it.
+// Peer is one connection and the grid as it has seen it, followed through
+// protocol.Follower exactly as the client follows it.
 type Peer struct {
-	Conn    *websocket.Conn
-	Welcome protocol.Welcome
-	// Replica is the grid as the peer has seen it: Grid at Seq of Epoch.
+	Conn *websocket.Conn
+	// Replica is the grid as the peer has seen it: exact in Area at Seq
+	// of Epoch (the whole grid for a version-1 peer).
 	protocol.Replica
-	Stats protocol.Stats
-	// Counters of what was received.
-	Deltas, Snapshots, Resyncs, Rejects, Frames, Bytes int
+	// Welcome, Stats and Presence are the last received (Presence:
+	// version 2 only).
+	Welcome  protocol.Welcome
+	Stats    protocol.Stats
+	Presence protocol.Presence
 	// RejectedBoxes collects every box refused, in arrival order.
 	RejectedBoxes []uint32
 	LastReject    protocol.Reject
-	// OnDelta, if set, sees each Delta frame after it is applied; the
-	// frame is only valid during the call.
+	// OnDelta, if set, sees each Delta or AreaDelta frame after it is
+	// applied; the frame and boxes are only valid during the call.
 	OnDelta func(seq uint64, frame []byte, boxes []uint32)
+	// AutoResync: a frame that does not follow asks the server for a
+	// resync (and frames until its snapshot are skipped) instead of
+	// failing Next with ErrGap.
+	AutoResync bool
 
+	follow *protocol.Follower
 	wmu    sync.Mutex
-	resync bool // a Resync arrived; the next frame must be a Snapshot
 }
 
 // Options for Dial.
@@ -46,8 +57,8 @@ type Options struct {
 	Client *http.Client // e.g. one bound to a given local address
 }
 
-// Dial connects to url (ws://host/ws) and reads the Welcome and the first
-// Snapshot.
+// Dial connects to url (ws://host/ws, with any query) and reads the
+// Welcome and the first snapshot.
 func Dial(ctx context.Context, url string, opt Options) (*Peer, error) {
 	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: opt.Header, HTTPClient: opt.Client})
 	if err != nil {
@@ -55,21 +66,44 @@ func Dial(ctx context.Context, url string, opt Options) (*Peer, error) {
 	}
 	c.SetReadLimit(protocol.MaxServerMessage)
 	p := &Peer{Conn: c}
+	p.follow = protocol.NewFollower(&p.Replica)
 	t, err := p.Next(ctx)
 	if err == nil && t != protocol.TypeWelcome {
 		err = fmt.Errorf("peer: first frame is %v, want Welcome", t)
 	}
-	if err == nil {
-		t, err = p.Next(ctx)
-		if err == nil && t != protocol.TypeSnapshot {
-			err = fmt.Errorf("peer: second frame is %v, want Snapshot", t)
-		}
+	for err == nil && !p.Synced() {
+		_, err = p.Next(ctx)
 	}
 	if err != nil {
 		c.CloseNow()
 		return nil, err
 	}
 	return p, nil
+}
+
+// DialArea connects to ws (ws://host/ws) as a version-2 client starting at
+// area a (the zero Area: the whole grid) and reads frames until its first
+// snapshot.
+func DialArea(ctx context.Context, ws string, a protocol.Area, opt Options) (*Peer, error) {
+	p, err := Dial(ctx, URL(ws, a), opt)
+	if err != nil {
+		return nil, err
+	}
+	if p.Welcome.Version != protocol.Version2 {
+		p.Conn.CloseNow()
+		return nil, fmt.Errorf("peer: server speaks version %d", p.Welcome.Version)
+	}
+	return p, nil
+}
+
+// URL returns the /ws URL asking for version 2 and, unless a is the zero
+// Area, starting at area a.
+func URL(ws string, a protocol.Area) string {
+	u := ws + "?v=2"
+	if a.W != 0 {
+		u += fmt.Sprintf("&area=%d,%d,%d,%d", a.X, a.Y, a.W, a.H)
+	}
+	return u
 }
 
 // Next reads one frame, applies it, and returns its type.
@@ -81,65 +115,50 @@ func (p *Peer) Next(ctx context.Context) (protocol.FrameType, error) {
 	if typ != websocket.MessageBinary {
 		return 0, fmt.Errorf("peer: %v message", typ)
 	}
-	p.Frames++
-	p.Bytes += len(b)
-	return p.Apply(b)
+	return p.Apply(ctx, b)
 }
 
-// Apply applies one server frame to the peer's view.
-func (p *Peer) Apply(b []byte) (protocol.FrameType, error) {
-	t, err := protocol.PeekType(b)
-	if err != nil {
+// Apply applies one server frame through the follower and returns its
+// type.
+func (p *Peer) Apply(ctx context.Context, b []byte) (protocol.FrameType, error) {
+	st, err := p.follow.Handle(b)
+	t := st.Head.Type
+	p.Welcome, _ = p.follow.Welcome()
+	p.Stats = p.follow.Stats()
+	p.Presence, _ = p.follow.Presence()
+	switch {
+	case errors.Is(err, protocol.ErrGap) && p.AutoResync:
+		req, _ := p.follow.TakeResync()
+		return t, p.WriteRaw(ctx, protocol.AppendResyncRequest(nil, req))
+	case err != nil:
 		return t, err
+	case st.Skipped && !p.AutoResync && p.Frames(protocol.TypeSnapshot)+p.Frames(protocol.TypeAreaSnapshot) > 0:
+		return t, fmt.Errorf("%w: %v %d", ErrSkipped, t, st.Head.Seq)
 	}
 	switch t {
-	case protocol.TypeWelcome:
-		p.Welcome, err = protocol.DecodeWelcome(b)
-		p.Epoch = p.Welcome.Epoch
-	case protocol.TypeSnapshot:
-		var s protocol.Snapshot
-		if s, err = protocol.DecodeSnapshot(b); err == nil {
-			if s.Epoch != p.Epoch {
-				return t, fmt.Errorf("%w: %d, welcome said %d", ErrEpoch, s.Epoch, p.Epoch)
-			}
-			err = p.ApplySnapshot(s)
-			p.Snapshots++
-			p.resync = false
+	case protocol.TypeSnapshot, protocol.TypeAreaSnapshot:
+		if p.Epoch != p.Welcome.Epoch {
+			return t, fmt.Errorf("%w: %d, welcome said %d", ErrEpoch, p.Epoch, p.Welcome.Epoch)
 		}
-	case protocol.TypeDelta:
-		var d protocol.Delta
-		if d, err = protocol.DecodeDelta(b); err != nil {
-			return t, err
+	case protocol.TypeDelta, protocol.TypeAreaDelta:
+		if p.OnDelta != nil && !st.Skipped {
+			p.OnDelta(st.Head.Seq, b, st.Boxes)
 		}
-		if p.resync {
-			return t, fmt.Errorf("peer: delta %d after Resync, before its Snapshot", d.Seq)
-		}
-		boxes, err := p.ApplyDelta(d)
-		if err != nil {
-			return t, err
-		}
-		p.Deltas++
-		if p.OnDelta != nil {
-			p.OnDelta(d.Seq, b, boxes)
-		}
-	case protocol.TypeStats:
-		p.Stats, err = protocol.DecodeStats(b)
 	case protocol.TypeReject:
-		var r protocol.Reject
-		if r, err = protocol.DecodeReject(b); err == nil {
-			p.LastReject = r
-			p.Rejects++
-			p.RejectedBoxes, err = r.AppendIndexes(p.RejectedBoxes)
-		}
-	case protocol.TypeResync:
-		_, err = protocol.DecodeResync(b)
-		p.Resyncs++
-		p.resync = true
-	default:
-		err = fmt.Errorf("peer: unexpected %v from server", t)
+		p.LastReject = protocol.Reject{Reason: protocol.RejectReason(st.Head.Reason), RetryAfterMS: st.Head.Retry, Count: st.Head.Count}
+		p.RejectedBoxes = append(p.RejectedBoxes, st.Boxes...)
 	}
-	return t, err
+	return t, nil
 }
+
+// Frames is the number of frames of type t received.
+func (p *Peer) Frames(t protocol.FrameType) int { return p.follow.Frames(t) }
+
+// Received is the number of frames and bytes received.
+func (p *Peer) Received() (frames int, bytes int64) { return p.follow.Received() }
+
+// Gaps is the number of frames that did not follow.
+func (p *Peer) Gaps() int { return p.follow.Gaps() }
 
 // Set asks for changes (any order; they are sorted here). It may be called
 // while another goroutine is in Next.
@@ -152,6 +171,12 @@ func (p *Peer) Set(ctx context.Context, changes ...protocol.Change) error {
 		return err
 	}
 	return p.WriteRaw(ctx, f)
+}
+
+// Move subscribes to area a (version 2; the server applies it at a later
+// tick). It may be called while another goroutine is in Next.
+func (p *Peer) Move(ctx context.Context, a protocol.Area) error {
+	return p.WriteRaw(ctx, protocol.AppendViewport(nil, protocol.Viewport{Area: a}))
 }
 
 // WriteRaw sends b as one binary message, valid or not (tests use it to

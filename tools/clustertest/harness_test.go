@@ -3,6 +3,7 @@ package clustertest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -376,14 +377,14 @@ func (wt *watcher) run(ctx context.Context, addr string) {
 			for {
 				_, err = p.Next(ctx)
 				wt.mu.Lock()
-				wt.resyncs = p.Resyncs
+				wt.resyncs = p.Frames(protocol.TypeResync)
 				wt.rep = p.Replica
 				wt.mu.Unlock()
 				if err != nil {
 					break
 				}
 			}
-			if ctx.Err() == nil && (strings.Contains(err.Error(), "delta") || strings.Contains(err.Error(), "epoch")) {
+			if ctx.Err() == nil && (errors.Is(err, peer.ErrGap) || errors.Is(err, peer.ErrSkipped) || errors.Is(err, peer.ErrEpoch)) {
 				wt.mu.Lock()
 				wt.gaps = append(wt.gaps, err)
 				wt.mu.Unlock()

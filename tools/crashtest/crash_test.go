@@ -291,9 +291,10 @@ func runLoad(t *testing.T, srv *server, rng *rand.Rand, epoch uint64, d time.Dur
 	return obs
 }
 
-// observer is a client that applies every Delta to its grid and records
-// each Delta frame it saw since its last Snapshot. Its fields are written
-// only by run and read after run returns.
+// observer is a client that follows the server (protocol.Follower, as the
+// client does) and records each Delta frame it saw since its last
+// Snapshot. Its fields are written only by run and read after run
+// returns.
 type observer struct {
 	rep    protocol.Replica  // synced once a Snapshot arrived
 	first  protocol.Bitset   // the grid at base, as the Snapshot gave it
@@ -311,6 +312,7 @@ func (o *observer) run(ctx context.Context, url string, epoch uint64, ready chan
 	defer c.CloseNow()
 	c.SetReadLimit(protocol.MaxServerMessage)
 	signalled := false
+	follow := protocol.NewFollower(&o.rep) // as the client follows: a gap is a violation here
 	for {
 		_, b, err := c.Read(ctx)
 		if err != nil {
@@ -319,48 +321,29 @@ func (o *observer) run(ctx context.Context, url string, epoch uint64, ready chan
 			}
 			return // the server was killed
 		}
-		typ, err := protocol.PeekType(b)
+		st, err := follow.Handle(b)
 		if err != nil {
 			o.err = err
 			return
 		}
-		switch typ {
+		switch st.Head.Type {
 		case protocol.TypeWelcome:
-			w, err := protocol.DecodeWelcome(b)
-			if err == nil && w.Epoch != epoch {
-				err = fmt.Errorf("welcome epoch %d, want %d", w.Epoch, epoch)
-			}
-			if err != nil {
-				o.err = err
+			if st.Head.Epoch != epoch {
+				o.err = fmt.Errorf("welcome epoch %d, want %d", st.Head.Epoch, epoch)
 				return
 			}
 		case protocol.TypeSnapshot:
-			s, err := protocol.DecodeSnapshot(b)
-			if err == nil {
-				err = o.rep.ApplySnapshot(s)
-			}
-			if err != nil {
-				o.err = err
-				return
-			}
-			o.base = s.Seq
+			o.base = o.rep.Seq
 			o.first = o.rep.Grid
 			clear(o.frames)
 			if !signalled {
 				signalled = true
 				ready <- nil
 			}
-		case protocol.TypeResync:
-			o.rep.Unsync()
 		case protocol.TypeDelta:
-			if !o.rep.Synced() {
-				continue
+			if !st.Skipped {
+				o.frames[o.rep.Seq] = b // c.Read returns a fresh slice
 			}
-			if _, err := o.rep.Apply(b); err != nil {
-				o.err = err
-				return
-			}
-			o.frames[o.rep.Seq] = b // c.Read returns a fresh slice
 		}
 	}
 }

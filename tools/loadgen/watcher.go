@@ -25,15 +25,23 @@ var (
 	errRefused    = errors.New("loadgen: upgrade refused")
 )
 
-// stream is one connection's view of the frame sequence: enough to check
-// that Deltas arrive in order after the Snapshot, without decoding them.
+// stream is one connection's view of the frame sequence: a head-only
+// protocol.Follower checks that Deltas arrive in order after the
+// snapshot, by the client's own rule, without decoding them.
 type stream struct {
-	seq        uint64
-	waitSnap   bool // after Welcome or Resync, until the Snapshot
-	maxSet     int  // from Welcome
-	lastFrame  protocol.FrameType
-	resyncSent bool
-	role       Role // viewers and watchers are counted apart
+	follow    *protocol.Follower
+	lastFrame protocol.FrameType
+	role      Role // viewers and watchers are counted apart
+}
+
+func newStream(role Role) *stream {
+	return &stream{follow: protocol.NewHeadFollower(), role: role}
+}
+
+// maxSet is the Welcome's largest Set, 0 before it.
+func (st *stream) maxSet() int {
+	w, _ := st.follow.Welcome()
+	return int(w.MaxSetBoxes)
 }
 
 // readFrame reads one message into buf. With keep it grows buf to hold the
@@ -84,7 +92,7 @@ func (r *wsRun) join(conn frameConn, st *stream, buf []byte) ([]byte, error) {
 			return buf, err
 		}
 	}
-	if (st.lastFrame != protocol.TypeSnapshot && st.lastFrame != protocol.TypeAreaSnapshot) || st.waitSnap {
+	if (st.lastFrame != protocol.TypeSnapshot && st.lastFrame != protocol.TypeAreaSnapshot) || !st.follow.Synced() {
 		return buf, errFirstFrame
 	}
 	return buf, nil
@@ -100,10 +108,12 @@ func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]by
 	if len(head) == 0 {
 		return buf, fmt.Errorf("loadgen: empty message")
 	}
-	h, err := protocol.ReadHead(head)
-	if err != nil {
+	step, err := st.follow.Handle(head)
+	gap := errors.Is(err, protocol.ErrGap)
+	if err != nil && !gap {
 		return buf, fmt.Errorf("loadgen: server frame: %w", err)
 	}
+	h := step.Head
 	t := h.Type
 	r.ctr.frames[t].Add(1)
 	r.ctr.bytes.Add(int64(size))
@@ -116,61 +126,34 @@ func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]by
 		r.ctr.wbytes.Add(int64(size))
 	}
 	st.lastFrame = t
-	switch t {
-	case protocol.TypeWelcome:
-		st.waitSnap = true
-		st.maxSet = h.MaxSet
-	case protocol.TypeSnapshot, protocol.TypeAreaSnapshot:
-		st.seq = h.Seq
-		st.waitSnap, st.resyncSent = false, false
-	case protocol.TypeAreaDelta:
-		if st.waitSnap {
-			break
+	switch {
+	case gap:
+		// Asked once until the next snapshot; later Deltas are skipped.
+		r.ctr.gaps.Add(1)
+		if req, ok := st.follow.TakeResync(); ok {
+			return buf, conn.writeBinary(protocol.AppendResyncRequest(nil, req))
 		}
-		if h.Prev != st.seq {
-			return buf, r.gap(conn, st)
-		}
-		st.seq = h.Seq
+	case step.Skipped: // in-flight Deltas before the snapshot a Resync announced
+	case t == protocol.TypeAreaDelta:
 		if st.role == RoleViewer {
 			r.ctr.vdeltas.Add(1)
 		}
 		if keep {
 			r.observeArea(head, time.Now())
 		}
-	case protocol.TypeDelta:
-		if st.waitSnap {
-			break // in-flight Deltas before the Snapshot a Resync announced
-		}
-		if h.Seq != st.seq+1 {
-			return buf, r.gap(conn, st)
-		}
-		st.seq = h.Seq
+	case t == protocol.TypeDelta:
 		r.ctr.deltas.Add(1)
 		if keep {
 			r.observe(head, time.Now())
 		}
-	case protocol.TypeReject:
+	case t == protocol.TypeReject:
 		reason := protocol.RejectReason(h.Reason)
 		r.ctr.event("reject frames: "+reason.String(), 1)
 		r.ctr.event("rejected boxes: "+reason.String(), int64(h.Count))
-	case protocol.TypeResync:
+	case t == protocol.TypeResync:
 		r.ctr.event("resync: "+protocol.ResyncReason(h.Reason).String(), 1)
-		st.waitSnap = true
 	}
 	return buf, nil
-}
-
-// gap counts a frame that does not follow and asks for a resync, once
-// until the next snapshot.
-func (r *wsRun) gap(conn frameConn, st *stream) error {
-	r.ctr.gaps.Add(1)
-	st.waitSnap = true
-	if st.resyncSent {
-		return nil
-	}
-	st.resyncSent = true
-	req := protocol.AppendResyncRequest(nil, protocol.ResyncRequest{HaveSeq: st.seq})
-	return conn.writeBinary(req)
 }
 
 // closeLabel names how a connection ended, for the drops table.

@@ -295,7 +295,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 	stop := context.AfterFunc(ctx, closeNow)
 	defer stop()
 	defer closeNow()
-	st := &stream{role: role}
+	st := newStream(role)
 	buf := make([]byte, watchBuf)
 	if buf, err = r.join(fc, st, buf); err != nil {
 		return errors.New(closeLabel(err))
@@ -323,7 +323,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 			case RoleDrawer:
 				r.runDrawer(wctx, fc, rank, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1<<32)))
 			case RoleAbuser:
-				r.runAbuser(wctx, conn, abuse, rank, st.maxSet, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1<<32)))
+				r.runAbuser(wctx, conn, abuse, rank, st.maxSet(), rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1<<32)))
 			}
 		}()
 	}
@@ -350,7 +350,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 			return errors.New(closeLabel(err))
 		}
 		if keep && st.lastFrame == protocol.TypeDelta {
-			storeMax(&r.lastSeq, int64(st.seq))
+			storeMax(&r.lastSeq, int64(st.follow.Seq()))
 		}
 	}
 }

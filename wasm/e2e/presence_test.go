@@ -22,11 +22,11 @@ import (
 // closes them.
 func (s *server) viewers(t *testing.T, a protocol.Area, n int) (closeAll func()) {
 	t.Helper()
-	var vs []*peer.Viewer
+	var vs []*peer.Peer
 	done := make(chan struct{}, n)
 	for range n {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		v, err := peer.DialView(ctx, s.WS, a, peer.Options{Client: s.client})
+		v, err := peer.DialArea(ctx, s.WS, a, peer.Options{Client: s.client})
 		cancel()
 		if err != nil {
 			t.Fatalf("viewer at %+v: %v", a, err)

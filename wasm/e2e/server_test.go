@@ -209,6 +209,12 @@ func (s *server) watch(t *testing.T) *watcher {
 	}
 	w := &watcher{t: t, p: p, seen: map[uint32]time.Time{}}
 	w.cond = sync.NewCond(&w.mu)
+	p.OnDelta = func(_ uint64, _ []byte, boxes []uint32) { // under w.mu, in Apply
+		now := time.Now()
+		for _, i := range boxes {
+			w.seen[i] = now
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -219,16 +225,7 @@ func (s *server) watch(t *testing.T) *watcher {
 				err = fmt.Errorf("peer: %v message", typ)
 			}
 			if err == nil {
-				_, err = p.Apply(b)
-			}
-			if err == nil && b[0] == byte(protocol.TypeDelta) {
-				now := time.Now()
-				if d, derr := protocol.DecodeDelta(b); derr == nil {
-					idx, _ := d.AppendIndexes(nil)
-					for _, i := range idx {
-						w.seen[i] = now
-					}
-				}
+				_, err = p.Apply(ctx, b) // OnDelta marks what it flipped
 			}
 			w.err = err
 			w.cond.Broadcast()

@@ -23,9 +23,10 @@ import (
 // the area it looks at, counted on its WebSocket, and sees where the
 // others are on its minimap.
 
-// socket records what the page's WebSocket received, decoded.
+// socket records what the page's WebSocket received, followed.
 type socket struct {
 	mu     sync.Mutex
+	follow *protocol.Follower
 	frames map[protocol.FrameType]int
 	boxes  map[uint32]int // box → Delta/AreaDelta frames that flipped it
 	areas  []protocol.Area
@@ -41,30 +42,20 @@ func (s *socket) listen(ev any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.bytes += len(b)
-	t, err := protocol.PeekType(b)
-	if err != nil {
-		return
+	st, err := s.follow.Handle(b) // as the page's session follows them
+	t := st.Head.Type
+	if t == 0 {
+		return // not even a header
 	}
 	s.frames[t]++
-	var idx []uint32
-	switch t {
-	case protocol.TypeDelta:
-		if d, err := protocol.DecodeDelta(b); err == nil {
-			idx, _ = d.AppendIndexes(nil)
+	switch {
+	case err != nil:
+	case t == protocol.TypeDelta || t == protocol.TypeAreaDelta:
+		for _, i := range st.Boxes {
+			s.boxes[i]++
 		}
-	case protocol.TypeAreaDelta:
-		if d, err := protocol.DecodeAreaDelta(b); err == nil {
-			idx, _ = d.AppendIndexes(nil)
-		}
-	case protocol.TypeAreaSnapshot:
-		if a, err := protocol.DecodeAreaSnapshot(b); err == nil {
-			s.areas = append(s.areas, a.Area)
-		}
-	case protocol.TypeSnapshot:
-		s.areas = append(s.areas, protocol.WholeGrid)
-	}
-	for _, i := range idx {
-		s.boxes[i]++
+	case t == protocol.TypeSnapshot || t == protocol.TypeAreaSnapshot:
+		s.areas = append(s.areas, s.follow.Area())
 	}
 }
 
@@ -94,7 +85,7 @@ func (s *socket) snapshot() (frames map[protocol.FrameType]int, boxes map[uint32
 // openCounted is open with the page's WebSocket frames counted.
 func (b *browser) openCounted(name, url string) (*page, *socket) {
 	b.t.Helper()
-	s := &socket{frames: map[protocol.FrameType]int{}, boxes: map[uint32]int{}}
+	s := &socket{follow: protocol.NewFollower(new(protocol.Replica)), frames: map[protocol.FrameType]int{}, boxes: map[uint32]int{}}
 	p := &page{t: b.t, name: name}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(func(ev any) {
 		p.listen(ev)
