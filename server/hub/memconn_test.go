@@ -204,12 +204,13 @@ func (th *testHub) stop(t *testing.T) {
 }
 
 // player is the test's client of one memConn: it follows the frames into
-// a Replica exactly as a real client must.
+// a Replica through protocol.Follower, exactly as the real client does.
 type player struct {
-	t     *testing.T
-	conn  *memConn
-	rep   protocol.Replica
-	ended chan struct{}
+	t      *testing.T
+	conn   *memConn
+	rep    protocol.Replica
+	follow *protocol.Follower // of rep
+	ended  chan struct{}
 
 	resyncs []protocol.ResyncReason
 	rejects int
@@ -221,6 +222,7 @@ type player struct {
 func (th *testHub) join(t *testing.T, key string, outFrames int, gate ...chan struct{}) *player {
 	t.Helper()
 	p := &player{t: t, conn: newMemConn(outFrames), ended: make(chan struct{})}
+	p.follow = protocol.NewFollower(&p.rep)
 	if len(gate) > 0 {
 		p.conn.gate = gate[0]
 	}
@@ -240,44 +242,24 @@ func (p *player) next() []byte {
 	}
 }
 
-// apply follows one frame. A gap fails the test: the hub must never cause one.
+// apply follows one frame through the client's protocol.Follower. A gap,
+// a bad frame or a Delta between a Resync and its Snapshot fails the
+// test: the hub must never send one.
 func (p *player) apply(f []byte) protocol.FrameType {
 	p.t.Helper()
-	typ, err := protocol.PeekType(f)
-	if err != nil {
-		p.t.Fatal(err)
+	st, err := p.follow.Handle(f)
+	if err != nil || st.Skipped {
+		p.t.Fatalf("%v: %v (skipped %v)", st.Head.Type, err, st.Skipped)
 	}
-	switch typ {
-	case protocol.TypeWelcome:
-		w, err := protocol.DecodeWelcome(f)
-		if err != nil {
-			p.t.Fatal(err)
-		}
-		p.rep.Epoch = w.Epoch
-	case protocol.TypeSnapshot:
-		s, err := protocol.DecodeSnapshot(f)
-		if err == nil {
-			err = p.rep.ApplySnapshot(s)
-		}
-		if err != nil {
-			p.t.Fatal(err)
-		}
+	switch st.Head.Type {
 	case protocol.TypeDelta:
-		if _, err := p.rep.Apply(f); err != nil {
-			p.t.Fatalf("delta: %v", err)
-		}
 		p.deltas++
 	case protocol.TypeResync:
-		r, err := protocol.DecodeResync(f)
-		if err != nil {
-			p.t.Fatal(err)
-		}
-		p.resyncs = append(p.resyncs, r.Reason)
-		p.rep.Unsync()
+		p.resyncs = append(p.resyncs, protocol.ResyncReason(st.Head.Reason))
 	case protocol.TypeReject:
 		p.rejects++
 	}
-	return typ
+	return st.Head.Type
 }
 
 // until applies frames until one of type want arrives.

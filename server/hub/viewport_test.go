@@ -11,12 +11,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// viewer is a version-2 test client: it follows its frames into an
-// Replica exactly as the real client must, and counts what it gets.
+// viewer is a version-2 test client: it follows its frames into a
+// Replica through protocol.Follower, exactly as the real client does, and
+// counts what it gets.
 type viewer struct {
 	t        *testing.T
 	conn     *memConn
 	rep      protocol.Replica
+	follow   *protocol.Follower // of rep
 	ended    chan struct{}
 	welcome  protocol.Welcome
 	counts   map[protocol.FrameType]int
@@ -28,6 +30,7 @@ type viewer struct {
 func (th *testHub) view(t *testing.T, key string, outFrames int, area protocol.Area, gate ...chan struct{}) *viewer {
 	t.Helper()
 	v := &viewer{t: t, conn: newMemConn(outFrames), ended: make(chan struct{}), counts: map[protocol.FrameType]int{}}
+	v.follow = protocol.NewFollower(&v.rep)
 	if len(gate) > 0 {
 		v.conn.gate = gate[0]
 	}
@@ -46,40 +49,22 @@ func (v *viewer) next() []byte {
 	}
 }
 
-// apply follows one frame; a gap or a box outside the area fails the test.
+// apply follows one frame through the client's protocol.Follower; a gap,
+// a box outside the area, a bad frame or a delta between a Resync and its
+// snapshot fails the test.
 func (v *viewer) apply(f []byte) protocol.FrameType {
 	v.t.Helper()
-	typ, err := protocol.PeekType(f)
-	if err != nil {
-		v.t.Fatal(err)
+	st, err := v.follow.Handle(f)
+	if err != nil || st.Skipped {
+		v.t.Fatalf("%v: %v (skipped %v)", st.Head.Type, err, st.Skipped)
 	}
+	typ := st.Head.Type
 	v.counts[typ]++
-	switch typ {
-	case protocol.TypeWelcome:
-		if v.welcome, err = protocol.DecodeWelcome(f); err != nil {
-			v.t.Fatal(err)
-		}
-	case protocol.TypeResync:
-		r, _ := protocol.DecodeResync(f)
-		v.resyncs = append(v.resyncs, r.Reason)
-		v.rep.Unsync()
-	case protocol.TypePresence:
-		if v.presence, err = protocol.DecodePresence(f); err != nil {
-			v.t.Fatal(err)
-		}
-	case protocol.TypeStats:
-		if v.stats, err = protocol.DecodeStats(f); err != nil {
-			v.t.Fatal(err)
-		}
-	case protocol.TypeDelta, protocol.TypeAreaDelta:
-		if !v.rep.Synced() {
-			v.t.Fatalf("%v before a snapshot", typ)
-		}
-		fallthrough
-	default:
-		if _, err := v.rep.Apply(f); err != nil {
-			v.t.Fatalf("%v: %v", typ, err)
-		}
+	v.welcome, _ = v.follow.Welcome()
+	v.presence, _ = v.follow.Presence()
+	v.stats = v.follow.Stats()
+	if typ == protocol.TypeResync {
+		v.resyncs = append(v.resyncs, protocol.ResyncReason(st.Head.Reason))
 	}
 	return typ
 }
