@@ -138,12 +138,11 @@ FUZZTIME ?= 30s
 # Each decoder's fuzz target for FUZZTIME; new failures land in testdata.
 fuzz:
 	for t in FuzzDecodeDelta FuzzDecodeSet FuzzDecodeReject FuzzDecodeSnapshot FuzzDecodeFixed FuzzReplica FuzzReadHead \
-		FuzzDecodeAreaSnapshot FuzzDecodeAreaDelta FuzzDecodePresence FuzzReplicaFrames FuzzFollower FuzzNextPlayback; do \
+		FuzzDecodeAreaSnapshot FuzzDecodeAreaDelta FuzzDecodePresence FuzzReplicaFrames FuzzFollower FuzzParseQuery FuzzNextPlayback; do \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
 	done
 	$(GO) test -run '^$$' -fuzz '^FuzzGate$$' -fuzztime $(FUZZTIME) ./server/wsconn/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePrefix$$' -fuzztime $(FUZZTIME) ./server/moderation/
-	$(GO) test -run '^$$' -fuzz '^FuzzViewQuery$$' -fuzztime $(FUZZTIME) ./server/web/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStoredSnapshot$$' -fuzztime $(FUZZTIME) ./server/cluster/
 	$(GO) test -run '^$$' -fuzz '^FuzzNextEntry$$' -fuzztime $(FUZZTIME) ./server/history/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./server/history/

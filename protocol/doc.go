@@ -29,6 +29,9 @@
 //     header, flipped or refused boxes, skipped); a gap owes a
 //     ResyncRequest (TakeResync). Every client of the server follows
 //     through it; NewHeadFollower checks seqs from frame headers only.
+//   - Query is the /ws URL's query (version, starting area): Query.URL
+//     builds it for every client, ParseQuery reads it for the server by
+//     PROTOCOL.md's one rule, QueryClose names the close code of a fault.
 //   - Bitset is a whole grid. AppendSnapshot encodes one as the smaller of the
 //     raw bitset and the roaring portable serialization; Snapshot.Bits
 //     decodes and validates either back into a Bitset.

@@ -85,7 +85,7 @@ func Dial(ctx context.Context, url string, opt Options) (*Peer, error) {
 // area a (the zero Area: the whole grid) and reads frames until its first
 // snapshot.
 func DialArea(ctx context.Context, ws string, a protocol.Area, opt Options) (*Peer, error) {
-	p, err := Dial(ctx, URL(ws, a), opt)
+	p, err := Dial(ctx, protocol.Query{Version: protocol.Version2, Area: a}.URL(ws), opt)
 	if err != nil {
 		return nil, err
 	}
@@ -94,16 +94,6 @@ func DialArea(ctx context.Context, ws string, a protocol.Area, opt Options) (*Pe
 		return nil, fmt.Errorf("peer: server speaks version %d", p.Welcome.Version)
 	}
 	return p, nil
-}
-
-// URL returns the /ws URL asking for version 2 and, unless a is the zero
-// Area, starting at area a.
-func URL(ws string, a protocol.Area) string {
-	u := ws + "?v=2"
-	if a.W != 0 {
-		u += fmt.Sprintf("&area=%d,%d,%d,%d", a.X, a.Y, a.W, a.H)
-	}
-	return u
 }
 
 // Next reads one frame, applies it, and returns its type.

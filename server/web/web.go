@@ -159,13 +159,10 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		s.Conns.Release(key)
 		return
 	}
-	view, err := viewOf(r.URL.RawQuery)
+	q, err := protocol.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		// After the upgrade, so that a browser sees why (PROTOCOL.md).
-		code := protocol.CloseProtocol
-		if errors.Is(err, ErrVersion) {
-			code = protocol.CloseVersion
-		}
+		code := protocol.QueryClose(err)
 		s.Metrics.Refused.WithLabelValues(code.String()).Inc()
 		why := err.Error()
 		if len(why) > 120 { // a close reason has at most 123 bytes (RFC 6455 §5.5)
@@ -181,7 +178,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		// limit is per connection; the address limit still holds.
 		player = "conn:" + strconv.FormatUint(s.connID.Add(1), 10)
 	}
-	s.Hub.GoView(conn, player, key, view, func() { s.Conns.Release(key) })
+	s.Hub.GoView(conn, player, key, hub.View{Version: q.Version, Area: q.Area}, func() { s.Conns.Release(key) })
 }
 
 // join takes one join from key's bucket, or says how long until one is

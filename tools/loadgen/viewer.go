@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -34,11 +33,6 @@ func viewerSize() (w, h int) {
 func viewerArea(rng *rand.Rand) protocol.Area {
 	v := protocol.Area{X: uint16(rng.IntN(protocol.GridWidth - viewW + 1)), Y: uint16(rng.IntN(protocol.GridHeight - viewH + 1)), W: viewW, H: viewH}
 	return session.Subscription(v, 0, 0)
-}
-
-// viewerURL asks for version 2 starting at area a.
-func viewerURL(ws string, a protocol.Area) string {
-	return fmt.Sprintf("%s?v=2&area=%d,%d,%d,%d", ws, a.X, a.Y, a.W, a.H)
 }
 
 // runViewer moves the viewer until ctx ends.

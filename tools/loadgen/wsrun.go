@@ -268,7 +268,7 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 	var at protocol.Area
 	if role == RoleViewer {
 		at = viewerArea(rng)
-		url = viewerURL(r.url, at)
+		url = protocol.Query{Version: protocol.Version2, Area: at}.URL(r.url)
 	}
 	var fc frameConn
 	var conn *websocket.Conn // abusers only; everyone else speaks by hand

@@ -2,8 +2,6 @@ package session
 
 import (
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"checkgrid/protocol"
@@ -15,13 +13,7 @@ import (
 
 // URL returns the /ws URL server (ws://host/ws) asking for this client's
 // protocol version (PROTOCOL.md, negotiation).
-func URL(server string) string {
-	sep := "?"
-	if strings.Contains(server, "?") {
-		sep = "&"
-	}
-	return server + sep + "v=" + strconv.Itoa(protocol.Version)
-}
+func URL(server string) string { return protocol.Query{Version: protocol.Version}.URL(server) }
 
 // Subscription tuning: the margin follows motion. A still view subscribes
 // to itself plus StillMargin; a panning one also gets a lead on its leading
