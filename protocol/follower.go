@@ -41,8 +41,8 @@ type Follower struct {
 	waiting  bool // discarding Deltas until the next snapshot
 	owed     bool // a ResyncRequest is due (TakeResync)
 
-	frames [TypePresence + 1]int // received, by type
-	total  int                   // received, bad ones too
+	frames [0x10]int // received, by type (server types are 0x01–0x0f)
+	total  int       // received, bad ones too
 	bytes  int64
 	gaps   int
 	boxes  []uint32 // Reject's boxes, reused

@@ -42,7 +42,7 @@ func ReadHead(b []byte) (Head, error) {
 		need = 2
 		if len(b) > 1 && b[1] == Version1 {
 			need = WelcomeSize
-		} else if len(b) > 1 && b[1] == Version2 {
+		} else if len(b) > 1 && b[1] >= Version2 && b[1] <= Version {
 			need = WelcomeV2Size
 		}
 	case TypeAreaSnapshot:

@@ -41,7 +41,7 @@ func TestParseQuery(t *testing.T) {
 		{"v=1&area=0,0,10,10", Query{Version: 1}, nil},
 		{"v=02", Query{}, ErrVersion},
 		{"v=+2", Query{}, ErrVersion},
-		{"v=3&area=junk", Query{}, ErrVersion},
+		{"v=9&area=junk", Query{}, ErrVersion},
 		{"v=2&area=1,2,3,4&area=1,2,3,4", Query{}, ErrQuery},
 		{"v=2&area=0,0,1,70000", Query{}, ErrQuery},
 		{"v=1&area=1,2,3", Query{}, ErrQuery},
@@ -52,7 +52,7 @@ func TestParseQuery(t *testing.T) {
 			t.Errorf("ParseQuery(%q) = %+v, %v; want %+v, %v", c.raw, got, err, c.want, c.err)
 		}
 	}
-	if _, err := ParseQuery("v=9"); QueryClose(err) != CloseVersion || !strings.Contains(err.Error(), "this server speaks v=1 or v=2") {
+	if _, err := ParseQuery("v=9"); QueryClose(err) != CloseVersion || !strings.Contains(err.Error(), Speaks()) || !strings.HasPrefix(Speaks(), "this server speaks v=1 or v=2") {
 		t.Errorf("v=9: %v, close %v", err, QueryClose(err))
 	}
 	if _, err := ParseQuery("v=2&area="); QueryClose(err) != CloseProtocol {
@@ -108,7 +108,9 @@ func ruleOf(raw string) error {
 		return ErrQuery
 	}
 	if vs, ok := q["v"]; ok {
-		if len(vs) != 1 || (vs[0] != "1" && vs[0] != "2") {
+		digits := vs[0] != "" && strings.Trim(vs[0], "0123456789") == ""
+		n, err := strconv.Atoi(vs[0])
+		if len(vs) != 1 || !digits || err != nil || strconv.Itoa(n) != vs[0] || n < MinVersion || n > Version {
 			return ErrVersion
 		}
 	}
