@@ -1,8 +1,15 @@
 package checkgrid
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,5 +80,68 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s (GOOS=%s) depends on %s: %s", r.pkg, r.goos, dep, r.why)
 			}
 		}
+	}
+}
+
+// TestOneReplica keeps "check the seq, apply the flips" in one place
+// (issue 20): in protocol/ exactly one type holds a grid (a Bitset field)
+// or applies a Delta or AreaDelta (a method taking one), and it is
+// Replica. Every follower of the server's frames goes through it.
+func TestOneReplica(t *testing.T) {
+	fset := token.NewFileSet()
+	names, err := filepath.Glob(filepath.Join("protocol", "*.go"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("protocol/*.go: %v", err)
+	}
+	var files []*ast.File
+	for _, n := range names {
+		if strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, n, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	named := func(e ast.Expr, names ...string) bool {
+		if s, ok := e.(*ast.StarExpr); ok {
+			e = s.X
+		}
+		id, ok := e.(*ast.Ident)
+		return ok && slices.Contains(names, id.Name)
+	}
+	replicas := map[string]bool{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					ts, ok := s.(*ast.TypeSpec)
+					if !ok {
+						continue
+					}
+					if st, isStruct := ts.Type.(*ast.StructType); isStruct {
+						for _, fl := range st.Fields.List {
+							if named(fl.Type, "Bitset") {
+								replicas[ts.Name.Name] = true
+							}
+						}
+					}
+				}
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					continue
+				}
+				for _, p := range d.Type.Params.List {
+					if named(p.Type, "Delta", "AreaDelta") {
+						replicas[strings.TrimPrefix(types.ExprString(d.Recv.List[0].Type), "*")] = true
+					}
+				}
+			}
+		}
+	}
+	if len(replicas) != 1 || !replicas["Replica"] {
+		t.Errorf("replica types in protocol/: %v; want only Replica (one implementation of following a history)", slices.Sorted(maps.Keys(replicas)))
 	}
 }

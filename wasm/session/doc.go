@@ -32,7 +32,10 @@
 // A Session is not safe for concurrent use; the game loop owns it. Its
 // only I/O is through the Link, and it never blocks.
 //
-// Version 2 (view.go): the client asks for it in the URL (URL); SetView
+// Words: the view is what the camera shows (SetView's visible area); the
+// subscription is the area asked of the server around it.
+//
+// Version 2 (subscription.go): the client asks for it in the URL (URL); SetView
 // tells the session what the screen shows, every update, and it subscribes
 // to that area plus a margin that follows motion (Subscription, the one
 // rule the load generator's viewers use too): StillMargin on every side of

@@ -82,7 +82,7 @@ type Session struct {
 
 	out [][]byte
 
-	view viewState // version 2: the subscribed area (view.go)
+	sub subscription // version 2: the subscribed area (subscription.go)
 }
 
 // New returns a session with an empty board that talks to the server

@@ -290,7 +290,7 @@ func TestPanLeadsOnTheLeadingSide(t *testing.T) {
 // Panning steadily, a new area is asked for before the view reaches the
 // edge of the last one, at most once per viewport interval, and early
 // enough that it arrives in time: with each area reaching the board 0.3 s
-// after it was asked for (the worst case view.go allows for), no frame
+// after it was asked for (the worst case subscription.go allows for), no frame
 // shows an unknown box once the pan is under way. (From rest the lead
 // cannot be known in advance: for its first few tenths of a second a pan
 // has only the still margin ahead.)

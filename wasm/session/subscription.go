@@ -63,8 +63,9 @@ const (
 	shrinkFactor = 4
 )
 
-// viewState is the session's subscription.
-type viewState struct {
+// subscription is the area the session subscribes to around the view
+// (the camera's visible area) and the view's motion it follows.
+type subscription struct {
 	visible protocol.Area // what the screen shows, clamped to the grid
 	asked   protocol.Area // the area last asked for (zero: none yet)
 	sentAt  time.Duration
@@ -87,7 +88,7 @@ func (s *Session) SetView(visible protocol.Area, now time.Duration) {
 	if visible.Valid() != nil {
 		return
 	}
-	s.view.follow(visible, now)
+	s.sub.follow(visible, now)
 }
 
 // follow records the view at now and updates its pan speed. A jump (a
@@ -98,23 +99,23 @@ func (s *Session) SetView(visible protocol.Area, now time.Duration) {
 // boxes at all; a zoom out shows a strip of unknown boxes at the edges
 // until its area arrives, as the old quarter-view margin also did beyond a
 // notch or two.
-func (v *viewState) follow(vis protocol.Area, now time.Duration) {
-	if vis != v.visible {
-		v.movedAt = now
+func (u *subscription) follow(vis protocol.Area, now time.Duration) {
+	if vis != u.visible {
+		u.movedAt = now
 	}
-	v.visible = vis
-	prev, dt := v.ref, now-v.refAt
+	u.visible = vis
+	prev, dt := u.ref, now-u.refAt
 	switch {
 	case prev.W == 0 || jump(prev, vis):
-		v.vx, v.vy = 0, 0
+		u.vx, u.vy = 0, 0
 	case dt <= 0:
 		return // measured from ref at the next call
 	default:
 		k := 1 - math.Exp(-dt.Seconds()/velocityTau.Seconds())
-		v.vx += k * ((centre(vis.X, vis.W)-centre(prev.X, prev.W))/dt.Seconds() - v.vx)
-		v.vy += k * ((centre(vis.Y, vis.H)-centre(prev.Y, prev.H))/dt.Seconds() - v.vy)
+		u.vx += k * ((centre(vis.X, vis.W)-centre(prev.X, prev.W))/dt.Seconds() - u.vx)
+		u.vy += k * ((centre(vis.Y, vis.H)-centre(prev.Y, prev.H))/dt.Seconds() - u.vy)
 	}
-	v.ref, v.refAt = vis, now
+	u.ref, u.refAt = vis, now
 }
 
 // jump reports whether going from a to b is not a pan (see follow).
@@ -168,10 +169,10 @@ func leads(visible protocol.Area, vx, vy float64) (l, r, t, b int) {
 // shrinkFactor times too large, and, while panning, as soon as less than
 // half of the lead is left on a leading side, so the next area arrives
 // before the view reaches the edge of the last one.
-func (v *viewState) want(now time.Duration) (protocol.Area, bool) {
-	vis, a := v.visible, v.asked
-	vx, vy := v.vx, v.vy
-	settled := now-v.movedAt >= settleTime
+func (u *subscription) want(now time.Duration) (protocol.Area, bool) {
+	vis, a := u.visible, u.asked
+	vx, vy := u.vx, u.vy
+	settled := now-u.movedAt >= settleTime
 	if settled {
 		vx, vy = 0, 0
 	}
@@ -204,25 +205,25 @@ func (v *viewState) want(now time.Duration) (protocol.Area, bool) {
 // and the Welcome's viewport interval since the last one has passed.
 func (s *Session) viewport(dst [][]byte, now time.Duration) [][]byte {
 	w, welcomed := s.welcome()
-	if !welcomed || w.Version < protocol.Version2 || s.view.visible.W == 0 {
+	if !welcomed || w.Version < protocol.Version2 || s.sub.visible.W == 0 {
 		return dst
 	}
 	interval := time.Duration(w.ViewportInterval) * time.Millisecond
-	if s.view.sent && now-s.view.sentAt < interval {
+	if s.sub.sent && now-s.sub.sentAt < interval {
 		return dst
 	}
-	a, ok := s.view.want(now)
+	a, ok := s.sub.want(now)
 	if !ok {
 		return dst
 	}
-	s.view.asked, s.view.sentAt, s.view.sent = a, now, true
+	s.sub.asked, s.sub.sentAt, s.sub.sent = a, now, true
 	return append(dst, protocol.AppendViewport(nil, protocol.Viewport{Area: a}))
 }
 
 // newConnection forgets what was asked on the last connection: a new one
 // starts on the whole grid and asks again.
 func (s *Session) newConnection() {
-	s.view.asked, s.view.sent = protocol.Area{}, false
+	s.sub.asked, s.sub.sent = protocol.Area{}, false
 }
 
 // Presence returns the last presence map (cell side and counts per cell,
@@ -242,7 +243,7 @@ func (s *Session) Presence() (cell int, counts []uint32, ok bool) {
 // else is online (Stats); and never more than the others online.
 func (s *Session) Near() (n int, more bool) {
 	p, ok := s.follow.Presence()
-	v := s.view.visible
+	v := s.sub.visible
 	if !ok || v.W == 0 {
 		return 0, false
 	}
