@@ -17,8 +17,9 @@
 //
 // runWS (wsrun.go) dials the players over the ramp, rotating over
 // 127.0.0.1…127.0.0.N source addresses (dial.go), each in a Role
-// (roles.go): watchers read and count frames, checking Delta seq
-// continuity from the 13-byte header only (watcher.go); observers also
+// (roles.go): watchers read and count frames, checking seq continuity
+// from each frame's header only, through a head-only protocol.Follower
+// (the client's own rule; watcher.go); observers also
 // decode Deltas and time boxes that clickers sent (observer.go, latency.go);
 // viewers follow a zoomed-in area and jump every -move-every, one in
 // viewerTimedEvery also timing the boxes in its AreaDeltas (viewer.go,
