@@ -19,6 +19,9 @@ const usage = `usage:
   checkgrid history export [--from SEQ] [--to SEQ] <data directory | http(s)://server> <file>
       write the grid at --from (default: the first kept seq) and every record to --to
       (default: the last) to one file (PROTOCOL.md, "Export file")
+  checkgrid history import <file> <new data directory>
+      write an export file's history to a new data directory (missing or empty), then
+      verify it; a bad file is refused, naming its first bad entry, and leaves nothing
 `
 
 // errUsage means the command line is wrong: exit 2 with the usage.
@@ -33,6 +36,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = verify(args[1], stdout)
 	case len(args) > 0 && args[0] == "export":
 		err = export(args[1:], stdout, stderr)
+	case len(args) == 3 && args[0] == "import":
+		err = importFile(args[1], args[2], stdout)
 	default:
 		err = errUsage
 	}
@@ -66,6 +71,17 @@ func export(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "ok: %s: seqs %d..%d, %d records, %d bytes, %v\n", fs.Arg(1), h.From, h.To, h.To-h.From, fi.Size(), time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// importFile imports path into dir and verifies the result end to end.
+func importFile(path, dir string, stdout io.Writer) error {
+	start := time.Now()
+	h, err := ImportFile(path, dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported: %s: seqs %d..%d, %d records into %s, %v\n", path, h.From, h.To, h.To-h.From, dir, time.Since(start).Round(time.Millisecond))
+	return verify(dir, stdout)
 }
 
 func isURL(s string) bool {

@@ -16,9 +16,11 @@
 // most two keyframe intervals of replay); NextEntry (decodes the entries of a deltas
 // answer); Export / ExportFile (the export file, from a data directory or
 // a server's API: the same bytes either way) and ReadExport (reads one
-// back, checking every byte); Main (`checkgrid history verify <dir | file
+// back, checking every byte); ImportFile (an export file into a new data
+// directory, through store.NewImport); Main (`checkgrid history verify <dir | file
 // | URL>`: a directory with store.History.Verify, an export file with
-// ReadExport, a server with VerifyURL; `checkgrid history export`).
+// ReadExport, a server with VerifyURL (a single server or any cluster
+// node); `checkgrid history export` and `import`).
 // testdata/export-reader.mjs is a second reader of the export file, in
 // Node, written from PROTOCOL.md alone (run by the server's
 // TestExportNodeReader).

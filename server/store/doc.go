@@ -18,6 +18,9 @@
 //     chain, where history starts and what was dropped.
 //   - Close fsyncs and unlocks. Graceful shutdown = Checkpoint, then Close.
 //   - Sync fsyncs pending records in SyncInterval mode (for idle ticks).
+//   - NewImport builds a new data directory from history read elsewhere
+//     (`checkgrid history import`): the first keyframe, then Add for each
+//     record with its own commit time, Finish renames it into place.
 //   - ReadLog reads the log's records without locking or changing the
 //     directory, for tools and the crash test.
 //   - History reads kept history while the Store appends (NewHistory, up
@@ -71,7 +74,8 @@
 //	0      4    n, length of the Delta frame (13 … protocol.MaxServerMessage)
 //	4      8    seq (equals the frame's seq; exactly one more than the previous record's)
 //	12     8    toggles: total toggles ever applied, after this record
-//	20     8    commit time, Unix nanoseconds (> 0); never less than the
+//	20     8    commit time, Unix nanoseconds (> 0; 0, unknown, only in a
+//	            directory imported from records of unknown time); never less than the
 //	            previous record's (Append clamps a wall clock that steps back)
 //	28     4    CRC32C (Castagnoli) of the frame
 //	32     4    CRC32C of bytes 0..31: the header has its own checksum, so a

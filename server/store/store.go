@@ -143,6 +143,13 @@ func openLocked(dir string, opt Options, hooks openHooks, lock *os.File) (*Store
 // wrapped error and the log is as before the call; Append may then be
 // retried with the same seq. Nothing is kept of deltaFrame.
 func (s *Store) Append(seq, toggles uint64, deltaFrame []byte) error {
+	// Commit times never decrease, so history can be searched by time
+	// even if the wall clock steps back.
+	return s.appendAt(seq, toggles, max(time.Now().UnixNano(), s.time), deltaFrame)
+}
+
+// appendAt is Append with the commit time given (≥ the last record's).
+func (s *Store) appendAt(seq, toggles uint64, now int64, deltaFrame []byte) error {
 	if s.closed {
 		return ErrClosed
 	}
@@ -176,9 +183,9 @@ func (s *Store) Append(seq, toggles uint64, deltaFrame []byte) error {
 			return err
 		}
 	}
-	// Commit times never decrease, so history can be searched by time
-	// even if the wall clock steps back.
-	now := max(time.Now().UnixNano(), s.time)
+	if now < s.time {
+		return fmt.Errorf("%w: record seq %d committed at %d, before the previous record (%d)", ErrInvalid, seq, now, s.time)
+	}
 	s.buf = appendRecord(s.buf[:0], seq, toggles, now, deltaFrame)
 	if _, err := s.seg.WriteAt(s.buf, s.segSize); err != nil {
 		return s.undo(fmt.Errorf("store: append seq %d to %s at offset %d: %w", seq, s.segName(), s.segSize, err))
