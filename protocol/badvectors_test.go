@@ -19,6 +19,7 @@ var badVectors = []string{
 	"BadPresenceCells", "BadPresenceSide", "BadPresenceCell", "BadPresenceTwo",
 	"BadPresenceOverlong", "BadPresenceHuge", "BadPresenceVarintEnd",
 	"BadWelcomeV2Short", "BadWelcomeV1Long", "BadWelcomeVersion",
+	"BadAnnounceControl", "BadAnnounceWithdrawalText", "BadAnnounceCut",
 }
 
 var badRowRE = regexp.MustCompile("(?m)^\\| (Bad\\w+) \\| [^|]+ \\| `(Err\\w+)` \\| `([0-9a-f ]+)` \\|$")
@@ -71,6 +72,8 @@ func decodeFully(b []byte) error {
 		}
 	case TypePresence:
 		_, err = DecodePresence(b)
+	case TypeAnnounce:
+		_, err = DecodeAnnounce(b)
 	case TypeSet:
 		var s Set
 		if s, err = DecodeSet(b); err == nil {

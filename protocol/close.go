@@ -19,6 +19,7 @@ const (
 	CloseOverloaded   CloseCode = 4005 // server shedding load: reconnect later
 	CloseAbuse        CloseCode = 4006 // kept sending after rejects: reconnect later
 	CloseInternal     CloseCode = 4007 // server fault: reconnect
+	CloseRevoked      CloseCode = 4008 // the bot token the connection used was revoked: do not reconnect with it
 	CloseMessageLimit CloseCode = 1009 // message larger than the read limit (RFC 6455)
 	CloseFraming      CloseCode = 1002 // broke WebSocket framing (RFC 6455): unmasked frame, bad length or control frame
 )
@@ -45,6 +46,8 @@ func (c CloseCode) String() string {
 		return "abuse"
 	case CloseInternal:
 		return "internal"
+	case CloseRevoked:
+		return "revoked"
 	case CloseMessageLimit:
 		return "message_too_big"
 	case CloseFraming:
@@ -56,7 +59,7 @@ func (c CloseCode) String() string {
 // Reconnect reports whether a client should reconnect after this close.
 func (c CloseCode) Reconnect() bool {
 	switch c {
-	case CloseProtocol, CloseVersion, CloseNormal, CloseMessageLimit, CloseFraming:
+	case CloseProtocol, CloseVersion, CloseNormal, CloseMessageLimit, CloseFraming, CloseRevoked:
 		return false
 	}
 	return true

@@ -16,9 +16,12 @@ const (
 	// Version2 adds the subscribed area (Viewport), AreaSnapshot, AreaDelta
 	// and Presence, and a longer Welcome.
 	Version2 = 2
+	// Version3 adds Announce, the operator's message to every player;
+	// its Welcome is laid out as version 2's.
+	Version3 = 3
 	// Version is the newest version, the one a client of this build asks
 	// for.
-	Version = Version2
+	Version = Version3
 	// MinVersion is the oldest version this package can still decode.
 	MinVersion = Version1
 )
@@ -67,6 +70,8 @@ const (
 	TypeAreaSnapshot FrameType = 0x07 // server → client, the boxes of the subscribed area at a seq
 	TypeAreaDelta    FrameType = 0x08 // server → client, the flips of one tick inside the area
 	TypePresence     FrameType = 0x09 // server → client, viewers per region, at most 1/s
+	// Version 3.
+	TypeAnnounce FrameType = 0x0a // server → client, the operator's message to every player
 
 	TypeSet           FrameType = 0x10 // client → server, boxes and wanted values
 	TypeResyncRequest FrameType = 0x11 // client → server, please send a Snapshot
@@ -93,6 +98,8 @@ func (t FrameType) String() string {
 		return "AreaDelta"
 	case TypePresence:
 		return "Presence"
+	case TypeAnnounce:
+		return "Announce"
 	case TypeSet:
 		return "Set"
 	case TypeResyncRequest:

@@ -51,6 +51,8 @@ func ReadHead(b []byte) (Head, error) {
 		need = AreaDeltaHeaderSize
 	case TypePresence:
 		need = PresenceHeaderSize
+	case TypeAnnounce:
+		need = AnnounceHeaderSize
 	case TypeSnapshot:
 		need = SnapshotHeaderSize
 	case TypeDelta:

@@ -16,7 +16,7 @@ func TestQueryURL(t *testing.T) {
 		want string
 	}{
 		{"ws://h/ws", Query{}, "ws://h/ws"},
-		{"ws://h/ws", Query{Version: Version}, "ws://h/ws?v=2"},
+		{"ws://h/ws", Query{Version: Version}, "ws://h/ws?v=3"},
 		{"ws://h/ws?cb=7", Query{Version: Version2}, "ws://h/ws?cb=7&v=2"},
 		{"ws://h/ws", Query{Version: Version2, Area: Area{10, 20, 30, 40}}, "ws://h/ws?v=2&area=10,20,30,40"},
 		{"wss://h:8443/ws", Query{Area: Area{0, 0, 1, 1}}, "wss://h:8443/ws?area=0,0,1,1"},

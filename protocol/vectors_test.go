@@ -47,11 +47,16 @@ func vectorFrames(t *testing.T) map[string][]byte {
 			b, _, err := AppendAreaSnapshot(nil, 1, 5, Area{0, 0, 1000, 2}, vectorGrid(3, 1500), nil)
 			return must(b, err)
 		}(),
-		"AreaDelta": must(AppendAreaDelta(nil, 9, 7, []uint32{1001, 1002})),
-		"Presence":  must(AppendPresence(nil, 40, vectorViewers())),
-		"Playback":  must(AppendPlayback(nil, vectorPlaybackTime, 9, 4, []uint32{3, 4, 5, 1000})),
+		"AreaDelta":         must(AppendAreaDelta(nil, 9, 7, []uint32{1001, 1002})),
+		"Presence":          must(AppendPresence(nil, 40, vectorViewers())),
+		"Playback":          must(AppendPlayback(nil, vectorPlaybackTime, 9, 4, []uint32{3, 4, 5, 1000})),
+		"Announce":          must(AppendAnnounce(nil, vectorAnnounce)),
+		"AnnounceWithdrawn": must(AppendAnnounce(nil, Announce{ID: 7})),
 	}
 }
+
+// vectorAnnounce is PROTOCOL.md's Announce vector.
+var vectorAnnounce = Announce{ID: 7, TTL: 600, Text: "Back at 18:00 ✓"}
 
 func vectorWelcome(v uint8) Welcome {
 	w := Welcome{Version: v, Width: GridWidth, Height: GridHeight, Epoch: 0x0102030405060708,
@@ -198,6 +203,12 @@ func TestVectorsInSpec(t *testing.T) {
 		t.Errorf("AreaDelta vector: %+v %v", d, err)
 	} else if idx, err := d.AppendIndexes(nil); err != nil || !slices.Equal(idx, []uint32{1001, 1002}) {
 		t.Errorf("AreaDelta vector boxes: %v %v", idx, err)
+	}
+	if a, err := DecodeAnnounce(doc["Announce"]); err != nil || a != vectorAnnounce {
+		t.Errorf("Announce vector: %+v %v", a, err)
+	}
+	if a, err := DecodeAnnounce(doc["AnnounceWithdrawn"]); err != nil || a.ID != 7 || !a.Withdrawn() {
+		t.Errorf("AnnounceWithdrawn vector: %+v %v", a, err)
 	}
 	if p, err := DecodePresence(doc["Presence"]); err != nil || p.Cell != 40 || len(p.Counts) != 625 {
 		t.Errorf("Presence vector: %+v %v", p, err)

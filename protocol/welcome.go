@@ -22,7 +22,7 @@ import "fmt"
 //	28     2    max connections per address
 //	30     2    viewport interval, milliseconds: the server applies at most
 //	            one area change per interval (faster Viewports coalesce)
-//	32          end of version 2
+//	32          end of version 2 (version 3: the same layout)
 type Welcome struct {
 	Version     uint8
 	Width       uint16
@@ -76,7 +76,7 @@ func DecodeWelcome(b []byte) (Welcome, error) {
 	switch b[1] {
 	case Version1:
 		size = WelcomeSize
-	case Version2:
+	case Version2, Version3:
 		size = WelcomeV2Size
 	default:
 		return Welcome{Version: b[1]}, fmt.Errorf("%w: server speaks %d, we speak %d…%d", ErrVersion, b[1], MinVersion, Version)

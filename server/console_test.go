@@ -124,6 +124,12 @@ func adminEndpoints() []endpoint {
 		{"GET", "/api/admin/bans", nil, 200},
 		{"POST", "/api/admin/bans", map[string]any{"prefix": "10.9.0.0/16", "for": "1m"}, 200},
 		{"DELETE", "/api/admin/bans/2", nil, 200},
+		{"POST", "/api/admin/announce", map[string]any{"text": "hello", "for": "1m"}, 200},
+		{"GET", "/api/admin/announce", nil, 200},
+		{"DELETE", "/api/admin/announce", nil, 200},
+		{"GET", "/api/admin/bots", nil, 200},
+		{"POST", "/api/admin/bots", map[string]any{"name": "bot"}, 200},
+		{"DELETE", "/api/admin/bots/1", nil, 200},
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"checkgrid"
 	"checkgrid/server/admin"
+	"checkgrid/server/bots"
 	"checkgrid/server/grid"
 	"checkgrid/server/history"
 	"checkgrid/server/hub"
@@ -65,7 +66,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
 		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
 		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: be.storage,
-		History: be.history,
+		History: be.history, Bots: be.bots,
 	})
 	l, err := openListeners(ctx, cfg, m, logger)
 	if err != nil {
@@ -167,6 +168,7 @@ type backend struct {
 	history  http.Handler               // the history API (the data directory's, or the cluster's stream)
 	past     admin.History              // the same history for rollbacks; nil in cluster mode
 	rules    *moderation.Rules          // freezes and bans the hub obeys; nil in cluster mode
+	bots     *bots.Registry             // bot tokens; nil in cluster mode
 	logAttrs []any                      // for the listening line
 	stop     func()                     // after the hub has stopped
 	close    func()                     // on return from run
@@ -214,6 +216,11 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 		closeStore()
 		return backend{}, err
 	}
+	botReg, err := bots.Open(cfg.data)
+	if err != nil {
+		closeStore()
+		return backend{}, err
+	}
 	g := grid.FromBitset(&state.Grid, state.Toggles)
 	hc := hubConfig(cfg)
 	hc.CheckpointOnStop = true
@@ -221,7 +228,7 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	h := hub.New(hc, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
 	past := store.NewHistory(cfg.data, st.Head)
 	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
-	return backend{hub: h, key: key, storage: probe, history: hist, past: past, rules: rules, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+	return backend{hub: h, key: key, storage: probe, history: hist, past: past, rules: rules, bots: botReg, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
 		stop: func() {}, close: closeStore}, nil
 }
 

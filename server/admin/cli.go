@@ -26,6 +26,14 @@ commands (AREA is x,y,w,h; WHEN is a seq or an RFC 3339 time):
   preview AREA WHEN         how many boxes a rollback of AREA to WHEN would change
   rollback AREA WHEN        set AREA's boxes to their values at WHEN
   image AREA [WHEN] > F.png the area now (or at WHEN) as a PNG
+  announce [-for D] TEXT    show TEXT to every player for D (default 1h; 1s to 168h)
+  announcement              the announcement that is up
+  unannounce                take the announcement down
+  bots                      every bot token issued (never their secrets)
+  bot-issue [-rate R] [-burst B] NAME
+                            issue a bot token with its own quota (boxes a second, burst;
+                            default a player's); prints the token, shown only this once
+  bot-revoke ID             revoke bot token ID and cut off its connections
 `
 
 // errUsage means the command line is wrong; the usage has been printed.
@@ -57,8 +65,12 @@ func cli(args []string, getenv func(string) string, stdout io.Writer) error {
 	token := fs.String("token", getenv("CHECKGRID_ADMIN_TOKEN"), "")
 	data := fs.String("data", "./data", "")
 	as := fs.String("as", getenv("USER"), "")
-	if err := fs.Parse(args); err != nil || fs.NArg() < 2 {
+	if err := fs.Parse(args); err != nil || fs.NArg() < 1 {
 		return errUsage
+	}
+	method, path, body, err := request(fs.Args())
+	if err != nil {
+		return err
 	}
 	if *token == "" {
 		t, err := readToken(filepath.Join(*data, TokenFile))
@@ -66,10 +78,6 @@ func cli(args []string, getenv func(string) string, stdout io.Writer) error {
 			return err
 		}
 		*token = t
-	}
-	method, path, body, err := request(fs.Args())
-	if err != nil {
-		return err
 	}
 	var rd io.Reader
 	if body != nil {
@@ -114,6 +122,15 @@ func readToken(path string) (string, error) {
 // request turns a command and its arguments into an admin API request.
 func request(args []string) (method, path string, body map[string]any, err error) {
 	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "announce", "announcement", "unannounce":
+		return announceRequest(cmd, rest)
+	case "bots", "bot-issue", "bot-revoke":
+		return botRequest(cmd, rest)
+	}
+	if len(rest) == 0 {
+		return "", "", nil, errUsage
+	}
 	if _, err := ParseArea(rest[0]); err != nil {
 		return "", "", nil, err
 	}
@@ -145,6 +162,53 @@ func request(args []string) (method, path string, body map[string]any, err error
 			when(q)
 		}
 		return http.MethodGet, "/api/admin/area.png?" + q.Encode(), nil, nil
+	}
+	return "", "", nil, errUsage
+}
+
+// announceRequest is request for the announcement commands.
+func announceRequest(cmd string, args []string) (method, path string, body map[string]any, err error) {
+	switch cmd {
+	case "announcement":
+		if len(args) == 0 {
+			return http.MethodGet, "/api/admin/announce", nil, nil
+		}
+	case "unannounce":
+		if len(args) == 0 {
+			return http.MethodDelete, "/api/admin/announce", nil, nil
+		}
+	case "announce":
+		fs := flag.NewFlagSet("announce", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		d := fs.Duration("for", DefaultAnnounceFor, "")
+		if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+			return "", "", nil, errUsage
+		}
+		return http.MethodPost, "/api/admin/announce", map[string]any{"text": strings.Join(fs.Args(), " "), "for": d.String()}, nil
+	}
+	return "", "", nil, errUsage
+}
+
+// botRequest is request for the bot token commands.
+func botRequest(cmd string, args []string) (method, path string, body map[string]any, err error) {
+	switch cmd {
+	case "bots":
+		if len(args) == 0 {
+			return http.MethodGet, "/api/admin/bots", nil, nil
+		}
+	case "bot-revoke":
+		if len(args) == 1 {
+			return http.MethodDelete, "/api/admin/bots/" + url.PathEscape(args[0]), nil, nil
+		}
+	case "bot-issue":
+		fs := flag.NewFlagSet("bot-issue", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		rate := fs.Int("rate", 0, "")
+		burst := fs.Int("burst", 0, "")
+		if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+			return "", "", nil, errUsage
+		}
+		return http.MethodPost, "/api/admin/bots", map[string]any{"name": fs.Arg(0), "rate": *rate, "burst": *burst}, nil
 	}
 	return "", "", nil, errUsage
 }

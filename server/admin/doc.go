@@ -22,10 +22,18 @@
 // from store.History and sets each box of the area to its value then.
 // Freezes and bans are rules (server/moderation) the hub's Set path obeys
 // from the next Set on; the operator's own changes are not held by them.
+// Announcements (announce.go) go to hub.Announce, which sends them to
+// every version-3 player and to each one joining while they are up; the
+// API keeps the one up (for GET and DELETE) and numbers them (ids never
+// below the Unix time in seconds, so one made after a restart is newer
+// than any a client dismissed). Bot tokens (bots.go) are server/bots'
+// registry: issued with their quota, listed, revoked (the registry cuts
+// the token's connections off at once); a token's secret is answered once
+// and never logged.
 //
 // Audit log: one JSON object a line, appended and fsynced before the
 // action's answer: {"time": RFC 3339 (UTC), "who": "<X-Checkgrid-Operator
-// or operator>@<remote address>", "action": "fill" | "clear" | "rollback" | "freeze" | "unfreeze" | "ban" | "unban",
+// or operator>@<remote address>", "action": "fill" | "clear" | "rollback" | "freeze" | "unfreeze" | "ban" | "unban" | "announce" | "unannounce" | "bot_issue" | "bot_revoke",
 // "area": "x,y,w,h", "boxes": n, "seq": n, "detail": "…", "error": "…"}
 // (detail and error only when there is one). Refused requests are not
 // actions: they are counted (admin_refused_total{reason}) and not logged

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/bots"
 	"checkgrid/server/metrics"
 	"checkgrid/server/moderation"
 	"checkgrid/server/store"
@@ -36,6 +37,10 @@ type Config struct {
 	Hub     Hub
 	History History           // nil: rollback answers 501 (cluster mode)
 	Rules   *moderation.Rules // freezes and bans; nil: 501 (cluster mode)
+	// Announcer sends announcements; nil: 501 (cluster mode).
+	Announcer Announcer
+	// Bots issues and revokes bot tokens; nil: 501 (cluster mode).
+	Bots    *bots.Registry
 	Audit   *Audit
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics // admin_refused_total, admin_actions_total
@@ -56,6 +61,8 @@ type api struct {
 	// act serializes the actions that change anything, so that each one's
 	// count, seq and audit line describe it alone.
 	act sync.Mutex
+	// board is the announcement that is up.
+	board board
 }
 
 // New returns the admin API's handler: the /api/admin/ routes, each behind
@@ -78,6 +85,12 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/admin/bans", a.listRules)
 	mux.HandleFunc("POST /api/admin/bans", a.ban)
 	mux.HandleFunc("DELETE /api/admin/bans/{id}", a.unban)
+	mux.HandleFunc("GET /api/admin/announce", a.current)
+	mux.HandleFunc("POST /api/admin/announce", a.announce)
+	mux.HandleFunc("DELETE /api/admin/announce", a.withdraw)
+	mux.HandleFunc("GET /api/admin/bots", a.listBots)
+	mux.HandleFunc("POST /api/admin/bots", a.issueBot)
+	mux.HandleFunc("DELETE /api/admin/bots/{id}", a.revokeBot)
 	mux.HandleFunc("/api/admin/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such admin endpoint", http.StatusNotFound)
 	})

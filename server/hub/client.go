@@ -21,6 +21,7 @@ type Client struct {
 	hub    *Hub
 	conn   Conn
 	player string       // rate-limit key: signed player ID or per-connection ID
+	lane   Lane         // a bot's own quota (lane.go); nil for a player
 	addr   netip.Prefix // address key for per-address limits
 	shard  *sender      // owns this client's place in the broadcast set
 

@@ -33,6 +33,7 @@ func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, done func()) {
 func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Prefix, view View) {
 	c := h.newClient(conn, player, addr)
 	c.initView(view)
+	c.lane = view.Lane
 	conn.SetControl(func(k Control, payload []byte) { h.control(c, k, payload) })
 	h.m.Accepted.Inc()
 	h.m.Connections.Inc()
@@ -48,7 +49,9 @@ func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Pr
 		_ = conn.Close(protocol.CloseOverloaded, "join queue full")
 		return
 	}
+	unbind := h.bindLane(c)
 	err := h.read(ctx, c)
+	unbind()
 	if !c.isKilled() {
 		// The client went away (or its socket failed): nothing to say.
 		c.out.abandon()
@@ -247,7 +250,9 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	k := len(changes)
 	reason, retry := protocol.RejectStorage, time.Second
 	granted := 0
-	if h.storageOK.Load() {
+	if h.storageOK.Load() && c.lane != nil {
+		granted, reason, retry = h.laneTake(c, k, now)
+	} else if h.storageOK.Load() {
 		g, _ := h.players.Take(c.player, k, now)
 		granted, _ = h.addrs.Take(c.addr, g, now)
 		if granted < g {
@@ -276,6 +281,7 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 		}
 	}
 	h.m.Toggles.Add(float64(toggled))
+	h.countLane(c, toggled)
 	if granted == k {
 		c.rejectRun = 0
 		return

@@ -67,6 +67,16 @@
 // get the shared Snapshot and Deltas. Presence goes to version-2 clients
 // with Stats, only when it changed.
 //
+// Announcements (announce.go, version 3): Announce hands the operator's
+// message to the publisher, which sends it to every version-3 client as a
+// cmdTo and after the snapshot of every version-3 client that joins while
+// it is up.
+//
+// Lanes (lane.go): a bot's connection (server/bots) carries a Lane, its
+// token's quota, which replaces the player and address buckets on the Set
+// path; its flips and connections are counted apart (Stats.BotToggles,
+// Stats.Bots, not in Online), and the lane can kill it (revocation).
+//
 // Riders (ride.go): Stats and pings cost the broadcast set no write of
 // their own; they go out in the same buffer as the next Delta (alone after
 // a tick without one). Version-2 clients outside the set get Stats and

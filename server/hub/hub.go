@@ -61,6 +61,9 @@ type Hub struct {
 	seq       atomic.Uint64 // durable and published
 	checked   atomic.Int64
 	online    atomic.Int64
+	// Bots' connections and flipped boxes, counted apart (lane.go).
+	bots       atomic.Int64
+	botToggles atomic.Uint64
 
 	// ticker
 	col     *grid.Collector
@@ -86,6 +89,8 @@ type Hub struct {
 
 	// view is version-2 delivery: areas and presence (viewport.go).
 	view viewHub
+	// ann is version 3's operator announcement (announce.go).
+	ann announcer
 
 	// Follower mode (follower.go): nil for a hub that sequences itself.
 	up  Upstream
@@ -126,6 +131,7 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		nextSeq:   seq + 1,
 		all:       make(map[*Client]struct{}),
 		pingFrame: wsframe.AppendPing(nil, nil),
+		ann:       newAnnouncer(),
 	}
 	h.durable.Reset(epoch, seq, h.col.Published())
 	welcome := protocol.Welcome{
@@ -247,6 +253,8 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.handleResync(r)
 		case c := <-h.view.requests:
 			h.takeViewport(c, time.Now())
+		case a := <-h.ann.in:
+			h.announce(a, time.Now())
 		case reply := <-h.snapReq:
 			reply <- h.snapshot()
 		case now := <-sweep.C:
@@ -421,6 +429,8 @@ type Stats struct {
 	Online      int64  `json:"online"`      // players: connections of one identity count once
 	Connections int64  `json:"connections"` // open connections on this server
 	Toggles     uint64 `json:"toggles"`
+	Bots        int64  `json:"bots"`        // open connections with a bot token (not in Online)
+	BotToggles  uint64 `json:"bot_toggles"` // of Toggles, the boxes bots flipped (since start)
 	Seq         uint64 `json:"seq"`
 	Epoch       uint64 `json:"epoch,string"`
 	StorageOK   bool   `json:"storage_ok"`
@@ -429,6 +439,7 @@ type Stats struct {
 // Stats returns the counters as last published by the loop.
 func (h *Hub) Stats() Stats {
 	return Stats{Checked: h.checked.Load(), Online: h.onlineNow(), Connections: h.view.conns.Load(), Toggles: h.togglesNow(),
+		Bots: h.bots.Load(), BotToggles: h.botToggles.Load(),
 		Seq: h.seq.Load(), Epoch: h.epoch, StorageOK: h.storageOK.Load()}
 }
 

@@ -22,6 +22,8 @@ func (h *Hub) sendView(c *Client, join bool, reason protocol.ResyncReason) {
 	v2 := c.view.version >= protocol.Version2
 	var frames [][]byte
 	switch {
+	case join && c.view.version >= protocol.Version3:
+		frames = append(frames, h.view.welcome3)
 	case join && v2:
 		frames = append(frames, h.view.welcome)
 	case join:
@@ -47,6 +49,9 @@ func (h *Hub) sendView(c *Client, join bool, reason protocol.ResyncReason) {
 	}
 	if join && v2 && h.view.presence != nil {
 		frames = append(frames, h.view.presence)
+	}
+	if join {
+		frames = h.greet(c, frames) // version 3: the announcement up (announce.go)
 	}
 	c.shard.cmds <- cmdToClient{c: c, frames: frames, whole: whole, requested: whole && reason == protocol.ResyncRequested}
 	if !whole {

@@ -38,6 +38,8 @@ import (
 type View struct {
 	Version uint8
 	Area    protocol.Area
+	// Lane is a bot token's quota (lane.go); nil for a player.
+	Lane Lane
 }
 
 // Viewport policy, announced in Welcome or stated in PROTOCOL.md.
@@ -81,6 +83,7 @@ type viewClient struct {
 type viewHub struct {
 	requests chan *Client // readers: a Viewport is waiting in Client.view.want
 	welcome  []byte       // version-2 Welcome wire frame
+	welcome3 []byte       // version 3's: the same but for its version byte
 	zones    *zone.Index[*Client]
 	pending  map[*Client]struct{} // Viewports not applied yet (throttle, budget)
 	players  map[string]int       // open connections per player key
@@ -108,9 +111,12 @@ func (h *Hub) newView(welcome protocol.Welcome) {
 	welcome.AddrBurst = uint16(min(cfg.AddressRate.Burst, 65535))
 	welcome.MaxConnsPerAddr = uint16(min(cfg.MaxConnsPerAddr, 65535))
 	welcome.ViewportInterval = uint16(min(cfg.ViewportInterval/time.Millisecond, 65535))
+	welcome3 := welcome
+	welcome3.Version = protocol.Version3
 	h.view = viewHub{
 		requests: make(chan *Client, 1024),
 		welcome:  wsframe.Wrap(protocol.AppendWelcome(nil, welcome)),
+		welcome3: wsframe.Wrap(protocol.AppendWelcome(nil, welcome3)),
 		zones:    z,
 		pending:  make(map[*Client]struct{}),
 		players:  make(map[string]int),
@@ -140,14 +146,18 @@ func (c *Client) initView(v View) {
 // joined and left keep the player count of Stats (players, not
 // connections: PROTOCOL.md, Stats).
 func (h *Hub) joined(c *Client) {
-	h.view.players[c.player]++
+	if c.lane == nil { // bots are counted apart (lane.go)
+		h.view.players[c.player]++
+	}
 	h.online.Store(int64(len(h.view.players)))
 	h.view.conns.Store(int64(len(h.all)))
 }
 
 func (h *Hub) left(c *Client) {
-	if h.view.players[c.player]--; h.view.players[c.player] <= 0 {
-		delete(h.view.players, c.player)
+	if c.lane == nil { // bots are counted apart (lane.go)
+		if h.view.players[c.player]--; h.view.players[c.player] <= 0 {
+			delete(h.view.players, c.player)
+		}
 	}
 	h.online.Store(int64(len(h.view.players)))
 	h.view.conns.Store(int64(len(h.all)))

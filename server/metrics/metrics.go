@@ -26,6 +26,8 @@ type Metrics struct {
 	Rejects           *prometheus.CounterVec // boxes refused, by reason
 	BoxesSet          prometheus.Counter     // boxes received in Set frames
 	Toggles           prometheus.Counter     // boxes that actually changed
+	BotToggles        prometheus.Counter     // of Toggles, the boxes bots (API tokens) changed
+	BotConnections    prometheus.Gauge       // open connections with a bot token
 	Ticks             prometheus.Counter     // ticks that produced a Delta
 	DeltaBoxes        prometheus.Histogram   // boxes per Delta
 	TickSeconds       prometheus.Histogram   // collect + encode + append + fan-out
@@ -80,6 +82,8 @@ func New() *Metrics {
 	m.Rejects = cv("rejected_boxes_total", "Boxes refused in Set frames, by reason.", "reason")
 	m.BoxesSet = c("set_boxes_total", "Boxes received in Set frames.")
 	m.Toggles = c("toggles_total", "Boxes that actually changed value.")
+	m.BotToggles = c("bot_toggles_total", "Of toggles_total, the boxes programs with a bot token changed.")
+	m.BotConnections = g("bot_connections", "Open WebSocket connections with a bot token (in connections too).")
 	m.Ticks = c("ticks_total", "Ticks that produced a Delta.")
 	m.DeltaBoxes = h("delta_boxes", "Boxes per Delta.", prometheus.ExponentialBuckets(1, 4, 10))
 	m.TickSeconds = h("tick_seconds", "Time to collect, encode, persist and fan out one tick.", prometheus.ExponentialBuckets(0.0001, 2, 14))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/bots"
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
 	"checkgrid/server/limits"
@@ -43,6 +44,9 @@ type Config struct {
 	// History, if set, serves /api/history and /api/history/… (the kept
 	// history, server/history); without it they answer 501.
 	History http.Handler
+	// Bots, if set, takes bot tokens on /ws (bot.go); without it a bot
+	// token is refused.
+	Bots *bots.Registry
 }
 
 type server struct {
@@ -134,6 +138,11 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := limits.AddressKey(ip)
+	lane, err := s.botLane(r)
+	if err != nil {
+		s.refuseBot(w, err)
+		return
+	}
 	if err := s.Conns.Acquire(key); err != nil {
 		reason := "total_cap"
 		if errors.Is(err, limits.ErrTooManyAddress) {
@@ -178,7 +187,11 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		// limit is per connection; the address limit still holds.
 		player = "conn:" + strconv.FormatUint(s.connID.Add(1), 10)
 	}
-	s.Hub.GoView(conn, player, key, hub.View{Version: q.Version, Area: q.Area}, func() { s.Conns.Release(key) })
+	view := hub.View{Version: q.Version, Area: q.Area}
+	if lane != nil {
+		player, view.Lane = lane.Key(), lane // its own quota, counted apart
+	}
+	s.Hub.GoView(conn, player, key, view, func() { s.Conns.Release(key) })
 }
 
 // join takes one join from key's bucket, or says how long until one is

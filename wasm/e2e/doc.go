@@ -57,7 +57,10 @@
 //     background at the screen's edges; the click budget's meter is full,
 //     empties under a long stroke and refills (pixels and the <meter>);
 //   - the desktop window on a 1024×768 screen fits it, minimap whole
-//     (desktop_test.go).
+//     (desktop_test.go);
+//   - the operator's announcement (announce_test.go) shows as a violet
+//     banner on an open page and on one opened afterwards, is said in the
+//     live region, and goes from a page whose player clicks it.
 //
 // BenchmarkFirstFrame measures navigation to first drawn frame and the
 // bytes on the wire, against an older server binary in the same run with

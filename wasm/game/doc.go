@@ -15,7 +15,9 @@
 // to see. Keyboard mode (K, or Space) shows a box cursor the arrows move;
 // Space toggles it, Enter opens the jump prompt. While the connection is
 // down after the first sync the grid is drawn greyed (the shader's Frozen),
-// a banner says so and the counters are marked stale. Text is the Go fonts
+// a banner says so and the counters are marked stale. The operator's
+// announcement (announce.go) is a violet banner on top of the stack until
+// clicked or tapped, expired or withdrawn. Text is the Go fonts
 // (font.go), rasterised at the device's pixel size.
 //
 // Flow per update (Ebiten's Update, 60 a second; the server's "tick" is

@@ -245,6 +245,10 @@ func (g *Game) publish(now time.Duration) {
 		Cursor:   g.keyboard.y*1000 + g.keyboard.x,
 		Missing:  g.fonts.Missing(),
 		Budget:   max(g.hud.budget, 0),
+		Announcement: func() string {
+			text, _ := g.sess.Announcement(now)
+			return text
+		}(),
 	})
 	if g.sized {
 		x, y := g.cam.CentreBox()

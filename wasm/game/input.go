@@ -317,6 +317,9 @@ func (g *Game) pointers(now time.Duration) {
 	} else if len(ps) == 1 && !g.input.minimap && !g.input.hud && g.rec.Idle() {
 		_, _, g.input.minimap = minimapHit(&g.cam, ps[0].X, ps[0].Y)
 		g.input.hud = !g.input.minimap && g.hud.hit(ps[0].X, ps[0].Y)
+		if g.input.hud && g.hud.announcementHit(ps[0].X, ps[0].Y) {
+			g.sess.DismissAnnouncement()
+		}
 	}
 	if g.input.hud {
 		return

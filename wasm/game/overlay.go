@@ -50,6 +50,7 @@ func (g *Game) setHUD(now time.Duration) bool {
 	}
 	changed = h.title.set(f, dpr, full, panelBG, lines...) || changed
 	stack := h.stackWidth(g.w, dpr)
+	changed = g.setAnnouncement(now, stack) || changed
 
 	switch fatal := g.sess.Fatal(); {
 	case fatal != "":

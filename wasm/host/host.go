@@ -40,6 +40,8 @@ type Published struct {
 	// Budget is the click budget left, 0 to 1, in steps of 1/32 (the HUD's
 	// meter; the page's <meter> says it to screen readers).
 	Budget float64
+	// Announcement is the operator's message on screen ("" for none).
+	Announcement string
 }
 
 // CommandKind is what a page control asks the game to do.

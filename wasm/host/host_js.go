@@ -72,6 +72,7 @@ type Page struct {
 	labelled  bool
 	last      Published
 	announced string    // the live region's counter text
+	saidAnn   string    // the operator's announcement last said there
 	spoken    time.Time // when it was last updated
 	toolbarH  float64   // CSS pixels the toolbar takes at the bottom
 	coarse    bool      // the primary pointer is a finger
@@ -259,6 +260,7 @@ func (p *Page) Publish(s Published) {
 	o.Set("cursor", s.Cursor)
 	o.Set("missing", s.Missing)
 	o.Set("budget", s.Budget)
+	o.Set("announcement", s.Announcement)
 	if s.Budget != p.last.Budget && p.budget.Truthy() {
 		p.budget.Set("value", s.Budget)
 	}
@@ -289,6 +291,15 @@ func (p *Page) announce(s Published) {
 	}
 	var msg string
 	switch {
+	case s.Announcement != p.saidAnn:
+		// The operator's message, said once, at once.
+		p.saidAnn = s.Announcement
+		if s.Announcement != "" {
+			p.announced, p.spoken = "Announcement: "+s.Announcement, time.Now()
+			p.live.Set("textContent", p.announced)
+			return
+		}
+		msg = p.announced
 	case s.State == "failed":
 		msg = "Disconnected. Please reload the page."
 	case !s.Live:

@@ -51,4 +51,8 @@
 // Known and Toggle and Paint refuse them (Unknown). Presence and Near give
 // the map of where players look (the follower's last Presence) and how
 // many look nearby.
+//
+// Version 3 (announce.go): Announce frames keep the operator's message;
+// Announcement says what to show now, DismissAnnouncement hides it for
+// the session.
 package session

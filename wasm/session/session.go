@@ -72,8 +72,9 @@ type Session struct {
 	// why is the second line of the current episode's message: whose
 	// limit it is, in numbers.
 	why     string
-	refused []uint32 // refused since the last DrainRefused
-	mine    int      // changes the player made that were accepted
+	refused []uint32     // refused since the last DrainRefused
+	ann     announcement // the operator's message (announce.go)
+	mine    int          // changes the player made that were accepted
 
 	queue  []protocol.Change // the player's changes not yet sent
 	queued map[uint32]int    // box → position in queue
@@ -173,6 +174,8 @@ func (s *Session) handle(f []byte, now time.Duration) error {
 		s.clicks.Configure(min(clickRate, int(w.SetRate)), min(clickBurst, int(w.SetBurst)), now)
 	case protocol.TypeReject:
 		s.reject(st.Head, st.Boxes, now)
+	case protocol.TypeAnnounce:
+		return s.handleAnnounce(f, now)
 	}
 	return nil
 }

@@ -135,10 +135,10 @@ func TestSessionOnVersion1SendsNoViewport(t *testing.T) {
 }
 
 func TestURLAsksForTheVersion(t *testing.T) {
-	if got := URL("ws://h/ws"); got != "ws://h/ws?v=2" {
+	if got := URL("ws://h/ws"); got != "ws://h/ws?v=3" {
 		t.Fatal(got)
 	}
-	if got := URL("ws://h/ws?x=1"); got != "ws://h/ws?x=1&v=2" {
+	if got := URL("ws://h/ws?x=1"); got != "ws://h/ws?x=1&v=3" {
 		t.Fatal(got)
 	}
 }

@@ -68,6 +68,9 @@ const (
 	Banned       = "You are banned from changing boxes."
 	BannedWhy    = "You can still watch the grid."
 	BannedEndFmt = "You can still watch the grid. The ban ends in %s."
+	// The operator's announcement banner.
+	AnnounceDismiss      = "Click here to dismiss."
+	AnnounceDismissTouch = "Tap here to dismiss."
 )
 
 // All lists every string above, for the glyph test.
@@ -99,5 +102,6 @@ func All() []string {
 		Connecting, Storage, StorageWhy, Overload, OverloadWhy, ServerWhyFmt, AddressWhyFmt,
 		OursBoxesFmt, OursClicksFmt, VersionMessage,
 		Frozen, FrozenWhy, Banned, BannedWhy, BannedEndFmt,
+		AnnounceDismiss, AnnounceDismissTouch,
 	}
 }
