@@ -41,7 +41,16 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	// writes the keyframes (the same ones) and serves the same API.
 	past := history.NewStream(hlog, 0, logger)
 	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge, MaxRecords: cfg.natsRetain}, logger)
-	h := hub.NewFollower(hubConfig(cfg), node, node.History, m, logger)
+	// Freezes and bans are the cluster's (server/cluster/moderation.go).
+	mctx, stopRules := context.WithCancel(context.Background())
+	rules, err := node.Moderation(mctx)
+	if err != nil {
+		stopRules()
+		return backend{}, err
+	}
+	hc := hubConfig(cfg)
+	hc.Gate = rules
+	h := hub.NewFollower(hc, node, node.History, m, logger)
 	nctx, stopNode := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	histDone := make(chan struct{})
@@ -51,6 +60,7 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 		_ = past.Run(nctx)
 	}()
 	stop := func() {
+		stopRules()
 		stopNode()
 		<-histDone
 		if err := <-done; err != nil {
@@ -63,13 +73,14 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 		stop()
 		return backend{}, ctx.Err()
 	case err := <-done:
+		stopRules()
 		stopNode()
 		<-histDone
 		return backend{}, fmt.Errorf("cluster node: %w", err)
 	}
 	logger.Info("cluster: replica caught up", "node", node.Name(), "history", node.History)
 	return backend{
-		hub: h, key: key, stop: stop, close: func() {}, history: hist,
+		hub: h, key: key, rules: rules, stop: stop, close: func() {}, history: hist,
 		logAttrs: []any{"nats", strings.Join(cfg.natsURLs(), ","), "node", node.Name()},
 	}, nil
 }

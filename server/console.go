@@ -31,7 +31,7 @@ func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, log
 		return nil, nil, err
 	}
 	var ann admin.Announcer
-	if be.rules != nil { // the single server; a cluster's nodes would each announce to their own players only
+	if be.bots != nil { // the single server; a cluster's nodes would each announce to their own players only
 		ann = be.hub
 	}
 	api := admin.New(admin.Config{Token: tok, Hub: be.hub, History: be.past, Rules: be.rules, Announcer: ann, Bots: be.bots, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate})

@@ -167,7 +167,7 @@ type backend struct {
 	storage  interface{ Check() error } // for /healthz besides the hub's own state; may be nil
 	history  http.Handler               // the history API (the data directory's, or the cluster's stream)
 	past     admin.History              // the same history for rollbacks; nil in cluster mode
-	rules    *moderation.Rules          // freezes and bans the hub obeys; nil in cluster mode
+	rules    *moderation.Rules          // freezes and bans the hub obeys (in cluster mode, the cluster's)
 	bots     *bots.Registry             // bot tokens; nil in cluster mode
 	logAttrs []any                      // for the listening line
 	stop     func()                     // after the hub has stopped

@@ -27,5 +27,10 @@
 // never reused. An unreadable or invalid file fails Open: starting with no
 // bans would lift them silently.
 //
+// Cluster mode (shared.go): NewShared keeps the list in a Store instead
+// of the file (server/cluster: a JetStream KV key); a change is written
+// there first, against the newest list, and every node takes each list
+// written through Adopt.
+//
 // No goroutines of its own.
 package moderation

@@ -60,10 +60,11 @@ type List struct {
 // Rules is the live set of rules, persisted in one file. Screen is safe
 // for concurrent use with everything; changes are serialized.
 type Rules struct {
-	path string
-	mu   sync.Mutex // changes
-	list List       // under mu
-	view atomic.Pointer[view]
+	path  string
+	store Store      // shared rules (cluster mode); nil: the file at path
+	mu    sync.Mutex // changes
+	list  List       // under mu
+	view  atomic.Pointer[view]
 }
 
 // Open loads the rules from dir's File, or starts with none.
@@ -108,6 +109,9 @@ func expired(b Ban, now time.Time) bool { return b.Until != nil && !now.Before(*
 func (r *Rules) change(now time.Time, edit func(l *List) error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.store != nil {
+		return r.changeShared(now, edit) // shared.go
+	}
 	l := r.list
 	l.Freezes = slices.Clone(l.Freezes)
 	l.Bans = slices.DeleteFunc(slices.Clone(l.Bans), func(b Ban) bool { return expired(b, now) })
