@@ -50,6 +50,9 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	}
 	defer be.close()
 	h, key := be.hub, be.key
+	if err := m.Register(hubGauges(h)...); err != nil {
+		return err
+	}
 	static, err := web.NewStatic(checkgrid.Files())
 	if err != nil {
 		return err
@@ -218,6 +221,10 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	}
 	botReg, err := bots.Open(cfg.data)
 	if err != nil {
+		closeStore()
+		return backend{}, err
+	}
+	if err := m.Register(metrics.Disk(cfg.data)...); err != nil {
 		closeStore()
 		return backend{}, err
 	}

@@ -94,6 +94,7 @@ func New() *Metrics {
 	m.Checkpoints = cv("checkpoints_total", "Checkpoints written, by result.", "result")
 	m.Seq = g("seq", "Last durable seq.")
 	m.Checked = g("checked_boxes", "Checked boxes.")
+	m.zeros()
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
