@@ -130,6 +130,7 @@ func adminEndpoints() []endpoint {
 		{"GET", "/api/admin/bots", nil, 200},
 		{"POST", "/api/admin/bots", map[string]any{"name": "bot"}, 200},
 		{"DELETE", "/api/admin/bots/1", nil, 200},
+		{"GET", "/api/admin/top", nil, 200},
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"checkgrid/server/metrics"
 	"checkgrid/server/moderation"
 	"checkgrid/server/store"
+	"checkgrid/server/tally"
 	"checkgrid/server/web"
 )
 
@@ -172,6 +173,7 @@ type backend struct {
 	past     admin.History              // the same history for rollbacks; nil in cluster mode
 	rules    *moderation.Rules          // freezes and bans the hub obeys (in cluster mode, the cluster's)
 	bots     *bots.Registry             // bot tokens; nil in cluster mode
+	tally    *tally.Tally               // the operator's top lists; nil in cluster mode
 	logAttrs []any                      // for the listening line
 	stop     func()                     // after the hub has stopped
 	close    func()                     // on return from run
@@ -232,10 +234,12 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	hc := hubConfig(cfg)
 	hc.CheckpointOnStop = true
 	hc.Gate = rules
+	tl := tally.New(0)
+	hc.Tally = tl
 	h := hub.New(hc, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
 	past := store.NewHistory(cfg.data, st.Head)
 	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
-	return backend{hub: h, key: key, storage: probe, history: hist, past: past, rules: rules, bots: botReg, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+	return backend{hub: h, key: key, storage: probe, history: hist, past: past, rules: rules, bots: botReg, tally: tl, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
 		stop: func() {}, close: closeStore}, nil
 }
 

@@ -34,6 +34,8 @@ commands (AREA is x,y,w,h; WHEN is a seq or an RFC 3339 time):
                             issue a bot token with its own quota (boxes a second, burst;
                             default a player's); prints the token, shown only this once
   bot-revoke ID             revoke bot token ID and cut off its connections
+  top [N]                   the N players and addresses (default 10) with the most boxes
+                            changed and refused in the last minute or two
 `
 
 // errUsage means the command line is wrong; the usage has been printed.
@@ -127,6 +129,14 @@ func request(args []string) (method, path string, body map[string]any, err error
 		return announceRequest(cmd, rest)
 	case "bots", "bot-issue", "bot-revoke":
 		return botRequest(cmd, rest)
+	case "top":
+		switch len(rest) {
+		case 0:
+			return http.MethodGet, "/api/admin/top", nil, nil
+		case 1:
+			return http.MethodGet, "/api/admin/top?n=" + url.QueryEscape(rest[0]), nil, nil
+		}
+		return "", "", nil, errUsage
 	}
 	if len(rest) == 0 {
 		return "", "", nil, errUsage

@@ -29,7 +29,8 @@
 // than any a client dismissed). Bot tokens (bots.go) are server/bots'
 // registry: issued with their quota, listed, revoked (the registry cuts
 // the token's connections off at once); a token's secret is answered once
-// and never logged.
+// and never logged. Top lists (top.go) read server/tally, which the hub
+// feeds on the Set path.
 //
 // Audit log: one JSON object a line, appended and fsynced before the
 // action's answer: {"time": RFC 3339 (UTC), "who": "<X-Checkgrid-Operator

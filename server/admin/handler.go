@@ -17,6 +17,7 @@ import (
 	"checkgrid/server/metrics"
 	"checkgrid/server/moderation"
 	"checkgrid/server/store"
+	"checkgrid/server/tally"
 )
 
 // Hub is what the admin API needs of the game's hub (server/hub.Hub).
@@ -40,7 +41,9 @@ type Config struct {
 	// Announcer sends announcements; nil: 501 (cluster mode).
 	Announcer Announcer
 	// Bots issues and revokes bot tokens; nil: 501 (cluster mode).
-	Bots    *bots.Registry
+	Bots *bots.Registry
+	// Tally keeps the top lists; nil: 501 (cluster mode).
+	Tally   *tally.Tally
 	Audit   *Audit
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics // admin_refused_total, admin_actions_total
@@ -91,6 +94,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/admin/bots", a.listBots)
 	mux.HandleFunc("POST /api/admin/bots", a.issueBot)
 	mux.HandleFunc("DELETE /api/admin/bots/{id}", a.revokeBot)
+	mux.HandleFunc("GET /api/admin/top", a.top)
 	mux.HandleFunc("/api/admin/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such admin endpoint", http.StatusNotFound)
 	})

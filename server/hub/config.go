@@ -73,6 +73,9 @@ type Config struct {
 	// Gate, if set, may refuse a player's boxes before anything else
 	// (bans, frozen areas: server/moderation).
 	Gate Gate
+	// Tally, if set, counts each Set's outcome per player and address
+	// (the operator's top lists: server/tally).
+	Tally Tally
 }
 
 // Defaults for Config. A person clicking or drawing a line needs a burst of

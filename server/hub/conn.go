@@ -237,13 +237,15 @@ func (h *Hub) refuseLost(c *Client, changes []protocol.Change) {
 func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	h.m.BoxesSet.Add(float64(len(changes)))
 	now := time.Now()
+	gated := 0 // boxes the gate refused, for the tally
 	if h.cfg.Gate != nil {
 		// Bans and frozen areas first: what they refuse spends no token.
 		n, refused, reason, retry := h.cfg.Gate.Screen(c.player, c.addr, changes, now)
-		if len(refused) > 0 {
+		if gated = len(refused); gated > 0 {
 			h.reject(c, reason, retry, refused)
 		}
 		if changes = changes[:n]; n == 0 {
+			h.tally(c, 0, gated, now)
 			return
 		}
 	}
@@ -282,6 +284,7 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	}
 	h.m.Toggles.Add(float64(toggled))
 	h.countLane(c, toggled)
+	h.tally(c, toggled, k-granted+gated, now)
 	if granted == k {
 		c.rejectRun = 0
 		return

@@ -77,6 +77,10 @@
 // path; its flips and connections are counted apart (Stats.BotToggles,
 // Stats.Bots, not in Online), and the lane can kill it (revocation).
 //
+// Tally (tally.go): with Config.Tally set, each Set frame's boxes changed
+// and refused are counted per player and address for the operator's top
+// lists (server/tally), on the reader's goroutine.
+//
 // Riders (ride.go): Stats and pings cost the broadcast set no write of
 // their own; they go out in the same buffer as the next Delta (alone after
 // a tick without one). Version-2 clients outside the set get Stats and
