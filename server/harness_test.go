@@ -20,7 +20,7 @@ import (
 // testServer is a real server (run, as main calls it) on a loopback port
 // with its own data directory.
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string // http://127.0.0.1:port
 	WS     string // ws://127.0.0.1:port/ws
 	Data   string
@@ -35,7 +35,7 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 // startServer runs the server with args added to a loopback address and a
 // fresh data dir (unless args name -data), and stops it at cleanup.
-func startServer(t *testing.T, args ...string) *testServer {
+func startServer(t testing.TB, args ...string) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, Data: t.TempDir(), done: make(chan error, 1), Hup: make(chan os.Signal, 1)}
 	full := append([]string{"-addr", "127.0.0.1:0", "-data", ts.Data}, args...)
