@@ -44,22 +44,24 @@ type Top struct {
 	Untracked Counts `json:"untracked"`
 }
 
-type shard struct {
+type shard[K comparable] struct {
 	mu        sync.Mutex
 	start     time.Time // of cur's window
-	cur, prev map[string]Counts
+	cur, prev map[K]Counts
 }
 
-// table is one kind of key's shards.
-type table struct {
+// table is one kind of key's shards. Keys are kept as they come (an
+// address as its netip.Prefix): no string is made on the Set path.
+type table[K comparable] struct {
 	seed   maphash.Seed
-	shards [shards]shard
+	shards [shards]shard[K]
 }
 
 // Tally counts per player and per address.
 type Tally struct {
 	window           time.Duration
-	players, addrs   table
+	players          table[string]
+	addrs            table[netip.Prefix]
 	untrackedToggled atomic.Int64
 	untrackedRefused atomic.Int64
 }
@@ -80,15 +82,15 @@ func (t *Tally) Count(player string, addr netip.Prefix, toggled, refused int, no
 		return
 	}
 	c := Counts{int64(toggled), int64(refused)}
-	t.add(&t.players, player, c, now)
-	t.add(&t.addrs, addr.String(), c, now)
+	add(t, &t.players, player, c, now)
+	add(t, &t.addrs, addr, c, now)
 }
 
-func (t *Tally) add(tb *table, key string, c Counts, now time.Time) {
-	s := &tb.shards[maphash.String(tb.seed, key)%shards]
+func add[K comparable](t *Tally, tb *table[K], key K, c Counts, now time.Time) {
+	s := &tb.shards[maphash.Comparable(tb.seed, key)%shards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t.rotate(s, now)
+	rotate(s, t.window, now)
 	old, ok := s.cur[key]
 	if !ok && len(s.cur) >= maxKeys {
 		t.untrackedToggled.Add(c.Toggled)
@@ -99,21 +101,22 @@ func (t *Tally) add(tb *table, key string, c Counts, now time.Time) {
 }
 
 // rotate starts a new window in s if cur's is over (s.mu held).
-func (t *Tally) rotate(s *shard, now time.Time) {
+func rotate[K comparable](s *shard[K], window time.Duration, now time.Time) {
 	switch {
 	case s.cur == nil:
-		s.cur, s.start = map[string]Counts{}, now
-	case now.Sub(s.start) >= 2*t.window:
-		s.prev, s.cur, s.start = nil, map[string]Counts{}, now
-	case now.Sub(s.start) >= t.window:
-		s.prev, s.cur, s.start = s.cur, map[string]Counts{}, s.start.Add(t.window)
+		s.cur, s.start = map[K]Counts{}, now
+	case now.Sub(s.start) >= 2*window:
+		s.prev, s.cur, s.start = nil, map[K]Counts{}, now
+	case now.Sub(s.start) >= window:
+		s.prev, s.cur, s.start = s.cur, map[K]Counts{}, s.start.Add(window)
 	}
 }
 
 // Top returns the n keys of each kind with the most boxes changed and the
 // most refused (ties by key), over the last one to two windows.
 func (t *Tally) Top(n int, now time.Time) Top {
-	players, addrs := t.sum(&t.players, now), t.sum(&t.addrs, now)
+	players := sum(t, &t.players, now, func(k string) string { return k })
+	addrs := sum(t, &t.addrs, now, netip.Prefix.String)
 	return Top{
 		Window:             t.window.String(),
 		PlayersByToggled:   top(players, n, func(c Counts) int64 { return c.Toggled }),
@@ -124,17 +127,18 @@ func (t *Tally) Top(n int, now time.Time) Top {
 	}
 }
 
-// sum merges every shard's two windows.
-func (t *Tally) sum(tb *table, now time.Time) map[string]Counts {
+// sum merges every shard's two windows, keyed by name(key).
+func sum[K comparable](t *Tally, tb *table[K], now time.Time, name func(K) string) map[string]Counts {
 	out := map[string]Counts{}
 	for i := range tb.shards {
 		s := &tb.shards[i]
 		s.mu.Lock()
-		t.rotate(s, now)
-		for _, m := range []map[string]Counts{s.prev, s.cur} {
+		rotate(s, t.window, now)
+		for _, m := range []map[K]Counts{s.prev, s.cur} {
 			for k, c := range m {
-				o := out[k]
-				out[k] = Counts{o.Toggled + c.Toggled, o.Refused + c.Refused}
+				n := name(k)
+				o := out[n]
+				out[n] = Counts{o.Toggled + c.Toggled, o.Refused + c.Refused}
 			}
 		}
 		s.mu.Unlock()

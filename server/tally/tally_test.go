@@ -54,10 +54,15 @@ func BenchmarkCount(b *testing.B) {
 	tl := New(time.Minute)
 	addr := netip.MustParsePrefix("192.0.2.1/32")
 	now := time.Now()
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "player-" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			tl.Count("player-"+strconv.Itoa(i%1000), addr, 1, 0, now)
+			tl.Count(keys[i%len(keys)], addr, 1, 0, now)
 			i++
 		}
 	})
