@@ -15,7 +15,7 @@ import (
 // badVectors are the rows the document must keep (an edge of the spec an
 // outside implementation had to guess).
 var badVectors = []string{
-	"BadAreaDeltaPrev", "BadAreaSnapshotPadding", "BadAreaSnapshotLong",
+	"BadAreaDeltaPrev", "BadDeltaRangePrev", "BadDeltaRangeEmptyLong", "BadAreaSnapshotPadding", "BadAreaSnapshotLong",
 	"BadPresenceCells", "BadPresenceSide", "BadPresenceCell", "BadPresenceTwo",
 	"BadPresenceOverlong", "BadPresenceHuge", "BadPresenceVarintEnd",
 	"BadWelcomeV2Short", "BadWelcomeV1Long", "BadWelcomeVersion",
@@ -68,6 +68,11 @@ func decodeFully(b []byte) error {
 	case TypeAreaDelta:
 		var d AreaDelta
 		if d, err = DecodeAreaDelta(b); err == nil {
+			_, err = d.AppendIndexes(nil)
+		}
+	case TypeDeltaRange:
+		var d DeltaRange
+		if d, err = DecodeDeltaRange(b); err == nil {
 			_, err = d.AppendIndexes(nil)
 		}
 	case TypePresence:

@@ -11,9 +11,11 @@ import "errors"
 // server through it, so they agree with each other on every edge of the
 // Flow in PROTOCOL.md:
 //
-//   - Deltas and AreaDeltas are discarded (Step.Skipped) until the first
-//     snapshot, and after a Resync frame or a gap until the next one.
-//   - A Delta or AreaDelta that does not follow (Follows) is not applied:
+//   - Deltas, AreaDeltas and DeltaRanges are discarded (Step.Skipped)
+//     until the first snapshot, and after a Resync frame or a gap until
+//     the next one.
+//   - A Delta, AreaDelta or DeltaRange that does not follow (Follows) is
+//     not applied:
 //     Handle returns ErrGap, the follower stops trusting its area and owes
 //     one ResyncRequest until the next snapshot.
 //   - A snapshot of any epoch replaces what the follower held.
@@ -146,7 +148,7 @@ func (f *Follower) Handle(b []byte) (Step, error) {
 			return st, err
 		}
 		f.waiting, f.owed = false, false
-	case TypeDelta, TypeAreaDelta:
+	case TypeDelta, TypeAreaDelta, TypeDeltaRange:
 		if f.waiting {
 			st.Skipped = true
 			return st, nil

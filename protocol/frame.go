@@ -16,8 +16,10 @@ const (
 	// Version2 adds the subscribed area (Viewport), AreaSnapshot, AreaDelta
 	// and Presence, and a longer Welcome.
 	Version2 = 2
-	// Version3 adds Announce, the operator's message to every player;
-	// its Welcome is laid out as version 2's.
+	// Version3 adds Announce, the operator's message to every player, and
+	// pacing: a passive whole-grid player may get DeltaRange (the net
+	// change of several ticks) instead of every Delta. Its Welcome is laid
+	// out as version 2's.
 	Version3 = 3
 	// Version is the newest version, the one a client of this build asks
 	// for.
@@ -71,7 +73,8 @@ const (
 	TypeAreaDelta    FrameType = 0x08 // server → client, the flips of one tick inside the area
 	TypePresence     FrameType = 0x09 // server → client, viewers per region, at most 1/s
 	// Version 3.
-	TypeAnnounce FrameType = 0x0a // server → client, the operator's message to every player
+	TypeAnnounce   FrameType = 0x0a // server → client, the operator's message to every player
+	TypeDeltaRange FrameType = 0x0b // server → client, the net change of several ticks (pacing)
 
 	TypeSet           FrameType = 0x10 // client → server, boxes and wanted values
 	TypeResyncRequest FrameType = 0x11 // client → server, please send a Snapshot
@@ -100,6 +103,8 @@ func (t FrameType) String() string {
 		return "Presence"
 	case TypeAnnounce:
 		return "Announce"
+	case TypeDeltaRange:
+		return "DeltaRange"
 	case TypeSet:
 		return "Set"
 	case TypeResyncRequest:

@@ -9,9 +9,9 @@ import "fmt"
 type Head struct {
 	Type   FrameType
 	Epoch  uint64 // Welcome, Snapshot, AreaSnapshot
-	Seq    uint64 // Snapshot, Delta, AreaSnapshot, AreaDelta
-	Prev   uint64 // AreaDelta
-	Count  int    // Delta, AreaDelta: flipped boxes; Reject: refused boxes; Presence: cells
+	Seq    uint64 // Snapshot, Delta, AreaSnapshot, AreaDelta, DeltaRange
+	Prev   uint64 // AreaDelta, DeltaRange
+	Count  int    // Delta, AreaDelta, DeltaRange: flipped boxes; Reject: refused boxes; Presence: cells
 	Area   Area   // AreaSnapshot
 	Ver    uint8  // Welcome: version
 	Reason uint8  // Reject: RejectReason; Resync: ResyncReason
@@ -49,6 +49,8 @@ func ReadHead(b []byte) (Head, error) {
 		need = AreaSnapshotHeaderSize
 	case TypeAreaDelta:
 		need = AreaDeltaHeaderSize
+	case TypeDeltaRange:
+		need = DeltaRangeHeaderSize
 	case TypePresence:
 		need = PresenceHeaderSize
 	case TypeAnnounce:
@@ -79,7 +81,7 @@ func ReadHead(b []byte) (Head, error) {
 	case TypeAreaSnapshot:
 		h.Epoch, h.Seq = le.Uint64(b[2:]), le.Uint64(b[10:])
 		h.Area = Area{X: le.Uint16(b[18:]), Y: le.Uint16(b[20:]), W: le.Uint16(b[22:]), H: le.Uint16(b[24:])}
-	case TypeAreaDelta:
+	case TypeAreaDelta, TypeDeltaRange:
 		h.Seq, h.Prev, h.Count = le.Uint64(b[1:]), le.Uint64(b[9:]), int(le.Uint32(b[17:]))
 	case TypePresence:
 		h.Count = int(le.Uint16(b[2:]))

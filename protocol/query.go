@@ -57,7 +57,7 @@ func (q Query) URL(ws string) string {
 }
 
 // Speaks names the versions this package speaks, as the reason text of a
-// CloseVersion says them ("this server speaks v=1 or v=2").
+// CloseVersion says them ("this server speaks v=1 or v=2 or v=3").
 func Speaks() string {
 	var vs []string
 	for v := MinVersion; v <= Version; v++ {

@@ -54,8 +54,8 @@ func (r *Replica) Reset(epoch, seq uint64, g *Bitset) {
 }
 
 // Apply decodes server frame b, which must be a Snapshot, AreaSnapshot,
-// Delta or AreaDelta (else ErrType), and applies it. It returns the boxes a
-// Delta or AreaDelta flipped (strictly increasing; the slice is r's and
+// Delta, AreaDelta or DeltaRange (else ErrType), and applies it. It
+// returns the boxes a Delta, AreaDelta or DeltaRange flipped (strictly increasing; the slice is r's and
 // valid until the next call). Errors are as the Apply methods below.
 func (r *Replica) Apply(b []byte) ([]uint32, error) {
 	t, err := PeekType(b)
@@ -81,6 +81,12 @@ func (r *Replica) Apply(b []byte) ([]uint32, error) {
 			return nil, err
 		}
 		return r.ApplyDelta(d)
+	case TypeDeltaRange:
+		d, err := DecodeDeltaRange(b)
+		if err != nil {
+			return nil, err
+		}
+		return r.ApplyDeltaRange(d)
 	case TypeAreaDelta:
 		d, err := DecodeAreaDelta(b)
 		if err != nil {
@@ -153,6 +159,22 @@ func (r *Replica) ApplyAreaDelta(d AreaDelta) ([]uint32, error) {
 	return idx, nil
 }
 
+// ApplyDeltaRange flips d's boxes if d follows (Follows: r holds the whole
+// grid at d.Prev) and returns them; r then holds seq d.Seq. Otherwise it
+// returns ErrGap (or the decoder's error) and r is unchanged.
+func (r *Replica) ApplyDeltaRange(d DeltaRange) ([]uint32, error) {
+	if err := Follows(r.Area, r.Seq, Head{Type: TypeDeltaRange, Seq: d.Seq, Prev: d.Prev}); err != nil {
+		return nil, err
+	}
+	idx, err := d.AppendIndexes(r.idx[:0])
+	r.idx = idx[:0]
+	if err != nil {
+		return nil, fmt.Errorf("delta range %d: %w", d.Seq, err)
+	}
+	r.flip(idx, d.Seq)
+	return idx, nil
+}
+
 func (r *Replica) flip(idx []uint32, seq uint64) {
 	for _, i := range idx {
 		r.Grid[i>>6] ^= 1 << (i & 63)
@@ -160,11 +182,12 @@ func (r *Replica) flip(idx []uint32, seq uint64) {
 	r.Seq = seq
 }
 
-// Follows is the one rule for whether a Delta or AreaDelta (given by its
-// head) follows a follower that holds area exact at seq (the zero Area: it
-// holds nothing): a Delta needs the whole grid and seq+1, an AreaDelta any
-// area and prev = seq. It returns nil or ErrGap with detail. Other frame
-// types always follow.
+// Follows is the one rule for whether a Delta, AreaDelta or DeltaRange
+// (given by its head) follows a follower that holds area exact at seq (the
+// zero Area: it holds nothing): a Delta needs the whole grid and seq+1, an
+// AreaDelta any area and prev = seq, a DeltaRange the whole grid and prev
+// = seq. It returns nil or ErrGap with detail. Other frame types always
+// follow.
 func Follows(area Area, seq uint64, h Head) error {
 	switch h.Type {
 	case TypeDelta:
@@ -174,6 +197,10 @@ func Follows(area Area, seq uint64, h Head) error {
 	case TypeAreaDelta:
 		if area.W == 0 || h.Prev != seq {
 			return fmt.Errorf("%w: area delta %d after %d, have seq %d of area %+v", ErrGap, h.Seq, h.Prev, seq, area)
+		}
+	case TypeDeltaRange:
+		if !area.Whole() || h.Prev != seq {
+			return fmt.Errorf("%w: delta range %d after %d, have seq %d of area %+v", ErrGap, h.Seq, h.Prev, seq, area)
 		}
 	}
 	return nil

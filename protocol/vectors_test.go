@@ -52,6 +52,8 @@ func vectorFrames(t *testing.T) map[string][]byte {
 		"Playback":          must(AppendPlayback(nil, vectorPlaybackTime, 9, 4, []uint32{3, 4, 5, 1000})),
 		"Announce":          must(AppendAnnounce(nil, vectorAnnounce)),
 		"AnnounceWithdrawn": must(AppendAnnounce(nil, Announce{ID: 7})),
+		"DeltaRange":        must(AppendDeltaRange(nil, 12, 9, []uint32{1001, 1002, 5000})),
+		"DeltaRangeEmpty":   must(AppendDeltaRange(nil, 12, 9, nil)),
 	}
 }
 
@@ -197,6 +199,14 @@ func TestVectorsInSpec(t *testing.T) {
 		}
 		if g.Count() != 4 || !g.Get(999999) || !g.Get(5000) || !g.Get(want.checked[0]) || !g.Get(want.checked[1]) {
 			t.Errorf("%s vector: wrong boxes (%d checked)", name, g.Count())
+		}
+	}
+	for name, want := range map[string][]uint32{"DeltaRange": {1001, 1002, 5000}, "DeltaRangeEmpty": nil} {
+		d, err := DecodeDeltaRange(doc[name])
+		if err != nil || d.Seq != 12 || d.Prev != 9 || d.Count != len(want) {
+			t.Errorf("%s vector: %+v %v", name, d, err)
+		} else if idx, err := d.AppendIndexes(nil); err != nil || !slices.Equal(idx, want) {
+			t.Errorf("%s vector boxes: %v %v", name, idx, err)
 		}
 	}
 	if d, err := DecodeAreaDelta(doc["AreaDelta"]); err != nil || d.Seq != 9 || d.Prev != 7 {

@@ -53,7 +53,7 @@ func TestVersionNegotiation(t *testing.T) {
 }
 
 // queryRowRE is a row of PROTOCOL.md's table of /ws queries ("Connection").
-var queryRowRE = regexp.MustCompile("(?m)^\\| (\\(none\\)|`[^`]*`) \\| (Welcome 1|Welcome 2, whole grid|Welcome 2, area (\\d+),(\\d+),(\\d+),(\\d+)|close (400[04])) \\|")
+var queryRowRE = regexp.MustCompile("(?m)^\\| (\\(none\\)|`[^`]*`) \\| (Welcome 1|Welcome [23], whole grid|Welcome 2, area (\\d+),(\\d+),(\\d+),(\\d+)|close (400[04])) \\|")
 
 // TestQueryRule asks a real server for every query of PROTOCOL.md's table
 // (the one rule for the /ws query) and checks its answer: an upgrade
@@ -67,7 +67,7 @@ func TestQueryRule(t *testing.T) {
 	rows := queryRowRE.FindAllStringSubmatch(string(doc), -1)
 	// The odd queries an outside client had to guess about (issue 19).
 	for _, q := range []string{"`v=abc`", "`v=+2`", "`v=0`", "`v=`", "`v=02`", "`v=2&v=2`", "`v=2&area=`",
-		"`v=2&area=1;2;3;4`", "`v=2&area=01,2,3,4`", "`v=2&area=%2B1,2,3,4`", "`v=2&area=1,2,3,4&area=1,2,3,4`", "`area=0,0,10,10`"} {
+		"`v=2&area=1;2;3;4`", "`v=2&area=01,2,3,4`", "`v=2&area=%2B1,2,3,4`", "`v=2&area=1,2,3,4&area=1,2,3,4`", "`area=0,0,10,10`", "`v=3`", "`v=4`"} {
 		if !slices.ContainsFunc(rows, func(r []string) bool { return r[1] == q }) {
 			t.Errorf("PROTOCOL.md's query table has no row for %s", q)
 		}
@@ -94,7 +94,7 @@ func TestQueryRule(t *testing.T) {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) || strconv.Itoa(int(ce.Code)) != r[7] {
 				t.Errorf("%s: got %v (frame % x), want close %s", q, err, f, r[7])
-			} else if ce.Code == websocket.StatusCode(protocol.CloseVersion) && !strings.Contains(ce.Reason, "this server speaks v=1 or v=2") {
+			} else if ce.Code == websocket.StatusCode(protocol.CloseVersion) && !strings.Contains(ce.Reason, "this server speaks v=1 or v=2 or v=3") {
 				t.Errorf("%s: 4004's reason %q does not name the versions", q, ce.Reason)
 			}
 			c.CloseNow()

@@ -43,8 +43,13 @@ type Client struct {
 	msgAt     time.Time // when msgTokens was last refilled
 
 	// sender (shard) only
-	member bool // in shard.members at index slot
+	member membership // which of shard's sets holds it, at index slot
 	slot   int
+
+	// pace is its pacing state (pace.go); pacedFlag says whether the
+	// publisher has moved it to the paced set (the reader reads it).
+	pace      paceClient
+	pacedFlag atomic.Bool
 
 	view viewClient // version 2: the subscribed area (viewport.go)
 
@@ -57,6 +62,7 @@ func (h *Hub) newClient(conn Conn, player string, addr netip.Prefix) *Client {
 	c := &Client{hub: h, conn: conn, player: player, addr: addr, killed: make(chan struct{})}
 	c.out.init(conn, h.cfg.OutboxFrames, c)
 	c.lastRead.Store(time.Now().UnixNano())
+	c.pace.lastActive.Store(time.Now().UnixNano()) // a player who just came is looking
 	return c
 }
 

@@ -53,6 +53,10 @@ type Config struct {
 	// area snapshots one client can cause, in boxes (viewport.go).
 	ViewportInterval time.Duration
 	AreaBudget       limits.Rate
+	// PassiveAfter: a version-3 whole-grid client that sent no Set and no
+	// Viewport for this long gets DeltaRanges instead of every Delta
+	// (pace.go). Zero is the default, PassiveAfter.
+	PassiveAfter time.Duration
 	// MaxConnsPerAddr is announced in version-2 Welcome; the cap itself is
 	// enforced before the upgrade (limits.Conns).
 	MaxConnsPerAddr int
@@ -141,6 +145,7 @@ func (c Config) withDefaults() Config {
 		c.AddressRate = DefaultAddressRate
 	}
 	set(&c.ViewportInterval, DefaultViewportInterval)
+	set(&c.PassiveAfter, PassiveAfter)
 	if c.AreaBudget.Per <= 0 {
 		c.AreaBudget = limits.Rate{Per: DefaultAreaBudgetRate, Burst: DefaultAreaBudgetBurst}
 	}

@@ -174,6 +174,7 @@ func (h *Hub) handle(c *Client, msg []byte, changes []protocol.Change) ([]protoc
 		if changes, err = s.AppendChanges(changes); err != nil {
 			return changes, err
 		}
+		h.active(c)
 		h.apply(c, changes)
 		return changes, nil
 	case protocol.TypeResyncRequest:
@@ -191,6 +192,7 @@ func (h *Hub) handle(c *Client, msg []byte, changes []protocol.Change) ([]protoc
 		// ignores it.
 		v, err := protocol.DecodeViewport(msg)
 		if err == nil {
+			h.active(c)
 			h.viewport(c, v)
 		}
 		return changes, err

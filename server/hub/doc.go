@@ -81,6 +81,14 @@
 // and refused are counted per player and address for the operator's top
 // lists (server/tally), on the reader's goroutine.
 //
+// Version 3 (pace.go): a whole-grid client quiet for Config.PassiveAfter
+// moves, at the end of a group of PaceTicks Deltas, from the broadcast set
+// to its sender's paced set, which is written one shared DeltaRange (the
+// group's net change) per group instead of every Delta; a Set or Viewport
+// wakes it (reader → publisher), and a catch-up DeltaRange puts it back
+// in the broadcast set before the next Delta. Both moves are cmdPace
+// commands, ordered with the broadcasts like a join.
+//
 // Riders (ride.go): Stats and pings cost the broadcast set no write of
 // their own; they go out in the same buffer as the next Delta (alone after
 // a tick without one). Version-2 clients outside the set get Stats and

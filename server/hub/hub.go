@@ -86,6 +86,7 @@ type Hub struct {
 	lastCommit     time.Time
 	durableToggles uint64 // the toggle count logged with the published state
 	riders         riders // Stats and pings waiting for the next broadcast
+	pace           pacer  // version 3: DeltaRanges for passive players (pace.go)
 
 	// view is version-2 delivery: areas and presence (viewport.go).
 	view viewHub
@@ -134,6 +135,7 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 		ann:       newAnnouncer(),
 	}
 	h.durable.Reset(epoch, seq, h.col.Published())
+	h.pace.init()
 	welcome := protocol.Welcome{
 		Version: protocol.Version1, Width: protocol.GridWidth, Height: protocol.GridHeight,
 		Epoch: epoch, MaxSetBoxes: uint16(cfg.MaxSetBoxes),
@@ -246,6 +248,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			if _, ok := h.all[c]; ok {
 				delete(h.all, c)
 				h.left(c)
+				h.unpace(c)
 				c.shard.cmds <- cmdRemove{c}
 			}
 			c.left = true
@@ -255,14 +258,18 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.takeViewport(c, time.Now())
 		case a := <-h.ann.in:
 			h.announce(a, time.Now())
+		case c := <-h.pace.wakes:
+			h.wake(c)
 		case reply := <-h.snapReq:
 			reply <- h.snapshot()
 		case now := <-sweep.C:
 			h.sweep(now)
+			h.markPassive(now)
 			h.sendStats(now)
 		case now := <-ping.C:
 			h.ping(now)
 		case now := <-idle.C:
+			h.closeGroupIfDue(now)
 			h.flushRiders(now)
 			if now.Sub(h.lastCommit) >= h.cfg.Tick {
 				h.payExtras(h.riders.spread) // publish pays its share on a busy grid

@@ -19,13 +19,12 @@ func (h *Hub) sendView(c *Client, join bool, reason protocol.ResyncReason) {
 	if c.left {
 		return
 	}
+	h.unpace(c) // from scratch, it follows every Delta (or its area)
 	v2 := c.view.version >= protocol.Version2
 	var frames [][]byte
 	switch {
-	case join && c.view.version >= protocol.Version3:
-		frames = append(frames, h.view.welcome3)
 	case join && v2:
-		frames = append(frames, h.view.welcome)
+		frames = append(frames, h.view.welcome[c.view.version])
 	case join:
 		frames = append(frames, h.welcome)
 	case reason != 0:

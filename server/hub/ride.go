@@ -27,6 +27,10 @@ const extrasSpread = 5
 type riders struct {
 	frames [][]byte  // wire frames, in the order they were queued
 	since  time.Time // when the first of them was queued
+	// paced: the same for the paced set, which they reach on the next
+	// DeltaRange or alone once they have waited PaceTicks ticks.
+	paced      [][]byte
+	pacedSince time.Time
 
 	// A round of version-2 extras: each client in owed gets area's frames
 	// (if it follows an area) or whole's (if it follows the whole grid),
@@ -60,30 +64,76 @@ func (h *Hub) ride(f []byte, now time.Time) {
 	if len(h.riders.frames) == 0 {
 		h.riders.since = now
 	}
+	if len(h.riders.paced) == 0 {
+		h.riders.pacedSince = now
+	}
 	h.riders.frames = append(h.riders.frames, f)
+	if h.pace.passive > 0 {
+		h.riders.paced = append(h.riders.paced, f)
+	}
 }
 
 // broadcastDelta sends a Delta's wire frame to the broadcast set, with
-// the frames riding on it.
-func (h *Hub) broadcastDelta(wire []byte) {
-	if len(h.riders.frames) == 0 {
-		h.broadcast(wire, nil, "outbox_full_delta")
-		return
+// the frames riding on it, and, when the Delta ends a group (pace.go), the
+// group's DeltaRange to the paced set, with theirs.
+func (h *Hub) broadcastDelta(wire []byte, seq uint64, boxes []uint32) {
+	parts := h.take(&h.riders.frames, wire)
+	cmd := cmdBroadcast{frame: joinOne(parts), parts: parts, drop: "outbox_full_delta"}
+	if paced := h.addDelta(seq, boxes, time.Now()); paced != nil {
+		cmd.pacedParts = h.take(&h.riders.paced, paced)
+		cmd.paced = joinOne(cmd.pacedParts)
 	}
-	parts := append([][]byte{wire}, h.riders.frames...)
-	h.riders.frames = h.riders.frames[:0]
-	h.broadcast(joinFrames(parts), parts, "outbox_full_delta")
+	h.broadcastCmd(cmd)
+	if cmd.paced != nil {
+		h.settlePassive()
+	}
+}
+
+// broadcastPaced sends a DeltaRange that ends a group on a quiet grid to
+// the paced set alone, with what waits to ride on it.
+func (h *Hub) broadcastPaced(frame []byte) {
+	parts := h.take(&h.riders.paced, frame)
+	h.broadcastCmd(cmdBroadcast{paced: joinOne(parts), pacedParts: parts, drop: "outbox_full_delta"})
+}
+
+// take returns first and the frames waiting in *q, emptying it: the parts
+// of one write (nil parts: first alone).
+func (h *Hub) take(q *[][]byte, first []byte) [][]byte {
+	if len(*q) == 0 {
+		return [][]byte{first}
+	}
+	parts := append([][]byte{first}, *q...)
+	*q = (*q)[:0]
+	return parts
+}
+
+// joinOne is joinFrames without a copy for one frame.
+func joinOne(parts [][]byte) []byte {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return joinFrames(parts)
 }
 
 // flushRiders sends the riders alone once they have waited a tick for a
-// Delta that did not come.
+// Delta that did not come, to both sets.
 func (h *Hub) flushRiders(now time.Time) {
-	if len(h.riders.frames) == 0 || now.Sub(h.riders.since) < h.cfg.Tick {
+	r := &h.riders
+	cmd := cmdBroadcast{drop: "outbox_full_stats"}
+	if len(r.frames) > 0 && now.Sub(r.since) >= h.cfg.Tick {
+		cmd.parts = append([][]byte(nil), r.frames...)
+		cmd.frame = joinFrames(cmd.parts)
+		r.frames = r.frames[:0]
+	}
+	if len(r.paced) > 0 && now.Sub(r.pacedSince) >= h.cfg.Tick*PaceTicks {
+		cmd.pacedParts = append([][]byte(nil), r.paced...)
+		cmd.paced = joinFrames(cmd.pacedParts)
+		r.paced = r.paced[:0]
+	}
+	if cmd.frame == nil && cmd.paced == nil {
 		return
 	}
-	parts := append([][]byte(nil), h.riders.frames...)
-	h.riders.frames = h.riders.frames[:0]
-	h.broadcast(joinFrames(parts), parts, "outbox_full_stats")
+	h.broadcastCmd(cmd)
 }
 
 // startExtras begins a round of version-2 extras, finishing the previous

@@ -21,12 +21,25 @@ import (
 // handled in one switch (sender.run).
 type command interface{ isCommand() }
 
-// cmdBroadcast: frame to every member of the broadcast set.
+// cmdBroadcast: frame to every member of the broadcast set, and paced (if
+// any) to every member of the paced set (pace.go).
 type cmdBroadcast struct {
 	frame []byte
 	parts [][]byte  // the frames joined in frame, for counting (nil: frame is one)
 	drop  string    // the drops label when a member's outbox is full
 	at    time.Time // when handed over, for the fan-out histogram
+
+	paced      []byte   // a DeltaRange and what rides on it; nil: nothing for the paced set
+	pacedParts [][]byte // as parts
+}
+
+// cmdPace: c moves between the broadcast set and the paced set (pace.go);
+// frames (a waking client's catch-up) go to it first. A client in neither
+// set (lagging) is left for its resync.
+type cmdPace struct {
+	c       *Client
+	passive bool
+	frames  [][]byte
 }
 
 // cmdToClient: frames to one client — a join, a resync or a move of its
@@ -56,6 +69,7 @@ type cmdToEach struct {
 func (cmdBroadcast) isCommand() {}
 func (cmdToClient) isCommand()  {}
 func (cmdRemove) isCommand()    {}
+func (cmdPace) isCommand()      {}
 func (cmdToEach) isCommand()    {}
 
 // senderQueue bounds each sender's command queue. A broadcast is one
@@ -65,7 +79,29 @@ const senderQueue = 1024
 
 type sender struct {
 	cmds    chan command
-	members []*Client
+	members []*Client // the broadcast set: every Delta
+	paced   []*Client // the paced set: DeltaRanges (pace.go)
+}
+
+// membership is which of its sender's sets a client is in.
+type membership uint8
+
+const (
+	inNone  membership = iota // neither: it follows an area, or lags until its resync
+	inEvery                   // the broadcast set
+	inPaced                   // the paced set
+)
+
+func (m membership) String() string {
+	switch m {
+	case inNone:
+		return "none"
+	case inEvery:
+		return "every"
+	case inPaced:
+		return "paced"
+	}
+	return fmt.Sprintf("membership(%d)", uint8(m))
 }
 
 // run handles commands until cmds is closed.
@@ -78,6 +114,8 @@ func (s *sender) run(h *Hub) {
 			s.toClient(h, cmd)
 		case cmdRemove:
 			s.remove(cmd.c)
+		case cmdPace:
+			s.pace(h, cmd)
 		case cmdToEach:
 			s.toEach(h, cmd)
 		default:
@@ -86,24 +124,59 @@ func (s *sender) run(h *Hub) {
 	}
 }
 
-// broadcast writes cmd's frame to every member. A member whose outbox is
-// full leaves the set until it is resynced.
+// broadcast writes cmd's frame to every member, and its paced frame to
+// every paced member. A member whose outbox is full leaves its set until
+// it is resynced.
 func (s *sender) broadcast(h *Hub, cmd cmdBroadcast) {
+	if cmd.frame != nil {
+		n := s.writeAll(h, s.members, cmd.frame, cmd.drop)
+		h.countFrames(cmd.frame, cmd.parts, n)
+	}
+	if cmd.paced != nil {
+		n := s.writeAll(h, s.paced, cmd.paced, cmd.drop)
+		h.countFrames(cmd.paced, cmd.pacedParts, n)
+	}
+	h.inflight.Add(-1)
+	h.m.FanoutSeconds.Observe(time.Since(cmd.at).Seconds())
+}
+
+// writeAll writes frame to every client of set (s.members or s.paced) and
+// returns how many took it; one whose outbox is full leaves the set.
+func (s *sender) writeAll(h *Hub, set []*Client, frame []byte, drop string) int {
 	n := 0
-	for i := 0; i < len(s.members); {
-		c := s.members[i]
-		if h.sendRaw(c, cmd.frame) {
+	for i := 0; i < len(set); {
+		c := set[i]
+		if h.sendRaw(c, frame) {
 			i++
 			n++
 			continue
 		}
 		// The swap brings an unvisited member to i.
 		s.remove(c)
-		h.m.Drops.WithLabelValues(cmd.drop).Inc()
+		set = set[:len(set)-1]
+		h.m.Drops.WithLabelValues(drop).Inc()
 	}
-	h.countFrames(cmd.frame, cmd.parts, n)
-	h.inflight.Add(-1)
-	h.m.FanoutSeconds.Observe(time.Since(cmd.at).Seconds())
+	return n
+}
+
+// pace moves cmd.c between the broadcast and paced sets.
+func (s *sender) pace(h *Hub, cmd cmdPace) {
+	c := cmd.c
+	switch {
+	case cmd.passive && c.member == inEvery:
+		s.remove(c)
+		s.add(c, inPaced)
+	case !cmd.passive && c.member == inPaced:
+		s.remove(c)
+		for _, f := range cmd.frames {
+			if !h.send(c, f) {
+				c.view.lagging.Store(true)
+				h.m.Drops.WithLabelValues("outbox_full_delta").Inc()
+				return
+			}
+		}
+		s.add(c, inEvery)
+	}
 }
 
 // toClient is the one path for frames to one client. A client that
@@ -113,7 +186,7 @@ func (s *sender) broadcast(h *Hub, cmd cmdBroadcast) {
 // fit its outbox leave it lagging, out of the set, until its resync.
 func (s *sender) toClient(h *Hub, cmd cmdToClient) {
 	c := cmd.c
-	if cmd.requested && !c.member {
+	if cmd.requested && c.member == inNone {
 		return // lagging: its own resync is on its way
 	}
 	if !cmd.whole {
@@ -128,9 +201,9 @@ func (s *sender) toClient(h *Hub, cmd cmdToClient) {
 			return
 		}
 	}
-	if cmd.whole && !c.member {
-		c.member, c.slot = true, len(s.members)
-		s.members = append(s.members, c)
+	if cmd.whole {
+		s.remove(c) // a paced client shown the grid from scratch follows every Delta
+		s.add(c, inEvery)
 	}
 }
 
@@ -140,11 +213,11 @@ func (s *sender) toClient(h *Hub, cmd cmdToClient) {
 func (s *sender) toEach(h *Hub, cmd cmdToEach) {
 	var counts [256]struct{ n, bytes int }
 	for _, a := range cmd.pairs {
-		if !a.c.member && a.c.view.lagging.Load() {
+		if a.c.member == inNone && a.c.view.lagging.Load() {
 			continue // out of step until its resync
 		}
 		if !h.sendRaw(a.c, a.frame) {
-			if a.c.member {
+			if a.c.member != inNone {
 				s.remove(a.c)
 			} else {
 				a.c.view.lagging.Store(true)
@@ -167,25 +240,41 @@ func (s *sender) toEach(h *Hub, cmd cmdToEach) {
 	}
 }
 
-// remove takes c out of the broadcast set, if it is in it.
-func (s *sender) remove(c *Client) {
-	if !c.member {
-		return
+// set is the slice of s that holds clients in m.
+func (s *sender) set(m membership) *[]*Client {
+	if m == inPaced {
+		return &s.paced
 	}
-	last := s.members[len(s.members)-1]
-	s.members[c.slot] = last
-	last.slot = c.slot
-	s.members[len(s.members)-1] = nil
-	s.members = s.members[:len(s.members)-1]
-	c.member = false
+	return &s.members
 }
 
-// broadcast sends frame (the frames parts joined, or one frame if parts
-// is nil) to every member of every sender.
-func (h *Hub) broadcast(frame []byte, parts [][]byte, drop string) {
+// add puts c, in neither set, into the set m.
+func (s *sender) add(c *Client, m membership) {
+	set := s.set(m)
+	c.member, c.slot = m, len(*set)
+	*set = append(*set, c)
+}
+
+// remove takes c out of the set it is in, if any.
+func (s *sender) remove(c *Client) {
+	if c.member == inNone {
+		return
+	}
+	set := s.set(c.member)
+	last := (*set)[len(*set)-1]
+	(*set)[c.slot] = last
+	last.slot = c.slot
+	(*set)[len(*set)-1] = nil
+	*set = (*set)[:len(*set)-1]
+	c.member = inNone
+}
+
+// broadcastCmd hands cmd to every sender.
+func (h *Hub) broadcastCmd(cmd cmdBroadcast) {
 	h.inflight.Add(int64(len(h.senders)))
+	cmd.at = time.Now()
 	for _, s := range h.senders {
-		s.cmds <- cmdBroadcast{frame: frame, parts: parts, drop: drop, at: time.Now()}
+		s.cmds <- cmd
 	}
 }
 

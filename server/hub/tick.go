@@ -126,7 +126,7 @@ func (h *Hub) publish(d delta) {
 	h.m.Checked.Set(float64(checked))
 	h.m.Ticks.Inc()
 	h.m.DeltaBoxes.Observe(float64(len(d.boxes)))
-	h.broadcastDelta(wsframe.Wrap(d.frame)) // one copy per tick, shared by every client, Stats riding on it
-	h.publishAreas(d.seq, d.boxes)          // version 2: only to the areas it touches
-	h.payExtras(h.riders.spread)            // version 2: a share of a round of Stats/Presence
+	h.broadcastDelta(wsframe.Wrap(d.frame), d.seq, d.boxes) // one copy per tick, shared by every client, Stats riding on it
+	h.publishAreas(d.seq, d.boxes)                          // version 2: only to the areas it touches
+	h.payExtras(h.riders.spread)                            // version 2: a share of a round of Stats/Presence
 }

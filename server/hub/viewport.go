@@ -81,9 +81,8 @@ type viewClient struct {
 // viewHub is the hub's version-2 state; all of it belongs to the publisher
 // but requests (readers send) and writes (the ticker reads).
 type viewHub struct {
-	requests chan *Client // readers: a Viewport is waiting in Client.view.want
-	welcome  []byte       // version-2 Welcome wire frame
-	welcome3 []byte       // version 3's: the same but for its version byte
+	requests chan *Client                 // readers: a Viewport is waiting in Client.view.want
+	welcome  [protocol.Version + 1][]byte // Welcome wire frames of versions 2 and up
 	zones    *zone.Index[*Client]
 	pending  map[*Client]struct{} // Viewports not applied yet (throttle, budget)
 	players  map[string]int       // open connections per player key
@@ -106,21 +105,20 @@ func (h *Hub) newView(welcome protocol.Welcome) {
 		panic(err) // PresenceCell is a valid constant
 	}
 	cfg := h.cfg
-	welcome.Version = protocol.Version2
 	welcome.AddrRate = uint16(min(cfg.AddressRate.Per, 65535))
 	welcome.AddrBurst = uint16(min(cfg.AddressRate.Burst, 65535))
 	welcome.MaxConnsPerAddr = uint16(min(cfg.MaxConnsPerAddr, 65535))
 	welcome.ViewportInterval = uint16(min(cfg.ViewportInterval/time.Millisecond, 65535))
-	welcome3 := welcome
-	welcome3.Version = protocol.Version3
 	h.view = viewHub{
 		requests: make(chan *Client, 1024),
-		welcome:  wsframe.Wrap(protocol.AppendWelcome(nil, welcome)),
-		welcome3: wsframe.Wrap(protocol.AppendWelcome(nil, welcome3)),
 		zones:    z,
 		pending:  make(map[*Client]struct{}),
 		players:  make(map[string]int),
 		to:       make(map[*sender][]addressed),
+	}
+	for v := protocol.Version2; v <= protocol.Version; v++ {
+		welcome.Version = uint8(v)
+		h.view.welcome[v] = wsframe.Wrap(protocol.AppendWelcome(nil, welcome))
 	}
 }
 

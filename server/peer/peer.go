@@ -39,7 +39,7 @@ type Peer struct {
 	// RejectedBoxes collects every box refused, in arrival order.
 	RejectedBoxes []uint32
 	LastReject    protocol.Reject
-	// OnDelta, if set, sees each Delta or AreaDelta frame after it is
+	// OnDelta, if set, sees each Delta, AreaDelta or DeltaRange frame after it is
 	// applied; the frame and boxes are only valid during the call.
 	OnDelta func(seq uint64, frame []byte, boxes []uint32)
 	// AutoResync: a frame that does not follow asks the server for a
@@ -130,7 +130,7 @@ func (p *Peer) Apply(ctx context.Context, b []byte) (protocol.FrameType, error) 
 		if p.Epoch != p.Welcome.Epoch {
 			return t, fmt.Errorf("%w: %d, welcome said %d", ErrEpoch, p.Epoch, p.Welcome.Epoch)
 		}
-	case protocol.TypeDelta, protocol.TypeAreaDelta:
+	case protocol.TypeDelta, protocol.TypeAreaDelta, protocol.TypeDeltaRange:
 		if p.OnDelta != nil && !st.Skipped {
 			p.OnDelta(st.Head.Seq, b, st.Boxes)
 		}

@@ -78,6 +78,7 @@ type config struct {
 	viewers                                         int           // version-2 players zoomed in (viewer.go)
 	moveEvery                                       time.Duration // how often a viewer moves
 	stallFrac                                       float64       // share of watchers that stop reading halfway
+	pace                                            bool          // watchers speak version 3: idle, the server paces them (DeltaRange)
 	clickRate                                       float64
 	drawEvery                                       time.Duration
 	drawLen                                         int
@@ -128,6 +129,7 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 	fs.IntVar(&c.observers, "observers", 4, "watchers that also decode every Delta to measure toggle-to-seen latency")
 	fs.IntVar(&c.clickers, "clickers", 10, "players clicking single boxes at -click-rate")
 	fs.Float64Var(&c.clickRate, "click-rate", 1, "clicks per second per clicker")
+	fs.BoolVar(&c.pace, "pace", false, "watchers ask for version 3, so the server paces them once idle (PROTOCOL.md, Pacing): one DeltaRange per few ticks instead of every Delta")
 	fs.Float64Var(&c.stallFrac, "stall-frac", 0, "share of all players (taken from the watchers) that stop reading halfway through the window; latency is reported for both halves")
 	fs.IntVar(&c.drawers, "drawers", 0, "players painting lines of -draw-len adjacent boxes every -draw-every")
 	fs.DurationVar(&c.drawEvery, "draw-every", time.Second, "period between a drawer's lines")

@@ -14,6 +14,7 @@ type counters struct {
 	bytes    atomic.Int64     // payload bytes of server frames
 	deltas   atomic.Int64     // Delta frames in sequence
 	gaps     atomic.Int64     // Deltas whose seq was not last+1 (each triggers a ResyncRequest)
+	ranges   atomic.Int64     // DeltaRanges in sequence (paced watchers, -pace)
 	sets     atomic.Int64     // Set frames sent
 	setBoxes atomic.Int64     // boxes in those Sets
 	held     atomic.Int64     // connections open right now
@@ -42,6 +43,7 @@ func (c *counters) event(label string, n int64) {
 type snapshot struct {
 	frames                              [16]int64
 	bytes, deltas, gaps, sets, setBoxes int64
+	ranges                              int64
 	held, joined                        int64
 	vframes, vbytes, vmoves             int64
 	vdeltas, vheld                      int64
@@ -55,6 +57,7 @@ func (c *counters) snapshot() snapshot {
 		s.frames[i] = c.frames[i].Load()
 	}
 	s.bytes, s.deltas, s.gaps = c.bytes.Load(), c.deltas.Load(), c.gaps.Load()
+	s.ranges = c.ranges.Load()
 	s.sets, s.setBoxes = c.sets.Load(), c.setBoxes.Load()
 	s.held, s.joined = c.held.Load(), c.joined.Load()
 	s.vframes, s.vbytes, s.vmoves = c.vframes.Load(), c.vbytes.Load(), c.vmoves.Load()

@@ -140,6 +140,9 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 	}
 	row("join (dial→Snapshot)", "p50 %s, p99 %s, max %s (%d joins)", ms(r.join.p50), ms(r.join.p99), ms(r.join.max), r.join.n)
 	row("seq gaps", "%d in window", r.after.gaps-r.before.gaps)
+	if n := r.after.ranges - r.before.ranges; n > 0 {
+		row("paced (-pace)", "%.0f DeltaRanges/s to paced watchers, in sequence", float64(n)/r.window.Seconds())
+	}
 	if r.server.pid != 0 {
 		row("server CPU", "%.3f cores (pid %d)", r.server.cores, r.server.pid)
 		perConn := float64(r.server.rssHeld-r.server.rssBefore) / float64(max(r.heldStart, 1)) / 1024

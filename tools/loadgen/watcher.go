@@ -134,6 +134,8 @@ func (r *wsRun) readOne(conn frameConn, st *stream, buf []byte, keep bool) ([]by
 			return buf, conn.writeBinary(protocol.AppendResyncRequest(nil, req))
 		}
 	case step.Skipped: // in-flight Deltas before the snapshot a Resync announced
+	case t == protocol.TypeDeltaRange: // a paced watcher (-pace)
+		r.ctr.ranges.Add(1)
 	case t == protocol.TypeAreaDelta:
 		if st.role == RoleViewer {
 			r.ctr.vdeltas.Add(1)

@@ -266,9 +266,12 @@ func (r *wsRun) session(ctx context.Context, i int, role Role, rank int, ck *cli
 	t0 := time.Now()
 	url := r.url
 	var at protocol.Area
-	if role == RoleViewer {
+	switch {
+	case role == RoleViewer:
 		at = viewerArea(rng)
 		url = protocol.Query{Version: protocol.Version2, Area: at}.URL(r.url)
+	case role == RoleWatcher && r.cfg.pace:
+		url = protocol.Query{Version: protocol.Version3}.URL(r.url)
 	}
 	var fc frameConn
 	var conn *websocket.Conn // abusers only; everyone else speaks by hand

@@ -4,7 +4,7 @@ import "checkgrid/protocol"
 
 // Follow updates the board after its follower handled one server frame
 // (st, whatever the follower said of it): a snapshot replaced the server
-// state (replaced), a Delta or AreaDelta flipped st.Boxes (flipped), a
+// state (replaced), a Delta, AreaDelta or DeltaRange flipped st.Boxes (flipped), a
 // Reject refused them (their pending changes revert). Other steps change
 // nothing here.
 func (b *Board) Follow(st protocol.Step) {
@@ -13,7 +13,7 @@ func (b *Board) Follow(st protocol.Step) {
 		// Also after a snapshot that failed to decode: the replica then
 		// holds a cleared or partly written grid, to be redrawn.
 		b.replaced()
-	case protocol.TypeDelta, protocol.TypeAreaDelta:
+	case protocol.TypeDelta, protocol.TypeAreaDelta, protocol.TypeDeltaRange:
 		b.flipped(st.Boxes)
 	case protocol.TypeReject:
 		b.Reject(st.Boxes)

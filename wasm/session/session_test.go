@@ -476,3 +476,26 @@ func TestClickBudgetEmptiesAndRefills(t *testing.T) {
 		t.Fatalf("budget 10 s after the episode %v, want full again", b)
 	}
 }
+
+// A passive player's DeltaRange (PROTOCOL.md, "Pacing") moves the board
+// from its seq to the range's end with the net change; one that does not
+// start where the board is asks for a resync, like a gap in Deltas.
+func TestDeltaRangeAppliesOrResyncs(t *testing.T) {
+	s := started(t, "x...", 256, 20, 60)
+	handle(t, s, must(t)(protocol.AppendDeltaRange(nil, 13, 10, row0(".xx."))))
+	if got, want := shown(s, 4), "xxx."; got != want || s.board.Seq() != 13 {
+		t.Fatalf("after the range: %s at %d, want %s at 13", got, s.board.Seq(), want)
+	}
+	handle(t, s, must(t)(protocol.AppendDeltaRange(nil, 16, 13, nil))) // nothing changed: only the seq moves
+	handle(t, s, deltaFrame(t, 17, "...x"))
+	if got, want := shown(s, 4), "xxxx"; got != want || s.board.Seq() != 17 {
+		t.Fatalf("after an empty range and a Delta: %s at %d, want %s at 17", got, s.board.Seq(), want)
+	}
+	handle(t, s, must(t)(protocol.AppendDeltaRange(nil, 30, 20, row0("x...")))) // 18–20 missed
+	if got := shown(s, 4); got != "xxxx" {
+		t.Fatalf("a range that does not follow was applied: %s", got)
+	}
+	if out := s.outbox(nil); len(out) != 1 || out[0][0] != byte(protocol.TypeResyncRequest) {
+		t.Fatalf("outbox after a range that does not follow: %d frames, want one ResyncRequest", len(out))
+	}
+}
