@@ -79,6 +79,7 @@ type config struct {
 	moveEvery                                       time.Duration // how often a viewer moves
 	stallFrac                                       float64       // share of watchers that stop reading halfway
 	pace                                            bool          // watchers speak version 3: idle, the server paces them (DeltaRange)
+	historyHammer                                   int           // history API clients in the window's second half
 	clickRate                                       float64
 	drawEvery                                       time.Duration
 	drawLen                                         int
@@ -131,6 +132,7 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 	fs.Float64Var(&c.clickRate, "click-rate", 1, "clicks per second per clicker")
 	fs.BoolVar(&c.pace, "pace", false, "watchers ask for version 3, so the server paces them once idle (PROTOCOL.md, Pacing): one DeltaRange per few ticks instead of every Delta")
 	fs.Float64Var(&c.stallFrac, "stall-frac", 0, "share of all players (taken from the watchers) that stop reading halfway through the window; latency is reported for both halves")
+	fs.IntVar(&c.historyHammer, "history-hammer", 0, "clients asking the history API (grids at random seqs, pages of records) as fast as it answers, in the second half of the window; latency is reported for both halves")
 	fs.IntVar(&c.drawers, "drawers", 0, "players painting lines of -draw-len adjacent boxes every -draw-every")
 	fs.DurationVar(&c.drawEvery, "draw-every", time.Second, "period between a drawer's lines")
 	fs.IntVar(&c.drawLen, "draw-len", 20, "boxes per line (one Set)")

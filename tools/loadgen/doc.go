@@ -27,7 +27,10 @@
 // paint lines;
 // abusers break every rule and reconnect. After a settle pause it measures
 // a window: counters (counters.go), the server's and its own CPU and RSS
-// from /proc (proc.go), optional server profiles (profile.go).
+// from /proc (proc.go), optional server profiles (profile.go). With
+// -history-hammer the window's second half also has clients asking the
+// history API as fast as it answers (hammer.go), and the report gives the
+// players' latency of both halves.
 //
 // runRaw (rawtcp.go) is the baseline: an in-process TCP server with one
 // writer goroutine per socket, fed the same frame as fast as the sockets

@@ -138,6 +138,12 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 		row("stalled readers", "%d watchers stopped reading halfway; toggle-to-seen before: p50 %s, p99 %s (%d samples); after: above",
 			c.stallers(), ms(b.p50), ms(b.p99), b.n)
 	}
+	if h := r.hammer; h != nil {
+		b, q := r.latBeforeHammer, h.lat.quantiles()
+		half := r.window / 2
+		row("history hammer", "%d clients in the second half: %.0f answers/s (p50 %s, p99 %s), %d busy (503), %d failed; toggle-to-seen before: p50 %s, p99 %s (%d samples); with it: above",
+			c.historyHammer, rate(h.ok.Load(), half), ms(q.p50), ms(q.p99), h.busy.Load(), h.failed.Load(), ms(b.p50), ms(b.p99), b.n)
+	}
 	row("join (dial→Snapshot)", "p50 %s, p99 %s, max %s (%d joins)", ms(r.join.p50), ms(r.join.p99), ms(r.join.max), r.join.n)
 	row("seq gaps", "%d in window", r.after.gaps-r.before.gaps)
 	if n := r.after.ranges - r.before.ranges; n > 0 {

@@ -59,10 +59,12 @@ type wsResult struct {
 	lat, join          quantiles
 	vlat               quantiles // timed viewers' toggle-to-seen (their AreaDeltas)
 	latBeforeStall     quantiles // -stall-frac: the window's first half, before the stall
-	bytesPerChange     float64   // Delta frame bytes per box, as observed
-	payloadPerChange   float64   // without the 13-byte header
-	meanDelta          float64   // bytes per Delta frame
-	seenPerSec         float64   // boxes flipped per second, as one observer sees them
+	latBeforeHammer    quantiles // -history-hammer: the window's first half, before the hammer
+	hammer             *hammer
+	bytesPerChange     float64 // Delta frame bytes per box, as observed
+	payloadPerChange   float64 // without the 13-byte header
+	meanDelta          float64 // bytes per Delta frame
+	seenPerSec         float64 // boxes flipped per second, as one observer sees them
 	server, self       usage
 	machine            float64       // cores busy on the whole box over the window
 	metrics            serverMetrics // the server's own counters' increase over the window (nil: no -admin)
@@ -157,6 +159,17 @@ func runWS(ctx context.Context, cfg config, url string, roots *x509.CertPool, se
 		r.logf("ws: %d watchers stop reading now", cfg.stallers())
 		close(r.stall)
 		r.watch(ctx, cfg.duration-cfg.duration/2)
+	} else if cfg.historyHammer > 0 {
+		// The same window in two halves: without, then with clients
+		// hammering the history API.
+		r.watch(ctx, cfg.duration/2)
+		res.latBeforeHammer = r.lat.quantiles()
+		r.lat.reset()
+		r.logf("ws: %d history clients start now", cfg.historyHammer)
+		hctx, stopHammer := context.WithCancel(ctx)
+		res.hammer = runHammer(hctx, cfg.historyHammer, historyBase(url), roots)
+		r.watch(ctx, cfg.duration-cfg.duration/2)
+		stopHammer()
 	} else {
 		r.watch(ctx, cfg.duration)
 	}
