@@ -141,6 +141,11 @@ func stamp(ns int64) *time.Time {
 	return &t
 }
 
+// singleEpoch is a Source whose records all belong to one epoch (a
+// cluster's): its extent reads the first keyframe only, not every one
+// (a cluster's keyframes are fetched from its bucket, whole).
+type singleEpoch interface{ SingleEpoch() }
+
 // BuildExtent reads the extent of h.
 func BuildExtent(h Source, limits Limits) (Extent, error) {
 	hd, err := h.Head()
@@ -154,8 +159,9 @@ func BuildExtent(h Source, limits Limits) (Extent, error) {
 	ex := Extent{LastSeq: hd.Seq, LastTime: stamp(hd.Time), Chain: hex.EncodeToString(hd.Chain[:]), Keyframes: len(keys),
 		Dropped:  DroppedNotes{hd.Dropped.Keyframes, hd.Dropped.Segments, hd.Dropped.Bytes, hd.Dropped.Reason},
 		MaxBytes: limits.MaxBytes, MaxAge: limits.MaxAge.Seconds(), MaxRecords: limits.MaxRecords, Epochs: []EpochSpan{}}
+	_, single := h.(singleEpoch)
 	for i, k := range keys {
-		if k > hd.Seq {
+		if k > hd.Seq || (i > 0 && single) {
 			break
 		}
 		kf, err := h.Keyframe(k)

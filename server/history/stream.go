@@ -611,6 +611,10 @@ func (s *Stream) ChainAt(seq uint64) (store.Chain, bool, error) {
 
 var _ Source = (*Stream)(nil)
 
+// SingleEpoch says every record of a cluster's history is of its one
+// epoch (no recovery cuts a torn tail there: the stream's quorum does).
+func (s *Stream) SingleEpoch() {}
+
 func le64(v uint64) []byte {
 	b := make([]byte, 8)
 	for i := range b {
