@@ -8,7 +8,7 @@ DATA      ?= ./data
 CLUSTER_ADDR ?= 127.0.0.1:8080
 CLUSTER_DATA ?=
 
-.PHONY: run cluster chaos test wasm desktop screenshots bench fuzz lint deps server unit wasmtest e2e release crossbuild
+.PHONY: run cluster chaos test wasm desktop screenshots bench tabcpu fuzz lint deps server unit wasmtest e2e release crossbuild
 
 # Build the client and serve it, with a data directory in ./data.
 run: wasm
@@ -151,6 +151,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPlaybackQuery$$' -fuzztime $(FUZZTIME) ./server/history/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseArea$$' -fuzztime $(FUZZTIME) ./server/admin/
 	$(GO) test -run '^$$' -fuzz '^FuzzAuthenticate$$' -fuzztime $(FUZZTIME) ./server/bots/
+
+# What a browser tab costs (issue 24, BENCHMARKS.md "The first second"):
+# headless Chromium's main-thread, script and whole-browser CPU per second,
+# idle, at Fit, and at Fit under 2,000 toggles/s from a protocol client on
+# loopback (about a minute a build). BASELINE_SERVER=<another server
+# binary> measures that build first, in the same run.
+tabcpu: wasm
+	E2E_BASELINE_SERVER=$(BASELINE_SERVER) $(GO) test -count=1 -run '^$$' -bench TabCPU -benchtime 1x -timeout 10m ./wasm/e2e/
 
 # Micro-benchmarks plus a short load scenario (~40 s): the server at 2,000
 # connections with a 5 ms tick (more Deltas than it can fan out, so it runs

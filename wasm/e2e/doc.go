@@ -62,6 +62,11 @@
 //     banner on an open page and on one opened afterwards, is said in the
 //     live region, and goes from a page whose player clicks it.
 //
+// BenchmarkTabCPU measures what a tab costs: Chromium's main-thread and
+// script time (Performance.getMetrics) and the CPU of every Chromium
+// process, idle, at Fit, and at Fit under 2,000 toggles a second from a
+// protocol client on loopback (make tabcpu; BENCHMARKS.md).
+//
 // BenchmarkFirstFrame measures navigation to first drawn frame and the
 // bytes on the wire, against an older server binary in the same run with
 // E2E_BASELINE_SERVER (BENCHMARKS.md).

@@ -26,9 +26,11 @@
 // → session.Update (the session pumps its own link, so a toggle leaves in
 // this update's Set: this package never touches the network) → board
 // changes and refusals to the raster → publish status and the URL
-// fragment. Per frame (Draw): upload the raster's changed rows to the state texture and
-// its minimap cells to the minimap texture; if nothing on screen changed,
-// leave the retained screen as it is; else draw the visible part of the
+// fragment. Per frame (Draw): if nothing on screen changed, leave the
+// retained screen as it is, and if only a fade (the glow of recent
+// changes) did, at most 20 times a second (redraw.go); else upload the
+// raster's changed rows to the state texture and its minimap cells to the
+// minimap texture, and draw the visible part of the
 // grid as one quad with the grid shader (so the cost does not depend on how
 // many boxes are on screen), the minimap (one pixel per 8×8 boxes, a lone
 // checked box visible), and the HUD panels, each a small cached image

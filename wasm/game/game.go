@@ -18,14 +18,6 @@ import (
 	"checkgrid/wasm/session"
 )
 
-// Redraw budget.
-const (
-	// refreshEvery bounds how long Draw may leave the screen as it is: an
-	// idle frame costs nothing, but anything that could ever disturb the
-	// retained screen (a lost and restored GL context) heals within it.
-	refreshEvery = time.Second
-)
-
 var background = color.RGBA{0x20, 0x21, 0x24, 0xff}
 
 // Game is the client's ebiten.Game.
@@ -263,8 +255,6 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	t0 := time.Now()
 	now := g.now()
 	g.drawn++
-	uploaded := g.grid.upload(g.ras)
-	uploaded = g.mini.upload(g.ras) || uploaded
 	if !g.sized {
 		screen.Fill(background)
 		return
@@ -273,9 +263,13 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	frozen := g.everSync && !g.live()
 	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam, frozen: frozen, keyboard: g.keyboard, view: g.viewKey()}
 	animating := g.ras.Highlighted() > 0 || g.hud.cooldown > 0 || g.debug || g.mark.active(now)
-	if g.shownOnce && key == g.shown && !uploaded && !hudChanged && !animating && now-g.shownAt < refreshEvery {
+	if !g.repaint(key, g.ras.TakeChanged(), hudChanged, animating, now) {
 		return
 	}
+	// Rows wait for a painted frame (redraw.go): an expired glow's row
+	// alone is not worth a texture upload.
+	g.grid.upload(g.ras)
+	g.mini.upload(g.ras)
 	g.shown, g.shownAt, g.shownOnce = key, now, true
 
 	screen.Fill(background)

@@ -35,12 +35,9 @@ func newGridView() (*gridView, error) {
 	return g, nil
 }
 
-// upload copies the raster's changed rows to the texture and reports
-// whether there were any.
-func (g *gridView) upload(r *raster.Raster) bool {
-	dirty := false
+// upload copies the raster's changed rows to the texture.
+func (g *gridView) upload(r *raster.Raster) {
 	r.Dirty(func(y0, y1 int) {
-		dirty = true
 		pix := r.Pix[y0*raster.RowBytes : y1*raster.RowBytes]
 		if y0 == 0 && y1 == raster.Height {
 			g.state.WritePixels(pix)
@@ -48,7 +45,6 @@ func (g *gridView) upload(r *raster.Raster) bool {
 		}
 		g.state.SubImage(image.Rect(0, y0, raster.Width, y1)).(*ebiten.Image).WritePixels(pix)
 	})
-	return dirty
 }
 
 // draw renders world rectangle [wx0,wx1)×[wy0,wy1) of the grid into the

@@ -62,10 +62,9 @@ func newMinimapView() *minimapView {
 	return &minimapView{img: ebiten.NewImage(raster.CellsX, raster.CellsY)}
 }
 
-// upload copies the raster's minimap pixels if they changed, and reports
-// whether they had.
-func (m *minimapView) upload(r *raster.Raster) bool {
-	return r.Minimap(m.img.WritePixels)
+// upload copies the raster's minimap pixels if they changed.
+func (m *minimapView) upload(r *raster.Raster) {
+	r.Minimap(m.img.WritePixels)
 }
 
 // draw draws the whole grid small, with the view outlined.

@@ -70,6 +70,10 @@ type Raster struct {
 	dirty    [Height]bool
 	dirtyN   int
 	allDirty bool
+	// changed: a box's look changed (a value, a new highlight) since
+	// TakeChanged; an expiry, which the shader has already faded out,
+	// does not count.
+	changed bool
 
 	lit     []lit // highlights in expiry order; head is lit[litHead]
 	litHead int
@@ -83,7 +87,7 @@ func New() *Raster {
 	for i := 3; i < len(r.Pix); i += 4 {
 		r.Pix[i] = 255
 	}
-	r.allDirty = true
+	r.allDirty, r.changed = true, true
 	r.mini.init()
 	return r
 }
@@ -111,7 +115,7 @@ func (r *Raster) Fill(src FillSource) {
 		}
 	}
 	r.lit, r.litHead = r.lit[:0], 0
-	r.allDirty = true
+	r.allDirty, r.changed = true, true
 	r.mini.recount(p)
 }
 
@@ -135,6 +139,7 @@ func (r *Raster) Update(src Source, idx []uint32, now time.Duration) {
 			r.lit = append(r.lit, lit{index: i, stamp: s, expires: exp})
 		}
 		r.markRow(i / Width)
+		r.changed = true
 	}
 }
 
@@ -151,6 +156,7 @@ func (r *Raster) Refuse(idx []uint32, now time.Duration) {
 		r.Pix[o+1], r.Pix[o+2] = s, Refused
 		r.lit = append(r.lit, lit{index: i, stamp: s, expires: exp})
 		r.markRow(i / Width)
+		r.changed = true
 	}
 }
 
@@ -172,6 +178,16 @@ func (r *Raster) Expire(now time.Duration) {
 		n := copy(r.lit, r.lit[r.litHead:])
 		r.lit, r.litHead = r.lit[:n], 0
 	}
+}
+
+// TakeChanged reports whether a box looks different since the last call
+// (Fill, Update or Refuse touched one), and forgets it. Rows an expiry
+// dirtied only clear a highlight the shader has already faded to nothing,
+// so a renderer may leave them for its next frame (and upload them then).
+func (r *Raster) TakeChanged() bool {
+	c := r.changed
+	r.changed = false
+	return c
 }
 
 // Highlighted is the number of highlights not yet expired.

@@ -215,3 +215,38 @@ func TestBusiest(t *testing.T) {
 		t.Fatalf("busiest place (%d,%d) is not the cluster's centre", x, y)
 	}
 }
+
+// TestTakeChanged: a fill, an update and a refusal change what boxes look
+// like; an expiry dirties rows but changes nothing the shader shows.
+func TestTakeChanged(t *testing.T) {
+	r := New()
+	if !r.TakeChanged() {
+		t.Fatal("a new raster is not changed")
+	}
+	if r.TakeChanged() {
+		t.Fatal("changed twice without a change")
+	}
+	src := set{5: true}
+	r.Fill(src)
+	if !r.TakeChanged() {
+		t.Fatal("fill: not changed")
+	}
+	r.Update(src, []uint32{5}, 0)
+	if !r.TakeChanged() {
+		t.Fatal("update: not changed")
+	}
+	r.Refuse([]uint32{7}, 0)
+	if !r.TakeChanged() {
+		t.Fatal("refuse: not changed")
+	}
+	r.Dirty(func(int, int) {})
+	r.Expire(expireAfter)
+	rows := 0
+	r.Dirty(func(y0, y1 int) { rows += y1 - y0 })
+	if rows == 0 {
+		t.Fatal("expiry dirtied no row")
+	}
+	if r.TakeChanged() {
+		t.Fatal("expiry: changed")
+	}
+}
