@@ -171,10 +171,22 @@ func TestClickBudgetShown(t *testing.T) {
 	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](budgetProbe)); err != nil {
 		t.Fatal(err)
 	}
-	// Three strokes of 150 boxes at 4 CSS px a box: far more than the
-	// budget (a burst of about 54 and 18 a second).
-	for _, y := range []float64{200, 230, 260} {
+	// Strokes of 150 boxes at 4 CSS px a box until the meter has read
+	// empty: three are far more than the budget (a burst of about 54 and
+	// 18 a second), but on a loaded machine a stroke's mouse events can
+	// arrive so slowly that the budget refills between them, so up to six.
+	minBudget := func() float64 {
+		m, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`window.__minBudget`))
+		if err != nil {
+			t.Fatalf("window.__minBudget: %v", err)
+		}
+		return m
+	}
+	for i, y := range []float64{200, 230, 260, 290, 320, 350} {
 		p.drag(20, y, 620, y, 20, true)
+		if i >= 2 && minBudget() <= 0.05 {
+			break
+		}
 	}
 	p.waitPixels("the meter down", time.Now(), 5*time.Second, func(s shot) string {
 		if n := meterPixels(s); n > full*8/10 {
@@ -182,8 +194,8 @@ func TestClickBudgetShown(t *testing.T) {
 		}
 		return ""
 	})
-	if m, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`window.__minBudget`)); err != nil || m > 0.05 {
-		t.Errorf("the meter's lowest value during the strokes was %v (%v), want empty", m, err)
+	if m := minBudget(); m > 0.05 {
+		t.Errorf("the meter's lowest value during six strokes was %v, want empty", m)
 	}
 	p.waitHooks("the budget refilled", 20*time.Second, func(h hooks) bool { return h.Budget == 1 })
 	p.waitPixels("the meter full again", time.Now(), 10*time.Second, func(s shot) string {
