@@ -43,7 +43,10 @@ const firstFrameProbe = `(() => {
 // game's for a build without one), to the first drawn frame of the game,
 // when it can be played (ms/load), and the bytes the wasm and the whole
 // page took on the wire (wasm-bytes, page-bytes: the encoded, compressed
-// sizes Chromium counts). With E2E_BASELINE_SERVER set to another server
+// sizes Chromium counts). local-revisit is a return visit on loopback:
+// the browser's cache kept (and with it any compiled wasm the browser
+// cached by the wasm's URL) from one untimed load before the timed ones.
+// With E2E_BASELINE_SERVER set to another server
 // binary (an older build, which embeds its own client), it measures that
 // one too in the same run, for BENCHMARKS.md:
 //
@@ -54,17 +57,29 @@ func BenchmarkFirstFrame(b *testing.B) {
 		builds = append([]struct{ name, bin string }{{"baseline", bin}}, builds...)
 	}
 	for _, link := range []struct {
-		name string
-		slow bool
-	}{{"local", false}, {"10mbit", true}} {
+		name        string
+		slow, cache bool
+	}{{"local", false, false}, {"10mbit", true, false}, {"local-revisit", false, true}} {
 		for _, build := range builds {
 			b.Run(link.name+"/"+build.name, func(b *testing.B) {
 				srv := startServerBin(b, build.bin)
 				br := newBrowser(b)
+				if link.cache {
+					// One visit fills the cache; it stays a while, as a
+					// player would, so the browser can cache the wasm's
+					// compiled code too (V8 does once enough of it is
+					// optimised).
+					p := br.open("first-visit", srv.URL+"/")
+					p.waitReady()
+					time.Sleep(revisitDwell)
+					if err := chromedp.Cancel(p.ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
 				var total, grid time.Duration
 				var wasmBytes, pageBytes float64
 				for range b.N {
-					l := loadOnce(b, br, srv.URL+"/", link.slow)
+					l := loadOnce(b, br, srv.URL+"/", link.slow, link.cache)
 					total += l.ready
 					grid += l.grid
 					wasmBytes, pageBytes = l.wasm, l.all
@@ -79,6 +94,10 @@ func BenchmarkFirstFrame(b *testing.B) {
 	}
 }
 
+// revisitDwell is how long the first visit of local-revisit stays open
+// (a measured stay, not a wait for a condition).
+const revisitDwell = 5 * time.Second
+
 // load is what one page load took.
 type load struct {
 	grid, ready time.Duration // to the first grid pixels, to the game's first frame
@@ -86,8 +105,9 @@ type load struct {
 }
 
 // loadOnce opens url in a new tab, throttled to 10 Mbit/s and 40 ms if
-// slow, and returns what the load took.
-func loadOnce(b *testing.B, br *browser, url string, slow bool) load {
+// slow, with the browser's cache disabled unless cache, and returns what
+// the load took.
+func loadOnce(b *testing.B, br *browser, url string, slow, cache bool) load {
 	b.Helper()
 	var mu sync.Mutex
 	urls := map[network.RequestID]string{}
@@ -109,7 +129,7 @@ func loadOnce(b *testing.B, br *browser, url string, slow bool) load {
 		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
 			return err
 		}
-		if _, err := cdp.Call(ctx, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+		if _, err := cdp.Call(ctx, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: !cache}); err != nil {
 			return err
 		}
 		_, err := cdp.Call(ctx, t, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: firstFrameProbe})
