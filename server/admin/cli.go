@@ -26,6 +26,13 @@ commands (AREA is x,y,w,h; WHEN is a seq or an RFC 3339 time):
   preview AREA WHEN         how many boxes a rollback of AREA to WHEN would change
   rollback AREA WHEN        set AREA's boxes to their values at WHEN
   image AREA [WHEN] > F.png the area now (or at WHEN) as a PNG
+  freeze [-reason R] [AREA] freeze AREA (none: the whole grid): players' Sets inside are refused
+  freezes                   the freezes in force
+  unfreeze ID               lift freeze ID
+  ban (-player ID | -prefix P) [-for D | -until T] [-reason R]
+                            refuse every box of a player or an address prefix (none: no expiry)
+  bans                      the bans in force
+  unban ID                  lift ban ID
   announce [-for D] TEXT    show TEXT to every player for D (default 1h; 1s to 168h)
   announcement              the announcement that is up
   unannounce                take the announcement down
@@ -129,6 +136,8 @@ func request(args []string) (method, path string, body map[string]any, err error
 		return announceRequest(cmd, rest)
 	case "bots", "bot-issue", "bot-revoke":
 		return botRequest(cmd, rest)
+	case "freeze", "freezes", "unfreeze", "ban", "bans", "unban":
+		return rulesRequest(cmd, rest)
 	case "top":
 		switch len(rest) {
 		case 0:
