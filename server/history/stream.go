@@ -22,8 +22,12 @@ const (
 	// since the previous one, as the single process's CheckpointBytes, so
 	// the grid at any seq is one keyframe plus at most this much replay.
 	streamKeyframeBytes = store.DefaultCheckpointBytes
-	// streamReadTimeout bounds one read of the log for a request.
-	streamReadTimeout = 10 * time.Second
+	// streamReadTimeout bounds one read of the log for a request;
+	// streamAttemptTimeout one attempt at it (a read of 2 MiB takes well
+	// under a second; a stalled consumer is given up after this and the
+	// read goes on where it was).
+	streamReadTimeout    = 10 * time.Second
+	streamAttemptTimeout = 2 * time.Second
 	// streamRetry: how soon Run follows the log again after it failed.
 	streamRetry = time.Second
 	// keyframeCache: decoded keyframes a node keeps (≤ 125 KB each), so
@@ -404,29 +408,44 @@ func before(keys []uint64, seq uint64) uint64 {
 	return keys[sort.Search(len(keys), func(i int) bool { return keys[i] > seq })-1]
 }
 
-// read reads from … to of the log with a timeout; a range the stream no
-// longer holds is ErrNotKept.
+// read reads from … to of the log within streamReadTimeout. An attempt
+// that fails or makes no progress for streamAttemptTimeout (a consumer
+// stalled while a leader changes, or a request left unanswered) is given
+// up and the read goes on from the next seq not yet visited, so visit sees
+// each seq once, in order. A range the stream no longer holds is
+// ErrNotKept; visit's own errors end the read at once.
 func (s *Stream) read(from, to uint64, visit LogVisit) error {
-	ctx, cancel := context.WithTimeout(context.Background(), streamReadTimeout)
-	defer cancel()
-	var err error
-	for attempt := 1; ; attempt++ {
-		visited := false
-		err = s.log.Read(ctx, from, to, func(seq uint64, stamp int64, toggles uint64, frame []byte) error {
-			visited = true
-			return visit(seq, stamp, toggles, frame)
+	deadline := time.Now().Add(streamReadTimeout)
+	next := from
+	var err, visitErr error
+	for {
+		actx, cancel := context.WithTimeout(context.Background(), streamAttemptTimeout)
+		err = s.log.Read(actx, next, to, func(seq uint64, stamp int64, toggles uint64, frame []byte) error {
+			if visitErr = visit(seq, stamp, toggles, frame); visitErr != nil {
+				return visitErr
+			}
+			next = seq + 1
+			return nil
 		})
-		if err == nil || visited || attempt == readAttempts || !sleepCtx(ctx, readBackoff) {
+		cancel()
+		if err == nil || visitErr != nil || time.Now().After(deadline) || s.gone(next) {
 			break
 		}
+		s.logger.Debug("history: read again", "from", next, "to", to, "err", err)
+		time.Sleep(readBackoff)
 	}
-	if err == nil || errors.Is(err, store.ErrStop) || errors.Is(err, errStopRead) {
-		return err
-	}
-	if first, _, berr := s.log.Bounds(ctx); berr == nil && from < first {
-		return fmt.Errorf("%w: records from %d: the stream now starts at %d", store.ErrNotKept, from, first)
+	if err != nil && visitErr == nil && s.gone(next) {
+		return fmt.Errorf("%w: record %d: the stream no longer holds it", store.ErrNotKept, next)
 	}
 	return err
+}
+
+// gone says the stream's limits dropped seq.
+func (s *Stream) gone(seq uint64) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), streamAttemptTimeout)
+	defer cancel()
+	first, _, err := s.log.Bounds(ctx)
+	return err == nil && seq < first
 }
 
 var errStopRead = errors.New("history: stop reading")
