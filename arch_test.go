@@ -24,8 +24,9 @@ type importRule struct {
 }
 
 // TestImportRules keeps the architecture the README draws: the hub speaks to
-// connections only through its port, protocol/ stays portable, the log
-// knows nothing of the hub.
+// connections only through its port and follows the pipeline without
+// knowing the log behind it, protocol/ stays portable, the log knows
+// nothing of the hub.
 func TestImportRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go command")
@@ -41,6 +42,14 @@ func TestImportRules(t *testing.T) {
 		{"./server/hub", "linux", false, "the hub reaches sockets only through its Conn port (server/wsconn)",
 			func(dep string, _ bool) bool {
 				return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/server/wsconn" || dep == "checkgrid/server/web"
+			}},
+		{"./server/hub", "linux", false, "the hub only follows committed history (its Upstream): it neither logs nor sequences",
+			func(dep string, _ bool) bool {
+				return dep == "checkgrid/server/store" || dep == "checkgrid/server/cluster"
+			}},
+		{"./server/pipeline", "linux", false, "the Sequencer knows its Log only as a port: the store and the cluster plug in from outside",
+			func(dep string, _ bool) bool {
+				return dep == "checkgrid/server/store" || dep == "checkgrid/server/cluster" || dep == "checkgrid/server/hub"
 			}},
 		{"./protocol", "linux", true, "protocol/ is shared by server and clients: the standard library and roaring only", portable},
 		{"./protocol", "js", true, "protocol/ builds for the browser with the same rule", portable},

@@ -2,16 +2,33 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 
+	"checkgrid/protocol"
 	"checkgrid/server/cluster"
 	"checkgrid/server/history"
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
 	"checkgrid/server/metrics"
 )
+
+// errClusterOperator is what the operator's changes get on a cluster
+// node: they must be sequenced like a player's Set, by the lease holder,
+// which takes only players' batches so far.
+var errClusterOperator = errors.New("the operator's changes are not supported on a cluster node")
+
+// noOperator is the operator's side of a cluster node (admin.Hub).
+type noOperator struct{}
+
+func (noOperator) Impose(context.Context, protocol.Area, func(uint32) bool) (int, uint64, error) {
+	return 0, 0, errClusterOperator
+}
+
+// Box answers from no grid: a node's live grid is the lease holder's.
+func (noOperator) Box(uint32) bool { return false }
 
 // openCluster joins the grid shared through NATS JetStream (-nats): the
 // node catches its replica up with the stream before the hub serves
@@ -50,7 +67,7 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	}
 	hc := hubConfig(cfg)
 	hc.Gate = rules
-	h := hub.NewFollower(hc, node, node.History, m, logger)
+	h := hub.New(hc, node, node.History, m, logger)
 	nctx, stopNode := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	histDone := make(chan struct{})
@@ -80,7 +97,7 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	}
 	logger.Info("cluster: replica caught up", "node", node.Name(), "history", node.History)
 	return backend{
-		hub: h, key: key, rules: rules, stop: stop, close: func() {}, history: hist,
+		hub: h, operator: noOperator{}, key: key, rules: rules, stop: stop, close: func() {}, history: hist,
 		logAttrs: []any{"nats", strings.Join(cfg.natsURLs(), ","), "node", node.Name()},
 	}, nil
 }

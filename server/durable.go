@@ -5,8 +5,8 @@ import (
 	"checkgrid/server/store"
 )
 
-// durable adapts a store.Store to the hub's Log. Like the store, it is
-// used only by the hub's tick loop.
+// durable adapts a store.Store to the pipeline's Log. Like the store, it
+// is used only by the Sequencer's goroutine.
 type durable struct {
 	s  *store.Store
 	st store.State // reused for checkpoints: 125 KB, copied not allocated

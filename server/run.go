@@ -24,6 +24,7 @@ import (
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
 	"checkgrid/server/moderation"
+	"checkgrid/server/pipeline"
 	"checkgrid/server/store"
 	"checkgrid/server/tally"
 	"checkgrid/server/web"
@@ -50,28 +51,13 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		return err
 	}
 	defer be.close()
-	h, key := be.hub, be.key
-	if err := m.Register(hubGauges(h)...); err != nil {
+	if err := m.Register(hubGauges(be.hub)...); err != nil {
 		return err
 	}
-	static, err := web.NewStatic(checkgrid.Files())
+	handler, err := publicHandler(cfg, be, m, logger)
 	if err != nil {
 		return err
 	}
-	if !static.Has("assets/checkgrid.wasm") {
-		logger.Warn("assets/checkgrid.wasm is not embedded: run `make wasm` before building the server to serve the client")
-	}
-	if err := static.Stamp("index.html", versionPlaceholder, html.EscapeString(version())); err != nil {
-		return err
-	}
-
-	handler := web.New(web.Config{
-		Static: static, Hub: h, Identity: identity.New(key),
-		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
-		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
-		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: be.storage,
-		History: be.history, Bots: be.bots,
-	})
 	l, err := openListeners(ctx, cfg, m, logger)
 	if err != nil {
 		return err
@@ -96,16 +82,60 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		// default); the admin listener is loopback, so no write timeout.
 		servers[len(servers)-1].srv.WriteTimeout = 0
 	}
+	return serve(ctx, cfg, be, l, servers, hup, logger)
+}
 
+// publicHandler is the public listener's handler: page, assets, /ws, API.
+func publicHandler(cfg config, be backend, m *metrics.Metrics, logger *slog.Logger) (http.Handler, error) {
+	static, err := web.NewStatic(checkgrid.Files())
+	if err != nil {
+		return nil, err
+	}
+	if !static.Has("assets/checkgrid.wasm") {
+		logger.Warn("assets/checkgrid.wasm is not embedded: run `make wasm` before building the server to serve the client")
+	}
+	if err := static.Stamp("index.html", versionPlaceholder, html.EscapeString(version())); err != nil {
+		return nil, err
+	}
+	return web.New(web.Config{
+		Static: static, Hub: be.hub, Identity: identity.New(be.key),
+		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
+		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
+		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: be.storage,
+		History: be.history, Bots: be.bots,
+	}), nil
+}
+
+// serve runs the sequencer (single process), the hub and the servers
+// until ctx ends or one of them fails, then shuts down in order: stop
+// accepting; the sequencer commits what players set and checkpoints; the
+// hub publishes that and closes every client with 1001; the cluster node
+// gives up its lease last.
+func serve(ctx context.Context, cfg config, be backend, l listeners, servers []served, hup <-chan os.Signal, logger *slog.Logger) error {
+	h := be.hub
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	defer stopHub()
+	seqCtx, stopSeq := context.WithCancel(context.Background())
+	defer stopSeq()
+	seqDone := make(chan struct{})
 	var wg sync.WaitGroup
-	errc := make(chan error, 1+len(servers))
-	wg.Add(1)
+	errc := make(chan error, 2+len(servers))
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer close(seqDone)
+		if be.sequencer != nil { // nil in cluster mode: the lease holder sequences inside the node
+			errc <- be.sequencer.Run(seqCtx, h)
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		errc <- h.Run(hubCtx)
 	}()
+	select { // nobody is told the server listens before it holds the grid
+	case <-h.Ready():
+	case <-ctx.Done():
+	}
 	if l.certs != nil {
 		wg.Add(1)
 		go func() {
@@ -142,18 +172,11 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	for _, s := range servers {
 		_ = s.srv.Shutdown(sctx) // stops new connections; hijacked WebSockets are the hub's
 	}
-	stopHub()       // flush the last tick, checkpoint, close every client with 1001
+	stopSeq() // commit the last tick and checkpoint ...
+	<-seqDone
+	stopHub()       // ... publish it, close every client with 1001
 	defer be.stop() // after the hub: a sequencer's node gives up its lease last
-	done := make(chan struct{})
-	go func() {
-		h.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(shutdownClients):
-		logger.Warn("connections still open after shutdown budget")
-	}
+	waitClients(h, logger)
 	wg.Wait()
 	close(errc)
 	for err := range errc {
@@ -164,19 +187,39 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	return runErr
 }
 
+// waitClients waits, within shutdownClients, for the hub to have closed
+// every connection.
+func waitClients(h *hub.Hub, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		h.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownClients):
+		logger.Warn("connections still open after shutdown budget")
+	}
+}
+
 // backend is what the hub stands on: the local log, or the cluster.
 type backend struct {
-	hub      *hub.Hub
-	key      []byte                     // signs player cookies
-	storage  interface{ Check() error } // for /healthz besides the hub's own state; may be nil
-	history  http.Handler               // the history API (the data directory's, or the cluster's stream)
-	past     admin.History              // the same history for rollbacks; nil in cluster mode
-	rules    *moderation.Rules          // freezes and bans the hub obeys (in cluster mode, the cluster's)
-	bots     *bots.Registry             // bot tokens; nil in cluster mode
-	tally    *tally.Tally               // the operator's top lists; nil in cluster mode
-	logAttrs []any                      // for the listening line
-	stop     func()                     // after the hub has stopped
-	close    func()                     // on return from run
+	hub *hub.Hub
+	// sequencer is the single process's: it commits every Delta to the
+	// local log, and the hub follows it. nil in cluster mode, where the
+	// node is the hub's upstream.
+	sequencer *pipeline.Sequencer
+	operator  admin.Hub                  // the operator's changes (server/admin)
+	key       []byte                     // signs player cookies
+	storage   interface{ Check() error } // for /healthz besides the hub's own state; may be nil
+	history   http.Handler               // the history API (the data directory's, or the cluster's stream)
+	past      admin.History              // the same history for rollbacks; nil in cluster mode
+	rules     *moderation.Rules          // freezes and bans the hub obeys (in cluster mode, the cluster's)
+	bots      *bots.Registry             // bot tokens; nil in cluster mode
+	tally     *tally.Tally               // the operator's top lists; nil in cluster mode
+	logAttrs  []any                      // for the listening line
+	stop      func()                     // after the hub has stopped
+	close     func()                     // on return from run
 }
 
 // hubConfig is the hub's part of the flags, the same in both modes.
@@ -190,8 +233,9 @@ func hubConfig(cfg config) hub.Config {
 	}
 }
 
-// openLocal recovers the grid from the data directory's log and builds a
-// hub that sequences and logs every Delta itself: the single process.
+// openLocal recovers the grid from the data directory's log and builds
+// the single process: a Sequencer that commits every Delta to that log,
+// and a hub that follows it.
 func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.Logger) (backend, error) {
 	syncMode, _ := cfg.sync()
 	st, state, err := store.Open(cfg.data, store.Options{
@@ -231,15 +275,15 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 		return backend{}, err
 	}
 	g := grid.FromBitset(&state.Grid, state.Toggles)
+	seq := pipeline.New(pipeline.Config{Tick: cfg.tick, CheckpointOnStop: true}, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
 	hc := hubConfig(cfg)
-	hc.CheckpointOnStop = true
 	hc.Gate = rules
 	tl := tally.New(0)
 	hc.Tally = tl
-	h := hub.New(hc, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
+	h := hub.New(hc, seq, state.Epoch, m, logger)
 	past := store.NewHistory(cfg.data, st.Head)
 	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
-	return backend{hub: h, key: key, storage: probe, history: hist, past: past, rules: rules, bots: botReg, tally: tl, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+	return backend{hub: h, sequencer: seq, operator: seq, key: key, storage: probe, history: hist, past: past, rules: rules, bots: botReg, tally: tl, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
 		stop: func() {}, close: closeStore}, nil
 }
 

@@ -15,10 +15,10 @@
 // Authorization header ("Bearer <token>"; a cookie is never read, so a
 // page on another origin cannot act with a browser's credentials) ─► the
 // route. Actions that change boxes (fill, clear, rollback) are serialized
-// and go through hub.Impose: the same grid and tick loop as a player's Set,
-// so they are sequenced, durable, in history and seen by every player like
-// any change; each answers with the boxes flipped and a seq by which every
-// player has been sent them. Rollback reads the grid at the target seq
+// and go through pipeline.Sequencer.Impose: the same grid and ticks as a
+// player's Set, so they are sequenced, durable, in history and seen by
+// every player like any change; each answers with the boxes flipped and
+// the seq of the committed Delta that holds them. Rollback reads the grid at the target seq
 // from store.History and sets each box of the area to its value then.
 // Freezes and bans are rules (server/moderation) the hub's Set path obeys
 // from the next Set on; the operator's own changes are not held by them.

@@ -20,7 +20,8 @@ import (
 	"checkgrid/server/tally"
 )
 
-// Hub is what the admin API needs of the game's hub (server/hub.Hub).
+// Hub is what the admin API needs of the game: its sequencer
+// (server/pipeline.Sequencer).
 type Hub interface {
 	Impose(ctx context.Context, a protocol.Area, want func(i uint32) bool) (flipped int, seq uint64, err error)
 	Box(i uint32) bool

@@ -16,7 +16,7 @@ func TestSetOnOneNodeSeenInOrderByAll(t *testing.T) {
 	want := protocol.Bitset{}
 	for i := range 50 {
 		ch := []protocol.Change{{Index: uint32(i * 997), Value: true}, {Index: uint32(i*997 + 1), Value: true}}
-		if !b.Submit(ch, mustCommit(t)) {
+		if _, ok := b.Submit(ch, mustCommit(t)); !ok {
 			t.Fatalf("submit %d refused", i)
 		}
 		for _, c := range ch {

@@ -4,8 +4,9 @@
 //
 // Entry points: Open connects a Node (and creates the stream and buckets
 // the first time); Node.Run runs it until its context ends; a Node is the
-// hub.Upstream of a follower hub (hub.NewFollower): Feed, Writable, Submit,
-// Online. Collectors exposes its metrics.
+// hub's Upstream (hub.New): Feed (pipeline.Committed steps, each Delta
+// with the boxes it flips, decoded once here), Writable, Submit, Online.
+// Collectors exposes its metrics.
 //
 // Flow:
 //

@@ -25,7 +25,7 @@ func load(n *node, seed uint64, stop <-chan struct{}) <-chan int {
 			case <-time.After(3 * time.Millisecond):
 			}
 			ch := []protocol.Change{{Index: uint32(r.IntN(protocol.Boxes)), Value: r.IntN(2) == 0}}
-			if n.Submit(ch, func([]protocol.Change) {}) {
+			if _, taken := n.Submit(ch, func([]protocol.Change) {}); taken {
 				ok++
 			}
 		}
@@ -118,7 +118,7 @@ func TestDisconnectedNodeRefusesThenConvergesPastRetention(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if c.Submit([]protocol.Change{{Index: 1, Value: true}}, mustCommit(t)) {
+	if _, ok := c.Submit([]protocol.Change{{Index: 1, Value: true}}, mustCommit(t)); ok {
 		t.Fatal("c took a Set it cannot commit")
 	}
 	// Meanwhile the rest of the cluster moves on well past retention.

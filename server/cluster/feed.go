@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"checkgrid/protocol"
-	"checkgrid/server/hub"
+	"checkgrid/server/pipeline"
 )
 
 // Feed bounds and periods.
@@ -72,7 +73,7 @@ type stateReq struct {
 // goroutine touches the replica.
 type feed struct {
 	n     *Node
-	out   chan hub.Committed
+	out   chan pipeline.Committed
 	req   chan stateReq
 	ready chan struct{} // closed once the replica is caught up the first time
 
@@ -92,7 +93,7 @@ type feed struct {
 }
 
 func newFeed(n *Node) *feed {
-	return &feed{n: n, out: make(chan hub.Committed, outQueue), req: make(chan stateReq), ready: make(chan struct{}),
+	return &feed{n: n, out: make(chan pipeline.Committed, outQueue), req: make(chan stateReq), ready: make(chan struct{}),
 		batches: map[string]uint64{}}
 }
 
@@ -188,20 +189,22 @@ func (f *feed) load(s state) {
 func (f *feed) tellReset(ctx context.Context) error {
 	bits := f.rep.Grid
 	f.n.m.resets.Add(1)
-	if err := f.emit(ctx, hub.Committed{Seq: f.rep.Seq, Toggles: f.toggles, Grid: &bits}); err != nil {
+	if err := f.emit(ctx, pipeline.Committed{Seq: f.rep.Seq, Toggles: f.toggles, Grid: &bits}); err != nil {
 		return err
 	}
 	f.told, f.toldSeq = true, f.rep.Seq
 	return nil
 }
 
-// tell hands the hub the step the replica just applied: the Delta itself
-// if the hub is at the seq before it, else a reset.
-func (f *feed) tell(ctx context.Context, frame []byte) error {
+// tell hands the hub the step the replica just applied, frame flipping
+// boxes: the Delta itself if the hub is at the seq before it, else a
+// reset.
+func (f *feed) tell(ctx context.Context, frame []byte, boxes []uint32) error {
 	if !f.told || f.toldSeq+1 != f.rep.Seq {
 		return f.tellReset(ctx)
 	}
-	if err := f.emit(ctx, hub.Committed{Seq: f.rep.Seq, Toggles: f.toggles, Frame: frame}); err != nil {
+	step := pipeline.Committed{Seq: f.rep.Seq, Toggles: f.toggles, Frame: frame, Boxes: slices.Clone(boxes)}
+	if err := f.emit(ctx, step); err != nil {
 		return err
 	}
 	f.toldSeq = f.rep.Seq
@@ -223,10 +226,11 @@ func (f *feed) take(ctx context.Context, seq uint64, data []byte, hdr nats.Heade
 			return nil
 		}
 	}
-	if err := f.apply(seq, data, hdr); err != nil {
+	boxes, err := f.apply(seq, data, hdr)
+	if err != nil {
 		return err
 	}
-	return f.tell(ctx, data)
+	return f.tell(ctx, data, boxes)
 }
 
 // catchUp backfills up to the stream's last seq.
@@ -257,7 +261,8 @@ func (f *feed) backfill(ctx context.Context, to uint64) error {
 	quiet := !f.told || to-f.rep.Seq > resetAbove
 	for f.rep.Seq < to {
 		err := f.pull(ctx, to, func(seq uint64, data []byte, hdr nats.Header) error {
-			if err := f.apply(seq, data, hdr); err != nil {
+			boxes, err := f.apply(seq, data, hdr)
+			if err != nil {
 				return err
 			}
 			f.n.m.backfilled.Add(1)
@@ -265,7 +270,7 @@ func (f *feed) backfill(ctx context.Context, to uint64) error {
 				f.answer()
 				return nil
 			}
-			return f.tell(ctx, data)
+			return f.tell(ctx, data, boxes)
 		})
 		if errors.Is(err, errNotRetained) {
 			if err := f.behind(ctx, f.rep.Seq+1); err != nil {
@@ -358,24 +363,27 @@ func (f *feed) behind(ctx context.Context, seq uint64) error {
 }
 
 // apply checks that data is the Delta of seq and applies it to the
-// replica; the caller tells the hub.
-func (f *feed) apply(seq uint64, data []byte, hdr nats.Header) error {
+// replica, decoding it once: it returns the boxes it flipped (the
+// replica's slice, valid until the next apply) for the caller to tell the
+// hub.
+func (f *feed) apply(seq uint64, data []byte, hdr nats.Header) ([]uint32, error) {
 	d, err := protocol.DecodeDelta(data)
 	if err == nil && d.Seq != seq {
 		err = fmt.Errorf("frame seq %d", d.Seq)
 	}
+	var boxes []uint32
 	if err == nil {
-		_, err = f.rep.ApplyDelta(d)
+		boxes, err = f.rep.ApplyDelta(d)
 	}
 	if err != nil {
-		return fmt.Errorf("%w %d: %w", ErrCorrupt, seq, err)
+		return nil, fmt.Errorf("%w %d: %w", ErrCorrupt, seq, err)
 	}
 	if t, err := strconv.ParseUint(hdr.Get(hdrToggles), 10, 64); err == nil {
 		f.toggles = t
 	}
 	f.noteBatches(hdr.Get(hdrBatches))
 	f.answer()
-	return nil
+	return boxes, nil
 }
 
 // noteBatches records the forwarders' batches a Delta committed
@@ -399,7 +407,7 @@ func (f *feed) noteBatches(v string) {
 	}
 }
 
-func (f *feed) emit(ctx context.Context, c hub.Committed) error {
+func (f *feed) emit(ctx context.Context, c pipeline.Committed) error {
 	select {
 	case f.out <- c:
 		return nil

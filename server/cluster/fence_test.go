@@ -127,7 +127,7 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 	base := stale.last
 
 	// The real sequencer commits something on top.
-	if !b.Submit([]protocol.Change{{Index: 500_000, Value: true}}, mustCommit(t)) {
+	if _, ok := b.Submit([]protocol.Change{{Index: 500_000, Value: true}}, mustCommit(t)); !ok {
 		t.Fatal("submit refused")
 	}
 	rb.until(t, b, 10*time.Second, func() bool { return rb.Grid.Get(500_000) })
@@ -141,7 +141,7 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 	}
 	// Nothing of the stale sequencer's: the stream's Deltas after base are
 	// the real sequencer's, and box 999,999 was never set anywhere.
-	if !b.Submit([]protocol.Change{{Index: 500_001, Value: true}}, mustCommit(t)) {
+	if _, ok := b.Submit([]protocol.Change{{Index: 500_001, Value: true}}, mustCommit(t)); !ok {
 		t.Fatal("submit refused")
 	}
 	rb.until(t, b, 10*time.Second, func() bool { return rb.Grid.Get(500_001) })

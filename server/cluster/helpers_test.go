@@ -4,12 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/hub"
+	"checkgrid/server/pipeline"
 	"checkgrid/tools/jsserver"
 )
 
@@ -54,7 +55,7 @@ type node struct {
 	*Node
 	cancel context.CancelFunc
 	done   chan error
-	steps  chan hub.Committed // every step, for tests that look at them
+	steps  chan pipeline.Committed // every step, for tests that look at them
 }
 
 func startNode(t *testing.T, cfg Config) *node {
@@ -69,7 +70,7 @@ func startNode(t *testing.T, cfg Config) *node {
 		t.Fatal(err)
 	}
 	rctx, stop := context.WithCancel(context.Background())
-	tn := &node{Node: n, cancel: stop, done: make(chan error, 1), steps: make(chan hub.Committed, 1<<16)}
+	tn := &node{Node: n, cancel: stop, done: make(chan error, 1), steps: make(chan pipeline.Committed, 1<<16)}
 	go func() { tn.done <- n.Run(rctx) }()
 	t.Cleanup(tn.stop)
 	return tn
@@ -89,7 +90,7 @@ type replica struct {
 	reset  int
 }
 
-func (r *replica) apply(t *testing.T, c hub.Committed) {
+func (r *replica) apply(t *testing.T, c pipeline.Committed) {
 	t.Helper()
 	if c.Frame == nil {
 		r.Reset(0, c.Seq, c.Grid)
@@ -100,8 +101,12 @@ func (r *replica) apply(t *testing.T, c hub.Committed) {
 	if err != nil || d.Seq != c.Seq {
 		t.Fatalf("step %d: %v (frame seq %d)", c.Seq, err, d.Seq)
 	}
-	if _, err := r.ApplyDelta(d); err != nil {
+	boxes, err := r.ApplyDelta(d)
+	if err != nil {
 		t.Fatalf("feed: %v", err)
+	}
+	if !slices.Equal(boxes, c.Boxes) {
+		t.Fatalf("step %d: boxes %v, the frame flips %v", c.Seq, c.Boxes, boxes)
 	}
 	if r.frames == nil {
 		r.frames = make(map[uint64][]byte)

@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"checkgrid/protocol"
-	"checkgrid/server/hub"
+	"checkgrid/server/pipeline"
 )
 
 // releaseTimeout bounds giving the lease back on shutdown.
@@ -23,7 +23,7 @@ const releaseTimeout = 2 * time.Second
 
 // Node is one checkgrid server's part of the cluster: its replica's feed,
 // its players' Set forwarding, its online count, and its candidacy for
-// the sequencer lease. It implements hub.Upstream for a follower hub.
+// the sequencer lease. It is the hub's Upstream (hub.Upstream).
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
@@ -219,18 +219,19 @@ func (n *Node) keep(ctx context.Context, t *tenure) {
 	}
 }
 
-// Feed, Writable, Submit and Online make a Node a hub.Upstream.
+// Feed, Writable, Submit and Online make a Node the hub's upstream.
 
 // Feed yields the replica's committed history, a reset first.
-func (n *Node) Feed() <-chan hub.Committed { return n.feed.out }
+func (n *Node) Feed() <-chan pipeline.Committed { return n.feed.out }
 
 // Writable reports whether Sets can reach a sequencer now.
 func (n *Node) Writable() bool { return n.fwd.writable() }
 
 // Submit queues changes for the sequencer; lost gets them back if they
-// are not committed within AcceptBound.
-func (n *Node) Submit(changes []protocol.Change, lost func([]protocol.Change)) bool {
-	return n.fwd.submit(changes, lost)
+// are not committed within AcceptBound. What flips is the sequencer's to
+// know: toggled is 0.
+func (n *Node) Submit(changes []protocol.Change, lost func([]protocol.Change)) (toggled int, ok bool) {
+	return 0, n.fwd.submit(changes, lost)
 }
 
 // Online is the cluster-wide player count.

@@ -62,8 +62,10 @@ func (c *Collector) Checked() int { return c.checked }
 
 // Requeue undoes the publication of idx, the result of the last Collect, so
 // that the next Collect reports those boxes again (merged with anything that
-// changed since). The tick loop calls it when a Delta could not be made
-// durable: the published state must only ever hold durable changes.
+// changed since). The Sequencer (server/pipeline) calls it when a Delta
+// could not be encoded, a bug: the published state must only hold what
+// went into a Delta. (A Delta the log refuses is kept and appended again,
+// not requeued.)
 func (c *Collector) Requeue(idx []uint32) {
 	for _, i := range idx {
 		w, bit := i>>6, uint64(1)<<(i&63)

@@ -19,19 +19,11 @@ import (
 func (h *Hub) budget(c *Client) bool {
 	now := time.Now()
 	c.lastRead.Store(now.UnixNano())
-	r := h.cfg.MessageRate
-	if c.msgAt.IsZero() {
-		c.msgTokens = float64(r.Burst)
-	} else {
-		c.msgTokens = min(float64(r.Burst), c.msgTokens+now.Sub(c.msgAt).Seconds()*r.Per)
-	}
-	c.msgAt = now
-	if c.msgTokens < 1 {
+	if !c.msgs.Allow(1, now) {
 		h.m.BadFrames.WithLabelValues("flood").Inc()
 		h.kill(c, protocol.CloseAbuse, "too many messages")
 		return false
 	}
-	c.msgTokens--
 	return true
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/limits"
 )
 
 // Client is one connection's state, shared between its reader, the sender
@@ -38,9 +39,8 @@ type Client struct {
 	closeCode protocol.CloseCode // set by kill before killed is closed
 
 	// reader
-	rejectRun int       // consecutive Set frames refused entirely
-	msgTokens float64   // message budget (Config.MessageRate), refilled by time
-	msgAt     time.Time // when msgTokens was last refilled
+	rejectRun int           // consecutive Set frames refused entirely
+	msgs      limits.Bucket // message budget (Config.MessageRate, budget.go)
 
 	// sender (shard) only
 	member membership // which of shard's sets holds it, at index slot
@@ -59,7 +59,7 @@ type Client struct {
 }
 
 func (h *Hub) newClient(conn Conn, player string, addr netip.Prefix) *Client {
-	c := &Client{hub: h, conn: conn, player: player, addr: addr, killed: make(chan struct{})}
+	c := &Client{hub: h, conn: conn, player: player, addr: addr, killed: make(chan struct{}), msgs: limits.NewBucket(h.cfg.MessageRate)}
 	c.out.init(conn, h.cfg.OutboxFrames, c)
 	c.lastRead.Store(time.Now().UnixNano())
 	c.pace.lastActive.Store(time.Now().UnixNano()) // a player who just came is looking

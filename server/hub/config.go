@@ -9,7 +9,8 @@ import (
 
 // Config tunes a Hub. Zero fields take the defaults below.
 type Config struct {
-	// Tick is the period of the tick loop. 50 ms (20 Hz) keeps the added
+	// Tick is the period of the sequencer's ticks (the hub paces them:
+	// Period), and of the hub's idle work. 50 ms (20 Hz) keeps the added
 	// toggle-to-seen latency at 25 ms on average, well inside the 150 ms
 	// p99 budget, while batching enough changes per Delta that per-frame
 	// costs (one write per client) stay affordable; see BENCHMARKS.md.
@@ -63,17 +64,10 @@ type Config struct {
 	// MessageRate budgets every frame a client sends, control frames
 	// included (budget.go); running out closes it with CloseAbuse.
 	MessageRate limits.Rate
-	// CheckpointOnStop writes a checkpoint when Run ends.
-	CheckpointOnStop bool
 	// Senders is the size of the sender pool that writes broadcasts to
 	// sockets: one per core (GOMAXPROCS) by default, since each is busy
 	// in write(2) and more would only contend.
 	Senders int
-	// CommitQueue is how many encoded Deltas may wait for the log: while
-	// one is being made durable the tick loop encodes the next; when the
-	// queue is full (a slow disk) a tick is skipped and its changes go in
-	// the next, larger Delta instead of piling up.
-	CommitQueue int
 	// Gate, if set, may refuse a player's boxes before anything else
 	// (bans, frozen areas: server/moderation).
 	Gate Gate
@@ -98,7 +92,6 @@ const (
 	DefaultPingTimeout  = 15 * time.Second
 	DefaultMaxSetBoxes  = 256
 	DefaultAbuseRejects = 200
-	DefaultCommitQueue  = 2
 )
 
 // DefaultPlayerRate and DefaultAddressRate: an address gets a few players'
@@ -154,9 +147,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Senders <= 0 {
 		c.Senders = runtime.GOMAXPROCS(0)
-	}
-	if c.CommitQueue <= 0 {
-		c.CommitQueue = DefaultCommitQueue
 	}
 	return c
 }

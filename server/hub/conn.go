@@ -14,19 +14,21 @@ import (
 )
 
 // Go serves an accepted connection on a goroutine of its own until it
-// ends, and returns at once: the connection joins the hub (Welcome,
-// Snapshot, then Deltas), its frames are read on that goroutine and written
-// by one more. player keys the player's rate limit and addr the address's.
-// Returning at once lets the HTTP handler that accepted the connection
-// return too, freeing its goroutine's stack and the request, which would
-// otherwise stay alive for the connection's life (a few KB per idle
-// player). The hub owns conn from here on; done runs when it has ended.
-func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, done func()) {
+// ends, and returns at once: the connection joins the hub (Welcome, the
+// snapshot of the area view names — the whole grid for version 1 or no
+// area — then what changes there), its frames are read on that goroutine
+// and written by one more. player keys the player's rate limit and addr
+// the address's. Returning at once lets the HTTP handler that accepted
+// the connection return too, freeing its goroutine's stack and the
+// request, which would otherwise stay alive for the connection's life (a
+// few KB per idle player). The hub owns conn from here on; done runs when
+// it has ended.
+func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, view View, done func()) {
 	h.clients.Add(1)
 	go func() {
 		defer h.clients.Done()
 		defer done()
-		h.serve(context.Background(), conn, player, addr, View{Version: protocol.Version1})
+		h.serve(context.Background(), conn, player, addr, view)
 	}()
 }
 
@@ -270,21 +272,15 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 		// Reject): the time after which sending them again succeeds.
 		retry = max(h.players.Wait(c.player, k-granted, now), h.addrs.Wait(c.addr, k-granted, now))
 	}
+	// The upstream's sequencer decides what flips; nothing is shown here
+	// that is not committed.
 	toggled := 0
-	if h.up != nil {
-		// Follower: the sequencer decides what flips; nothing is applied
-		// here that is not committed.
-		if granted > 0 && !h.up.Submit(changes[:granted], func(lost []protocol.Change) { h.refuseLost(c, lost) }) {
+	if granted > 0 {
+		var ok bool
+		if toggled, ok = h.up.Submit(changes[:granted], func(lost []protocol.Change) { h.refuseLost(c, lost) }); !ok {
 			granted, reason, retry = 0, protocol.RejectStorage, time.Second
 		}
-	} else {
-		for _, ch := range changes[:granted] {
-			if h.grid.Set(ch.Index, ch.Value) {
-				toggled++
-			}
-		}
 	}
-	h.m.Toggles.Add(float64(toggled))
 	h.countLane(c, toggled)
 	h.tally(c, toggled, k-granted+gated, now)
 	if granted == k {

@@ -1,33 +1,33 @@
-// Package hub runs the tick loop, the grid's published state and every
-// player connection.
+// Package hub follows the committed history and serves every player
+// connection: the grid at seq, the fan-out, areas, presence, limits.
 //
-// Entry points: New builds a Hub around a grid.Grid and a Log (log.go: the
-// port any log, local or clustered, provides); Run runs it until its
-// context ends; Go serves one accepted connection through the Conn port
-// (port.go; server/wsconn implements it); Snapshot and Stats answer the
-// HTTP API.
+// Entry points: New builds a Hub that follows an Upstream (follower.go:
+// the process's own pipeline.Sequencer, or a cluster node); Run runs it
+// until its context ends; Go serves one accepted connection through the
+// Conn port (port.go; server/wsconn implements it); Snapshot and Stats
+// answer the HTTP API; Period and Behind pace the sequencer
+// (pipeline.Pacer).
+//
+// The hub does not sequence: it has no tick loop, no collector and no
+// log. Players' Sets go to Upstream.Submit; what the upstream commits
+// comes back on its feed as pipeline.Committed steps (a Delta's exact
+// bytes with the boxes it flips, or a reset), the same in both modes.
 //
 // Goroutines and what each owns:
 //
-//	ticker     (tick.go)   every Config.Tick (stretched toward MaxTick when
-//	                       clients × ticks/s would exceed WriteBudget):
-//	                       grid.Collector.Collect ─► protocol.AppendDelta
-//	                       (seq N, encoded once) ─► commits (bounded). It
-//	                       skips a tick (merging it into the next) while the
-//	                       commit queue is full or the fan-out is behind.
 //	publisher  (hub.go)    Run's goroutine, the one owner of the grid at seq:
-//	                       Log.Append (durable before anyone sees it) ─►
-//	                       apply to the published grid ─► wrap once in a
-//	                       WebSocket header ─► one command per sender. It also
-//	                       serves joins, resyncs, snapshots, Stats, pings and
+//	                       each committed step ─► apply to the grid at seq
+//	                       ─► wrap once in a WebSocket header ─► one command
+//	                       per sender (follower.go). It also serves joins,
+//	                       resyncs, Viewports, snapshots, Stats, pings and
 //	                       the sweep that ends stalled or silent clients.
 //	senders    (sender.go) one per core; each owns its clients' places in the
 //	                       broadcast set and writes each broadcast's bytes to
 //	                       each member through its outbox (outbox.go), a
 //	                       non-blocking write while the socket takes it.
 //	reader     (conn.go)   one per connection: decodes frames, spends the
-//	                       message budget (budget.go), applies rate limits
-//	                       and sets boxes on the grid without any lock.
+//	                       message budget (budget.go), applies the gate and
+//	                       rate limits and submits boxes upstream.
 //	flusher    (outbox.go) only while a client's socket is full: writes its
 //	                       queue out as the socket drains, then exits.
 //
@@ -44,14 +44,13 @@
 // connection with protocol.CloseTooSlow. Every drop, resync and disconnect
 // is counted by reason in metrics.Metrics.
 //
-// If Log.Append fails (disk full), the Delta is not sent; it is retried,
-// with the same seq, before anything else, Sets are refused with
-// RejectStorage meanwhile, and the ticker stops encoding once the commit
-// queue is full (changes wait in the grid).
+// While the upstream cannot commit (Writable false: the log refuses
+// appends, or no sequencer is reachable), Sets are refused with
+// RejectStorage and players keep seeing the grid at seq.
 //
-// On shutdown the ticker collects once more, the publisher makes that
-// durable and broadcasts it, the senders finish, and every client is closed
-// with CloseGoingAway after what is queued for it is written.
+// On shutdown the upstream stops first; Run publishes what its feed
+// already holds, the senders finish, and every client is closed with
+// CloseGoingAway after what is queued for it is written.
 //
 // Version 2 (viewport.go): a client that asked for ?v=2 with an area is
 // not a broadcast member but in the publisher's zone index (server/zone).
@@ -63,9 +62,9 @@
 // Config.AreaBudget boxes of snapshot) by sendView, the one path of a
 // join, a resync and a move (resync.go): a cmdToClient (leave the
 // broadcast set, then the AreaSnapshot at the published seq) through the
-// client's sender, so the order is that of a join. Areas over a quarter of the grid
-// get the shared Snapshot and Deltas. Presence goes to version-2 clients
-// with Stats, only when it changed.
+// client's sender, so the order is that of a join. Areas over a quarter
+// of the grid get the shared Snapshot and Deltas. Presence goes to
+// version-2 clients with Stats, only when it changed.
 //
 // Announcements (announce.go, version 3): Announce hands the operator's
 // message to the publisher, which sends it to every version-3 client as a

@@ -3,106 +3,60 @@ package hub
 import (
 	"errors"
 	"fmt"
-	"log/slog"
-	"sync/atomic"
+	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/grid"
-	"checkgrid/server/metrics"
+	"checkgrid/server/pipeline"
+	"checkgrid/server/wsframe"
 )
 
-// errFeedOrder means a follower's upstream sent a Delta whose frame seq is
-// not the step's.
+// errFeedOrder means the upstream sent a step whose frame does not match
+// it (another seq, another count of boxes).
 var errFeedOrder = errors.New("hub: committed step out of order")
 
-// Committed is one step of the history a follower hub is fed: a Delta frame
-// exactly as it was committed (Frame, whose seq is Seq), or a reset (Frame
-// nil) to the whole grid at Seq. Toggles is the cluster-wide toggle count
-// at Seq. Frame and Grid are handed over: the sender must not modify them
-// after the send.
-type Committed struct {
-	Seq     uint64
-	Toggles uint64
-	Frame   []byte
-	Grid    *protocol.Bitset
-}
-
-// Upstream is where a follower hub gets committed history and sends its
-// players' changes (server/cluster implements it). Its methods are called
-// from many goroutines.
+// Upstream is where the hub gets the committed history and sends its
+// players' changes: the process's own pipeline.Sequencer, or a cluster
+// node (server/cluster) following its lease holder's. Its methods are
+// called from many goroutines.
 type Upstream interface {
 	// Feed yields committed history in seq order: each Delta's Seq is one
-	// more than the previous event's. The first event must be a reset.
-	Feed() <-chan Committed
+	// more than the previous step's. The first step must be a reset. A
+	// feed may be closed when its upstream stops.
+	Feed() <-chan pipeline.Committed
 	// Writable reports whether changes can be committed now; while it is
 	// false, Sets are refused with RejectStorage.
 	Writable() bool
 	// Submit takes changes that passed the edge's limits, to be committed
 	// (idempotent set semantics: a retry is harmless). It never blocks and
-	// does not keep changes; false means they were not taken. Taken
+	// does not keep changes; ok false means they were not taken. Taken
 	// changes end in a committed Delta or, if they cannot be committed in
 	// the upstream's bound, in one call of lost with them (from another
-	// goroutine), after which they are never committed.
-	Submit(changes []protocol.Change, lost func([]protocol.Change)) bool
-	// Online is the cluster-wide number of players, given this node's.
+	// goroutine), after which they are never committed. toggled is how
+	// many of them flipped a box, when the upstream knows it at once (its
+	// own live grid), else 0.
+	Submit(changes []protocol.Change, lost func([]protocol.Change)) (toggled int, ok bool)
+	// Online is the number of players everywhere, given this hub's.
 	Online(local int64) int64
 }
 
-// NewFollower returns a hub that does not collect or log anything itself:
-// its publisher applies the committed history from up to the grid at seq
-// and sends each Delta's exact bytes to its players, and its players' Sets
-// go to up.Submit. epoch names the shared history (Welcome, Snapshot).
-// Run, Go, Snapshot and Stats behave as for New.
-func NewFollower(cfg Config, up Upstream, epoch uint64, m *metrics.Metrics, logger *slog.Logger) *Hub {
-	h := New(cfg, grid.New(), nil, epoch, 0, m, logger)
-	h.up = up
-	h.fol = new(follower)
-	h.storageOK.Store(false) // nothing can commit until the first reset arrives
-	return h
-}
-
-// follower is a follower hub's state besides h.durable.
-type follower struct {
-	started bool          // the first reset arrived
-	toggles atomic.Uint64 // the cluster's, as of h.seq; read by Stats
-}
-
-// follow applies one committed step and sends it on, on the publisher's
-// goroutine, exactly as a Delta of its own would be (publish).
-func (h *Hub) follow(ev Committed) {
-	f := h.fol
+// follow applies one committed step to the grid at seq and sends it on,
+// on the publisher's goroutine.
+func (h *Hub) follow(ev pipeline.Committed) {
 	if ev.Frame == nil {
-		h.durable.Reset(h.epoch, ev.Seq, ev.Grid)
-		checked := int64(h.durable.Grid.Count())
-		f.started = true
-		f.toggles.Store(ev.Toggles)
-		h.seq.Store(ev.Seq)
-		h.checked.Store(checked)
-		h.m.Seq.Set(float64(ev.Seq))
-		h.m.Checked.Set(float64(checked))
-		// Every view sent so far is of an older position: start each
-		// client over from this grid.
-		for c := range h.all {
-			h.sendView(c, false, protocol.ResyncStorage)
-		}
-		h.logger.Info("replica reset", "seq", ev.Seq, "checked", checked)
-		h.followTick()
+		h.reset(ev)
 		return
 	}
-	d, err := protocol.DecodeDelta(ev.Frame)
+	d, err := protocol.DecodeDelta(ev.Frame) // the header only: the boxes come with the step
 	switch {
 	case err != nil:
-	case !f.started:
+	case !h.started:
 		err = fmt.Errorf("%w: delta %d before any snapshot", protocol.ErrGap, ev.Seq)
 	case d.Seq != ev.Seq:
 		err = fmt.Errorf("%w: frame of seq %d as step %d", errFeedOrder, d.Seq, ev.Seq)
 	case d.Seq != h.durable.Seq+1:
 		err = fmt.Errorf("%w: have %d, got %d", protocol.ErrGap, h.durable.Seq, d.Seq)
-	}
-	var boxes []uint32
-	if err == nil {
-		// A fresh slice, as the ticker's: publish may hand it on.
-		boxes, err = d.AppendIndexes(make([]uint32, 0, d.Count))
+	case d.Count != len(ev.Boxes):
+		err = fmt.Errorf("%w: a frame of %d boxes with %d", errFeedOrder, d.Count, len(ev.Boxes))
 	}
 	if err != nil {
 		// Upstream broke its contract: apply nothing and say so loudly; the
@@ -111,32 +65,63 @@ func (h *Hub) follow(ev Committed) {
 		h.m.BadFrames.WithLabelValues("feed").Inc()
 		return
 	}
-	f.toggles.Store(ev.Toggles)
-	h.publish(delta{seq: ev.Seq, toggles: ev.Toggles, frame: ev.Frame, boxes: boxes})
+	h.publish(ev)
+}
+
+// reset makes the grid at seq the step's whole grid and starts every
+// client over from it: every view sent so far is of an older position.
+func (h *Hub) reset(ev pipeline.Committed) {
+	first := !h.started
+	h.durable.Reset(h.epoch, ev.Seq, ev.Grid)
+	checked := int64(h.durable.Grid.Count())
+	h.started = true
+	h.toggles.Store(ev.Toggles)
+	h.seq.Store(ev.Seq)
+	h.checked.Store(checked)
+	h.m.Seq.Set(float64(ev.Seq))
+	h.m.Checked.Set(float64(checked))
+	for c := range h.all {
+		h.sendView(c, false, protocol.ResyncStorage)
+	}
+	if !first {
+		h.logger.Info("replica reset", "seq", ev.Seq, "checked", checked)
+	}
+	h.followTick()
+}
+
+// publish applies a committed Delta to the grid at seq and sends it.
+func (h *Hub) publish(ev pipeline.Committed) {
+	checked := h.checked.Load()
+	for _, i := range ev.Boxes {
+		if h.durable.Grid.Flip(i) {
+			checked++
+		} else {
+			checked--
+		}
+	}
+	h.durable.Seq = ev.Seq
+	h.toggles.Store(ev.Toggles)
+	h.seq.Store(ev.Seq)
+	h.checked.Store(checked)
+	h.lastCommit = time.Now()
+	h.m.Seq.Set(float64(ev.Seq))
+	h.m.Checked.Set(float64(checked))
+	h.m.Ticks.Inc()
+	h.m.DeltaBoxes.Observe(float64(len(ev.Boxes)))
+	h.broadcastDelta(wsframe.Wrap(ev.Frame), ev.Seq, ev.Boxes) // one copy per tick, shared by every client, Stats riding on it
+	h.publishAreas(ev.Seq, ev.Boxes)                           // version 2: only to the areas it touches
+	h.payExtras(h.riders.spread)                               // version 2: a share of a round of Stats/Presence
+	h.followTick()
 }
 
 // followTick keeps storageOK in step with the upstream.
 func (h *Hub) followTick() {
-	ok := h.fol.started && h.up.Writable()
+	ok := h.started && h.up.Writable()
 	if was := h.storageOK.Swap(ok); was != ok {
 		if ok {
-			h.logger.Info("cluster writable: accepting changes", "seq", h.seq.Load())
+			h.logger.Info("writable: accepting changes", "seq", h.seq.Load())
 		} else {
-			h.logger.Warn("cluster not writable: refusing changes", "seq", h.seq.Load())
+			h.logger.Warn("not writable: refusing changes", "seq", h.seq.Load())
 		}
 	}
-}
-
-func (h *Hub) togglesNow() uint64 {
-	if h.fol != nil {
-		return h.fol.toggles.Load()
-	}
-	return h.grid.Toggles()
-}
-
-func (h *Hub) onlineNow() int64 {
-	if h.up != nil {
-		return h.up.Online(h.online.Load())
-	}
-	return h.online.Load()
 }

@@ -8,6 +8,7 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/server/metrics"
+	"checkgrid/server/pipeline"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -16,38 +17,44 @@ import (
 // the test plays the sequencer, committing Deltas into feed and reading
 // what the hub's players submitted from sets.
 type memUpstream struct {
-	feed     chan Committed
+	feed     chan pipeline.Committed
 	sets     chan []protocol.Change
 	lost     chan func([]protocol.Change) // each taken Submit's lost callback
 	writable atomic.Bool
 	others   int64 // players on other nodes
 }
 
-func (u *memUpstream) Feed() <-chan Committed { return u.feed }
-func (u *memUpstream) Writable() bool         { return u.writable.Load() }
-func (u *memUpstream) Submit(ch []protocol.Change, lost func([]protocol.Change)) bool {
+func (u *memUpstream) Feed() <-chan pipeline.Committed { return u.feed }
+func (u *memUpstream) Writable() bool                  { return u.writable.Load() }
+func (u *memUpstream) Submit(ch []protocol.Change, lost func([]protocol.Change)) (int, bool) {
 	select {
 	case u.sets <- append([]protocol.Change(nil), ch...):
 		u.lost <- lost
-		return true
+		return 0, true
 	default:
-		return false
+		return 0, false
 	}
 }
 func (u *memUpstream) Online(local int64) int64 { return local + u.others }
 
 func startFollower(t *testing.T) (*testHub, *memUpstream) {
 	t.Helper()
-	u := &memUpstream{feed: make(chan Committed, 16), sets: make(chan []protocol.Change, 16),
+	u := &memUpstream{feed: make(chan pipeline.Committed, 16), sets: make(chan []protocol.Change, 16),
 		lost: make(chan func([]protocol.Change), 16), others: 41}
 	u.writable.Store(true)
 	m := metrics.New()
-	h := NewFollower(Config{Tick: 5 * time.Millisecond}, u, 77, m, nil)
+	h := New(Config{Tick: 5 * time.Millisecond}, u, 77, m, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	th := &testHub{Hub: h, m: m, cancel: cancel, done: make(chan error, 1)}
 	go func() { th.done <- h.Run(ctx) }()
 	t.Cleanup(func() { th.stop(t) })
 	return th, u
+}
+
+// step is the committed Delta seq flipping idx, as an upstream emits it.
+func step(t *testing.T, seq, toggles uint64, idx ...uint32) pipeline.Committed {
+	t.Helper()
+	return pipeline.Committed{Seq: seq, Toggles: toggles, Frame: deltaFrame(t, seq, idx...), Boxes: idx}
 }
 
 func deltaFrame(t *testing.T, seq uint64, idx ...uint32) []byte {
@@ -65,7 +72,7 @@ func TestFollowerSendsCommittedBytesAndForwardsSets(t *testing.T) {
 	th, u := startFollower(t)
 	var g protocol.Bitset
 	g.Put(3, true)
-	u.feed <- Committed{Seq: 5, Toggles: 9, Grid: &g}
+	u.feed <- pipeline.Committed{Seq: 5, Toggles: 9, Grid: &g}
 	p := th.join(t, "p", 64)
 	p.untilSeq(5)
 	if p.rep.Epoch != 77 || !p.rep.Grid.Get(3) {
@@ -87,7 +94,7 @@ func TestFollowerSendsCommittedBytesAndForwardsSets(t *testing.T) {
 		t.Fatal("a Set was applied before it was committed")
 	}
 	frame := deltaFrame(t, 6, 10)
-	u.feed <- Committed{Seq: 6, Toggles: 10, Frame: frame}
+	u.feed <- pipeline.Committed{Seq: 6, Toggles: 10, Frame: frame, Boxes: []uint32{10}}
 	got := p.until(protocol.TypeDelta)
 	if string(got) != string(frame) {
 		t.Fatal("the player's Delta is not the committed frame")
@@ -105,7 +112,7 @@ func TestFollowerSendsCommittedBytesAndForwardsSets(t *testing.T) {
 // nothing; reads go on.
 func TestFollowerRefusesSetsWhileNotWritable(t *testing.T) {
 	th, u := startFollower(t)
-	u.feed <- Committed{Seq: 1, Grid: new(protocol.Bitset)}
+	u.feed <- pipeline.Committed{Seq: 1, Grid: new(protocol.Bitset)}
 	p := th.join(t, "p", 64)
 	p.untilSeq(1)
 	u.writable.Store(false)
@@ -124,7 +131,7 @@ func TestFollowerRefusesSetsWhileNotWritable(t *testing.T) {
 	if len(u.sets) != 0 {
 		t.Fatal("a refused Set reached the upstream")
 	}
-	u.feed <- Committed{Seq: 2, Frame: deltaFrame(t, 2, 500)}
+	u.feed <- step(t, 2, 0, 500)
 	p.untilSeq(2)
 }
 
@@ -133,17 +140,18 @@ func TestFollowerRefusesSetsWhileNotWritable(t *testing.T) {
 // order is refused and counted, never passed on as a gap.
 func TestFollowerResetAndBadStep(t *testing.T) {
 	th, u := startFollower(t)
-	u.feed <- Committed{Seq: 1, Grid: new(protocol.Bitset)}
+	u.feed <- pipeline.Committed{Seq: 1, Grid: new(protocol.Bitset)}
 	p := th.join(t, "p", 64)
 	p.untilSeq(1)
 	// The join may have raced the first reset (a Resync then); only what
 	// follows counts.
 	p.resyncs = nil
-	u.feed <- Committed{Seq: 3, Frame: deltaFrame(t, 3, 7)} // 2 is missing
-	u.feed <- Committed{Seq: 2, Frame: deltaFrame(t, 3, 8)} // frame seq is not the step's
+	u.feed <- step(t, 3, 0, 7) // 2 is missing
+	// The frame's seq is not the step's:
+	u.feed <- pipeline.Committed{Seq: 2, Frame: deltaFrame(t, 3, 8), Boxes: []uint32{8}}
 	var g protocol.Bitset
 	g.Put(99, true)
-	u.feed <- Committed{Seq: 50, Grid: &g}
+	u.feed <- pipeline.Committed{Seq: 50, Grid: &g}
 	p.untilSeq(50)
 	if len(p.resyncs) != 1 || p.resyncs[0] != protocol.ResyncStorage || !p.rep.Grid.Get(99) || p.deltas != 0 {
 		t.Fatalf("resyncs %v, box 99 %v, deltas %d", p.resyncs, p.rep.Grid.Get(99), p.deltas)
@@ -158,7 +166,7 @@ func TestFollowerResetAndBadStep(t *testing.T) {
 // refused), and to no one else.
 func TestFollowerRejectsWhatTheUpstreamLost(t *testing.T) {
 	th, u := startFollower(t)
-	u.feed <- Committed{Seq: 1, Grid: new(protocol.Bitset)}
+	u.feed <- pipeline.Committed{Seq: 1, Grid: new(protocol.Bitset)}
 	p := th.join(t, "p", 64)
 	other := th.join(t, "other", 64)
 	p.untilSeq(1)
@@ -176,7 +184,7 @@ func TestFollowerRejectsWhatTheUpstreamLost(t *testing.T) {
 		t.Fatalf("rejected boxes %v %v, want [7 9]", idx, err)
 	}
 	// The other player hears nothing of it: its next frame is the next Delta.
-	u.feed <- Committed{Seq: 2, Toggles: 1, Frame: deltaFrame(t, 2, 3)}
+	u.feed <- step(t, 2, 1, 3)
 	if f := other.until(protocol.TypeDelta); f == nil {
 		t.Fatal("no Delta")
 	}

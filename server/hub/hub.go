@@ -10,24 +10,23 @@ import (
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/grid"
 	"checkgrid/server/limits"
 	"checkgrid/server/metrics"
+	"checkgrid/server/pipeline"
 	"checkgrid/server/wsframe"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// ErrStopped is returned by calls that need the tick loop after it ended.
+// ErrStopped is returned by calls that need the publisher after it ended.
 var ErrStopped = errors.New("hub: stopped")
 
-// Hub owns the grid's published state and every connection. Its methods
-// are safe for concurrent use; fields marked "publisher" belong to Run's
-// goroutine, "ticker" to the tick loop's.
+// Hub follows the committed history (its Upstream's feed) and owns every
+// connection. Its methods are safe for concurrent use; fields marked
+// "publisher" belong to Run's goroutine.
 type Hub struct {
 	cfg     Config
-	log     Log // nil: nothing is persisted (benchmarks, tests)
-	grid    *grid.Grid
+	up      Upstream
 	m       *metrics.Metrics
 	logger  *slog.Logger
 	epoch   uint64
@@ -45,57 +44,47 @@ type Hub struct {
 	leave   chan *Client
 	resync  chan resyncReq
 	snapReq chan chan SnapshotInfo
-	commits chan delta    // ticker → publisher, encoded Deltas in seq order
+	ready   chan struct{} // closed when the first reset is applied
 	done    chan struct{} // closed when Run returns
 
 	senders []*sender
 	// inflight counts broadcasts queued to senders and not yet written
-	// out: the tick loop merges ticks while the fan-out is behind, instead
-	// of queueing Deltas behind it (which would only add latency).
+	// out: the sequencer merges ticks while the fan-out is behind
+	// (Behind), instead of queueing Deltas behind it (which would only add
+	// latency).
 	inflight atomic.Int64
 	clients  sync.WaitGroup // connections being served (readers), for shutdown
 	flushers sync.WaitGroup // flushers and close handshakes under way
 
 	// Published for other goroutines.
 	storageOK atomic.Bool
-	seq       atomic.Uint64 // durable and published
+	seq       atomic.Uint64 // committed and published
 	checked   atomic.Int64
+	toggles   atomic.Uint64 // as of seq
 	online    atomic.Int64
 	// Bots' connections and flipped boxes, counted apart (lane.go).
 	bots       atomic.Int64
 	botToggles atomic.Uint64
 
-	// ticker
-	col     *grid.Collector
-	nextSeq uint64
-	scratch []uint32
-	// For Impose: collects begun and finished, the last seq encoded.
-	collects, collected, encoded atomic.Uint64
-
 	// publisher
-	durable        protocol.Replica // the grid at seq: what every client is shown
-	all            map[*Client]struct{}
-	nextShard      int
-	pending        *delta // a Delta the log refused, retried before any other
-	snap           SnapshotInfo
-	snapWire       []byte
-	lastStats      protocol.Stats // last sent to the broadcast set
-	lastSent       time.Time
-	lastViewStats  protocol.Stats // last sent to version-2 clients outside it
-	lastViewSent   time.Time
-	lastCommit     time.Time
-	durableToggles uint64 // the toggle count logged with the published state
-	riders         riders // Stats and pings waiting for the next broadcast
-	pace           pacer  // version 3: DeltaRanges for passive players (pace.go)
+	durable       protocol.Replica // the grid at seq: what every client is shown
+	started       bool             // the first reset arrived
+	all           map[*Client]struct{}
+	nextShard     int
+	snap          SnapshotInfo
+	snapWire      []byte
+	lastStats     protocol.Stats // last sent to the broadcast set
+	lastSent      time.Time
+	lastViewStats protocol.Stats // last sent to version-2 clients outside it
+	lastViewSent  time.Time
+	lastCommit    time.Time
+	riders        riders // Stats and pings waiting for the next broadcast
+	pace          pacer  // version 3: DeltaRanges for passive players (pace.go)
 
 	// view is version-2 delivery: areas and presence (viewport.go).
 	view viewHub
 	// ann is version 3's operator announcement (announce.go).
 	ann announcer
-
-	// Follower mode (follower.go): nil for a hub that sequences itself.
-	up  Upstream
-	fol *follower
 }
 
 type resyncReq struct {
@@ -111,30 +100,28 @@ type SnapshotInfo struct {
 	Seq   uint64
 }
 
-// New returns a hub serving g, whose state is durable in lg up to seq, in
-// history epoch. lg may be nil for a server that persists nothing.
-func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics, logger *slog.Logger) *Hub {
+// New returns a hub that follows up's committed history of epoch (which
+// names it in Welcome and Snapshot) and sends its players' changes to up.
+// It serves nobody a grid before up's first step, a reset.
+func New(cfg Config, up Upstream, epoch uint64, m *metrics.Metrics, logger *slog.Logger) *Hub {
 	cfg = cfg.withDefaults()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Hub{
-		cfg: cfg, log: lg, grid: g, m: m, logger: logger, epoch: epoch,
+		cfg: cfg, up: up, m: m, logger: logger, epoch: epoch,
 		players:   limits.NewBuckets[string](cfg.PlayerRate),
 		addrs:     limits.NewBuckets[netip.Prefix](cfg.AddressRate),
 		join:      make(chan *Client, 1024),
 		leave:     make(chan *Client, 1024),
 		resync:    make(chan resyncReq, 1024),
 		snapReq:   make(chan chan SnapshotInfo),
-		commits:   make(chan delta, cfg.CommitQueue),
+		ready:     make(chan struct{}),
 		done:      make(chan struct{}),
-		col:       grid.NewCollector(g),
-		nextSeq:   seq + 1,
 		all:       make(map[*Client]struct{}),
 		pingFrame: wsframe.AppendPing(nil, nil),
 		ann:       newAnnouncer(),
 	}
-	h.durable.Reset(epoch, seq, h.col.Published())
 	h.pace.init()
 	welcome := protocol.Welcome{
 		Version: protocol.Version1, Width: protocol.GridWidth, Height: protocol.GridHeight,
@@ -155,22 +142,15 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 	for range cfg.Senders {
 		h.senders = append(h.senders, &sender{cmds: make(chan command, senderQueue)})
 	}
-	h.storageOK.Store(true)
-	h.durableToggles = g.Toggles()
-	h.seq.Store(seq)
-	h.encoded.Store(seq)
-	h.checked.Store(int64(h.col.Checked()))
-	m.Seq.Set(float64(seq))
-	m.Checked.Set(float64(h.col.Checked()))
 	return h
 }
 
-// Run is the publisher loop: it makes each Delta the tick loop encodes
-// durable and hands it to the senders, and serves joins, resyncs and
-// snapshots meanwhile. It starts the tick loop and the senders and returns
-// when ctx ends, after flushing the last changes to the log, writing a
-// checkpoint if configured, and closing every connection with
-// CloseGoingAway once what is queued for it is delivered.
+// Run is the publisher loop: it follows the upstream's feed, handing each
+// committed Delta to the senders, and serves joins, resyncs and snapshots
+// meanwhile. It starts the senders and returns when ctx ends, after
+// publishing what the feed already holds (the upstream's last Delta,
+// when it stopped first) and closing every connection with CloseGoingAway
+// once what is queued for it is delivered.
 func (h *Hub) Run(ctx context.Context) error {
 	defer close(h.done)
 	var bg sync.WaitGroup
@@ -181,14 +161,6 @@ func (h *Hub) Run(ctx context.Context) error {
 			s.run(h)
 		}()
 	}
-	tickCtx, stopTicks := context.WithCancel(context.Background())
-	tickerDone := make(chan struct{})
-	bg.Add(1)
-	go func() {
-		defer bg.Done()
-		defer close(tickerDone)
-		h.ticks(tickCtx)
-	}()
 	defer func() {
 		for _, s := range h.senders {
 			close(s.cmds)
@@ -196,7 +168,33 @@ func (h *Hub) Run(ctx context.Context) error {
 		bg.Wait()
 		h.closeAll()
 	}()
+	feed := h.up.Feed()
+	// Nobody is served a grid before the first reset: a join waits for it
+	// (in the join queue) rather than getting an empty grid and a Resync.
+	for !h.started {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-feed:
+			if !ok {
+				<-ctx.Done()
+				return nil
+			}
+			h.follow(ev)
+		}
+	}
+	close(h.ready)
+	h.loop(ctx, feed)
+	return nil
+}
 
+// Ready is closed once the hub holds the grid (its upstream's first
+// reset): from then on Stats, Snapshot and writability are the
+// upstream's.
+func (h *Hub) Ready() <-chan struct{} { return h.ready }
+
+// loop is Run's select until ctx ends.
+func (h *Hub) loop(ctx context.Context, feed <-chan pipeline.Committed) {
 	// The sweep ends stalled and silent clients and sends Stats: once a
 	// second, or often enough to honour a short WriteTimeout (tests).
 	sweep := time.NewTicker(h.sweepEvery())
@@ -207,37 +205,17 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer idle.Stop()
 	forget := time.NewTicker(time.Minute)
 	defer forget.Stop()
-	var retry <-chan time.Time
-	var feed <-chan Committed // nil, never ready, unless following
-	if h.up != nil {
-		feed = h.up.Feed()
-	}
 	for {
-		commits := h.commits
-		if h.pending != nil {
-			commits = nil // the refused Delta goes first
-		}
 		select {
 		case <-ctx.Done():
-			stopTicks()
-			// The tick loop flushes what players set, then closes commits.
-			for d := range h.commits {
-				h.commit(d)
+			h.drain(feed)
+			return
+		case ev, ok := <-feed:
+			if !ok {
+				feed = nil // the upstream stopped: nothing more to follow
+				continue
 			}
-			<-tickerDone
-			if h.log != nil && h.cfg.CheckpointOnStop && h.storageOK.Load() {
-				h.checkpoint()
-			}
-			return nil
-		case d := <-commits:
-			h.commit(d)
-		case ev := <-feed:
 			h.follow(ev)
-		case <-retry:
-			retry = nil
-			d := *h.pending
-			h.pending = nil
-			h.commit(d)
 		case c := <-h.join:
 			h.all[c] = struct{}{}
 			h.joined(c)
@@ -270,36 +248,48 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.ping(now)
 		case now := <-idle.C:
 			h.closeGroupIfDue(now)
-			h.flushRiders(now)
-			if now.Sub(h.lastCommit) >= h.cfg.Tick {
-				h.payExtras(h.riders.spread) // publish pays its share on a busy grid
-			}
-			h.applyViewports(now)
-			if h.up != nil {
-				h.followTick()
-			}
-			if h.log != nil && now.Sub(h.lastCommit) >= h.cfg.Tick {
-				if err := h.log.Sync(); err != nil {
-					h.m.StorageFails.Inc()
-					h.logger.Error("log sync", "err", err)
-				}
-			}
+			h.idle(now)
 		case now := <-forget.C:
 			h.players.Sweep(now.Add(-time.Minute))
 			h.addrs.Sweep(now.Add(-time.Minute))
 		}
-		if h.pending != nil && retry == nil {
-			retry = time.After(h.cfg.Tick)
+	}
+}
+
+// drain publishes what the feed holds already: on shutdown, the upstream
+// has stopped first and its last steps wait here (a feed that stays open
+// has nothing more to give now).
+func (h *Hub) drain(feed <-chan pipeline.Committed) {
+	for {
+		select {
+		case ev, ok := <-feed:
+			if !ok {
+				return
+			}
+			h.follow(ev)
+		default:
+			return
 		}
 	}
 }
 
-// period is the time to the next tick: Config.Tick, stretched up to
-// Config.MaxTick when the connected clients times the tick rate would
-// exceed Config.WriteBudget socket writes a second. Past that point the
-// machine's writes, not the tick, bound latency, and a longer tick puts more
-// changes in each write.
-func (h *Hub) period() time.Duration {
+// idle is the work of a tick with or without a Delta: riders that waited
+// a tick, a share of a round of extras, Viewports due, writability.
+func (h *Hub) idle(now time.Time) {
+	h.flushRiders(now)
+	if now.Sub(h.lastCommit) >= h.cfg.Tick {
+		h.payExtras(h.riders.spread) // publish pays its share on a busy grid
+	}
+	h.applyViewports(now)
+	h.followTick()
+}
+
+// Period is the time to the sequencer's next tick (pipeline.Pacer):
+// Config.Tick, stretched up to Config.MaxTick when the connected clients
+// times the tick rate would exceed Config.WriteBudget socket writes a
+// second. Past that point the machine's writes, not the tick, bound
+// latency, and a longer tick puts more changes in each write.
+func (h *Hub) Period() time.Duration {
 	need := time.Duration(float64(h.view.writes.Load()) / h.cfg.WriteBudget * float64(time.Second))
 	return min(max(h.cfg.Tick, need), max(h.cfg.MaxTick, h.cfg.Tick))
 }
@@ -367,7 +357,7 @@ func (h *Hub) snapshot() SnapshotInfo {
 // write (ride.go); and, every statsPeriod, a round of Stats and Presence
 // to the version-2 clients, which does cost them a write each.
 func (h *Hub) sendStats(now time.Time) {
-	s := protocol.Stats{Checked: uint32(h.checked.Load()), Online: uint32(h.onlineNow()), Toggles: h.togglesNow()}
+	s := protocol.Stats{Checked: uint32(h.checked.Load()), Online: uint32(h.up.Online(h.online.Load())), Toggles: h.toggles.Load()}
 	var wire []byte
 	if s != h.lastStats && h.statsDue(h.lastSent, now, h.cfg.StatsEvery) {
 		wire = wsframe.Wrap(protocol.AppendStats(nil, s))
@@ -388,16 +378,6 @@ func (h *Hub) sendStats(now time.Time) {
 	if presence := h.sendViewStats(vw); vw != nil || presence {
 		h.lastViewStats, h.lastViewSent = s, now
 	}
-}
-
-func (h *Hub) checkpoint() {
-	err := h.log.Checkpoint(h.epoch, h.durable.Seq, h.durableToggles, &h.durable.Grid)
-	if err != nil {
-		h.m.Checkpoints.WithLabelValues("error").Inc()
-		h.logger.Error("checkpoint", "seq", h.durable.Seq, "err", err)
-		return
-	}
-	h.m.Checkpoints.WithLabelValues("ok").Inc()
 }
 
 // closeAll ends every connection with CloseGoingAway, after the senders
@@ -445,7 +425,7 @@ type Stats struct {
 
 // Stats returns the counters as last published by the loop.
 func (h *Hub) Stats() Stats {
-	return Stats{Checked: h.checked.Load(), Online: h.onlineNow(), Connections: h.view.conns.Load(), Toggles: h.togglesNow(),
+	return Stats{Checked: h.checked.Load(), Online: h.up.Online(h.online.Load()), Connections: h.view.conns.Load(), Toggles: h.toggles.Load(),
 		Bots: h.bots.Load(), BotToggles: h.botToggles.Load(),
 		Seq: h.seq.Load(), Epoch: h.epoch, StorageOK: h.storageOK.Load()}
 }

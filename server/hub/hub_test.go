@@ -182,7 +182,7 @@ func TestShutdownDeliversQueuedBeforeGoingAway(t *testing.T) {
 	p := th.join(t, "p", 1024)
 	p.untilSeq(0)
 	p.set(protocol.Change{Index: 123, Value: true})
-	for th.grid.Toggles() == 0 {
+	for !th.seq.Box(123) {
 		time.Sleep(time.Millisecond)
 	}
 	th.stop(t)

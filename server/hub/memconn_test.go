@@ -11,6 +11,7 @@ import (
 	"checkgrid/protocol"
 	"checkgrid/server/grid"
 	"checkgrid/server/metrics"
+	"checkgrid/server/pipeline"
 	"checkgrid/server/wsframe"
 )
 
@@ -168,10 +169,13 @@ func (c *memConn) closeCode() protocol.CloseCode {
 	return c.code
 }
 
-// testHub is a running Hub with no log, on a fresh grid.
+// testHub is a running Hub following a Sequencer with no log, on a fresh
+// grid (or following a test's memUpstream, with seq nil).
 type testHub struct {
 	*Hub
+	seq    *pipeline.Sequencer
 	m      *metrics.Metrics
+	stopUp func() // stops the Sequencer and waits for it
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -182,17 +186,29 @@ func startHub(t *testing.T, cfg Config) *testHub {
 		cfg.Tick = 5 * time.Millisecond
 	}
 	m := metrics.New()
-	h := New(cfg, grid.New(), nil, 99, 0, m, nil)
+	seq := pipeline.New(pipeline.Config{Tick: cfg.Tick}, grid.New(), nil, 99, 0, m, nil)
+	h := New(cfg, seq, 99, m, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	th := &testHub{Hub: h, m: m, cancel: cancel, done: make(chan error, 1)}
+	sctx, stopSeq := context.WithCancel(context.Background())
+	seqDone := make(chan struct{})
+	th := &testHub{Hub: h, seq: seq, m: m, cancel: cancel, done: make(chan error, 1),
+		stopUp: func() { stopSeq(); <-seqDone }}
+	go func() {
+		defer close(seqDone)
+		_ = seq.Run(sctx, h)
+	}()
 	go func() { th.done <- h.Run(ctx) }()
 	t.Cleanup(func() { th.stop(t) })
 	return th
 }
 
-// stop ends the loop (once) and waits for every connection.
+// stop ends the sequencer, then the loop (once), and waits for every
+// connection.
 func (th *testHub) stop(t *testing.T) {
 	t.Helper()
+	if th.stopUp != nil {
+		th.stopUp() // its last Delta is in the hub's feed before the hub stops
+	}
 	th.cancel()
 	select {
 	case <-th.done:
@@ -226,7 +242,7 @@ func (th *testHub) join(t *testing.T, key string, outFrames int, gate ...chan st
 	if len(gate) > 0 {
 		p.conn.gate = gate[0]
 	}
-	th.Go(p.conn, key, netip.MustParsePrefix("192.0.2.1/32"), func() { close(p.ended) })
+	th.Go(p.conn, key, netip.MustParsePrefix("192.0.2.1/32"), View{Version: protocol.Version1}, func() { close(p.ended) })
 	return p
 }
 

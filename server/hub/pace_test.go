@@ -26,7 +26,7 @@ func (th *testHub) watcher(t *testing.T, key string, outFrames int, gate ...chan
 	if len(gate) > 0 {
 		v.conn.gate = gate[0]
 	}
-	th.GoView(v.conn, key, netip.MustParsePrefix("192.0.2.3/32"), View{Version: protocol.Version3}, func() { close(v.ended) })
+	th.Go(v.conn, key, netip.MustParsePrefix("192.0.2.3/32"), View{Version: protocol.Version3}, func() { close(v.ended) })
 	return v
 }
 

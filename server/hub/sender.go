@@ -278,9 +278,10 @@ func (h *Hub) broadcastCmd(cmd cmdBroadcast) {
 	}
 }
 
-// fanoutBehind reports whether more than one broadcast is still being
-// written out (on average over the senders).
-func (h *Hub) fanoutBehind() bool { return h.inflight.Load() > int64(len(h.senders)) }
+// Behind reports whether more than one broadcast is still being written
+// out (on average over the senders): the sequencer then merges its tick
+// into the next (pipeline.Pacer).
+func (h *Hub) Behind() bool { return h.inflight.Load() > int64(len(h.senders)) }
 
 // ping sends a ping frame to every client: riding on the next broadcast
 // for its members (ride.go), directly to the indexed ones.

@@ -1,17 +1,14 @@
 package hub
 
 import (
-	"context"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/limits"
 	"checkgrid/server/wsframe"
 	"checkgrid/server/zone"
-
-	"golang.org/x/time/rate"
 )
 
 // Version-2 delivery: a client subscribes to an area and gets only what
@@ -75,11 +72,11 @@ type viewClient struct {
 	// publisher
 	area      protocol.Area // served area; WholeGrid for version 1
 	lastApply time.Time
-	budget    *rate.Limiter
+	budget    limits.Bucket // area snapshots, in boxes; made at the first move
 }
 
 // viewHub is the hub's version-2 state; all of it belongs to the publisher
-// but requests (readers send) and writes (the ticker reads).
+// but requests (readers send) and writes (the sequencer reads, Period).
 type viewHub struct {
 	requests chan *Client                 // readers: a Viewport is waiting in Client.view.want
 	welcome  [protocol.Version + 1][]byte // Welcome wire frames of versions 2 and up
@@ -120,16 +117,6 @@ func (h *Hub) newView(welcome protocol.Welcome) {
 		welcome.Version = uint8(v)
 		h.view.welcome[v] = wsframe.Wrap(protocol.AppendWelcome(nil, welcome))
 	}
-}
-
-// GoView is Go for a connection that asked for view in its URL.
-func (h *Hub) GoView(conn Conn, player string, addr netip.Prefix, view View, done func()) {
-	h.clients.Add(1)
-	go func() {
-		defer h.clients.Done()
-		defer done()
-		h.serve(context.Background(), conn, player, addr, view)
-	}()
 }
 
 // initView sets up c's version-2 state from what it asked for.
@@ -214,10 +201,10 @@ func (h *Hub) applyViewports(now time.Time) {
 			h.clearPending(c)
 			continue
 		}
-		if c.view.budget == nil {
-			c.view.budget = rate.NewLimiter(rate.Limit(h.cfg.AreaBudget.Per), h.cfg.AreaBudget.Burst)
+		if c.view.budget.IsZero() {
+			c.view.budget = limits.NewBucket(h.cfg.AreaBudget)
 		}
-		if !c.view.budget.AllowN(now, want.Boxes()) {
+		if !c.view.budget.Allow(want.Boxes(), now) {
 			h.m.Drops.WithLabelValues("viewport_deferred").Inc()
 			continue
 		}

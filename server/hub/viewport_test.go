@@ -34,7 +34,7 @@ func (th *testHub) view(t *testing.T, key string, outFrames int, area protocol.A
 	if len(gate) > 0 {
 		v.conn.gate = gate[0]
 	}
-	th.GoView(v.conn, key, netip.MustParsePrefix("192.0.2.2/32"), View{Version: protocol.Version2, Area: area}, func() { close(v.ended) })
+	th.Go(v.conn, key, netip.MustParsePrefix("192.0.2.2/32"), View{Version: protocol.Version2, Area: area}, func() { close(v.ended) })
 	return v
 }
 

@@ -30,8 +30,8 @@
 //     to end and names the first bad record or keyframe. Safe for
 //     concurrent use.
 //
-// A Store is owned by one goroutine (the server's tick loop); no method but
-// Head is safe for concurrent use. Checkpoint runs inline: a ≤125 KB write
+// A Store is owned by one goroutine (the Sequencer's, server/pipeline); no
+// method but Head is safe for concurrent use. Checkpoint runs inline: a ≤125 KB write
 // plus two fsyncs.
 //
 // # Files

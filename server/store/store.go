@@ -21,8 +21,8 @@ type State struct {
 }
 
 // Store is an open data directory: a write-ahead log of Delta frames plus
-// checkpoints. A Store is owned by one goroutine (the server's tick loop);
-// no method is safe for concurrent use.
+// checkpoints. A Store is owned by one goroutine (the Sequencer's,
+// server/pipeline); no method is safe for concurrent use.
 type Store struct {
 	dir   string
 	opt   Options

@@ -191,7 +191,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 	if lane != nil {
 		player, view.Lane = lane.Key(), lane // its own quota, counted apart
 	}
-	s.Hub.GoView(conn, player, key, view, func() { s.Conns.Release(key) })
+	s.Hub.Go(conn, player, key, view, func() { s.Conns.Release(key) })
 }
 
 // join takes one join from key's bucket, or says how long until one is
