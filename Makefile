@@ -49,7 +49,7 @@ e2e:
 wasmtest:
 	PATH="$(GOROOT)/lib/wasm:$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./protocol/ \
 		./wasm/board/ ./wasm/camera/ ./wasm/conn/ ./wasm/deeplink/ ./wasm/gesture/ \
-		./wasm/link/ ./wasm/raster/ ./wasm/session/ ./wasm/throttle/ ./wasm/wording/
+		./wasm/link/ ./wasm/raster/ ./wasm/session/ ./wasm/throttle/ ./wasm/timeline/ ./wasm/wording/
 
 deps:
 	bash .ci/deps

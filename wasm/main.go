@@ -11,6 +11,7 @@ import (
 	"checkgrid/wasm/game"
 	"checkgrid/wasm/host"
 	"checkgrid/wasm/session"
+	"checkgrid/wasm/timeline"
 )
 
 func main() {
@@ -32,6 +33,13 @@ func run() error {
 	g, err := game.New(page, sess, cfg.View)
 	if err != nil {
 		return err
+	}
+	// History comes from the server the game plays on (the page's own
+	// origin in the browser).
+	if base, err := timeline.Base(cfg.Server); err != nil {
+		fmt.Fprintln(os.Stderr, "checkgrid: no time machine:", err)
+	} else {
+		g.SetHistory(base)
 	}
 	ebiten.SetWindowTitle("checkgrid: a million checkboxes")
 	var sw, sh int // the screen, 0 if unknown

@@ -83,26 +83,28 @@ func newBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) *browser {
 
 // hooks mirrors window.checkgrid, the client's test hooks.
 type hooks struct {
-	Ready    bool    `json:"ready"`
-	State    string  `json:"state"`
-	Seq      float64 `json:"seq"`
-	Checked  int     `json:"checked"`
-	Online   int     `json:"online"`
-	Frames   int     `json:"frames"`
-	Rejected int     `json:"rejected"`
-	Message  string  `json:"message"`
-	Limit    string  `json:"limit"` // whose limit the message names
-	Live     bool    `json:"live"`
-	Zoom     float64 `json:"zoom"`
-	X        int     `json:"x"` // the box at the centre of the view
-	Y        int     `json:"y"`
-	CX       float64 `json:"cx"` // the world point at the centre
-	CY       float64 `json:"cy"`
-	Draw     bool    `json:"draw"`
-	Keyboard bool    `json:"keyboard"`
-	Cursor   int     `json:"cursor"`
-	Missing  string  `json:"missing"` // runes printed without a glyph
-	Budget   float64 `json:"budget"`  // the click budget left, 0 to 1
+	Ready    bool      `json:"ready"`
+	State    string    `json:"state"`
+	Seq      float64   `json:"seq"`
+	Checked  int       `json:"checked"`
+	Online   int       `json:"online"`
+	Frames   int       `json:"frames"`
+	Rejected int       `json:"rejected"`
+	Message  string    `json:"message"`
+	Limit    string    `json:"limit"` // whose limit the message names
+	Live     bool      `json:"live"`
+	Zoom     float64   `json:"zoom"`
+	X        int       `json:"x"` // the box at the centre of the view
+	Y        int       `json:"y"`
+	CX       float64   `json:"cx"` // the world point at the centre
+	CY       float64   `json:"cy"`
+	Draw     bool      `json:"draw"`
+	Keyboard bool      `json:"keyboard"`
+	Cursor   int       `json:"cursor"`
+	Missing  string    `json:"missing"` // runes printed without a glyph
+	Budget   float64   `json:"budget"`  // the click budget left, 0 to 1
+	Time     timeHooks `json:"time"`    // the time machine (timemachine_test.go)
+	Away     awayHooks `json:"away"`    // while you were away (timemachine_test.go)
 }
 
 // page is one tab (in its own window, so it gets animation frames).

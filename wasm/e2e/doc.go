@@ -60,7 +60,16 @@
 //     (desktop_test.go);
 //   - the operator's announcement (announce_test.go) shows as a violet
 //     banner on an open page and on one opened afterwards, is said in the
-//     live region, and goes from a page whose player clicks it.
+//     live region, and goes from a page whose player clicks it;
+//   - the time machine (timemachine_test.go): the test draws A, then some
+//     seconds later B; the Time control's scrubber dragged between them
+//     shows A (pixels) under the violet read-only panel, with t= in the URL,
+//     and a click there toggles nothing; Play at real time reaches B; a
+//     change made meanwhile is not in the past, and Live shows it; a deep
+//     link with t= opens at A; a returning page (same browser, so the same
+//     storage) rings in teal exactly the boxes changed while it was away
+//     and counts them, and Replay plays the time away; on a phone with
+//     touch, Time, a swipe of the scrubber to A, Play to B and Live.
 //
 // BenchmarkTabCPU measures what a tab costs: Chromium's main-thread and
 // script time (Performance.getMetrics) and the CPU of every Chromium

@@ -48,4 +48,17 @@
 // says how many players look nearby. Zoomed far out (presence.go) the
 // same cells are outlined on the main view too, fading in from 3 CSS px a
 // box to full at 1, so the whole grid shows where people are looking.
+//
+// The time machine (timemachine.go, timeinput.go; issue 21): the page's
+// Time control (or T on the desktop) shows the past in place of the live
+// grid, read-only (taps, strokes and Space change nothing; a violet panel
+// says so and names the moment), at the moment the scrubber is moved to
+// (the latest position, fetched one at a time on a goroutine), played
+// forward by playback frames on another goroutine that hands each over
+// when the playhead reaches its time; Live refills the raster from the
+// board, which kept following the server meanwhile. The moment is in the
+// URL (t=), and a link with one opens there. While you were away (away.go):
+// the last seq seen is kept in the page's storage; a returning player's
+// first sync fetches the net change since, rings the changed boxes on
+// screen in teal, counts them, and Replay plays the time away.
 package game

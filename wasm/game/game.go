@@ -51,7 +51,9 @@ type Game struct {
 	// it starts from the page's primary pointer and follows the input.
 	touchMode bool
 	keyboard  keyboard
-	mark      marker // the last jump's target, marked for a moment
+	mark      marker      // the last jump's target, marked for a moment
+	tm        timeMachine // the past shown instead of the live grid (timemachine.go)
+	away      away        // what changed while the player was away (away.go)
 	// firstView: the camera is still where the game put it before the
 	// first Snapshot, so the first sync may move it to the busiest place.
 	firstView    camera.Camera
@@ -140,16 +142,21 @@ func (g *Game) Update() error {
 	select {
 	case v := <-g.page.Links():
 		g.cam.LookAt(v.X, v.Y, v.Zoom)
+		g.linkMoment(v.At, now)
 	default:
 	}
 	g.handleInput(now)
+	g.updateTime(now)
+	g.updateAway(now)
 	g.setView(now)
 	// After input, so a toggle leaves in this frame's Set.
 	g.sess.Update(now)
 
 	var all bool
 	g.changed, all = g.board.Drain(g.changed[:0])
-	if all {
+	if g.tm.past() {
+		// The live grid waits: going live refills the raster from the board.
+	} else if all {
 		g.ras.Fill(g.board)
 	} else if len(g.changed) > 0 {
 		g.ras.Update(g.board, g.changed, now)
@@ -174,6 +181,9 @@ func (g *Game) resize() {
 		g.cam = camera.New(g.w, g.h, g.dpr)
 		if g.initial != nil {
 			g.cam.LookAt(g.initial.X, g.initial.Y, g.initial.Zoom)
+			if g.initial.At != 0 {
+				g.linkMoment(g.initial.At, g.now())
+			}
 		} else {
 			// Real checkboxes from the first frame, at the centre until
 			// the Snapshot says where the grid is busiest.
@@ -241,10 +251,12 @@ func (g *Game) publish(now time.Duration) {
 			text, _ := g.sess.Announcement(now)
 			return text
 		}(),
+		Time: g.timeStatus(now),
+		Away: g.awayStatus(),
 	})
 	if g.sized {
 		x, y := g.cam.CentreBox()
-		g.page.SetView(deeplink.View{X: x, Y: y, Zoom: g.cam.Zoom()}, now)
+		g.page.SetView(deeplink.View{X: x, Y: y, Zoom: g.cam.Zoom(), At: g.linkAt(now)}, now)
 	}
 }
 
@@ -277,9 +289,12 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	sx0, sy0 := g.cam.ToScreen(x0, y0)
 	sx1, sy1 := g.cam.ToScreen(x1, y1)
 	g.grid.draw(screen, sx0, sy0, sx1, sy1, x0, y0, x1, y1, g.cam.Scale(), now, frozen)
-	g.drawUnknown(screen)
+	if !g.tm.past() { // the past is the whole grid, all known
+		g.drawUnknown(screen)
+	}
 	g.drawPresenceOnGrid(screen)
 	g.drawMarkers(screen, now)
+	g.drawAway(screen)
 	g.mini.draw(screen, &g.cam)
 	g.drawPresence(screen)
 	g.hud.layout(g.w, g.h, g.dpr, g.page.ToolbarCSS())

@@ -195,7 +195,8 @@ type hud struct {
 	title, alert, banner, message, prompt, hint, help label
 	// announce is the operator's announcement (announce.go), first in
 	// the stack.
-	announce label
+	announce   label
+	past, away label // the time machine's and "while you were away" (timeinput.go, away.go)
 	// cooldown is the fraction of the cooldown bar shown, 0 for none.
 	cooldown float64
 	// budget is the click budget left (0 to 1) the meter under the title
@@ -248,7 +249,7 @@ func (h *hud) layout(w, hh int, dpr, bottom float64) {
 	}
 	centre := func(pw int) float64 { return math.Round((float64(w) - float64(pw)) / 2) }
 	h.bar = image.Rectangle{}
-	for _, l := range []*label{&h.announce, &h.alert, &h.banner, &h.message, &h.prompt, &h.hint} {
+	for _, l := range []*label{&h.announce, &h.alert, &h.banner, &h.past, &h.away, &h.message, &h.prompt, &h.hint} {
 		if l.w == 0 {
 			continue
 		}

@@ -75,6 +75,7 @@ func (g *Game) handleInput(now time.Duration) {
 	}
 	g.commands(now)
 	g.keys(now)
+	g.timeInput(now)
 	g.wheel()
 	g.pointers(now)
 	mx, my := ebiten.CursorPosition()
@@ -106,6 +107,8 @@ func (g *Game) commands(now time.Duration) {
 				g.paintMode = !g.paintMode
 			case host.CommandKeyboard:
 				g.setKeyboard(!g.keyboard.on)
+			default:
+				g.timeCommand(c, now)
 			}
 		default:
 			return
@@ -229,7 +232,7 @@ func (g *Game) keyboardKeys(now time.Duration) {
 	step([]ebiten.Key{ebiten.KeyArrowRight, ebiten.KeyD}, 1, 0)
 	step([]ebiten.Key{ebiten.KeyArrowUp, ebiten.KeyW}, 0, -1)
 	step([]ebiten.Key{ebiten.KeyArrowDown, ebiten.KeyS}, 0, 1)
-	if inpututil.IsKeyJustPressed(ebiten.KeySpace) {
+	if inpututil.IsKeyJustPressed(ebiten.KeySpace) && !g.tm.past() {
 		g.sess.Toggle(uint32(k.y*protocol.GridWidth+k.x), now)
 	}
 	if inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyNumpadEnter) {
@@ -333,7 +336,7 @@ func (g *Game) pointers(now time.Duration) {
 
 	// Below minToggleZoom a stroke would paint boxes nobody can see: it
 	// pans instead.
-	paint := (g.paintMode || ebiten.IsKeyPressed(ebiten.KeyShift)) && g.cam.Zoom() >= minToggleZoom
+	paint := (g.paintMode || ebiten.IsKeyPressed(ebiten.KeyShift)) && g.cam.Zoom() >= minToggleZoom && !g.tm.past()
 	g.actions = g.rec.Update(ps, paint, g.actions[:0])
 	for _, a := range g.actions {
 		switch a.Kind {
@@ -358,7 +361,7 @@ func (g *Game) tap(a gesture.Action, now time.Duration) {
 		return
 	}
 	i, ok := g.cam.BoxAt(a.X, a.Y)
-	if !ok {
+	if !ok || g.tm.past() { // the past is read-only
 		return
 	}
 	g.sess.Toggle(i, now)

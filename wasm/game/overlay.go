@@ -100,6 +100,8 @@ func (g *Game) setHUD(now time.Duration) bool {
 		h.cooldown, changed = cooldown, true
 	}
 
+	changed = g.setPastLabel(now) || changed
+	changed = g.setAwayLabel() || changed
 	if g.jump.open {
 		changed = h.prompt.set(f, dpr, stack, panelBG,
 			line{fmt.Sprintf(wording.JumpFmt, string(g.jump.text)), stylePrompt}, line{wording.PromptHelp, styleSmall}) || changed
@@ -107,7 +109,7 @@ func (g *Game) setHUD(now time.Duration) bool {
 		changed = h.prompt.set(f, dpr, stack, panelBG) || changed
 	}
 
-	if st.Mine == 0 && !g.jump.open {
+	if st.Mine == 0 && !g.jump.open && !g.tm.past() { // the past is read-only: no "click a box"
 		hint := wording.HintMouse
 		switch {
 		case g.cam.Zoom() < minToggleZoom && g.touchMode:

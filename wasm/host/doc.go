@@ -13,7 +13,11 @@
 // Keys: HTML buttons in index.html, and a real text field for the jump,
 // which brings up a phone's keyboard); Page.Coarse says whether the primary
 // pointer is a finger; Publish also keeps the page's aria-live region on
-// the counters and the connection and labels the canvas.
+// the counters and the connection and labels the canvas; Page.TakeSeek
+// gives the time machine's scrubber position (time_js.go: the #timepanel's
+// range, play, speed and Live, and the Replay button); Page.LastSeen and
+// SetSeen keep the last seq seen in localStorage (seen_js.go; the desktop
+// keeps none yet).
 //
 // The desktop's server: -server, else a URL argument (checkgrid://host,
 // https://host, ws://host/ws; its fragment is the view), else

@@ -42,6 +42,29 @@ type Published struct {
 	Budget float64
 	// Announcement is the operator's message on screen ("" for none).
 	Announcement string
+	// Time is the time machine's state (the toolbar's scrubber).
+	Time TimeStatus
+	// Away is what changed while the player was away.
+	Away AwayStatus
+}
+
+// AwayStatus is "while you were away": the boxes changed between the seq
+// the player last saw on this device and the first one of this visit.
+type AwayStatus struct {
+	Since   uint64 // the seq last seen (0: none, or a first visit)
+	Seen    uint64 // the seq last recorded as seen during this visit
+	Changed int    // boxes changed since (-1 until known)
+	InView  int    // of them, on screen now
+}
+
+// TimeStatus is what the page's time machine panel shows.
+type TimeStatus struct {
+	Mode       string // "live", "paused", "playing" (timeline.Mode)
+	At         int64  // the playhead, Unix milliseconds (0 when live)
+	Start, End int64  // the scrubber's ends, Unix milliseconds (0: not known yet)
+	Seq        uint64 // the seq of the grid shown in the past
+	Speed      int    // index into timeline.Speeds
+	Label      string // the playhead as the player reads it
 }
 
 // CommandKind is what a page control asks the game to do.
@@ -54,6 +77,12 @@ const (
 	CommandDraw                        // draw mode on/off
 	CommandKeyboard                    // keyboard mode on/off
 	CommandZoomIn                      // zoom in at the centre
+	CommandTime                        // open the time machine, or back to live
+	CommandSeek                        // show the moment Value (Unix ms), paused
+	CommandPlay                        // play or pause the past
+	CommandSpeed                       // playback speed Value (index into timeline.Speeds)
+	CommandLive                        // back to the live grid
+	CommandReplay                      // replay what changed while the player was away
 )
 
 func (k CommandKind) String() string {
@@ -68,14 +97,27 @@ func (k CommandKind) String() string {
 		return "keyboard"
 	case CommandZoomIn:
 		return "zoom-in"
+	case CommandTime:
+		return "time"
+	case CommandSeek:
+		return "seek"
+	case CommandPlay:
+		return "play"
+	case CommandSpeed:
+		return "speed"
+	case CommandLive:
+		return "live"
+	case CommandReplay:
+		return "replay"
 	}
 	return fmt.Sprintf("CommandKind(%d)", uint8(k))
 }
 
 // Command is one press of a page control.
 type Command struct {
-	Kind CommandKind
-	Text string // CommandJump: what the player typed
+	Kind  CommandKind
+	Text  string // CommandJump: what the player typed
+	Value int64  // CommandSeek: Unix ms; CommandSpeed: the speed's index
 }
 
 // The desktop window.

@@ -77,6 +77,7 @@ type Page struct {
 	toolbarH  float64   // CSS pixels the toolbar takes at the bottom
 	coarse    bool      // the primary pointer is a finger
 	fine      bool      // some pointer is a mouse or a pen: likely a keyboard too
+	tm        timeUI    // the time machine's panel (time_js.go)
 }
 
 // NewPage publishes window.checkgrid (its get(i) answers displayed(i))
@@ -208,6 +209,7 @@ func (p *Page) wireToolbar() {
 	button(byID("zoomin"), CommandZoomIn)
 	button(p.draw, CommandDraw)
 	button(p.keys, CommandKeyboard)
+	p.wireTime(doc, on, send)
 	// Keyboard mode is for a keyboard: a device whose every pointer is a
 	// finger (a phone) is shown no Keys button.
 	p.keys.Set("hidden", !p.fine)
@@ -279,6 +281,8 @@ func (p *Page) Publish(s Published) {
 			p.keys.Call("setAttribute", "aria-pressed", fmt.Sprint(s.Keyboard))
 		}
 	}
+	p.publishTime(s.Time, p.last.Time)
+	p.publishAway(s.Away, p.last.Away)
 	p.announce(s)
 	p.last = s
 }

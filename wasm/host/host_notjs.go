@@ -142,6 +142,17 @@ func (p *Page) Coarse() bool { return false }
 // ToolbarCSS is 0: the desktop has no toolbar; its keys do the same.
 func (p *Page) ToolbarCSS() float64 { return 0 }
 
+// LastSeen has nothing on the desktop: it keeps no state between runs yet,
+// so "while you were away" is the browser's.
+func (p *Page) LastSeen() (uint64, bool) { return 0, false }
+
+// SetSeen does nothing on the desktop (see LastSeen).
+func (p *Page) SetSeen(uint64) {}
+
+// TakeSeek never has a moment on the desktop: its keys step the time
+// machine (Commands of the game's own).
+func (p *Page) TakeSeek() (int64, bool) { return 0, false }
+
 // Commands never delivers on the desktop.
 func (p *Page) Commands() <-chan Command { return p.commands }
 

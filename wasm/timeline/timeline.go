@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +18,9 @@ import (
 // ErrHistory means the server's history answer was not what the protocol
 // says: a bad status, frame or header.
 var ErrHistory = errors.New("timeline: bad history answer")
+
+// ErrRange means a range of seqs that runs backwards.
+var ErrRange = errors.New("timeline: range runs backwards")
 
 // maxAnswer bounds what one answer is read to: a Snapshot, or a playback
 // page (at most 1 MiB of frames).
@@ -104,10 +108,37 @@ func (s *Source) At(ctx context.Context, t time.Time) (*Moment, error) {
 // ctx's end, or at the first error (show's own, or a frame whose prev is
 // not m's seq: a missed frame).
 func (s *Source) Play(ctx context.Context, m *Moment, to uint64, every time.Duration, area protocol.Area, show func(m *Moment, boxes []uint32) error) error {
+	return s.frames(ctx, m, to, "every", every.String(), area, show)
+}
+
+// Changed returns the boxes of area whose value differs between seqs from
+// and to (from < to): the net change, one playback point (step=to, so the
+// server jumps keyframes and replays at most two intervals), sorted. From
+// equal to to has no change.
+func (s *Source) Changed(ctx context.Context, from, to uint64, area protocol.Area) ([]uint32, error) {
+	if from > to {
+		return nil, fmt.Errorf("%w: %d after %d", ErrRange, from, to)
+	}
+	m := &Moment{Seq: from} // an empty grid: what flips in it is the change
+	err := s.frames(ctx, m, to, "step", strconv.FormatUint(to, 10), area, func(*Moment, []uint32) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	var out []uint32
+	for w, word := range m.Grid {
+		for ; word != 0; word &= word - 1 {
+			out = append(out, uint32(w*64+bits.TrailingZeros64(word)))
+		}
+	}
+	return out, nil
+}
+
+// frames is Play with the sampling parameter named: every=D or step=N.
+func (s *Source) frames(ctx context.Context, m *Moment, to uint64, sample, value string, area protocol.Area, show func(m *Moment, boxes []uint32) error) error {
 	var idx []uint32
 	for m.Seq < to {
 		start := m.Seq
-		q := url.Values{"from": {strconv.FormatUint(m.Seq, 10)}, "to": {strconv.FormatUint(to, 10)}, "every": {every.String()}}
+		q := url.Values{"from": {strconv.FormatUint(m.Seq, 10)}, "to": {strconv.FormatUint(to, 10)}, sample: {value}}
 		if !area.Whole() {
 			q.Set("area", fmt.Sprintf("%d,%d,%d,%d", area.X, area.Y, area.W, area.H))
 		}

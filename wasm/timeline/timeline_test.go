@@ -96,6 +96,28 @@ func TestAtAndPlay(t *testing.T) {
 			t.Fatalf("area %v: Play ends at %d after %d frames: %v", area, m.Seq, shown, err)
 		}
 	}
+	// The span starts at the first record's time (seq 0, the empty grid,
+	// has none) and ends at the last's.
+	sp, err := src.Span(ctx)
+	if err != nil || sp.First != 0 || sp.Last != 400 || !sp.Start.Equal(time.Unix(0, times[1])) || !sp.End.Equal(time.Unix(0, times[400])) {
+		t.Fatalf("Span = %+v, %v; want 0…400 from %v to %v", sp, err, time.Unix(0, times[1]).UTC(), time.Unix(0, times[400]).UTC())
+	}
+	// The net change between two seqs, in the whole grid and in an area.
+	for _, area := range []protocol.Area{protocol.WholeGrid, {X: 0, Y: 0, W: 150, H: 1}} {
+		got, err := src.Changed(ctx, 100, 300, area)
+		var want []uint32
+		for i := range uint32(protocol.Boxes) {
+			if area.Contains(i) && grids[100].Get(i) != grids[300].Get(i) {
+				want = append(want, i)
+			}
+		}
+		if err != nil || !slices.Equal(got, want) || len(want) == 0 {
+			t.Fatalf("area %v: Changed(100, 300) = %d boxes, %v; want %d", area, len(got), err, len(want))
+		}
+	}
+	if _, err := src.Changed(ctx, 300, 100, protocol.WholeGrid); err == nil {
+		t.Fatal("a reversed range answered")
+	}
 	if _, err := src.At(ctx, time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatalf("a moment before the first record is the empty grid at 0: %v", err)
 	}
