@@ -34,11 +34,11 @@ import (
 // then follows every Delta. Both moves are commands in the sender's
 // queue, ordered with the broadcasts like a join.
 
-// Pacing figures. Both come from measurement (BENCHMARKS.md, "Pacing"):
-// three ticks is 300 ms at the default tick, under what an eye tells apart
-// at the whole-grid zoom, and already cuts a passive player's writes to a
-// third; more ticks saved little more CPU and made the grid visibly
-// jerkier. Five seconds without a click or a move is "watching".
+// Pacing figures. Three ticks is 300 ms at the default tick, under what
+// an eye tells apart at the whole-grid zoom, and cuts a passive player's
+// writes to a third (BENCHMARKS.md, "Pacing, TLS and the one pipeline",
+// measured at 3 only: 2 and 5 are still to be compared). Five seconds
+// without a click or a move is "watching".
 const (
 	PaceTicks    = 3
 	PassiveAfter = 5 * time.Second
