@@ -566,21 +566,11 @@ func (s *Stream) SeqAt(unixNano int64) (uint64, error) {
 		return 0, err
 	}
 	keys, _ := s.Keyframes(hd.Seq)
-	var searchErr error
-	i := sort.Search(len(keys), func(i int) bool {
-		kf, err := s.Keyframe(keys[i])
-		if err != nil && searchErr == nil {
-			searchErr = err
-		}
-		return kf.Time > unixNano
-	})
-	if searchErr != nil {
-		return 0, searchErr
+	at0, err := store.KeyframeAt(keys, s.Keyframe, unixNano)
+	if err != nil {
+		return 0, err
 	}
-	if i == 0 {
-		return 0, fmt.Errorf("%w: time %d is before the first kept seq %d", store.ErrNotKept, unixNano, first(keys))
-	}
-	kf, err := s.Keyframe(keys[i-1])
+	kf, err := s.Keyframe(at0)
 	if err != nil || kf.Seq >= hd.Seq {
 		return kf.Seq, err
 	}
@@ -596,13 +586,6 @@ func (s *Stream) SeqAt(unixNano int64) (uint64, error) {
 		err = nil
 	}
 	return seq, err
-}
-
-func first(keys []uint64) uint64 {
-	if len(keys) == 0 {
-		return 0
-	}
-	return keys[0]
 }
 
 // ChainAt returns the hash chain at seq.

@@ -356,6 +356,31 @@ func (g *growingGrid) apply(r record) error {
 	return nil
 }
 
+// KeyframeAt returns the seq of the last of keys (keyframe seqs, in order)
+// whose keyframe, read with keyframe, was committed at or before unixNano:
+// the one history search by time starts from, on disk (History) and in a
+// cluster (history.Stream). A time before the first is ErrNotKept.
+func KeyframeAt(keys []uint64, keyframe func(uint64) (Keyframe, error), unixNano int64) (uint64, error) {
+	if len(keys) == 0 {
+		return 0, fmt.Errorf("%w: no keyframe", ErrNotKept)
+	}
+	var searchErr error
+	i := sort.Search(len(keys), func(i int) bool {
+		kf, err := keyframe(keys[i])
+		if err != nil && searchErr == nil {
+			searchErr = err
+		}
+		return kf.Time > unixNano
+	})
+	if searchErr != nil {
+		return 0, searchErr
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("%w: time %d is before the first kept seq %d", ErrNotKept, unixNano, keys[0])
+	}
+	return keys[i-1], nil
+}
+
 // SeqAt returns the last seq committed at or before unixNano (the grid at
 // that time), searching keyframes by time and then the records after the
 // one found. Records of unknown time (version 1) count as older than any
@@ -369,24 +394,10 @@ func (h *History) SeqAt(unixNano int64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(keys) == 0 {
-		return 0, fmt.Errorf("%w: no keyframe", ErrNotKept)
+	seq, err := KeyframeAt(keys, h.Keyframe, unixNano)
+	if err != nil {
+		return 0, err
 	}
-	var searchErr error
-	i := sort.Search(len(keys), func(i int) bool {
-		kf, err := h.Keyframe(keys[i])
-		if err != nil && searchErr == nil {
-			searchErr = err
-		}
-		return kf.Time > unixNano
-	})
-	if searchErr != nil {
-		return 0, searchErr
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("%w: time %d is before the first kept seq %d", ErrNotKept, unixNano, keys[0])
-	}
-	seq := keys[i-1]
 	if seq >= hd.Seq {
 		return seq, nil
 	}
