@@ -12,11 +12,15 @@ import (
 )
 
 // adminHandler is everything the admin listener at addr serves: /metrics
-// and pprof (web.Admin) and the operator API (admin.New, /api/admin/),
-// all behind the Host check. The token comes from -admin-token or
+// and pprof (web.Admin), the operator API (admin.New, /api/admin/) and
+// the game itself (game: the public handler, page, assets, /ws and the
+// public API), all behind the Host check. The game is served here so the
+// console (the client opened with #admin=<token>) calls the API from its
+// own origin: no cross-origin request, no CORS to open, and the public
+// listener never answers /api/admin/. The token comes from -admin-token or
 // <data>/admin.token; the audit log is <data>/audit.log. close releases
 // the audit log.
-func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, logger *slog.Logger) (h http.Handler, close func(), err error) {
+func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, game http.Handler, logger *slog.Logger) (h http.Handler, close func(), err error) {
 	var tok admin.Token
 	if cfg.adminToken != "" {
 		tok, err = admin.NewToken(cfg.adminToken)
@@ -34,10 +38,13 @@ func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, log
 	if be.bots != nil { // the single server; a cluster's nodes would each announce to their own players only
 		ann = be.hub
 	}
-	api := admin.New(admin.Config{Token: tok, Hub: be.operator, History: be.past, Rules: be.rules, Announcer: ann, Bots: be.bots, Tally: be.tally, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate})
+	api := admin.New(admin.Config{Token: tok, Hub: be.operator, History: be.past, Rules: be.rules, Announcer: ann, Bots: be.bots, Tally: be.tally, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate, Data: cfg.data})
 	mux := http.NewServeMux()
 	mux.Handle("/api/admin/", api)
-	mux.Handle("/", web.Admin(m))
+	ops := web.Admin(m)
+	mux.Handle("/metrics", ops)
+	mux.Handle("/debug/pprof/", ops)
+	mux.Handle("/", game)
 	close = func() {
 		if err := audit.Close(); err != nil {
 			logger.Error("closing audit log", "err", err)

@@ -131,6 +131,7 @@ func adminEndpoints() []endpoint {
 		{"POST", "/api/admin/bots", map[string]any{"name": "bot"}, 200},
 		{"DELETE", "/api/admin/bots/1", nil, 200},
 		{"GET", "/api/admin/top", nil, 200},
+		{"GET", "/api/admin/stats", nil, 200},
 	}
 }
 

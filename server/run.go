@@ -71,7 +71,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		servers = append(servers, served{l.redirect, cfg.timeouts.Server(redirect, logger)})
 	}
 	if l.admin != nil {
-		ah, closeAudit, err := adminHandler(cfg, l.admin.Addr(), be, m, logger)
+		ah, closeAudit, err := adminHandler(cfg, l.admin.Addr(), be, m, handler, logger)
 		if err != nil {
 			l.close()
 			return err

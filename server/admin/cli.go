@@ -43,6 +43,8 @@ commands (AREA is x,y,w,h; WHEN is a seq or an RFC 3339 time):
   bot-revoke ID             revoke bot token ID and cut off its connections
   top [N]                   the N players and addresses (default 10) with the most boxes
                             changed and refused in the last minute or two
+  stats                     the console's figures: players, toggles, refusals, fan-out
+                            buckets, data and disk bytes (totals since the start)
 `
 
 // errUsage means the command line is wrong; the usage has been printed.
@@ -144,6 +146,11 @@ func request(args []string) (method, path string, body map[string]any, err error
 			return http.MethodGet, "/api/admin/top", nil, nil
 		case 1:
 			return http.MethodGet, "/api/admin/top?n=" + url.QueryEscape(rest[0]), nil, nil
+		}
+		return "", "", nil, errUsage
+	case "stats":
+		if len(rest) == 0 {
+			return http.MethodGet, "/api/admin/stats", nil, nil
 		}
 		return "", "", nil, errUsage
 	}

@@ -30,7 +30,9 @@
 // registry: issued with their quota, listed, revoked (the registry cuts
 // the token's connections off at once); a token's secret is answered once
 // and never logged. Top lists (top.go) read server/tally, which the hub
-// feeds on the Set path.
+// feeds on the Set path. The console's figures (stats.go) are
+// metrics.Figures, read from the /metrics registry, and the data
+// directory's size.
 //
 // Audit log: one JSON object a line, appended and fsynced before the
 // action's answer: {"time": RFC 3339 (UTC), "who": "<X-Checkgrid-Operator

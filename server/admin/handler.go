@@ -51,6 +51,9 @@ type Config struct {
 	// Rate is the API's rate limit, requests a second (bursts of four
 	// times as many); 0 is DefaultRate.
 	Rate float64
+	// Data is the data directory whose size /api/admin/stats reports
+	// ("": not reported).
+	Data string
 }
 
 // Request-body bound: every admin body is a small JSON object.
@@ -96,6 +99,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("POST /api/admin/bots", a.issueBot)
 	mux.HandleFunc("DELETE /api/admin/bots/{id}", a.revokeBot)
 	mux.HandleFunc("GET /api/admin/top", a.top)
+	mux.HandleFunc("GET /api/admin/stats", a.stats)
 	mux.HandleFunc("/api/admin/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such admin endpoint", http.StatusNotFound)
 	})
