@@ -215,9 +215,16 @@ func (h *Hub) reject(c *Client, reason protocol.RejectReason, retry time.Duratio
 		h.logger.Error("reject", "err", err) // sorted, in range, ≤ MaxSetBoxes: a bug
 		return
 	}
-	if !h.send(c, wsframe.Wrap(frame)) {
+	wire := wsframe.Wrap(frame)
+	if c.out.answer(wire) == writeOverflow {
+		// Not even the answers' slack is left: the client does not read.
+		// Its boxes must not be left without an end while it stays
+		// connected (PROTOCOL.md, invariant 7), so it does not stay.
 		h.m.Drops.WithLabelValues("outbox_full_reject").Inc()
+		h.kill(c, protocol.CloseTooSlow, "rejects not taken")
+		return
 	}
+	h.sent(wire, 1)
 }
 
 // retryMS is a Reject's retry-after: at least 1 ms, except that a freeze

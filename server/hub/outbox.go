@@ -159,6 +159,33 @@ func (o *outbox) write(wire []byte) writeResult {
 	return writeOK
 }
 
+// answerSlack is how many answers (Rejects: the end of a client's own
+// Sets) an outbox queues past its limit. PROTOCOL.md's invariant 7 promises
+// every accepted box an end while the connection lasts, so an answer is
+// not dropped like a Delta that a resync replaces. A client's answers in
+// flight are bounded by its Set budget; 64 more frames than the limit is
+// far above what a client that reads at all accumulates in one drain.
+const answerSlack = 64
+
+// answer is write for a frame that answers the client's own request:
+// while the queue is full it still queues, up to answerSlack frames past
+// the limit. writeOverflow from it means the promise cannot be kept on
+// this connection: the caller ends it (a closed connection ends what it
+// was waiting for).
+func (o *outbox) answer(wire []byte) writeResult {
+	o.mu.Lock()
+	if o.state == outboxFlushing {
+		defer o.mu.Unlock()
+		if len(o.queue) >= o.limit+answerSlack {
+			return writeOverflow
+		}
+		o.queue = append(o.queue, wire)
+		return writeOK
+	}
+	o.mu.Unlock()
+	return o.write(wire)
+}
+
 // flush writes the queue out while the socket is slow, then ends: the
 // outbox is open again (and lagged is called if it overflowed), or, if it
 // was closed meanwhile, the close handshake follows.

@@ -215,6 +215,40 @@ func TestOutboxTransitions(t *testing.T) {
 				r.drain("aa", "bb")
 			},
 			state: outboxOpen, wrote: "aabb", lagged: 1},
+		{name: "answers queue past the full queue, no resync for them", room: 0,
+			run: func(r *outboxRun) {
+				r.write("aa", writeOK)
+				r.write("bb", writeOK)
+				r.write("cc", writeOverflow) // a Delta: refused, resynced later
+				if got := r.o.answer([]byte("RR")); got != writeOK {
+					r.t.Fatalf("answer on a full queue: %v, want ok", got)
+				}
+				r.drain("aa", "bb", "RR")
+			},
+			state: outboxOpen, wrote: "aabbRR", lagged: 1},
+		{name: "answers past the slack: overflow, the caller ends the client", room: 0,
+			run: func(r *outboxRun) {
+				r.write("aa", writeOK)
+				r.write("bb", writeOK)
+				for range answerSlack {
+					if got := r.o.answer([]byte("R")); got != writeOK {
+						r.t.Fatalf("answer within the slack: %v", got)
+					}
+				}
+				if got := r.o.answer([]byte("X")); got != writeOverflow {
+					r.t.Fatalf("answer past the slack: %v, want overflow", got)
+				}
+				r.o.close(protocol.CloseTooSlow, "rejects not taken", false)
+				r.drain("aa")
+			},
+			state: outboxDead, wrote: "aa", code: protocol.CloseTooSlow},
+		{name: "answer while open: written at once", room: 100,
+			run: func(r *outboxRun) {
+				if got := r.o.answer([]byte("RR")); got != writeOK {
+					r.t.Fatalf("answer: %v", got)
+				}
+			},
+			state: outboxOpen, wrote: "RR"},
 		{name: "stall: close 4001 drops the queue, CloseNow frees the stuck write", room: 0,
 			run: func(r *outboxRun) {
 				r.write("aa", writeOK)

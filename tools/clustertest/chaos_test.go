@@ -4,8 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"maps"
 	"math/rand/v2"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -376,15 +380,23 @@ func TestChaos(t *testing.T) {
 	want := w.converge()
 	_, frames := w.replay()
 	s.check(t, frames)
+	failed := false
 	for _, wr := range writers {
 		applied, refused, lost, failures := wr.report()
 		t.Logf("%s: %d Sets applied, %d refused, %d ended with their connection", wr.name, applied, refused, lost)
 		for _, f := range failures {
 			t.Error(f)
+			failed = true
 		}
 		if applied == 0 {
 			t.Errorf("%s: nothing applied", wr.name)
 		}
+	}
+	if failed {
+		// What each node says it did with the boxes: the next reader of a
+		// failure starts from here, not from a guess.
+		w.logCounters(t, "checkgrid_drops_total", "checkgrid_resyncs_total", "checkgrid_rejected_boxes_total",
+			"checkgrid_disconnects_total", "checkgrid_dropped_boxes_total", "checkgrid_refused_full_total")
 	}
 	t.Logf("stream at %d after %d cycles", want.Seq, *chaosCycles)
 	// The write pause of each failure: the longest time between two
@@ -455,4 +467,32 @@ func (w *world) commitTimes() []time.Time {
 		times = append(times, m.Time)
 	}
 	return times
+}
+
+// logCounters logs every live node's metric lines that start with one of
+// names (from its admin listener's /metrics).
+func (w *world) logCounters(t *testing.T, names ...string) {
+	t.Helper()
+	w.mu.Lock()
+	nodes := maps.Clone(w.nodes)
+	w.mu.Unlock()
+	for name, p := range nodes {
+		if p.Admin == "" {
+			continue
+		}
+		resp, err := http.Get("http://" + p.Admin + "/metrics")
+		if err != nil {
+			t.Logf("%s: metrics: %v", name, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		for line := range strings.Lines(string(body)) {
+			for _, n := range names {
+				if strings.HasPrefix(line, n) {
+					t.Logf("%s: %s", name, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
 }
