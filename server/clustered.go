@@ -68,6 +68,12 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	hc := hubConfig(cfg)
 	hc.Gate = rules
 	h := hub.New(hc, node, node.History, m, logger)
+	// So is the announcement: every node shows each one to its players.
+	board, err := node.Announcements(mctx, h)
+	if err != nil {
+		stopRules()
+		return backend{}, err
+	}
 	nctx, stopNode := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	histDone := make(chan struct{})
@@ -97,7 +103,7 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	}
 	logger.Info("cluster: replica caught up", "node", node.Name(), "history", node.History)
 	return backend{
-		hub: h, operator: noOperator{}, key: key, rules: rules, stop: stop, close: func() {}, history: hist,
+		hub: h, operator: noOperator{}, key: key, rules: rules, board: board, stop: stop, close: func() {}, history: hist,
 		logAttrs: []any{"nats", strings.Join(cfg.natsURLs(), ","), "node", node.Name()},
 	}, nil
 }

@@ -34,11 +34,7 @@ func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, gam
 	if err != nil {
 		return nil, nil, err
 	}
-	var ann admin.Announcer
-	if be.bots != nil { // the single server; a cluster's nodes would each announce to their own players only
-		ann = be.hub
-	}
-	api := admin.New(admin.Config{Token: tok, Hub: be.operator, History: be.past, Rules: be.rules, Announcer: ann, Bots: be.bots, Tally: be.tally, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate, Data: cfg.data})
+	api := admin.New(admin.Config{Token: tok, Hub: be.operator, History: be.past, Rules: be.rules, Board: be.board, Bots: be.bots, Tally: be.tally, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate, Data: cfg.data})
 	mux := http.NewServeMux()
 	mux.Handle("/api/admin/", api)
 	ops := web.Admin(m)

@@ -16,6 +16,7 @@ import (
 
 	"checkgrid"
 	"checkgrid/server/admin"
+	"checkgrid/server/announce"
 	"checkgrid/server/bots"
 	"checkgrid/server/grid"
 	"checkgrid/server/history"
@@ -215,6 +216,7 @@ type backend struct {
 	history   http.Handler               // the history API (the data directory's, or the cluster's stream)
 	past      admin.History              // the same history for rollbacks; nil in cluster mode
 	rules     *moderation.Rules          // freezes and bans the hub obeys (in cluster mode, the cluster's)
+	board     *announce.Board            // the announcement (in cluster mode, the cluster's)
 	bots      *bots.Registry             // bot tokens; nil in cluster mode
 	tally     *tally.Tally               // the operator's top lists; nil in cluster mode
 	logAttrs  []any                      // for the listening line
@@ -281,9 +283,14 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 	tl := tally.New(0)
 	hc.Tally = tl
 	h := hub.New(hc, seq, state.Epoch, m, logger)
+	board, err := announce.Open(cfg.data, h)
+	if err != nil {
+		closeStore()
+		return backend{}, err
+	}
 	past := store.NewHistory(cfg.data, st.Head)
 	hist := history.NewHandler(past, history.Limits{MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge}, logger)
-	return backend{hub: h, sequencer: seq, operator: seq, key: key, storage: probe, history: hist, past: past, rules: rules, bots: botReg, tally: tl, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
+	return backend{hub: h, sequencer: seq, operator: seq, key: key, storage: probe, history: hist, past: past, rules: rules, board: board, bots: botReg, tally: tl, logAttrs: []any{"data", cfg.data, "sync", syncMode.String()},
 		stop: func() {}, close: closeStore}, nil
 }
 

@@ -1,21 +1,23 @@
 package admin
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/announce"
 )
 
-// Announcer is what announcements need of the hub (server/hub.Hub):
-// PROTOCOL.md, Announce.
-type Announcer interface {
-	Announce(ctx context.Context, a protocol.Announce, until time.Time) error
+// Board keeps the announcement that is up (server/announce.Board: a
+// file in the single process, a KV key shared by every node in a
+// cluster) and shows it to players.
+type Board interface {
+	Current(now time.Time) (announce.Record, error)
+	Post(text string, now, until time.Time) (announce.Record, error)
+	Withdraw(now time.Time) (announce.Record, error)
 }
 
 // Announcement bounds: what the API takes for "for".
@@ -28,11 +30,10 @@ const (
 	maxAnnounceFor     = protocol.MaxAnnounceTTL * time.Second
 )
 
-// ErrNoAnnouncer means this server does not announce (cluster mode);
-// ErrNoAnnouncement that none is up.
+// ErrNoAnnouncer means this server has no announcement board;
+// ErrAnnouncementArg a bad request.
 var (
-	ErrNoAnnouncer     = errors.New("admin: announcements are not served here (cluster mode)")
-	ErrNoAnnouncement  = errors.New("admin: no announcement is up")
+	ErrNoAnnouncer     = errors.New("admin: announcements are not served here")
 	ErrAnnouncementArg = errors.New("admin: bad announcement")
 )
 
@@ -43,26 +44,15 @@ type Announcement struct {
 	Until time.Time `json:"until"`
 }
 
-// board keeps the announcement that is up and numbers new ones.
-type board struct {
-	mu   sync.Mutex
-	cur  Announcement // zero ID: none
-	last uint32
-}
-
-// nextID is larger than any id before it, across restarts too (it is at
-// least the Unix time in seconds), so a client's memory of a dismissed id
-// never hides a new announcement.
-func (b *board) nextID(now time.Time) uint32 {
-	b.last = max(b.last+1, uint32(now.Unix()))
-	return b.last
+func toAnnouncement(r announce.Record) Announcement {
+	return Announcement{ID: r.ID, Text: r.Text, Until: r.Until}
 }
 
 func announceStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrBody), errors.Is(err, ErrAnnouncementArg), errors.Is(err, protocol.ErrField):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrNoAnnouncement):
+	case errors.Is(err, announce.ErrNone):
 		return http.StatusNotFound
 	case errors.Is(err, ErrNoAnnouncer):
 		return http.StatusNotImplemented
@@ -72,18 +62,16 @@ func announceStatus(err error) int {
 
 // current answers the announcement that is up (404 if none).
 func (a *api) current(w http.ResponseWriter, r *http.Request) {
-	if a.Announcer == nil {
+	if a.Board == nil {
 		http.Error(w, ErrNoAnnouncer.Error(), announceStatus(ErrNoAnnouncer))
 		return
 	}
-	a.board.mu.Lock()
-	cur := a.board.cur
-	a.board.mu.Unlock()
-	if cur.ID == 0 || !time.Now().Before(cur.Until) {
-		http.Error(w, ErrNoAnnouncement.Error(), announceStatus(ErrNoAnnouncement))
+	cur, err := a.Board.Current(time.Now())
+	if err != nil {
+		http.Error(w, err.Error(), announceStatus(err))
 		return
 	}
-	reply(w, cur)
+	reply(w, toAnnouncement(cur))
 }
 
 // announce puts an announcement up for every player.
@@ -93,7 +81,7 @@ func (a *api) announce(w http.ResponseWriter, r *http.Request) {
 		For  string `json:"for"`
 	}
 	err := decode(w, r, &body)
-	if err == nil && a.Announcer == nil {
+	if err == nil && a.Board == nil {
 		err = ErrNoAnnouncer
 	}
 	d := DefaultAnnounceFor
@@ -118,41 +106,24 @@ func (a *api) announce(w http.ResponseWriter, r *http.Request) {
 	a.act.Lock()
 	defer a.act.Unlock()
 	now := time.Now()
-	a.board.mu.Lock()
-	id := a.board.nextID(now)
-	a.board.mu.Unlock()
-	ann := Announcement{ID: id, Text: body.Text, Until: now.Add(d).UTC().Truncate(time.Second)}
-	err = a.Announcer.Announce(r.Context(), protocol.Announce{ID: id, Text: body.Text}, ann.Until)
-	if err == nil {
-		a.board.mu.Lock()
-		a.board.cur = ann
-		a.board.mu.Unlock()
-	}
-	a.recordWith(w, Entry{Time: now.UTC(), Who: who(r), Action: "announce", Detail: "id " + strconv.FormatUint(uint64(id), 10) + " for " + d.String() + ": " + body.Text}, err, ann, announceStatus)
+	rec, err := a.Board.Post(body.Text, now, now.Add(d))
+	a.recordWith(w, Entry{Time: now.UTC(), Who: who(r), Action: "announce", Detail: "id " + strconv.FormatUint(uint64(rec.ID), 10) + " for " + d.String() + ": " + body.Text}, err, toAnnouncement(rec), announceStatus)
 }
 
 // withdraw takes the announcement that is up down.
 func (a *api) withdraw(w http.ResponseWriter, r *http.Request) {
-	if a.Announcer == nil {
+	if a.Board == nil {
 		http.Error(w, ErrNoAnnouncer.Error(), announceStatus(ErrNoAnnouncer))
 		return
 	}
 	a.act.Lock()
 	defer a.act.Unlock()
-	a.board.mu.Lock()
-	cur := a.board.cur
-	a.board.mu.Unlock()
-	if cur.ID == 0 || !time.Now().Before(cur.Until) {
-		http.Error(w, ErrNoAnnouncement.Error(), announceStatus(ErrNoAnnouncement))
+	was, err := a.Board.Withdraw(time.Now())
+	if errors.Is(err, announce.ErrNone) {
+		http.Error(w, err.Error(), announceStatus(err))
 		return
 	}
-	err := a.Announcer.Announce(r.Context(), protocol.Announce{ID: cur.ID}, time.Time{})
-	if err == nil {
-		a.board.mu.Lock()
-		a.board.cur = Announcement{}
-		a.board.mu.Unlock()
-	}
-	a.recordWith(w, Entry{Time: time.Now().UTC(), Who: who(r), Action: "unannounce", Detail: "id " + strconv.FormatUint(uint64(cur.ID), 10)}, err, cur, announceStatus)
+	a.recordWith(w, Entry{Time: time.Now().UTC(), Who: who(r), Action: "unannounce", Detail: "id " + strconv.FormatUint(uint64(was.ID), 10)}, err, toAnnouncement(was), announceStatus)
 }
 
 // recordWith is record for actions that change no box, with their own

@@ -22,11 +22,11 @@
 // from store.History and sets each box of the area to its value then.
 // Freezes and bans are rules (server/moderation) the hub's Set path obeys
 // from the next Set on; the operator's own changes are not held by them.
-// Announcements (announce.go) go to hub.Announce, which sends them to
-// every version-3 player and to each one joining while they are up; the
-// API keeps the one up (for GET and DELETE) and numbers them (ids never
-// below the Unix time in seconds, so one made after a restart is newer
-// than any a client dismissed). Bot tokens (bots.go) are server/bots'
+// Announcements (announce.go) are server/announce's Board: kept in the
+// data directory (or the cluster's KV key) and handed to hub.Announce,
+// which sends them to every version-3 player and to each one joining
+// while they are up; numbered so that one made after a restart is newer
+// than any a client dismissed. Bot tokens (bots.go) are server/bots'
 // registry: issued with their quota, listed, revoked (the registry cuts
 // the token's connections off at once); a token's secret is answered once
 // and never logged. Top lists (top.go) read server/tally, which the hub

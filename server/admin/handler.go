@@ -39,8 +39,8 @@ type Config struct {
 	Hub     Hub
 	History History           // nil: rollback answers 501 (cluster mode)
 	Rules   *moderation.Rules // freezes and bans; nil: 501 (cluster mode)
-	// Announcer sends announcements; nil: 501 (cluster mode).
-	Announcer Announcer
+	// Board keeps and sends announcements; nil: 501.
+	Board Board
 	// Bots issues and revokes bot tokens; nil: 501 (cluster mode).
 	Bots *bots.Registry
 	// Tally keeps the top lists; nil: 501 (cluster mode).
@@ -68,8 +68,6 @@ type api struct {
 	// act serializes the actions that change anything, so that each one's
 	// count, seq and audit line describe it alone.
 	act sync.Mutex
-	// board is the announcement that is up.
-	board board
 }
 
 // New returns the admin API's handler: the /api/admin/ routes, each behind

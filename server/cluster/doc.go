@@ -37,10 +37,11 @@
 // counts), setup.go (connection, stream and buckets), node.go (wiring),
 // historylog.go (HistoryLog: the stream and the keyframe bucket as
 // server/history.Stream reads them; history's logic lives there, so this
-// package needs no chain or keyframe code), moderation.go (the freezes and
-// bans every node shares: one key of the KV bucket checkgrid_moderation,
-// changed by compare-and-set, watched by every node on a goroutine of its
-// own, Node.Moderation).
+// package needs no chain or keyframe code), shared.go (the operator's
+// state every node shares: JSON documents under keys of the KV bucket
+// checkgrid_moderation, changed by compare-and-set, each watched by every
+// node on a goroutine of its own), moderation.go (the freezes and bans,
+// Node.Moderation), announce.go (the announcement, Node.Announcements).
 //
 // The stream is history's log of record: by default it keeps every Delta
 // (Config.Retain, MaxBytes and MaxAge are its limits).

@@ -38,6 +38,7 @@ type Node struct {
 	m          *stats
 	sequencing atomic.Bool
 	leaseFree  chan struct{} // the lease watch saw it expire or be released
+	opKV       operatorKV    // the operator's bucket (shared.go)
 }
 
 // Open connects to NATS, creates the stream and buckets if this is the
