@@ -135,14 +135,20 @@ func TestHistoryServedByEveryNodeAcrossFailover(t *testing.T) {
 	var want protocol.Replica
 	want.Reset(b.History, 0, new(protocol.Bitset))
 	var prevTime time.Time
+	counts, lasts := map[uint32]uint32{}, map[uint32]uint64{} // per box, as the player saw
 	for seq := uint64(0); seq <= last; seq++ {
 		if seq > 0 {
 			f, ok := rb.frames[seq]
 			if !ok {
 				t.Fatalf("b's player did not see seq %d", seq)
 			}
-			if _, err := want.Apply(f); err != nil {
+			flipped, err := want.Apply(f)
+			if err != nil {
 				t.Fatal(err)
+			}
+			for _, i := range flipped {
+				counts[i]++
+				lasts[i] = seq
 			}
 		}
 		q := "/api/history/snapshot?seq=" + strconv.FormatUint(seq, 10)
@@ -177,6 +183,24 @@ func TestHistoryServedByEveryNodeAcrossFailover(t *testing.T) {
 	dc, _ := getHistory(t, hc+q)
 	if string(db) != string(dc) {
 		t.Fatal("the nodes' records differ")
+	}
+	// The box index (/api/history/box): each node builds its own from the
+	// stream, and both count what the player saw, in the same bytes.
+	checkedBoxes := 0
+	for i, n := range counts {
+		if checkedBoxes++; checkedBoxes > 8 {
+			break
+		}
+		q := "/api/history/box?box=" + strconv.FormatUint(uint64(i), 10)
+		bodyB, _ := getHistory(t, hb+q)
+		bodyC, _ := getHistory(t, hc+q)
+		var info history.BoxInfo
+		if err := json.Unmarshal(bodyB, &info); err != nil || string(bodyB) != string(bodyC) {
+			t.Fatalf("box %d: b answers %s, c %s (%v)", i, bodyB, bodyC, err)
+		}
+		if info.Changes != n || info.LastSeq != lasts[i] || info.Seq != last || info.LastTime == nil {
+			t.Fatalf("box %d: %+v, the player saw %d changes, the last at seq %d", i, info, n, lasts[i])
+		}
 	}
 	for _, base := range []string{hb, hc} {
 		if err := history.VerifyURL(base, io.Discard); err != nil {

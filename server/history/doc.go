@@ -13,7 +13,10 @@
 // Entry points: NewHandler (the /api/history routes, wired by web.Config);
 // BuildExtent (the extent); playback.go (/api/history/playback: the net
 // change between sampled points, jumping keyframes so a point costs at
-// most two keyframe intervals of replay); NextEntry (decodes the entries of a deltas
+// most two keyframe intervals of replay); boxes.go (/api/history/box: when
+// a box last changed and how often, from a per-box index built on first
+// use in bounded steps and brought up to the head by each request);
+// NextEntry (decodes the entries of a deltas
 // answer); Export / ExportFile (the export file, from a data directory or
 // a server's API: the same bytes either way) and ReadExport (reads one
 // back, checking every byte); ImportFile (an export file into a new data

@@ -3,7 +3,11 @@ package history
 import (
 	"errors"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
+
+	"checkgrid/protocol"
 )
 
 // FuzzNextEntry: any bytes decode to entries or a named error, never a
@@ -31,7 +35,7 @@ func FuzzNextEntry(f *testing.F) {
 // FuzzQuery: any query string parses to a point or range, or to ErrQuery
 // (a 400 with a reason), never a panic; a parsed range is ordered.
 func FuzzQuery(f *testing.F) {
-	for _, s := range []string{"seq=1", "time=2025-01-01T00:00:00Z", "from=1&to=9", "seq=1&seq=2", "from=%31&to=1", "seq=99999999999999999999"} {
+	for _, s := range []string{"seq=1", "time=2025-01-01T00:00:00Z", "from=1&to=9", "seq=1&seq=2", "from=%31&to=1", "seq=99999999999999999999", "box=4242", "box=999999", "box=1000000", "box=+1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -48,6 +52,13 @@ func FuzzQuery(f *testing.F) {
 		}
 		if err == nil && (from == 0 || from > to) {
 			t.Fatalf("range %q parsed to %d..%d", raw, from, to)
+		}
+		box, err := parseBox(q)
+		if err != nil && !errors.Is(err, ErrQuery) {
+			t.Fatalf("box %q: %v is not ErrQuery", raw, err)
+		}
+		if err == nil && (box >= protocol.Boxes || strconv.FormatUint(uint64(box), 10) != strings.TrimLeft(q.Get("box"), "0") && box != 0) {
+			t.Fatalf("box %q parsed to %d", raw, box)
 		}
 	})
 }

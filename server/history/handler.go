@@ -49,6 +49,7 @@ type Handler struct {
 	log    *slog.Logger
 	sem    chan struct{}
 	mux    *http.ServeMux
+	boxes  boxIndex // /api/history/box (boxes.go)
 }
 
 // NewHandler returns the handler for /api/history and /api/history/….
@@ -62,6 +63,7 @@ func NewHandler(h Source, limits Limits, logger *slog.Logger) *Handler {
 	s.mux.HandleFunc("GET /api/history/deltas", s.deltas)
 	s.mux.HandleFunc("GET /api/history/grid.png", s.png)
 	s.mux.HandleFunc("GET /api/history/playback", s.playback)
+	s.mux.HandleFunc("GET /api/history/box", s.box)
 	s.mux.HandleFunc("/api/history/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "no such history request: see PROTOCOL.md, History", http.StatusNotFound)
@@ -79,7 +81,7 @@ func (s *Handler) fail(w http.ResponseWriter, err error) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 	case errors.Is(err, store.ErrNotKept):
 		http.Error(w, err.Error(), http.StatusNotFound)
-	case errors.Is(err, errBusy), errors.Is(err, ErrNotReady):
+	case errors.Is(err, errBusy), errors.Is(err, ErrNotReady), errors.Is(err, ErrIndexing):
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	default:

@@ -2,6 +2,9 @@ package history
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +69,29 @@ func TestNextEntryRejects(t *testing.T) {
 		if _, _, err := NextEntry(b); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
+	}
+}
+
+// TestBoxVector decodes PROTOCOL.md's Box vector and encodes it back to
+// the same bytes: the document's field names and formats are the server's.
+func TestBoxVector(t *testing.T) {
+	doc, err := os.ReadFile("../../protocol/PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```json Box\n(.*?)\n```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("PROTOCOL.md has no Box vector")
+	}
+	var info BoxInfo
+	if err := json.Unmarshal(m[1], &info); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if info.Box != 4242 || info.Seq != 9 || info.Since != 0 || info.Changes != 5 || info.LastSeq != 7 || info.LastTime == nil || !info.LastTime.Equal(at) {
+		t.Fatalf("Box vector decodes to %+v", info)
+	}
+	if b, err := json.Marshal(info); err != nil || string(b) != string(m[1]) {
+		t.Fatalf("re-encoded %s (%v), the vector is %s", b, err, m[1])
 	}
 }
