@@ -39,7 +39,7 @@ func TestImportRules(t *testing.T) {
 		return strings.Contains(dep, ".") && !strings.HasPrefix(dep, "github.com/RoaringBitmap/roaring/")
 	}
 	rules := []importRule{
-		{"./server/hub", "linux", false, "the hub reaches sockets only through its Conn port (server/wsconn)",
+		{"./server/hub", "linux", false, "the hub reaches sockets only through its Socket port (server/wsconn)",
 			func(dep string, _ bool) bool {
 				return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/server/wsconn" || dep == "checkgrid/server/web"
 			}},

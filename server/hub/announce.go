@@ -70,8 +70,8 @@ func (h *Hub) announce(a announcement, now time.Time) {
 		return
 	}
 	for c := range h.all {
-		if c.view.version >= protocol.Version3 {
-			h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, wire})
+		if c.sub.version >= protocol.Version3 {
+			h.areas.to[c.shard] = append(h.areas.to[c.shard], addressed{c, wire})
 		}
 	}
 	h.flushTo("outbox_full_announce")
@@ -98,7 +98,7 @@ func (h *Hub) announceWire(a announcement, now time.Time) []byte {
 // greet appends to a joining client's first frames the announcement that
 // is up, if it speaks version 3.
 func (h *Hub) greet(c *Client, frames [][]byte) [][]byte {
-	if c.view.version < protocol.Version3 || h.ann.cur.ID == 0 {
+	if c.sub.version < protocol.Version3 || h.ann.cur.ID == 0 {
 		return frames
 	}
 	if w := h.announceWire(h.ann.cur, time.Now()); w != nil {

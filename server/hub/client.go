@@ -20,7 +20,7 @@ import (
 // timers.
 type Client struct {
 	hub    *Hub
-	conn   Conn
+	conn   Socket
 	player string       // rate-limit key: signed player ID or per-connection ID
 	lane   Lane         // a bot's own quota (lane.go); nil for a player
 	addr   netip.Prefix // address key for per-address limits
@@ -51,14 +51,14 @@ type Client struct {
 	pace      paceClient
 	pacedFlag atomic.Bool
 
-	view viewClient // version 2: the subscribed area (viewport.go)
+	sub areaSub // version 2: the subscribed area (viewport.go)
 
 	// publisher only
 	left    bool
 	resyncs []time.Time
 }
 
-func (h *Hub) newClient(conn Conn, player string, addr netip.Prefix) *Client {
+func (h *Hub) newClient(conn Socket, player string, addr netip.Prefix) *Client {
 	c := &Client{hub: h, conn: conn, player: player, addr: addr, killed: make(chan struct{}), msgs: limits.NewBucket(h.cfg.MessageRate)}
 	c.out.init(conn, h.cfg.OutboxFrames, c)
 	c.lastRead.Store(time.Now().UnixNano())

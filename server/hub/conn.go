@@ -23,19 +23,19 @@ import (
 // request, which would otherwise stay alive for the connection's life (a
 // few KB per idle player). The hub owns conn from here on; done runs when
 // it has ended.
-func (h *Hub) Go(conn Conn, player string, addr netip.Prefix, view View, done func()) {
+func (h *Hub) Go(conn Socket, player string, addr netip.Prefix, adm Admission, done func()) {
 	h.clients.Add(1)
 	go func() {
 		defer h.clients.Done()
 		defer done()
-		h.serve(context.Background(), conn, player, addr, view)
+		h.serve(context.Background(), conn, player, addr, adm)
 	}()
 }
 
-func (h *Hub) serve(ctx context.Context, conn Conn, player string, addr netip.Prefix, view View) {
+func (h *Hub) serve(ctx context.Context, conn Socket, player string, addr netip.Prefix, adm Admission) {
 	c := h.newClient(conn, player, addr)
-	c.initView(view)
-	c.lane = view.Lane
+	c.initArea(adm)
+	c.lane = adm.Lane
 	conn.SetControl(func(k Control, payload []byte) { h.control(c, k, payload) })
 	h.m.Accepted.Inc()
 	h.m.Connections.Inc()

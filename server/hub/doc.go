@@ -4,7 +4,7 @@
 // Entry points: New builds a Hub that follows an Upstream (follower.go:
 // the process's own pipeline.Sequencer, or a cluster node); Run runs it
 // until its context ends; Go serves one accepted connection through the
-// Conn port (port.go; server/wsconn implements it); Snapshot and Stats
+// Socket port (port.go; server/wsconn implements it); Snapshot and Stats
 // answer the HTTP API; Period and Behind pace the sequencer
 // (pipeline.Pacer).
 //

@@ -81,8 +81,8 @@ type Hub struct {
 	riders        riders // Stats and pings waiting for the next broadcast
 	pace          pacer  // version 3: DeltaRanges for passive players (pace.go)
 
-	// view is version-2 delivery: areas and presence (viewport.go).
-	view viewHub
+	// areas is version-2 delivery: areas and presence (viewport.go).
+	areas areaHub
 	// ann is version 3's operator announcement (announce.go).
 	ann announcer
 }
@@ -130,7 +130,7 @@ func New(cfg Config, up Upstream, epoch uint64, m *metrics.Metrics, logger *slog
 		MaxMessage: protocol.MaxClientMessage,
 	}
 	h.welcome = wsframe.Wrap(protocol.AppendWelcome(nil, welcome))
-	h.newView(welcome)
+	h.newAreas(welcome)
 	unknown := m.FramesSent.WithLabelValues("unknown")
 	for t := range h.sentFrames {
 		h.sentFrames[t] = unknown
@@ -232,7 +232,7 @@ func (h *Hub) loop(ctx context.Context, feed <-chan pipeline.Committed) {
 			c.left = true
 		case r := <-h.resync:
 			h.handleResync(r)
-		case c := <-h.view.requests:
+		case c := <-h.areas.requests:
 			h.takeViewport(c, time.Now())
 		case a := <-h.ann.in:
 			h.announce(a, time.Now())
@@ -290,7 +290,7 @@ func (h *Hub) idle(now time.Time) {
 // second. Past that point the machine's writes, not the tick, bound
 // latency, and a longer tick puts more changes in each write.
 func (h *Hub) Period() time.Duration {
-	need := time.Duration(float64(h.view.writes.Load()) / h.cfg.WriteBudget * float64(time.Second))
+	need := time.Duration(float64(h.areas.writes.Load()) / h.cfg.WriteBudget * float64(time.Second))
 	return min(max(h.cfg.Tick, need), max(h.cfg.MaxTick, h.cfg.Tick))
 }
 
@@ -302,7 +302,7 @@ func (h *Hub) Period() time.Duration {
 // keeps a round as often as when BENCHMARKS.md measured a zoomed-in
 // player's bytes, most of which are Presence.
 func (h *Hub) statsPeriod() time.Duration {
-	need := time.Duration(float64(h.view.conns.Load()) / (statsShare * h.cfg.WriteBudget) * float64(time.Second))
+	need := time.Duration(float64(h.areas.conns.Load()) / (statsShare * h.cfg.WriteBudget) * float64(time.Second))
 	return max(h.cfg.StatsEvery, need)
 }
 
@@ -425,7 +425,7 @@ type Stats struct {
 
 // Stats returns the counters as last published by the loop.
 func (h *Hub) Stats() Stats {
-	return Stats{Checked: h.checked.Load(), Online: h.up.Online(h.online.Load()), Connections: h.view.conns.Load(), Toggles: h.toggles.Load(),
+	return Stats{Checked: h.checked.Load(), Online: h.up.Online(h.online.Load()), Connections: h.areas.conns.Load(), Toggles: h.toggles.Load(),
 		Bots: h.bots.Load(), BotToggles: h.botToggles.Load(),
 		Seq: h.seq.Load(), Epoch: h.epoch, StorageOK: h.storageOK.Load()}
 }

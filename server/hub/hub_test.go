@@ -284,7 +284,7 @@ func TestStatsAtMostOncePerPeriod(t *testing.T) {
 	th := startHub(t, Config{StatsEvery: every, WriteTimeout: 4 * every, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
 	p := th.join(t, "p", 4096)
 	p.untilSeq(0)
-	v := th.view(t, "v", 1024, protocol.Area{X: 0, Y: 0, W: 40, H: 25})
+	v := th.areaClient(t, "v", 1024, protocol.Area{X: 0, Y: 0, W: 40, H: 25})
 	v.until(protocol.TypeAreaSnapshot)
 	for i := 0; time.Since(start) < 10*every; i++ {
 		p.set(protocol.Change{Index: uint32(500_000 + i), Value: true}) // outside v's area

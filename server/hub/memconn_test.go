@@ -242,7 +242,7 @@ func (th *testHub) join(t *testing.T, key string, outFrames int, gate ...chan st
 	if len(gate) > 0 {
 		p.conn.gate = gate[0]
 	}
-	th.Go(p.conn, key, netip.MustParsePrefix("192.0.2.1/32"), View{Version: protocol.Version1}, func() { close(p.ended) })
+	th.Go(p.conn, key, netip.MustParsePrefix("192.0.2.1/32"), Admission{Version: protocol.Version1}, func() { close(p.ended) })
 	return p
 }
 

@@ -94,7 +94,7 @@ func (r writeResult) String() string {
 //
 // Memory: an open outbox holds no buffer (queue is nil) and no goroutine.
 type outbox struct {
-	conn  Conn
+	conn  Socket
 	limit int // frames the queue holds, the one being written included
 	owner outboxOwner
 
@@ -123,7 +123,7 @@ type outboxOwner interface {
 	lagged()
 }
 
-func (o *outbox) init(conn Conn, limit int, owner outboxOwner) {
+func (o *outbox) init(conn Socket, limit int, owner outboxOwner) {
 	o.conn, o.limit, o.owner = conn, limit, owner
 }
 

@@ -82,7 +82,7 @@ func (p *pacer) init() { p.wakes = make(chan *Client, 1024) }
 // Viewport. Reader-side: it blocks only while the publisher's queue is
 // full, which slows this client's reads alone.
 func (h *Hub) active(c *Client) {
-	if c.view.version < protocol.Version3 {
+	if c.sub.version < protocol.Version3 {
 		return
 	}
 	c.pace.lastActive.Store(time.Now().UnixNano())
@@ -217,8 +217,8 @@ func (h *Hub) wake(c *Client) {
 func (h *Hub) markPassive(now time.Time) {
 	idle := now.Add(-h.cfg.PassiveAfter).UnixNano()
 	for c := range h.all {
-		if c.view.version < protocol.Version3 || c.pace.passive || c.pace.joining ||
-			!c.view.area.Whole() || c.view.lagging.Load() || c.pace.lastActive.Load() > idle {
+		if c.sub.version < protocol.Version3 || c.pace.passive || c.pace.joining ||
+			!c.sub.area.Whole() || c.sub.lagging.Load() || c.pace.lastActive.Load() > idle {
 			continue
 		}
 		c.pace.joining, c.pace.passive = true, true

@@ -19,14 +19,14 @@ func paceConfig() Config {
 
 // watcher is a version-3 whole-grid client (the viewer of viewport_test.go
 // asks for version 3).
-func (th *testHub) watcher(t *testing.T, key string, outFrames int, gate ...chan struct{}) *viewer {
+func (th *testHub) watcher(t *testing.T, key string, outFrames int, gate ...chan struct{}) *areaPlayer {
 	t.Helper()
-	v := &viewer{t: t, conn: newMemConn(outFrames), ended: make(chan struct{}), counts: map[protocol.FrameType]int{}}
+	v := &areaPlayer{t: t, conn: newMemConn(outFrames), ended: make(chan struct{}), counts: map[protocol.FrameType]int{}}
 	v.follow = protocol.NewFollower(&v.rep)
 	if len(gate) > 0 {
 		v.conn.gate = gate[0]
 	}
-	th.Go(v.conn, key, netip.MustParsePrefix("192.0.2.3/32"), View{Version: protocol.Version3}, func() { close(v.ended) })
+	th.Go(v.conn, key, netip.MustParsePrefix("192.0.2.3/32"), Admission{Version: protocol.Version3}, func() { close(v.ended) })
 	return v
 }
 
@@ -38,7 +38,7 @@ func (th *testHub) watcher(t *testing.T, key string, outFrames int, gate ...chan
 func TestPassivePlayerFollowsExactly(t *testing.T) {
 	th := startHub(t, paceConfig())
 	clicker := th.join(t, "clicker", 1024)
-	whole2 := th.view(t, "whole2", 1024, protocol.WholeGrid)
+	whole2 := th.areaClient(t, "whole2", 1024, protocol.WholeGrid)
 	passive := th.watcher(t, "passive", 1024)
 	clicker.untilSeq(0)
 	whole2.until(protocol.TypeSnapshot)
@@ -191,7 +191,7 @@ func bitsetBytes(b *protocol.Bitset) []byte {
 }
 
 // untilSeq applies frames until the viewer holds seq.
-func (v *viewer) untilSeq(seq uint64) {
+func (v *areaPlayer) untilSeq(seq uint64) {
 	v.t.Helper()
 	for !v.rep.Synced() || v.rep.Seq < seq {
 		v.apply(v.next())

@@ -8,7 +8,7 @@ import (
 	"checkgrid/protocol"
 )
 
-// Conn is the hub's view of one player connection: the few things the hub
+// Socket is the hub's view of one player connection: the few things the hub
 // needs from a WebSocket and nothing more. server/wsconn implements it over
 // coder/websocket and the hijacked socket; tests implement it in memory.
 //
@@ -21,7 +21,7 @@ import (
 // hub's per-connection write lock orders them); Close once, after its last
 // write. CloseNow may be called from any goroutine at any time, more than
 // once, and must unblock a Read or WriteAll in progress.
-type Conn interface {
+type Socket interface {
 	// Read blocks until the next message from the client and returns its
 	// bytes, which stay valid until the next Read. A text message returns
 	// an error wrapping ErrText; a close by the peer, one wrapping a

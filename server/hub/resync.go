@@ -20,41 +20,41 @@ func (h *Hub) sendView(c *Client, join bool, reason protocol.ResyncReason) {
 		return
 	}
 	h.unpace(c) // from scratch, it follows every Delta (or its area)
-	v2 := c.view.version >= protocol.Version2
+	v2 := c.sub.version >= protocol.Version2
 	var frames [][]byte
 	switch {
 	case join && v2:
-		frames = append(frames, h.view.welcome[c.view.version])
+		frames = append(frames, h.areas.welcome[c.sub.version])
 	case join:
 		frames = append(frames, h.welcome)
 	case reason != 0:
 		frames = append(frames, wsframe.Wrap(protocol.AppendResync(nil, protocol.Resync{Reason: reason})))
 		h.m.Resyncs.WithLabelValues(reason.String()).Inc()
 	}
-	whole := c.view.area.Whole()
+	whole := c.sub.area.Whole()
 	if whole {
-		h.view.zones.Unsubscribe(c)
+		h.areas.zones.Unsubscribe(c)
 		h.snapshot() // brings h.snapWire up to the current seq
 		frames = append(frames, h.snapWire)
 	} else {
-		if reason == protocol.ResyncRequested && c.view.lagging.Load() {
+		if reason == protocol.ResyncRequested && c.sub.lagging.Load() {
 			return // its own resync is on its way
 		}
 		// The area is valid: served areas come from Widen of decoded
 		// Viewports or of the URL's checked area.
-		frame, scratch, _ := protocol.AppendAreaSnapshot(nil, h.epoch, h.durable.Seq, c.view.area, &h.durable.Grid, h.view.scratch)
-		h.view.scratch = scratch
+		frame, scratch, _ := protocol.AppendAreaSnapshot(nil, h.epoch, h.durable.Seq, c.sub.area, &h.durable.Grid, h.areas.scratch)
+		h.areas.scratch = scratch
 		frames = append(frames, wsframe.Wrap(frame))
 	}
-	if join && v2 && h.view.presence != nil {
-		frames = append(frames, h.view.presence)
+	if join && v2 && h.areas.presence != nil {
+		frames = append(frames, h.areas.presence)
 	}
 	if join {
 		frames = h.greet(c, frames) // version 3: the announcement up (announce.go)
 	}
 	c.shard.cmds <- cmdToClient{c: c, frames: frames, whole: whole, requested: whole && reason == protocol.ResyncRequested}
 	if !whole {
-		h.view.zones.Subscribe(c, c.view.area, h.durable.Seq)
+		h.areas.zones.Subscribe(c, c.sub.area, h.durable.Seq)
 	}
 }
 
@@ -73,7 +73,7 @@ func (h *Hub) handleResync(r resyncReq) {
 	}
 	if len(c.resyncs) > h.cfg.MaxResyncs {
 		c.shard.cmds <- cmdRemove{c}
-		h.view.zones.Unsubscribe(c)
+		h.areas.zones.Unsubscribe(c)
 		code := protocol.CloseTooSlow
 		if r.reason == protocol.ResyncRequested {
 			code = protocol.CloseAbuse

@@ -143,7 +143,7 @@ func (h *Hub) startExtras(area, whole extras) {
 	r := &h.riders
 	r.owed = r.owed[:0]
 	for c := range h.all {
-		if c.view.version >= 2 {
+		if c.sub.version >= 2 {
 			r.owed = append(r.owed, c)
 		}
 	}
@@ -167,11 +167,11 @@ func (h *Hub) payExtras(n int) {
 			continue
 		}
 		e := &r.whole
-		if _, indexed := h.view.zones.Area(c); indexed {
+		if _, indexed := h.areas.zones.Area(c); indexed {
 			e = &r.area
 		}
 		if e.wire != nil {
-			h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, e.wire})
+			h.areas.to[c.shard] = append(h.areas.to[c.shard], addressed{c, e.wire})
 			h.countFrames(nil, e.parts, 1)
 		}
 	}

@@ -170,7 +170,7 @@ func (s *sender) pace(h *Hub, cmd cmdPace) {
 		s.remove(c)
 		for _, f := range cmd.frames {
 			if !h.send(c, f) {
-				c.view.lagging.Store(true)
+				c.sub.lagging.Store(true)
 				h.m.Drops.WithLabelValues("outbox_full_delta").Inc()
 				return
 			}
@@ -192,11 +192,11 @@ func (s *sender) toClient(h *Hub, cmd cmdToClient) {
 	if !cmd.whole {
 		s.remove(c)
 	}
-	c.view.lagging.Store(false)
+	c.sub.lagging.Store(false)
 	for _, f := range cmd.frames {
 		if !h.send(c, f) {
 			s.remove(c)
-			c.view.lagging.Store(true)
+			c.sub.lagging.Store(true)
 			h.m.Drops.WithLabelValues("outbox_full_snapshot").Inc()
 			return
 		}
@@ -213,14 +213,14 @@ func (s *sender) toClient(h *Hub, cmd cmdToClient) {
 func (s *sender) toEach(h *Hub, cmd cmdToEach) {
 	var counts [256]struct{ n, bytes int }
 	for _, a := range cmd.pairs {
-		if a.c.member == inNone && a.c.view.lagging.Load() {
+		if a.c.member == inNone && a.c.sub.lagging.Load() {
 			continue // out of step until its resync
 		}
 		if !h.sendRaw(a.c, a.frame) {
 			if a.c.member != inNone {
 				s.remove(a.c)
 			} else {
-				a.c.view.lagging.Store(true)
+				a.c.sub.lagging.Store(true)
 			}
 			h.m.Drops.WithLabelValues(cmd.drop).Inc()
 			continue

@@ -17,7 +17,7 @@ import (
 // A version-1 client, or a version-2 client whose area is the whole grid,
 // is a member of its sender's broadcast set and gets the tick's shared
 // Delta as before. A version-2 client with a smaller area is in the zone
-// index instead (h.view.zones, the publisher's): after each published
+// index instead (h.areas.zones, the publisher's): after each published
 // Delta the index hands each client whose area holds some of the flips its
 // AreaDelta, and the publisher passes them to the clients' senders as one
 // cmdToEach per sender. Every frame for a client goes through its own
@@ -30,9 +30,9 @@ import (
 // publisher takes it out of the index at its next tick, and the flusher's
 // resync (once the queue drained) sends Resync and a fresh AreaSnapshot.
 
-// View is what a connection asked for in its URL: the protocol version and
+// Admission is what a connection asked for in its URL: the protocol version and
 // the area to start with (the zero Area means the whole grid).
-type View struct {
+type Admission struct {
 	Version uint8
 	Area    protocol.Area
 	// Lane is a bot token's quota (lane.go); nil for a player.
@@ -57,8 +57,8 @@ const (
 	PresenceCell = 40
 )
 
-// viewClient is a connection's version-2 state.
-type viewClient struct {
+// areaSub is a connection's version-2 state.
+type areaSub struct {
 	version uint8
 
 	mu      sync.Mutex
@@ -75,9 +75,9 @@ type viewClient struct {
 	budget    limits.Bucket // area snapshots, in boxes; made at the first move
 }
 
-// viewHub is the hub's version-2 state; all of it belongs to the publisher
+// areaHub is the hub's version-2 state; all of it belongs to the publisher
 // but requests (readers send) and writes (the sequencer reads, Period).
-type viewHub struct {
+type areaHub struct {
 	requests chan *Client                 // readers: a Viewport is waiting in Client.view.want
 	welcome  [protocol.Version + 1][]byte // Welcome wire frames of versions 2 and up
 	zones    *zone.Index[*Client]
@@ -96,7 +96,7 @@ type addressed struct {
 	frame []byte
 }
 
-func (h *Hub) newView(welcome protocol.Welcome) {
+func (h *Hub) newAreas(welcome protocol.Welcome) {
 	z, err := zone.New[*Client](PresenceCell)
 	if err != nil {
 		panic(err) // PresenceCell is a valid constant
@@ -106,7 +106,7 @@ func (h *Hub) newView(welcome protocol.Welcome) {
 	welcome.AddrBurst = uint16(min(cfg.AddressRate.Burst, 65535))
 	welcome.MaxConnsPerAddr = uint16(min(cfg.MaxConnsPerAddr, 65535))
 	welcome.ViewportInterval = uint16(min(cfg.ViewportInterval/time.Millisecond, 65535))
-	h.view = viewHub{
+	h.areas = areaHub{
 		requests: make(chan *Client, 1024),
 		zones:    z,
 		pending:  make(map[*Client]struct{}),
@@ -115,16 +115,16 @@ func (h *Hub) newView(welcome protocol.Welcome) {
 	}
 	for v := protocol.Version2; v <= protocol.Version; v++ {
 		welcome.Version = uint8(v)
-		h.view.welcome[v] = wsframe.Wrap(protocol.AppendWelcome(nil, welcome))
+		h.areas.welcome[v] = wsframe.Wrap(protocol.AppendWelcome(nil, welcome))
 	}
 }
 
-// initView sets up c's version-2 state from what it asked for.
-func (c *Client) initView(v View) {
-	c.view.version = max(v.Version, protocol.Version1)
-	c.view.area = protocol.WholeGrid
-	if c.view.version >= protocol.Version2 && v.Area.W != 0 {
-		c.view.area = zone.Widen(v.Area)
+// initArea sets up c's version-2 state from what it asked for.
+func (c *Client) initArea(v Admission) {
+	c.sub.version = max(v.Version, protocol.Version1)
+	c.sub.area = protocol.WholeGrid
+	if c.sub.version >= protocol.Version2 && v.Area.W != 0 {
+		c.sub.area = zone.Widen(v.Area)
 	}
 }
 
@@ -132,41 +132,41 @@ func (c *Client) initView(v View) {
 // connections: PROTOCOL.md, Stats).
 func (h *Hub) joined(c *Client) {
 	if c.lane == nil { // bots are counted apart (lane.go)
-		h.view.players[c.player]++
+		h.areas.players[c.player]++
 	}
-	h.online.Store(int64(len(h.view.players)))
-	h.view.conns.Store(int64(len(h.all)))
+	h.online.Store(int64(len(h.areas.players)))
+	h.areas.conns.Store(int64(len(h.all)))
 }
 
 func (h *Hub) left(c *Client) {
 	if c.lane == nil { // bots are counted apart (lane.go)
-		if h.view.players[c.player]--; h.view.players[c.player] <= 0 {
-			delete(h.view.players, c.player)
+		if h.areas.players[c.player]--; h.areas.players[c.player] <= 0 {
+			delete(h.areas.players, c.player)
 		}
 	}
-	h.online.Store(int64(len(h.view.players)))
-	h.view.conns.Store(int64(len(h.all)))
-	h.view.zones.Unsubscribe(c)
-	delete(h.view.pending, c)
+	h.online.Store(int64(len(h.areas.players)))
+	h.areas.conns.Store(int64(len(h.all)))
+	h.areas.zones.Unsubscribe(c)
+	delete(h.areas.pending, c)
 }
 
 // viewport is the reader's side of a Viewport frame: remember the latest
 // and make sure the publisher looks at it once. It blocks only while the
 // publisher's queue is full, which slows down this client's reads alone.
 func (h *Hub) viewport(c *Client, v protocol.Viewport) {
-	if c.view.version < protocol.Version2 {
+	if c.sub.version < protocol.Version2 {
 		return // version 1: validated and ignored
 	}
-	c.view.mu.Lock()
-	c.view.want = v.Area
-	tell := !c.view.pending
-	c.view.pending = true
-	c.view.mu.Unlock()
+	c.sub.mu.Lock()
+	c.sub.want = v.Area
+	tell := !c.sub.pending
+	c.sub.pending = true
+	c.sub.mu.Unlock()
 	if !tell {
 		return // coalesced into the one already waiting
 	}
 	select {
-	case h.view.requests <- c:
+	case h.areas.requests <- c:
 	case <-c.killed:
 	case <-h.done:
 	}
@@ -178,7 +178,7 @@ func (h *Hub) takeViewport(c *Client, now time.Time) {
 	if c.left {
 		return
 	}
-	h.view.pending[c] = struct{}{}
+	h.areas.pending[c] = struct{}{}
 	h.applyViewports(now)
 }
 
@@ -186,54 +186,54 @@ func (h *Hub) takeViewport(c *Client, now time.Time) {
 // passed and whose snapshot fits its budget; the others wait for a later
 // call (each commit and each idle tick).
 func (h *Hub) applyViewports(now time.Time) {
-	for c := range h.view.pending {
+	for c := range h.areas.pending {
 		if c.left {
-			delete(h.view.pending, c)
+			delete(h.areas.pending, c)
 			continue
 		}
-		if now.Sub(c.view.lastApply) < h.cfg.ViewportInterval || c.view.lagging.Load() {
+		if now.Sub(c.sub.lastApply) < h.cfg.ViewportInterval || c.sub.lagging.Load() {
 			continue // a lagging client's resync will serve the latest area
 		}
-		c.view.mu.Lock()
-		want := zone.Widen(c.view.want)
-		c.view.mu.Unlock()
-		if want == c.view.area {
+		c.sub.mu.Lock()
+		want := zone.Widen(c.sub.want)
+		c.sub.mu.Unlock()
+		if want == c.sub.area {
 			h.clearPending(c)
 			continue
 		}
-		if c.view.budget.IsZero() {
-			c.view.budget = limits.NewBucket(h.cfg.AreaBudget)
+		if c.sub.budget.IsZero() {
+			c.sub.budget = limits.NewBucket(h.cfg.AreaBudget)
 		}
-		if !c.view.budget.Allow(want.Boxes(), now) {
+		if !c.sub.budget.Allow(want.Boxes(), now) {
 			h.m.Drops.WithLabelValues("viewport_deferred").Inc()
 			continue
 		}
 		h.clearPending(c)
-		c.view.lastApply = now
-		c.view.area = want
+		c.sub.lastApply = now
+		c.sub.area = want
 		h.sendView(c, false, 0)
 	}
 }
 
 func (h *Hub) clearPending(c *Client) {
-	delete(h.view.pending, c)
-	c.view.mu.Lock()
-	c.view.pending = false
-	c.view.mu.Unlock()
+	delete(h.areas.pending, c)
+	c.sub.mu.Lock()
+	c.sub.pending = false
+	c.sub.mu.Unlock()
 }
 
 // publishAreas hands seq's AreaDeltas to the indexed clients' senders
 // (after the broadcast of the same Delta; the two reach disjoint clients).
 func (h *Hub) publishAreas(seq uint64, flips []uint32) {
-	sent := h.view.zones.Tick(seq, flips, func(c *Client, wire []byte) bool {
-		if c.view.lagging.Load() {
+	sent := h.areas.zones.Tick(seq, flips, func(c *Client, wire []byte) bool {
+		if c.sub.lagging.Load() {
 			return false // out of the index until its resync
 		}
-		h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, wire})
+		h.areas.to[c.shard] = append(h.areas.to[c.shard], addressed{c, wire})
 		return true
 	})
 	h.flushPairs("outbox_full_area_delta", false, time.Now())
-	h.view.writes.Store(int64(len(h.all)-h.view.zones.Len()) + int64(sent))
+	h.areas.writes.Store(int64(len(h.all)-h.areas.zones.Len()) + int64(sent))
 	h.applyViewports(time.Now())
 }
 
@@ -243,11 +243,11 @@ func (h *Hub) flushTo(drop string) { h.flushPairs(drop, false, time.Time{}) }
 // flushPairs is flushTo; counted says the caller counted the frames, a
 // non-zero at times the senders' writes of them (AreaFanoutSeconds).
 func (h *Hub) flushPairs(drop string, counted bool, at time.Time) {
-	for s, pairs := range h.view.to {
+	for s, pairs := range h.areas.to {
 		if len(pairs) > 0 {
 			s.cmds <- cmdToEach{pairs: pairs, drop: drop, counted: counted, at: at}
 		}
-		delete(h.view.to, s)
+		delete(h.areas.to, s)
 	}
 }
 
@@ -257,11 +257,11 @@ func (h *Hub) flushPairs(drop string, counted bool, at time.Time) {
 // broadcast set gets stats from sendStats. It reports whether the presence
 // map changed.
 func (h *Hub) sendViewStats(stats []byte) bool {
-	f, changed := h.view.zones.Presence()
+	f, changed := h.areas.zones.Presence()
 	var pw []byte
 	if changed {
 		pw = wsframe.Wrap(f)
-		h.view.presence = pw
+		h.areas.presence = pw
 	}
 	if stats == nil && pw == nil {
 		return false
@@ -272,8 +272,8 @@ func (h *Hub) sendViewStats(stats []byte) bool {
 
 // pingAreas pings the indexed clients, which the broadcast pings miss.
 func (h *Hub) pingAreas() {
-	h.view.zones.Each(func(c *Client) {
-		h.view.to[c.shard] = append(h.view.to[c.shard], addressed{c, h.pingFrame})
+	h.areas.zones.Each(func(c *Client) {
+		h.areas.to[c.shard] = append(h.areas.to[c.shard], addressed{c, h.pingFrame})
 	})
 	h.flushTo("outbox_full_ping")
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// viewer is a version-2 test client: it follows its frames into a
+// areaPlayer is a version-2 test client: it follows its frames into a
 // Replica through protocol.Follower, exactly as the real client does, and
 // counts what it gets.
-type viewer struct {
+type areaPlayer struct {
 	t        *testing.T
 	conn     *memConn
 	rep      protocol.Replica
@@ -27,18 +27,18 @@ type viewer struct {
 	resyncs  []protocol.ResyncReason
 }
 
-func (th *testHub) view(t *testing.T, key string, outFrames int, area protocol.Area, gate ...chan struct{}) *viewer {
+func (th *testHub) areaClient(t *testing.T, key string, outFrames int, area protocol.Area, gate ...chan struct{}) *areaPlayer {
 	t.Helper()
-	v := &viewer{t: t, conn: newMemConn(outFrames), ended: make(chan struct{}), counts: map[protocol.FrameType]int{}}
+	v := &areaPlayer{t: t, conn: newMemConn(outFrames), ended: make(chan struct{}), counts: map[protocol.FrameType]int{}}
 	v.follow = protocol.NewFollower(&v.rep)
 	if len(gate) > 0 {
 		v.conn.gate = gate[0]
 	}
-	th.Go(v.conn, key, netip.MustParsePrefix("192.0.2.2/32"), View{Version: protocol.Version2, Area: area}, func() { close(v.ended) })
+	th.Go(v.conn, key, netip.MustParsePrefix("192.0.2.2/32"), Admission{Version: protocol.Version2, Area: area}, func() { close(v.ended) })
 	return v
 }
 
-func (v *viewer) next() []byte {
+func (v *areaPlayer) next() []byte {
 	v.t.Helper()
 	select {
 	case f := <-v.conn.out:
@@ -52,7 +52,7 @@ func (v *viewer) next() []byte {
 // apply follows one frame through the client's protocol.Follower; a gap,
 // a box outside the area, a bad frame or a delta between a Resync and its
 // snapshot fails the test.
-func (v *viewer) apply(f []byte) protocol.FrameType {
+func (v *areaPlayer) apply(f []byte) protocol.FrameType {
 	v.t.Helper()
 	st, err := v.follow.Handle(f)
 	if err != nil || st.Skipped {
@@ -69,7 +69,7 @@ func (v *viewer) apply(f []byte) protocol.FrameType {
 	return typ
 }
 
-func (v *viewer) until(want protocol.FrameType) []byte {
+func (v *areaPlayer) until(want protocol.FrameType) []byte {
 	v.t.Helper()
 	for {
 		if f := v.next(); v.apply(f) == want {
@@ -79,7 +79,7 @@ func (v *viewer) until(want protocol.FrameType) []byte {
 }
 
 // drain applies whatever arrives within d.
-func (v *viewer) drain(d time.Duration) {
+func (v *areaPlayer) drain(d time.Duration) {
 	v.t.Helper()
 	deadline := time.After(d)
 	for {
@@ -92,12 +92,12 @@ func (v *viewer) drain(d time.Duration) {
 	}
 }
 
-func (v *viewer) viewport(a protocol.Area) {
+func (v *areaPlayer) viewport(a protocol.Area) {
 	v.conn.in <- protocol.AppendViewport(nil, protocol.Viewport{Area: a})
 }
 
 // equalInside checks the viewer's area against the hub's published grid.
-func (v *viewer) equalInside(th *testHub) {
+func (v *areaPlayer) equalInside(th *testHub) {
 	v.t.Helper()
 	want := snapshotNow(v.t, th)
 	a := v.rep.Area
@@ -119,7 +119,7 @@ var farCorner = protocol.Area{X: 960, Y: 975, W: 40, H: 25}
 // change in the opposite corner sends it nothing, until it moves there.
 func TestAreaClientGetsOnlyItsArea(t *testing.T) {
 	th := startHub(t, Config{PlayerRate: limits.Rate{Per: 10000, Burst: 10000}, ViewportInterval: 20 * time.Millisecond})
-	v := th.view(t, "v", 256, corner)
+	v := th.areaClient(t, "v", 256, corner)
 	if v.apply(v.next()) != protocol.TypeWelcome || v.welcome.Version != protocol.Version2 || v.welcome.ViewportInterval != 20 || v.welcome.AddrBurst != 900 {
 		t.Fatalf("welcome %+v", v.welcome)
 	}
@@ -175,7 +175,7 @@ func TestAreaClientGetsOnlyItsArea(t *testing.T) {
 func TestAreaLaggingIsResyncedWithItsArea(t *testing.T) {
 	th := startHub(t, Config{OutboxFrames: 4, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}})
 	gate := make(chan struct{})
-	v := th.view(t, "slow", 1, corner, gate)
+	v := th.areaClient(t, "slow", 1, corner, gate)
 	p := th.join(t, "p", 1024)
 	p.untilSeq(0)
 	for i := range 40 {
@@ -206,7 +206,7 @@ func TestAreaLaggingIsResyncedWithItsArea(t *testing.T) {
 func TestViewportsCoalesce(t *testing.T) {
 	const interval = 40 * time.Millisecond
 	th := startHub(t, Config{ViewportInterval: interval})
-	v := th.view(t, "v", 1024, corner)
+	v := th.areaClient(t, "v", 1024, corner)
 	v.until(protocol.TypeAreaSnapshot)
 	start := time.Now()
 	for i := range 50 {
@@ -229,7 +229,7 @@ func TestViewportsCoalesce(t *testing.T) {
 func TestAreaSnapshotBudget(t *testing.T) {
 	const interval = 10 * time.Millisecond
 	th := startHub(t, Config{ViewportInterval: interval, AreaBudget: limits.Rate{Per: 250_000, Burst: 1_000_000}})
-	v := th.view(t, "v", 1024, corner)
+	v := th.areaClient(t, "v", 1024, corner)
 	v.until(protocol.TypeAreaSnapshot)
 	a := protocol.Area{X: 0, Y: 0, W: 500, H: 500} // 250,000 boxes, the widest area
 	b := protocol.Area{X: 500, Y: 500, W: 500, H: 500}
@@ -276,7 +276,7 @@ func TestAreaChangeCosts(t *testing.T) {
 	a, c := corner, farCorner               // 1,000 boxes each
 	b := protocol.Area{X: 100, Y: 100, W: 40, H: 50}
 	th := startHub(t, Config{ViewportInterval: interval, AreaBudget: limits.Rate{Per: 1, Burst: 2*b.Boxes() + c.Boxes()/2}})
-	v := th.view(t, "v", 1024, a)
+	v := th.areaClient(t, "v", 1024, a)
 	v.until(protocol.TypeAreaSnapshot) // the join
 	v.viewport(b)
 	v.until(protocol.TypeAreaSnapshot)
@@ -310,7 +310,7 @@ func TestAreaChangeCosts(t *testing.T) {
 // empty and a change to a small area waits.
 func TestWholeGridCostsAFullBudget(t *testing.T) {
 	th := startHub(t, Config{ViewportInterval: 10 * time.Millisecond, AreaBudget: limits.Rate{Per: 1, Burst: protocol.Boxes}})
-	v := th.view(t, "v", 1024, corner)
+	v := th.areaClient(t, "v", 1024, corner)
 	v.until(protocol.TypeAreaSnapshot)
 	v.viewport(protocol.Area{X: 0, Y: 0, W: 600, H: 600}) // widened to the whole grid
 	v.until(protocol.TypeSnapshot)
@@ -318,7 +318,7 @@ func TestWholeGridCostsAFullBudget(t *testing.T) {
 	th.deferred(t)
 }
 
-func (v *viewer) waitEnded() {
+func (v *areaPlayer) waitEnded() {
 	v.t.Helper()
 	select {
 	case <-v.ended:
@@ -331,7 +331,7 @@ func (v *viewer) waitEnded() {
 // others on.
 func TestBadViewportCloses(t *testing.T) {
 	th := startHub(t, Config{})
-	v := th.view(t, "v", 1024, corner)
+	v := th.areaClient(t, "v", 1024, corner)
 	v.until(protocol.TypeAreaSnapshot)
 	v.conn.in <- []byte{byte(protocol.TypeViewport), 0xe8, 0x03, 0, 0, 1, 0, 1, 0} // x = 1000
 	v.waitEnded()
@@ -343,7 +343,7 @@ func TestBadViewportCloses(t *testing.T) {
 	if code := v.conn.closeCode(); code != protocol.CloseProtocol {
 		t.Fatalf("closed with %v", code)
 	}
-	w := th.view(t, "w", 1024, corner)
+	w := th.areaClient(t, "w", 1024, corner)
 	w.until(protocol.TypeAreaSnapshot)
 }
 
@@ -352,7 +352,7 @@ func TestBadViewportCloses(t *testing.T) {
 func TestAreaClientMovesAfterLagging(t *testing.T) {
 	th := startHub(t, Config{OutboxFrames: 4, PlayerRate: limits.Rate{Per: 100000, Burst: 100000}, ViewportInterval: 10 * time.Millisecond})
 	gate := make(chan struct{})
-	v := th.view(t, "slow", 1, corner, gate)
+	v := th.areaClient(t, "slow", 1, corner, gate)
 	p := th.join(t, "p", 1024)
 	p.untilSeq(0)
 	for i := range 40 {

@@ -187,11 +187,11 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		// limit is per connection; the address limit still holds.
 		player = "conn:" + strconv.FormatUint(s.connID.Add(1), 10)
 	}
-	view := hub.View{Version: q.Version, Area: q.Area}
+	adm := hub.Admission{Version: q.Version, Area: q.Area}
 	if lane != nil {
-		player, view.Lane = lane.Key(), lane // its own quota, counted apart
+		player, adm.Lane = lane.Key(), lane // its own quota, counted apart
 	}
-	s.Hub.Go(conn, player, key, view, func() { s.Conns.Release(key) })
+	s.Hub.Go(conn, player, key, adm, func() { s.Conns.Release(key) })
 }
 
 // join takes one join from key's bucket, or says how long until one is

@@ -41,7 +41,7 @@ type Conn struct {
 	writeFn func(fd uintptr) bool
 }
 
-var _ hub.Conn = (*Conn)(nil)
+var _ hub.Socket = (*Conn)(nil)
 
 // Options are what Accept needs from the server's configuration.
 type Options struct {
