@@ -229,14 +229,28 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 		}
 	}
 	w.signal(stale, syscall.SIGCONT)
-	time.Sleep(time.Second)
+	// Resumed, it finds its lease gone and says so: wait for that, not
+	// for a guessed time.
+	stepDown := regexp.MustCompile(`msg="sequencer: (stepping down|lease not renewed in time)" node=` + stale + `\b.*`)
+	var down []string
+	for giveUp := time.After(10 * time.Second); ; {
+		grew := w.logs.grew() // before the look, so no line is missed
+		if down = stepDown.FindAllString(w.logs.String(), -1); len(down) > 0 {
+			break
+		}
+		select {
+		case <-grew:
+			continue
+		case <-giveUp:
+		}
+		break
+	}
 	w.finish(cancel, &s, ws)
 	for n, wt := range ws {
 		if n != stale {
 			noGap(t, wt)
 		}
 	}
-	down := regexp.MustCompile(`msg="sequencer: (stepping down|lease not renewed in time)" node=`+stale+`\b.*`).FindAllString(w.logs.String(), -1)
 	if len(down) == 0 {
 		t.Errorf("the stale sequencer %s did not log its step-down", stale)
 	}

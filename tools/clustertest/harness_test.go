@@ -52,14 +52,30 @@ var nodeFlags = []string{"-rate", "60000", "-burst", "60000", "-addr-rate", "600
 
 // logBuf keeps every process's log and prints it if the test fails.
 type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{} // closed by the next Write; nil until grew asks
 }
 
 func (l *logBuf) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.wrote != nil {
+		close(l.wrote)
+		l.wrote = nil
+	}
 	return l.b.Write(p)
+}
+
+// grew returns a channel closed by the next Write: a test waits for a log
+// line by looking, then waiting on the channel it took before looking.
+func (l *logBuf) grew() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.wrote == nil {
+		l.wrote = make(chan struct{})
+	}
+	return l.wrote
 }
 
 func (l *logBuf) String() string {
