@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"checkgrid/protocol"
 	"checkgrid/server/cluster"
@@ -13,22 +14,61 @@ import (
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
 	"checkgrid/server/metrics"
+	"checkgrid/server/tally"
 )
 
-// errClusterOperator is what the operator's changes get on a cluster
-// node: they must be sequenced like a player's Set, by the lease holder,
-// which takes only players' batches so far.
-var errClusterOperator = errors.New("the operator's changes are not supported on a cluster node")
+// clusterOperator is the operator's side of a cluster node (admin.Hub):
+// its changes go to the sequencer as one operator batch
+// (cluster.Node.Impose), and the answer waits until this node's hub has
+// published the Delta holding them, so "every player has been sent them by
+// seq S" holds here as in the single process. Box reads a copy of the
+// node's replica, taken again when the hub has moved to a newer seq.
+type clusterOperator struct {
+	node *cluster.Node
+	hub  *hub.Hub
 
-// noOperator is the operator's side of a cluster node (admin.Hub).
-type noOperator struct{}
-
-func (noOperator) Impose(context.Context, protocol.Area, func(uint32) bool) (int, uint64, error) {
-	return 0, 0, errClusterOperator
+	mu   sync.Mutex
+	seq  uint64
+	grid *protocol.Bitset
 }
 
-// Box answers from no grid: a node's live grid is the lease holder's.
-func (noOperator) Box(uint32) bool { return false }
+// operatorWait bounds waiting for this node's hub to publish a committed
+// operator change: the feed has it within a tick or two of the commit.
+const operatorWait = 5 * time.Second
+
+func (o *clusterOperator) Impose(ctx context.Context, a protocol.Area, want func(uint32) bool) (int, uint64, error) {
+	n, seq, err := o.node.Impose(ctx, a, want)
+	if err != nil {
+		return n, seq, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, operatorWait)
+	defer cancel()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for o.hub.Stats().Seq < seq {
+		select {
+		case <-ctx.Done():
+			return n, seq, fmt.Errorf("committed at seq %d, not yet published by this node: %w", seq, ctx.Err())
+		case <-t.C:
+		}
+	}
+	return n, seq, nil
+}
+
+func (o *clusterOperator) Box(i uint32) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.grid == nil || o.hub.Stats().Seq > o.seq {
+		ctx, cancel := context.WithTimeout(context.Background(), operatorWait)
+		g, seq, err := o.node.Grid(ctx)
+		cancel()
+		if err != nil {
+			return false
+		}
+		o.grid, o.seq = g, seq
+	}
+	return o.grid.Get(i)
+}
 
 // openCluster joins the grid shared through NATS JetStream (-nats): the
 // node catches its replica up with the stream before the hub serves
@@ -65,8 +105,17 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 		stopRules()
 		return backend{}, err
 	}
+	// And so are the bot tokens.
+	botReg, err := node.Bots(mctx)
+	if err != nil {
+		stopRules()
+		return backend{}, err
+	}
 	hc := hubConfig(cfg)
 	hc.Gate = rules
+	// The top lists are this node's players' (the answer says so).
+	tl := tally.New(0)
+	hc.Tally = tl
 	h := hub.New(hc, node, node.History, m, logger)
 	// So is the announcement: every node shows each one to its players.
 	board, err := node.Announcements(mctx, h)
@@ -103,7 +152,7 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	}
 	logger.Info("cluster: replica caught up", "node", node.Name(), "history", node.History)
 	return backend{
-		hub: h, operator: noOperator{}, key: key, rules: rules, board: board, stop: stop, close: func() {}, history: hist,
+		hub: h, operator: &clusterOperator{node: node, hub: h}, past: past, key: key, rules: rules, board: board, bots: botReg, tally: tl, topScope: node.Name(), stop: stop, close: func() {}, history: hist,
 		logAttrs: []any{"nats", strings.Join(cfg.natsURLs(), ","), "node", node.Name()},
 	}, nil
 }

@@ -34,7 +34,7 @@ func adminHandler(cfg config, addr net.Addr, be backend, m *metrics.Metrics, gam
 	if err != nil {
 		return nil, nil, err
 	}
-	api := admin.New(admin.Config{Token: tok, Hub: be.operator, History: be.past, Rules: be.rules, Board: be.board, Bots: be.bots, Tally: be.tally, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate, Data: cfg.data})
+	api := admin.New(admin.Config{Token: tok, Hub: be.operator, History: be.past, Rules: be.rules, Board: be.board, Bots: be.bots, Tally: be.tally, TopNode: be.topScope, Audit: audit, Logger: logger, Metrics: m, Rate: cfg.adminRate, Data: cfg.data})
 	mux := http.NewServeMux()
 	mux.Handle("/api/admin/", api)
 	ops := web.Admin(m)

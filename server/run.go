@@ -214,11 +214,12 @@ type backend struct {
 	key       []byte                     // signs player cookies
 	storage   interface{ Check() error } // for /healthz besides the hub's own state; may be nil
 	history   http.Handler               // the history API (the data directory's, or the cluster's stream)
-	past      admin.History              // the same history for rollbacks; nil in cluster mode
+	past      admin.History              // the same history for rollbacks (the cluster's stream in cluster mode)
 	rules     *moderation.Rules          // freezes and bans the hub obeys (in cluster mode, the cluster's)
 	board     *announce.Board            // the announcement (in cluster mode, the cluster's)
-	bots      *bots.Registry             // bot tokens; nil in cluster mode
-	tally     *tally.Tally               // the operator's top lists; nil in cluster mode
+	bots      *bots.Registry             // bot tokens (in cluster mode, the cluster's)
+	tally     *tally.Tally               // the operator's top lists (in cluster mode, this node's)
+	topScope  string                     // in cluster mode, the node's name: the top lists are its own
 	logAttrs  []any                      // for the listening line
 	stop      func()                     // after the hub has stopped
 	close     func()                     // on return from run

@@ -10,8 +10,8 @@ import (
 	"checkgrid/server/bots"
 )
 
-// ErrNoBots means this server issues no bot tokens (cluster mode).
-var ErrNoBots = errors.New("admin: bot tokens are not served here (cluster mode)")
+// ErrNoBots means this server issues no bot tokens.
+var ErrNoBots = errors.New("admin: bot tokens are not served here")
 
 func botsStatus(err error) int {
 	switch {

@@ -18,8 +18,11 @@
 // and go through pipeline.Sequencer.Impose: the same grid and ticks as a
 // player's Set, so they are sequenced, durable, in history and seen by
 // every player like any change; each answers with the boxes flipped and
-// the seq of the committed Delta that holds them. Rollback reads the grid at the target seq
-// from store.History and sets each box of the area to its value then.
+// the seq of the committed Delta that holds them (in cluster mode the
+// Hub is the node's, which sends them to the lease holder: Node.Impose).
+// Rollback reads the grid at the target seq from the History (the data
+// directory's, or the cluster's history.Stream) and sets each box of the
+// area to its value then.
 // Freezes and bans are rules (server/moderation) the hub's Set path obeys
 // from the next Set on; the operator's own changes are not held by them.
 // Announcements (announce.go) are server/announce's Board: kept in the

@@ -37,14 +37,17 @@ type History interface {
 type Config struct {
 	Token   Token
 	Hub     Hub
-	History History           // nil: rollback answers 501 (cluster mode)
+	History History           // nil: rollback answers 501
 	Rules   *moderation.Rules // freezes and bans; nil: 501 (cluster mode)
 	// Board keeps and sends announcements; nil: 501.
 	Board Board
 	// Bots issues and revokes bot tokens; nil: 501 (cluster mode).
 	Bots *bots.Registry
-	// Tally keeps the top lists; nil: 501 (cluster mode).
-	Tally   *tally.Tally
+	// Tally keeps the top lists; nil: 501.
+	Tally *tally.Tally
+	// TopNode, in cluster mode, names this node: its top lists count its
+	// own players only, and the answer says so.
+	TopNode string
 	Audit   *Audit
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics // admin_refused_total, admin_actions_total
@@ -146,7 +149,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 var (
 	ErrBody   = errors.New("admin: bad request body")
 	ErrTarget = errors.New("admin: give exactly one of seq and time")
-	ErrNoPast = errors.New("admin: history is not served here (cluster mode)")
+	ErrNoPast = errors.New("admin: history is not served here")
 )
 
 // status maps an error to its HTTP status.

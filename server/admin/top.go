@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"checkgrid/server/tally"
 )
 
 // Top-list bounds: the default is a screenful; the cap keeps an answer
@@ -15,8 +17,17 @@ const (
 	maxTop     = 100
 )
 
-// ErrNoTally means this server keeps no top lists (cluster mode).
-var ErrNoTally = errors.New("admin: top lists are not served here (cluster mode)")
+// ErrNoTally means this server keeps no top lists.
+var ErrNoTally = errors.New("admin: top lists are not served here")
+
+// TopList is the answer to GET /api/admin/top: the lists, and their scope.
+type TopList struct {
+	tally.Top
+	// Scope is "server" (every player) or, in cluster mode, "node": the
+	// players of Node only (each node keeps its own).
+	Scope string `json:"scope"`
+	Node  string `json:"node,omitempty"`
+}
 
 // top answers the players and addresses with the most boxes changed and
 // refused lately (server/tally): ?n=N lines each (default 10, at most 100).
@@ -34,5 +45,9 @@ func (a *api) top(w http.ResponseWriter, r *http.Request) {
 		}
 		n = v
 	}
-	reply(w, a.Tally.Top(n, time.Now()))
+	res := TopList{Top: a.Tally.Top(n, time.Now()), Scope: "server", Node: a.TopNode}
+	if a.TopNode != "" {
+		res.Scope = "node"
+	}
+	reply(w, res)
 }

@@ -27,5 +27,11 @@
 // starting without it would lock every program out, or, worse, forget
 // revocations.
 //
+// Cluster mode (shared.go): NewShared keeps the list in a Store instead
+// of the file (server/cluster: a JetStream KV key, the same JSON); Issue
+// and Revoke write it there first, against the newest list, and every
+// node takes each list written through Adopt, which cuts off its own
+// connections of every token the list has revoked.
+//
 // No goroutines of its own; everything is safe for concurrent use.
 package bots

@@ -64,8 +64,8 @@ type Token struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
-// list is the file's content.
-type list struct {
+// List is the file's content (and, in cluster mode, the shared KV value).
+type List struct {
 	Version int     `json:"version"`
 	NextID  uint64  `json:"next_id"`
 	Tokens  []Token `json:"tokens"`
@@ -74,14 +74,15 @@ type list struct {
 // Registry is the issued tokens and their live lanes.
 type Registry struct {
 	path  string
+	store Store // shared tokens (cluster mode); nil: the file at path
 	mu    sync.Mutex
-	list  list
+	list  List
 	lanes map[uint64]*Lane // one per valid token, made at first use
 }
 
 // Open loads the tokens from dir's File, or starts with none.
 func Open(dir string) (*Registry, error) {
-	r := &Registry{path: filepath.Join(dir, File), list: list{Version: fileVersion, NextID: 1}, lanes: map[uint64]*Lane{}}
+	r := &Registry{path: filepath.Join(dir, File), list: List{Version: fileVersion, NextID: 1}, lanes: map[uint64]*Lane{}}
 	b, err := os.ReadFile(r.path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -92,15 +93,23 @@ func Open(dir string) (*Registry, error) {
 	if err := json.Unmarshal(b, &r.list); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrFile, r.path, err)
 	}
-	if r.list.Version != fileVersion {
-		return nil, fmt.Errorf("%w: %s: version %d, want %d", ErrFile, r.path, r.list.Version, fileVersion)
-	}
-	for _, t := range r.list.Tokens {
-		if t.ID == 0 || t.ID >= r.list.NextID || len(t.SHA256) != 64 || t.Rate < 1 || t.Burst < 1 {
-			return nil, fmt.Errorf("%w: %s: token %d is invalid", ErrFile, r.path, t.ID)
-		}
+	if err := check(r.list); err != nil {
+		return nil, fmt.Errorf("%s: %w", r.path, err)
 	}
 	return r, nil
+}
+
+// check validates a list read from the file or the store.
+func check(l List) error {
+	if l.Version != fileVersion {
+		return fmt.Errorf("%w: version %d, want %d", ErrFile, l.Version, fileVersion)
+	}
+	for _, t := range l.Tokens {
+		if t.ID == 0 || t.ID >= l.NextID || len(t.SHA256) != 64 || t.Rate < 1 || t.Burst < 1 {
+			return fmt.Errorf("%w: token %d is invalid", ErrFile, t.ID)
+		}
+	}
+	return nil
 }
 
 // Issue makes a token named name with quota rate boxes a second and burst
@@ -122,16 +131,19 @@ func (r *Registry) Issue(name string, rate, burst int, by string, now time.Time)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	id := r.list.NextID
-	tok := tokenPrefix + strconv.FormatUint(id, 10) + "_" + hex.EncodeToString(secret[:])
-	t := Token{ID: id, Name: name, Rate: rate, Burst: burst, SHA256: digest(tok), At: now.UTC(), By: by}
-	next := r.list
-	next.NextID++
-	next.Tokens = append(slices.Clone(r.list.Tokens), t)
-	if err := r.save(next); err != nil {
+	var t Token
+	var tok string
+	err := r.change(func(l *List) error {
+		id := l.NextID
+		tok = tokenPrefix + strconv.FormatUint(id, 10) + "_" + hex.EncodeToString(secret[:])
+		t = Token{ID: id, Name: name, Rate: rate, Burst: burst, SHA256: digest(tok), At: now.UTC(), By: by}
+		l.NextID++
+		l.Tokens = append(l.Tokens, t)
+		return nil
+	})
+	if err != nil {
 		return Token{}, "", err
 	}
-	r.list = next
 	return t, tok, nil
 }
 
@@ -152,21 +164,22 @@ func (r *Registry) List() []Token {
 func (r *Registry) Revoke(id uint64, now time.Time) (Token, int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := slices.IndexFunc(r.list.Tokens, func(t Token) bool { return t.ID == id })
-	if i < 0 {
-		return Token{}, 0, fmt.Errorf("%w: %d", ErrUnknown, id)
-	}
-	t := r.list.Tokens[i]
-	if t.RevokedAt == nil {
-		at := now.UTC()
-		t.RevokedAt = &at
-		next := r.list
-		next.Tokens = slices.Clone(r.list.Tokens)
-		next.Tokens[i] = t
-		if err := r.save(next); err != nil {
-			return Token{}, 0, err
+	var t Token
+	err := r.change(func(l *List) error {
+		i := slices.IndexFunc(l.Tokens, func(t Token) bool { return t.ID == id })
+		if i < 0 {
+			return fmt.Errorf("%w: %d", ErrUnknown, id)
 		}
-		r.list = next
+		t = l.Tokens[i]
+		if t.RevokedAt == nil {
+			at := now.UTC()
+			t.RevokedAt = &at
+			l.Tokens[i] = t
+		}
+		return nil
+	})
+	if err != nil {
+		return Token{}, 0, err
 	}
 	cut := 0
 	if l := r.lanes[id]; l != nil {
@@ -205,8 +218,38 @@ func (r *Registry) Authenticate(tok string) (*Lane, error) {
 	return l, nil
 }
 
+// change makes the list edit makes of the newest one (the store's, or
+// this registry's, written to the file) the registry's, under r.mu. edit
+// gets a copy it may change.
+func (r *Registry) change(edit func(l *List) error) error {
+	copied := func(l *List) error {
+		if l.Version == 0 {
+			*l = List{Version: fileVersion, NextID: 1}
+		}
+		l.Tokens = slices.Clone(l.Tokens)
+		return edit(l)
+	}
+	if r.store != nil {
+		l, err := r.store.Update(copied)
+		if err != nil {
+			return err
+		}
+		r.list = l
+		return nil
+	}
+	next := r.list
+	if err := copied(&next); err != nil {
+		return err
+	}
+	if err := r.save(next); err != nil {
+		return err
+	}
+	r.list = next
+	return nil
+}
+
 // save writes l to the file before it takes effect.
-func (r *Registry) save(l list) error {
+func (r *Registry) save(l List) error {
 	b, err := json.MarshalIndent(l, "", "  ")
 	if err != nil {
 		return err

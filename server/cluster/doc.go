@@ -40,8 +40,13 @@
 // package needs no chain or keyframe code), shared.go (the operator's
 // state every node shares: JSON documents under keys of the KV bucket
 // checkgrid_moderation, changed by compare-and-set, each watched by every
-// node on a goroutine of its own), moderation.go (the freezes and bans,
-// Node.Moderation), announce.go (the announcement, Node.Announcements).
+// node on a goroutine of its own), impose.go (the operator's box changes:
+// any node sends the sequencer an operator batch, an AreaSnapshot of the
+// area as wanted, on checkgrid.impose.<sequencer>; the sequencer applies
+// it between ticks and answers {"boxes", "seq"} or {"error"} in JSON once
+// the Delta holding it is committed), moderation.go (the freezes and bans,
+// Node.Moderation), announce.go (the announcement, Node.Announcements),
+// bots.go (the bot tokens, Node.Bots).
 //
 // The stream is history's log of record: by default it keeps every Delta
 // (Config.Retain, MaxBytes and MaxAge are its limits).

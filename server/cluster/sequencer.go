@@ -60,6 +60,12 @@ type sequencer struct {
 	inFlight map[string]uint64
 	expires  time.Time // the earliest of the waiting batches' expiries, less expiryMargin; zero if none
 
+	// imposed: operator batches applied since the last commit (impose.go),
+	// answered with the seq that holds them; want: their values.
+	imposed []pendingImpose
+	want    *protocol.Bitset
+	wantIdx []uint32
+
 	frame    []byte
 	scratch  []uint32
 	changes  []protocol.Change
@@ -78,6 +84,12 @@ func (n *Node) sequence(ctx context.Context, t *tenure) error {
 		return err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	imposes := make(chan *nats.Msg, imposeQueue)
+	isub, err := n.nc.ChanSubscribe(imposePrefix+n.cfg.Node, imposes)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = isub.Unsubscribe() }()
 	s := &sequencer{n: n, t: t, inFlight: map[string]uint64{}, snapTurn: n.cfg.snapTurn()}
 	if err := s.base(ctx, nil); err != nil {
 		return err
@@ -94,6 +106,8 @@ func (n *Node) sequence(ctx context.Context, t *tenure) error {
 			return ctx.Err()
 		case m := <-sets:
 			s.set(m)
+		case m := <-imposes:
+			s.impose(m)
 		case <-tick.C:
 			if err := s.tick(ctx); err != nil {
 				return err
@@ -205,6 +219,7 @@ func (s *sequencer) tick(ctx context.Context) error {
 	// Committed now, or (nothing flipped) every waiting batch only set
 	// boxes to the values the committed grid has.
 	s.answer()
+	s.answerImposes()
 	if s.last > s.snapSeq && (time.Since(s.snapAt) >= s.n.cfg.SnapshotEvery || s.last-s.snapSeq >= s.snapTurn) {
 		s.snapshot(ctx)
 	}

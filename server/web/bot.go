@@ -15,8 +15,8 @@ import (
 // before the upgrade with 401 and the reason as text: a program reads
 // HTTP statuses, and an upgrade it could not use would only hide why.
 
-// ErrNoBots means this server issues no bot tokens (cluster mode).
-var ErrNoBots = errors.New("web: this server issues no bot tokens (cluster mode)")
+// ErrNoBots means this server issues no bot tokens.
+var ErrNoBots = errors.New("web: this server issues no bot tokens")
 
 // botLane returns the lane of the request's bot token, nil if it carries
 // none (no Authorization, or a scheme other than Bearer: a site behind a
