@@ -39,7 +39,11 @@
 // /api/admin/ (server/admin: token from -admin-token or <data>/admin.token,
 // Host check with -admin-host names, -admin-rate, <data>/audit.log);
 // freezes and bans (server/moderation, <data>/moderation.json) are the
-// hub's Gate in single-process mode;
+// hub's Gate, the announcement (server/announce, <data>/announcement.json)
+// is handed to the hub, bot tokens (server/bots, <data>/bots.json) to
+// /ws; in cluster mode all three are the cluster's (KV keys every node
+// watches), and the operator's box changes go to the lease holder
+// (clusterOperator: cluster.Node.Impose);
 // `checkgrid admin …` calls it (admin.Main; main.go only dispatches).
 //
 // The server logs (log/slog, text) "listening" with addr=HOST:PORT once it

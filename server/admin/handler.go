@@ -38,10 +38,10 @@ type Config struct {
 	Token   Token
 	Hub     Hub
 	History History           // nil: rollback answers 501
-	Rules   *moderation.Rules // freezes and bans; nil: 501 (cluster mode)
+	Rules   *moderation.Rules // freezes and bans; nil: 501
 	// Board keeps and sends announcements; nil: 501.
 	Board Board
-	// Bots issues and revokes bot tokens; nil: 501 (cluster mode).
+	// Bots issues and revokes bot tokens; nil: 501.
 	Bots *bots.Registry
 	// Tally keeps the top lists; nil: 501.
 	Tally *tally.Tally

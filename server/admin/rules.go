@@ -11,8 +11,8 @@ import (
 	"checkgrid/server/moderation"
 )
 
-// ErrNoRules means this server keeps no moderation rules (cluster mode).
-var ErrNoRules = errors.New("admin: freezes and bans are not served here (cluster mode)")
+// ErrNoRules means this server keeps no moderation rules.
+var ErrNoRules = errors.New("admin: freezes and bans are not served here")
 
 // rulesStatus maps the rules' errors to HTTP statuses.
 func rulesStatus(err error) int {
