@@ -105,6 +105,8 @@ type hooks struct {
 	Budget   float64   `json:"budget"`  // the click budget left, 0 to 1
 	Time     timeHooks `json:"time"`    // the time machine (timemachine_test.go)
 	Away     awayHooks `json:"away"`    // while you were away (timemachine_test.go)
+	// HoverInfo is the hover label's history line (hover_test.go).
+	HoverInfo string `json:"hoverInfo"`
 }
 
 // page is one tab (in its own window, so it gets animation frames).

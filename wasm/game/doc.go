@@ -60,5 +60,7 @@
 // URL (t=), and a link with one opens there. While you were away (away.go):
 // the last seq seen is kept in the page's storage; a returning player's
 // first sync fetches the net change since, rings the changed boxes on
-// screen in teal, counts them, and Replay plays the time away.
+// screen in teal, counts them, and Replay plays the time away. The hover
+// label (boxinfo.go) adds when the box last changed and how often, asked
+// of history once the pointer rests on a box and kept until it changes.
 package game

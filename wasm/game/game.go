@@ -54,6 +54,7 @@ type Game struct {
 	mark      marker      // the last jump's target, marked for a moment
 	tm        timeMachine // the past shown instead of the live grid (timemachine.go)
 	away      away        // what changed while the player was away (away.go)
+	boxInfo   boxInfos    // the hover label's history line (boxinfo.go)
 	// firstView: the camera is still where the game put it before the
 	// first Snapshot, so the first sync may move it to the busiest place.
 	firstView    camera.Camera
@@ -161,6 +162,7 @@ func (g *Game) Update() error {
 	} else if len(g.changed) > 0 {
 		g.ras.Update(g.board, g.changed, now)
 	}
+	g.updateBoxInfo(now, g.changed, all)
 	g.refused = g.sess.DrainRefused(g.refused[:0])
 	g.ras.Refuse(g.refused, now)
 	g.ras.Expire(now)
@@ -251,8 +253,9 @@ func (g *Game) publish(now time.Duration) {
 			text, _ := g.sess.Announcement(now)
 			return text
 		}(),
-		Time: g.timeStatus(now),
-		Away: g.awayStatus(),
+		Time:      g.timeStatus(now),
+		Away:      g.awayStatus(),
+		HoverInfo: g.boxInfoLine(),
 	})
 	if g.sized {
 		x, y := g.cam.CentreBox()

@@ -47,6 +47,9 @@ func (g *Game) setHUD(now time.Duration) bool {
 	}
 	if g.hoverOK && !g.touchMode {
 		lines = append(lines, line{fmt.Sprintf(wording.HoverFmt, g.hover, g.hover%protocol.GridWidth, g.hover/protocol.GridWidth), styleSmall})
+		if info := g.boxInfoLine(); info != "" {
+			lines = append(lines, line{info, styleSmall})
+		}
 	}
 	changed = h.title.set(f, dpr, full, panelBG, lines...) || changed
 	stack := h.stackWidth(g.w, dpr)

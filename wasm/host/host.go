@@ -46,6 +46,9 @@ type Published struct {
 	Time TimeStatus
 	// Away is what changed while the player was away.
 	Away AwayStatus
+	// HoverInfo is the hover label's history line: when the hovered box
+	// last changed and how often ("" until known, or not hovering).
+	HoverInfo string
 }
 
 // AwayStatus is "while you were away": the boxes changed between the seq

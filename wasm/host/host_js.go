@@ -263,6 +263,7 @@ func (p *Page) Publish(s Published) {
 	o.Set("missing", s.Missing)
 	o.Set("budget", s.Budget)
 	o.Set("announcement", s.Announcement)
+	o.Set("hoverInfo", s.HoverInfo)
 	if s.Budget != p.last.Budget && p.budget.Truthy() {
 		p.budget.Set("value", s.Budget)
 	}

@@ -14,6 +14,12 @@ const (
 	AwayFmt         = "While you were away: %s boxes changed here, %s in all"
 	AwayReplay      = "R or Replay: watch it happen"
 	AwayReplayTouch = "Tap Replay to watch it happen"
+	// The hover label: when the box last changed and how often.
+	BoxInfoFmt     = "last changed %s · %d changes"
+	BoxOnceFmt     = "last changed %s · 1 change"
+	BoxNever       = "never changed"
+	BoxNotKept     = "not changed in the kept history"
+	BoxWhenUnknown = "at an unknown time"
 	// TimeLayout is how a moment is written: the weekday and date, then
 	// the time to the second in the player's own zone.
 	TimeLayout = "Mon 2 Jan 2006 15:04:05"
@@ -21,5 +27,6 @@ const (
 
 // TimeAll lists the strings above, for the glyph test.
 func TimeAll() []string {
-	return []string{PastFmt, PastPlayFmt, PastLoading, PastReadOnly, PastReadTouch, PastKeys, PastErrorFmt, AwayFmt, AwayReplay, AwayReplayTouch, TimeLayout}
+	return []string{PastFmt, PastPlayFmt, PastLoading, PastReadOnly, PastReadTouch, PastKeys, PastErrorFmt, AwayFmt, AwayReplay, AwayReplayTouch,
+		BoxInfoFmt, BoxOnceFmt, BoxNever, BoxNotKept, BoxWhenUnknown, TimeLayout}
 }

@@ -1,0 +1,112 @@
+package game
+
+import (
+	"context"
+	"time"
+
+	"checkgrid/wasm/timeline"
+)
+
+// The hover label's history line (issue 21: "the hover label says when a
+// box last changed and how often"): once the pointer rests on a box for
+// boxInfoDelay, one request to /api/history/box on a goroutine (one at a
+// time); the answer is kept per box until the box changes on screen (the
+// board's drained changes, or a Snapshot replacing it), so a box is asked
+// about again only after it changed: the answer then names the seq it
+// holds for. Not on touch (no hover), not in the past (the answer is about
+// now).
+
+// Box info tuning.
+const (
+	// boxInfoDelay debounces: a pointer sweeping across boxes asks
+	// nothing; resting this long on one asks once.
+	boxInfoDelay = 250 * time.Millisecond
+	// boxInfoRetry: after an error (a server still building its index
+	// answers 503 with Retry-After: 1), ask again no sooner than this.
+	boxInfoRetry = time.Second
+	// boxInfoCache bounds the answers kept; past it they are all dropped
+	// (a few hundred boxes hovered is minutes of pointing).
+	boxInfoCache = 512
+)
+
+// boxInfos is the hover label's history: answers per box and the request
+// in flight.
+type boxInfos struct {
+	cache    map[uint32]timeline.BoxInfo
+	box      uint32        // the box the pointer rests on
+	on       bool          // it rests on one
+	since    time.Duration // since when
+	inflight bool
+	failedAt time.Duration
+	failed   bool
+	results  chan boxInfoResult
+}
+
+type boxInfoResult struct {
+	info timeline.BoxInfo
+	box  uint32
+	err  error
+}
+
+// updateBoxInfo takes an answer, forgets the boxes that changed (changed,
+// or all of them), and asks about the hovered box once it rested long
+// enough and no answer for it is kept.
+func (g *Game) updateBoxInfo(now time.Duration, changed []uint32, all bool) {
+	b := &g.boxInfo
+	if b.cache == nil {
+		b.cache, b.results = map[uint32]timeline.BoxInfo{}, make(chan boxInfoResult, 1)
+	}
+	select {
+	case r := <-b.results:
+		b.inflight = false
+		if r.err != nil {
+			b.failed, b.failedAt = true, now
+		} else {
+			b.failed = false
+			if len(b.cache) >= boxInfoCache {
+				clear(b.cache)
+			}
+			b.cache[r.box] = r.info
+		}
+	default:
+	}
+	if all {
+		clear(b.cache)
+	}
+	for _, i := range changed {
+		delete(b.cache, i)
+	}
+	hovering := g.hoverOK && !g.touchMode && !g.tm.past() && g.tm.src != nil && g.board.Synced()
+	if !hovering {
+		b.on = false
+		return
+	}
+	if !b.on || b.box != g.hover {
+		b.on, b.box, b.since = true, g.hover, now
+	}
+	if _, ok := b.cache[b.box]; ok || b.inflight || now-b.since < boxInfoDelay || (b.failed && now-b.failedAt < boxInfoRetry) {
+		return
+	}
+	b.inflight = true
+	src, box, results := g.tm.src, b.box, b.results
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+		defer cancel()
+		info, err := src.Box(ctx, box)
+		results <- boxInfoResult{info: info, box: box, err: err}
+	}()
+}
+
+// boxInfoLine is the hover label's history line for the hovered box ("" if
+// not known).
+func (g *Game) boxInfoLine() string {
+	b := &g.boxInfo
+	if !g.hoverOK || g.touchMode || g.tm.past() {
+		return ""
+	}
+	info, ok := b.cache[g.hover]
+	if !ok {
+		return ""
+	}
+	return info.Label(time.Local)
+}
