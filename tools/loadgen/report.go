@@ -155,6 +155,11 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 		row("server RSS", "%s before ramp, %s held, %s at end: %.1f KB per connection held",
 			mb(r.server.rssBefore), mb(r.server.rssHeld), mb(r.server.rssEnd), perConn)
 	}
+	if m := r.ramped; m != nil && r.heldStart > 0 {
+		per := func(k string) float64 { return m[k] / float64(r.heldStart) }
+		row("server memory", "per connection held (Go runtime, ramp's increase): stack %.2f KB, heap in use %.2f KB, %.2f goroutines",
+			per("go_memstats_stack_inuse_bytes")/1024, per("go_memstats_heap_inuse_bytes")/1024, per("go_goroutines"))
+	}
 	fps := rate(r.after.totalFrames()-r.before.totalFrames(), r.window)
 	row("CPU per frame", "%.1f µs server, %.1f µs server + loadgen, per frame delivered", usPerFrame(r.server.cores, fps), usPerFrame(r.server.cores+r.self.cores, fps))
 	row("loadgen CPU", "%.3f cores, RSS %s held", r.self.cores, mb(r.self.rssHeld))

@@ -39,18 +39,23 @@ func scrapeMetrics(ctx context.Context, admin string) (serverMetrics, error) {
 	return parseMetrics(resp.Body)
 }
 
-// parseMetrics keeps every checkgrid_ sample, keyed by its full series name
-// with labels as written.
+// goMemSeries are the Go runtime's series the report breaks a connection's
+// memory down with (stack against heap, and goroutines per connection).
+var goMemSeries = map[string]bool{
+	"go_memstats_stack_inuse_bytes": true,
+	"go_memstats_heap_inuse_bytes":  true,
+	"go_goroutines":                 true,
+}
+
+// parseMetrics keeps every checkgrid_ sample and goMemSeries, keyed by its
+// full series name with labels as written.
 func parseMetrics(r io.Reader) (serverMetrics, error) {
 	m := serverMetrics{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "checkgrid_") {
-			continue
-		}
 		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
+		if i < 0 || !strings.HasPrefix(line, "checkgrid_") && !goMemSeries[line[:i]] {
 			continue
 		}
 		v, err := strconv.ParseFloat(line[i+1:], 64)

@@ -68,6 +68,7 @@ type wsResult struct {
 	server, self       usage
 	machine            float64       // cores busy on the whole box over the window
 	metrics            serverMetrics // the server's own counters' increase over the window (nil: no -admin)
+	ramped             serverMetrics // their increase from before the ramp to the window's start: memory held per connection
 }
 
 // usage is a process's CPU and memory over a run.
@@ -104,6 +105,10 @@ func runWS(ctx context.Context, cfg config, url string, roots *x509.CertPool, se
 	srv0, _ := sampleOpt(serverPID)
 	self0, _ := sampleProc(os.Getpid())
 	res.server.rssBefore, res.self.rssBefore = srv0.rss, self0.rss
+	met0, err := scrapeMetrics(ctx, cfg.admin)
+	if err != nil {
+		r.logf("ws: %v", err)
+	}
 
 	pctx, stopPlayers := context.WithCancel(ctx)
 	defer stopPlayers()
@@ -136,6 +141,9 @@ func runWS(ctx context.Context, cfg config, url string, roots *x509.CertPool, se
 	met1, err := scrapeMetrics(ctx, cfg.admin)
 	if err != nil {
 		r.logf("ws: %v", err)
+	}
+	if met0 != nil && met1 != nil {
+		res.ramped = met1.sub(met0)
 	}
 	srv1, _ := sampleOpt(serverPID)
 	self1, _ := sampleProc(os.Getpid())
