@@ -25,34 +25,59 @@ import (
 // it has ended.
 func (h *Hub) Go(conn Socket, player string, addr netip.Prefix, adm Admission, done func()) {
 	h.clients.Add(1)
-	go func() {
-		defer h.clients.Done()
-		defer done()
-		h.serve(context.Background(), conn, player, addr, adm)
-	}()
+	go h.serve(conn, player, addr, adm, done)
 }
 
-func (h *Hub) serve(ctx context.Context, conn Socket, player string, addr netip.Prefix, adm Admission) {
+// handOverAfter is how long a reader goroutine serves a Waiter connection
+// before it hands the connection, when the client is idle, to a fresh
+// goroutine (reader). A goroutine's stack grows to the deepest read and
+// write it ever did (4 KB for coder/websocket's read path) and the
+// runtime shrinks it only below a quarter of that, so a connection that
+// went idle would keep it for good; a fresh one waits in 2 KB. Every
+// joined connection hands over once at its first wait (the join is
+// deep); after that at most once per handOverAfter, which for an idle
+// player is after each pong (one per ping period), and costs a clicking
+// one a goroutine start every few seconds.
+const handOverAfter = 5 * time.Second
+
+// serve joins conn to the hub and reads it; it runs on a goroutine counted
+// in h.clients.
+func (h *Hub) serve(conn Socket, player string, addr netip.Prefix, adm Admission, done func()) {
 	c := h.newClient(conn, player, addr)
 	c.initArea(adm)
 	c.lane = adm.Lane
 	conn.SetControl(func(k Control, payload []byte) { h.control(c, k, payload) })
 	h.m.Accepted.Inc()
 	h.m.Connections.Inc()
-	defer h.m.Connections.Dec()
 	select {
 	case h.join <- c:
 	case <-h.done:
 		h.m.Disconnects.WithLabelValues(protocol.CloseGoingAway.String()).Inc()
 		_ = conn.Close(protocol.CloseGoingAway, "server shutting down")
+		h.served(done)
 		return
 	default:
 		h.m.Disconnects.WithLabelValues(protocol.CloseOverloaded.String()).Inc()
 		_ = conn.Close(protocol.CloseOverloaded, "join queue full")
+		h.served(done)
 		return
 	}
-	unbind := h.bindLane(c)
-	err := h.read(ctx, c)
+	w, _ := conn.(Waiter)
+	h.reader(c, h.bindLane(c), done, w, time.Time{})
+}
+
+// reader reads c until the connection ends and then ends c's place in the
+// hub, or hands the reading to a fresh goroutine (handOverAfter) and
+// returns. since is when this goroutine started reading (zero for the
+// join's); w is c's connection as a Waiter, nil if it cannot wait.
+func (h *Hub) reader(c *Client, unbind, done func(), w Waiter, since time.Time) {
+	handOver, err := h.read(context.Background(), c, &w, since)
+	if handOver {
+		h.clients.Add(1)
+		go h.reader(c, unbind, done, w, time.Now())
+		h.clients.Done()
+		return
+	}
 	unbind()
 	if !c.isKilled() {
 		// The client went away (or its socket failed): nothing to say.
@@ -63,6 +88,14 @@ func (h *Hub) serve(ctx context.Context, conn Socket, player string, addr netip.
 	case <-h.done:
 	}
 	h.m.Disconnects.WithLabelValues(disconnectReason(c, err)).Inc()
+	h.served(done)
+}
+
+// served counts a connection's end and releases what its acceptor holds.
+func (h *Hub) served(done func()) {
+	h.m.Connections.Dec()
+	done()
+	h.clients.Done()
 }
 
 // disconnectReason names how a connection ended: our close code if we ended
@@ -91,35 +124,48 @@ func peerCloseLabel(code int) string {
 }
 
 // read reads and handles frames until the connection fails or a frame is
-// bad. It returns the read error.
-func (h *Hub) read(ctx context.Context, c *Client) error {
+// bad, and returns the read error; or, with a Waiter (*w, set to nil if it
+// cannot wait), until the client is idle and the goroutine, reading since
+// since, should hand over (handOverAfter).
+func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, since time.Time) (handOver bool, err error) {
 	var changes []protocol.Change
 	for {
+		if *w != nil {
+			if time.Since(since) >= handOverAfter {
+				return true, nil
+			}
+			if !(*w).WaitReadable() {
+				*w = nil
+			}
+		}
 		msg, err := c.conn.Read(ctx)
+		if errors.Is(err, ErrIdle) {
+			continue
+		}
 		if errors.Is(err, ErrText) {
 			h.bad(c, err, "text")
-			return err
+			return false, err
 		}
 		var fe FrameError
 		if errors.As(err, &fe) {
 			h.m.BadFrames.WithLabelValues("websocket_framing").Inc()
 			h.kill(c, fe.Code, truncate(fe.Why, 120))
-			return err
+			return false, err
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if c.isKilled() {
 			// Closing: what a client sends during the close handshake
 			// must not change the grid.
-			return nil
+			return false, nil
 		}
 		if !h.budget(c) {
-			return nil
+			return false, nil
 		}
 		if changes, err = h.handle(c, msg, changes[:0]); err != nil {
 			h.bad(c, err, "")
-			return err
+			return false, err
 		}
 	}
 }

@@ -48,6 +48,26 @@ type Socket interface {
 	CloseNow() error
 }
 
+// Waiter is what a Socket can add so that an idle connection's reader costs
+// little memory: the reader waits for the client in WaitReadable, a few
+// frames above the poller, and an idle connection's reader moves to a
+// fresh goroutine, whose stack stays at the runtime's 2 KB minimum while
+// it waits (conn.go, handOver).
+type Waiter interface {
+	// WaitReadable blocks until the client has sent bytes the next Read
+	// can use, or the connection failed (the next Read says so). It
+	// returns false at once if this connection cannot wait so; Read then
+	// blocks as Socket says and WaitReadable is not called again. After it
+	// has returned true, Read returns ErrIdle where it would wait for the
+	// client between messages (when the client sent only control frames,
+	// or nothing). CloseNow unblocks it.
+	WaitReadable() bool
+}
+
+// ErrIdle is what a Waiter's Read returns when the client has sent nothing
+// more to read now: the reader waits again with WaitReadable.
+var ErrIdle = errors.New("hub: nothing to read now")
+
 // Control is a WebSocket control frame kind a client sent.
 type Control uint8
 

@@ -1,12 +1,12 @@
 package wsconn
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"syscall"
 
@@ -25,8 +25,10 @@ const idleReadBuf = 512
 // contract.
 type Conn struct {
 	ws      *websocket.Conn
-	raw     net.Conn        // the hijacked socket under ws; writes go straight to it
-	rc      syscall.RawConn // raw's fd for non-blocking writes; nil if it has none
+	rd      *readConn       // the hijacked socket under ws; writes go straight to it
+	br      *bufio.Reader   // ws's reader over rd (its buffered bytes come before rd's)
+	waits   bool            // WaitReadable has been used: Read may return hub.ErrIdle (idle.go)
+	rc      syscall.RawConn // rd's fd for non-blocking writes; nil if it has none
 	tls     *tls.Conn       // set if raw is TLS from TLSListener: frames are sealed, then written
 	sock    *cipherSocket   // tls's socket
 	owed    int             // bytes TryWrite reported short while ciphertext was kept (tls.go)
@@ -73,20 +75,15 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 		return nil, fmt.Errorf("wsconn: accept: %w", err)
 	}
 	ws.SetReadLimit(protocol.MaxClientMessage)
-	c.ws, c.raw = ws, sb.conn
-	under := sb.conn
-	if r, ok := under.(*readConn); ok {
-		under = r.Conn
-	}
+	c.ws, c.rd, c.br = ws, sb.conn, sb.br
+	under := sb.conn.Conn
 	if tc, ok := under.(*tls.Conn); ok {
 		if s, ok := tc.NetConn().(*cipherSocket); ok && s.rc != nil {
 			c.tls, c.sock = tc, s
 		}
 		return c, nil
 	}
-	if sc, ok := under.(syscall.Conn); ok {
-		c.rc, _ = sc.SyscallConn()
-	}
+	c.rc = sb.conn.rc
 	return c, nil
 }
 
@@ -99,13 +96,24 @@ func (c *Conn) report(k hub.Control, p []byte) {
 // SetControl registers the hub's handler for pings and pongs.
 func (c *Conn) SetControl(f func(hub.Control, []byte)) { c.control = f }
 
-// Read returns the next client message (valid until the next Read).
+// Read returns the next client message (valid until the next Read). Once
+// WaitReadable has returned true, it returns hub.ErrIdle instead of
+// waiting for the client at a frame boundary (idle.go).
 func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	if c.buf.Cap() > idleReadBuf {
 		c.buf = bytes.Buffer{}
 	}
+	if c.waits {
+		c.rd.noWait.Store(true)
+	}
 	typ, r, err := c.ws.Reader(ctx)
+	if c.waits {
+		c.rd.noWait.Store(false)
+	}
 	if err != nil {
+		if errors.Is(err, errIdle) {
+			return nil, hub.ErrIdle
+		}
 		if code := websocket.CloseStatus(err); code != -1 {
 			return nil, fmt.Errorf("%w", hub.PeerClose{Code: int(code)})
 		}
@@ -209,7 +217,7 @@ func (c *Conn) WriteAll(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_, err := c.raw.Write(b)
+	_, err := c.rd.Write(b)
 	return err
 }
 

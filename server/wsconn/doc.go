@@ -14,6 +14,11 @@
 //	          control frames, a length with its top bit set: 1002) or one
 //	          longer than the read limit (1009, at the header): Read then
 //	          returns a hub.FrameError and the hub closes with its code
+//	WaitReadable  parks the reader in Go's poller until the client sent
+//	          bytes, a few frames deep instead of inside the library, so an
+//	          idle connection's reader goroutine keeps the runtime's 2 KB
+//	          minimum stack (idle.go; plain sockets only, not TLS); Read
+//	          then returns hub.ErrIdle when only control frames came
 //	TryWrite  pre-encoded wire frames (server/wsframe) go straight to the
 //	          hijacked socket's non-blocking fd with write(2), taking what
 //	          the kernel takes now: server frames are never masked, so

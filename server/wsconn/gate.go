@@ -84,6 +84,10 @@ func (g *gate) scan(b []byte) int {
 	return len(b)
 }
 
+// atBoundary reports whether every byte scanned so far ends a frame: the
+// next byte is the first of a header.
+func (g *gate) atBoundary() bool { return g.have == 0 && g.skip == 0 }
+
 // checkFirst checks the first two bytes and sets ext.
 func (g *gate) checkFirst() error {
 	b0, b1 := g.hdr[0], g.hdr[1]

@@ -43,47 +43,49 @@ func TestGateRefusesBadFrames(t *testing.T) {
 		{"reserved bit", []byte{0xc2, 0x80, 1, 2, 3, 4}, protocol.CloseFraming},
 		{"reserved opcode", []byte{0x83, 0x80, 1, 2, 3, 4}, protocol.CloseFraming},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ts, msgs, errs, _ := server(t)
-			nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			// A good frame, then the bad one, in the packet of the upgrade.
-			packet := upgradeRequest(ts.Listener.Addr().String()) + string(maskedFrame(2, set)) + string(tc.bytes)
-			if _, err := nc.Write([]byte(packet)); err != nil {
-				t.Fatal(err)
-			}
-			if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != 101 {
-				t.Fatalf("upgrade: %v", err)
-			}
-			// The reader hands over the message before it reads on.
-			select {
-			case got := <-msgs:
-				if string(got) != string(set) {
-					t.Fatalf("first message %x, want %x", got, set)
+		for _, mode := range readerModes {
+			t.Run(tc.name+"/"+mode.name, func(t *testing.T) {
+				ts, msgs, errs, _ := server(t, mode.idle)
+				nc, err := net.Dial("tcp", ts.Listener.Addr().String())
+				if err != nil {
+					t.Fatal(err)
 				}
-			case <-time.After(5 * time.Second):
+				defer nc.Close()
+				// A good frame, then the bad one, in the packet of the upgrade.
+				packet := upgradeRequest(ts.Listener.Addr().String()) + string(maskedFrame(2, set)) + string(tc.bytes)
+				if _, err := nc.Write([]byte(packet)); err != nil {
+					t.Fatal(err)
+				}
+				if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != 101 {
+					t.Fatalf("upgrade: %v", err)
+				}
+				// The reader hands over the message before it reads on.
+				select {
+				case got := <-msgs:
+					if string(got) != string(set) {
+						t.Fatalf("first message %x, want %x", got, set)
+					}
+				case <-time.After(5 * time.Second):
+					select {
+					case err := <-errs:
+						t.Fatalf("the good frame before the bad one was lost: %v", err)
+					default:
+						t.Fatal("the good frame never arrived")
+					}
+				}
 				select {
 				case err := <-errs:
-					t.Fatalf("the good frame before the bad one was lost: %v", err)
-				default:
-					t.Fatal("the good frame never arrived")
+					var fe hub.FrameError
+					if !errors.As(err, &fe) || fe.Code != tc.code {
+						t.Fatalf("read: %v, want a FrameError with %d", err, tc.code)
+					}
+				case m := <-msgs:
+					t.Fatalf("the bad frame was read as a message: %x", m)
+				case <-time.After(5 * time.Second):
+					t.Fatal("no error within 5 s: the connection waits on a frame it should refuse")
 				}
-			}
-			select {
-			case err := <-errs:
-				var fe hub.FrameError
-				if !errors.As(err, &fe) || fe.Code != tc.code {
-					t.Fatalf("read: %v, want a FrameError with %d", err, tc.code)
-				}
-			case m := <-msgs:
-				t.Fatalf("the bad frame was read as a message: %x", m)
-			case <-time.After(5 * time.Second):
-				t.Fatal("no error within 5 s: the connection waits on a frame it should refuse")
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -2,20 +2,27 @@ package wsconn
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
+	"syscall"
 )
 
-// Buffer sizes for hijacked WebSocket connections. net/http hands a
-// hijacker 4 KB for reading and 4 KB for writing, kept for the connection's
-// life: 8 KB of an idle player's memory budget. Client frames are at most a
-// few KB and mostly tens of bytes, so 512 B of read buffer is plenty. The
-// library writes only its close frame (at most 125 bytes of payload) through
-// the write buffer: everything else the hub writes to the socket itself.
+// Buffer sizes for hijacked WebSocket connections, kept for the
+// connection's life. net/http hands a hijacker 4 KB for reading and 4 KB
+// for writing: 8 KB of an idle player's memory budget. Client frames are
+// mostly tens of bytes (a click's Set is about 20 with its header, a pong
+// 14); 128 B still reads several of them per read(2), and a payload at
+// least as long as the buffer is read straight into its destination by
+// bufio, so a big Set costs no extra reads either. The library writes only
+// its close frame through the write buffer (a 2-byte header and at most
+// 125 bytes of payload: one write); everything else the hub writes to the
+// socket itself.
 const (
-	hijackReadBuf  = 512
-	hijackWriteBuf = 256
+	hijackReadBuf  = 128
+	hijackWriteBuf = 128
 )
 
 // smallBuffers wraps a ResponseWriter so that Hijack returns smaller
@@ -23,7 +30,8 @@ const (
 // pre-encoded frames to.
 type smallBuffers struct {
 	http.ResponseWriter
-	conn net.Conn // set by Hijack
+	conn *readConn     // set by Hijack
+	br   *bufio.Reader // the library's reader over conn, set by Hijack
 }
 
 func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -46,19 +54,46 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		b, _ := brw.Reader.Peek(n)
 		rc.pending = append([]byte(nil), b...)
 	}
-	c = rc
-	w.conn = c
-	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, hijackReadBuf), bufio.NewWriterSize(c, hijackWriteBuf)), nil
+	if _, ok := c.(*tls.Conn); !ok {
+		if sc, ok := c.(syscall.Conn); ok {
+			if raw, err := sc.SyscallConn(); err == nil {
+				rc.rc = raw
+				rc.waitFn, rc.readFn = rc.wait, rc.readSome
+			}
+		}
+	}
+	w.conn = rc
+	w.br = bufio.NewReaderSize(rc, hijackReadBuf)
+	return rc, bufio.NewReadWriter(w.br, bufio.NewWriterSize(rc, hijackWriteBuf)), nil
 }
 
 // readConn is the hijacked socket as the library reads it: first pending,
 // then the socket's own bytes, all of them through the gate, which stops
 // the stream at a frame header the server refuses. Only the connection's
 // reader reads it; writes go to the socket unchanged.
+//
+// While noWait is set, a read at a frame boundary does not block
+// (idle.go).
 type readConn struct {
 	net.Conn
 	pending []byte
 	gate    gate
+
+	// Reading without blocking (idle.go); rc is nil on TLS or a socket
+	// without an fd, and then every read blocks.
+	rc syscall.RawConn
+	// noWait is set by Conn.Read until the library has a data frame's
+	// header. Atomic: the library's close handshake may read the socket
+	// (under the library's read lock) while the reader sets it, waiting
+	// for that lock.
+	noWait atomic.Bool
+	woken  bool // WaitReadable's wait has been woken by the poller
+	peek   [1]byte
+	// readSome's state, passed without a closure allocation per call.
+	rbuf           []byte
+	rn             int
+	rerr           error
+	waitFn, readFn func(fd uintptr) bool
 }
 
 func (r *readConn) Read(b []byte) (int, error) {
@@ -67,13 +102,16 @@ func (r *readConn) Read(b []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if len(r.pending) > 0 {
+	switch {
+	case len(r.pending) > 0:
 		n = copy(b, r.pending)
 		r.pending = r.pending[n:]
 		if len(r.pending) == 0 {
 			r.pending = nil
 		}
-	} else {
+	case r.gate.atBoundary() && r.noWait.Load():
+		n, err = r.readNow(b)
+	default:
 		n, err = r.Conn.Read(b)
 	}
 	if k := r.gate.scan(b[:n]); k < n {

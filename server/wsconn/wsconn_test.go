@@ -22,9 +22,17 @@ func maskedFrame(opcode byte, payload []byte) []byte {
 	return wsframe.AppendMasked(nil, opcode, [4]byte{1, 2, 3, 4}, payload)
 }
 
+// readerModes are the two ways the hub reads a connection: blocking in
+// Read, or waiting in WaitReadable and reading until ErrIdle (idle.go).
+// Every test of the read path runs in both.
+var readerModes = []struct {
+	name string
+	idle bool
+}{{"blocking", false}, {"waiting", true}}
+
 // server accepts one connection and hands every message it reads (or the
-// read's error) to the test.
-func server(t *testing.T) (*httptest.Server, chan []byte, chan error, chan *Conn) {
+// read's error) to the test, reading as the hub does in the given mode.
+func server(t *testing.T, idle bool) (*httptest.Server, chan []byte, chan error, chan *Conn) {
 	msgs, errs, conns := make(chan []byte, 16), make(chan error, 1), make(chan *Conn, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, Options{})
@@ -33,17 +41,36 @@ func server(t *testing.T) (*httptest.Server, chan []byte, chan error, chan *Conn
 			return
 		}
 		conns <- c
-		for {
-			m, err := c.Read(context.Background())
-			if err != nil {
-				errs <- err
-				return
-			}
-			msgs <- append([]byte(nil), m...)
-		}
+		err = readAll(c, idle, nil, func(m []byte) { msgs <- append([]byte(nil), m...) })
+		errs <- err
 	}))
 	t.Cleanup(ts.Close)
 	return ts, msgs, errs, conns
+}
+
+// readAll is the hub's reader loop (hub.read) over c until a read fails:
+// with idle, it waits in WaitReadable before each read and reads again
+// after ErrIdle, calling idled (if not nil) each time.
+func readAll(c *Conn, idle bool, idled func(), msg func([]byte)) error {
+	for {
+		if idle && !c.WaitReadable() {
+			return errors.New("WaitReadable: false on a plain socket")
+		}
+		m, err := c.Read(context.Background())
+		if errors.Is(err, hub.ErrIdle) {
+			if !idle {
+				return errors.New("ErrIdle from a reader that never waited")
+			}
+			if idled != nil {
+				idled()
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		msg(m)
+	}
 }
 
 func upgradeRequest(host string) string {
@@ -55,7 +82,13 @@ func upgradeRequest(host string) string {
 // request; those bytes sit in net/http's buffer at hijack time and must be
 // read first, not dropped.
 func TestBytesBehindTheUpgradeAreRead(t *testing.T) {
-	ts, msgs, errs, _ := server(t)
+	for _, mode := range readerModes {
+		t.Run(mode.name, func(t *testing.T) { testBytesBehindTheUpgrade(t, mode.idle) })
+	}
+}
+
+func testBytesBehindTheUpgrade(t *testing.T, idle bool) {
+	ts, msgs, errs, _ := server(t, idle)
 	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +125,13 @@ func TestBytesBehindTheUpgradeAreRead(t *testing.T) {
 
 // Text messages and client close codes come out as the hub's port says.
 func TestReadErrorsFollowThePort(t *testing.T) {
-	ts, _, errs, conns := server(t)
+	for _, mode := range readerModes {
+		t.Run(mode.name, func(t *testing.T) { testReadErrors(t, mode.idle) })
+	}
+}
+
+func testReadErrors(t *testing.T, idle bool) {
+	ts, _, errs, conns := server(t, idle)
 	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +167,7 @@ func TestReadErrorsFollowThePort(t *testing.T) {
 	}
 
 	// A second connection closes with 3000.
-	ts2, _, errs2, _ := server(t)
+	ts2, _, errs2, _ := server(t, idle)
 	nc2, err := net.Dial("tcp", ts2.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,101 @@
+package hub
+
+import (
+	"context"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+
+	"checkgrid/protocol"
+)
+
+// waitConn is a memConn that is also a Waiter, as wsconn's plain sockets
+// are: WaitReadable blocks until the client sent a message (or the
+// connection closed), and Read returns ErrIdle when nothing is there. It
+// is read by one goroutine at a time (the hub's reader, which hands over
+// to a fresh goroutine when idle), so held needs no lock.
+type waitConn struct {
+	*memConn
+	held  []byte
+	has   bool
+	waits atomic.Int64 // WaitReadable calls
+}
+
+func (c *waitConn) WaitReadable() bool {
+	c.waits.Add(1)
+	if c.has {
+		return true
+	}
+	select {
+	case m := <-c.in:
+		c.held, c.has = m, true
+	case <-c.closed:
+	}
+	return true
+}
+
+func (c *waitConn) Read(context.Context) ([]byte, error) {
+	if !c.has {
+		select {
+		case <-c.closed:
+			return nil, errMemClosed
+		default:
+			return nil, ErrIdle
+		}
+	}
+	m := c.held
+	c.held, c.has = nil, false
+	if m == nil {
+		return nil, PeerClose{Code: 1000}
+	}
+	return m, nil
+}
+
+// A connection whose reader waits (a Waiter) is served like any other
+// across the reader's hand-over to a fresh goroutine after the join: its
+// Sets are applied, it sees every Delta, an ErrIdle is not an error, and
+// it ends once, both when the client closes and when the hub shuts down.
+func TestWaitingReaderServedAcrossHandOver(t *testing.T) {
+	th := startHub(t, Config{})
+	join := func(key string) (*player, *waitConn) {
+		p := &player{t: t, conn: newMemConn(256), ended: make(chan struct{})}
+		p.follow = protocol.NewFollower(&p.rep)
+		wc := &waitConn{memConn: p.conn}
+		th.Go(wc, key, netip.MustParsePrefix("192.0.2.1/32"), Admission{Version: protocol.Version1}, func() { close(p.ended) })
+		return p, wc
+	}
+	a, wa := join("a")
+	b := th.join(t, "b", 256)
+	a.untilSeq(0)
+	b.untilSeq(0)
+	for i := range 5 {
+		a.set(protocol.Change{Index: uint32(100 + i), Value: true})
+		a.until(protocol.TypeDelta)
+	}
+	b.set(protocol.Change{Index: 7, Value: true})
+	for !a.rep.Grid.Get(7) {
+		a.until(protocol.TypeDelta)
+	}
+	want := snapshotNow(t, th)
+	b.untilSeq(want.Seq)
+	a.untilSeq(want.Seq)
+	if a.rep.Grid != want.Grid || b.rep.Grid != want.Grid || !want.Grid.Get(104) {
+		t.Fatalf("grids differ from the hub's at seq %d (or box 104 is not set)", want.Seq)
+	}
+	if n := wa.waits.Load(); n < 6 {
+		t.Fatalf("WaitReadable called %d times, want one before each of the 6 messages at least", n)
+	}
+
+	// The client closes: its reader ends, once.
+	a.conn.in <- nil
+	a.waitEnded()
+
+	// A waiting reader still idle at shutdown ends with the hub.
+	c, _ := join("c")
+	c.untilSeq(want.Seq)
+	th.stop(t)
+	c.waitEnded()
+	if got := c.conn.closeCode(); got != protocol.CloseGoingAway {
+		t.Fatalf("closed with %v at shutdown, want going_away", got)
+	}
+}

@@ -1,0 +1,123 @@
+package wsconn
+
+import (
+	"errors"
+	"io"
+	"syscall"
+	"unsafe"
+)
+
+// Waiting for a client on little stack.
+//
+// Most connections are idle: they read nothing for seconds or hours but a
+// pong every ping period. A reader parked inside coder/websocket's read
+// path sits twenty frames deep, so the runtime gives every reader
+// goroutine a 4 KB stack (it starts goroutines at the average stack in
+// use, and shrinks one only below a quarter of its size). WaitReadable
+// parks instead in Go's poller through syscall.RawConn.Read, a few frames
+// below the hub's reader loop, until the socket holds bytes; the hub then
+// hands an idle connection to a fresh goroutine, which never needs more
+// than the 2 KB minimum while it waits (hub.Waiter).
+//
+// For that the library must give control back when a client sent only
+// control frames: after a pong it goes on to read the next frame header,
+// blocking deep. So once the reader has waited, Read marks the read
+// "at a boundary, do not block": a read of the socket that finds the gate
+// at a frame boundary (every byte the library was given ends a frame, and
+// it has used them all, or it would not be reading) is made without
+// blocking, and if the socket holds nothing the library's header read
+// fails with errIdle, which Read returns as hub.ErrIdle. The library keeps
+// no state from a failed header read that it had not started (its bufio
+// reader hands the error back once; its read lock is released), so the
+// next Read starts clean. The mark is dropped as soon as the library has
+// a data frame's header: payload bytes and the continuation frames of a
+// fragmented message are read blocking, as before.
+//
+// Not for TLS: crypto/tls may hold a record it read with the previous one,
+// which no peek at the socket sees. A TLS reader parks in the library as
+// before (WaitReadable returns false).
+
+// errIdle is the socket read's answer at a frame boundary when the socket
+// holds nothing and the reader asked not to block.
+var errIdle = errors.New("wsconn: nothing to read now")
+
+// WaitReadable blocks until the client has sent bytes the next Read can
+// use, or the connection failed (the next Read tells which), parked in
+// Go's poller with the caller's stack. It returns false at once if this
+// connection cannot wait so (TLS, or no fd); Read then blocks as hub.Socket
+// says. After it has returned true once, Read returns hub.ErrIdle
+// when the client sent nothing but control frames. CloseNow unblocks it.
+func (c *Conn) WaitReadable() bool {
+	rd := c.rd
+	if rd == nil || rd.rc == nil {
+		return false
+	}
+	c.waits = true
+	if c.br.Buffered() > 0 || len(rd.pending) > 0 || rd.gate.err != nil {
+		return true
+	}
+	rd.woken = false
+	_ = rd.rc.Read(rd.waitFn) // a closed socket ends the wait; Read reports it
+	return true
+}
+
+// wait is WaitReadable's callback, run by RawConn.Read with the fd held:
+// the first call peeks, and false parks the goroutine until the poller
+// says the socket is readable; the call after that reports ready without
+// a peek (a spurious wake costs one non-blocking read that finds nothing).
+func (r *readConn) wait(fd uintptr) bool {
+	if r.woken {
+		return true
+	}
+	r.woken = true
+	for {
+		// recvfrom(2) itself, not syscall.Recvfrom: its address buffer
+		// would make this frame, the deepest a waiting reader reaches,
+		// 112 bytes bigger.
+		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.peek[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		switch errno {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		return true // bytes, the end of the stream or an error: Read tells which
+	}
+}
+
+// readNow reads what the socket holds now into b, without blocking:
+// errIdle if it holds nothing.
+func (r *readConn) readNow(b []byte) (int, error) {
+	r.rbuf = b
+	err := r.rc.Read(r.readFn)
+	n, rerr := r.rn, r.rerr
+	r.rbuf, r.rerr = nil, nil
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr != nil:
+		return 0, rerr
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// readSome is readNow's callback: it never asks the poller to wait.
+func (r *readConn) readSome(fd uintptr) bool {
+	for {
+		n, err := syscall.Read(int(fd), r.rbuf)
+		switch {
+		case err == nil:
+			r.rn, r.rerr = n, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EAGAIN):
+			r.rn, r.rerr = 0, errIdle
+		default:
+			r.rn, r.rerr = 0, err
+		}
+		return true
+	}
+}
