@@ -57,8 +57,13 @@ func TestClusterBotTokenRevokedOnEveryNode(t *testing.T) {
 	}
 	code, body := b.do("GET", "/api/admin/top", nil)
 	var top admin.TopList
-	if err := json.Unmarshal(body, &top); code != http.StatusOK || err != nil || top.Scope != "node" || top.Node != "b" {
-		t.Errorf("B's top lists: %d %s, want scope node, node b", code, body)
+	botKey := fmt.Sprintf("bot:%d", is.ID)
+	if err := json.Unmarshal(body, &top); code != http.StatusOK || err != nil || top.Scope != "node" || top.Node != "b" ||
+		len(top.PlayersByToggled) == 0 || top.PlayersByToggled[0].Key != botKey || top.PlayersByToggled[0].Toggled < 1 {
+		t.Errorf("B's top lists: %d %s, want scope node, node b, %s first by toggled", code, body, botKey)
+	}
+	if s := b.ts.stats(); s["bot_toggles"] == 0.0 || s["bots"] != 1.0 {
+		t.Errorf("B's stats %v: want the bot's toggles counted apart", s)
 	}
 
 	code, body = a.do("DELETE", fmt.Sprintf("/api/admin/bots/%d", is.ID), nil)

@@ -179,6 +179,7 @@ func (f *feed) start(ctx context.Context) error {
 // load makes s the replica; the hub hears of it at the next hand-over.
 func (f *feed) load(s state) {
 	f.rep.Reset(f.n.History, s.seq, s.bits)
+	f.n.committed.load(&f.rep.Grid)
 	f.toggles = s.toggles
 	if s.batches != nil {
 		f.batches = s.batches
@@ -374,6 +375,9 @@ func (f *feed) apply(seq uint64, data []byte, hdr nats.Header) ([]uint32, error)
 	var boxes []uint32
 	if err == nil {
 		boxes, err = f.rep.ApplyDelta(d)
+	}
+	if err == nil {
+		f.n.committed.apply(&f.rep.Grid, boxes)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w %d: %w", ErrCorrupt, seq, err)

@@ -39,6 +39,7 @@ type Node struct {
 	sequencing atomic.Bool
 	leaseFree  chan struct{} // the lease watch saw it expire or be released
 	opKV       operatorKV    // the operator's bucket (shared.go)
+	committed  committedGrid // the feed's replica, for Submit's count (committed.go)
 }
 
 // Open connects to NATS, creates the stream and buckets if this is the
@@ -230,9 +231,13 @@ func (n *Node) Writable() bool { return n.fwd.writable() }
 
 // Submit queues changes for the sequencer; lost gets them back if they
 // are not committed within AcceptBound. What flips is the sequencer's to
-// know: toggled is 0.
+// know; toggled is how many differ from the committed grid this node has
+// (committed.go), for the hub's counts of who toggles.
 func (n *Node) Submit(changes []protocol.Change, lost func([]protocol.Change)) (toggled int, ok bool) {
-	return 0, n.fwd.submit(changes, lost)
+	if !n.fwd.submit(changes, lost) {
+		return 0, false
+	}
+	return n.committed.flips(changes), true
 }
 
 // Online is the cluster-wide player count.

@@ -33,7 +33,8 @@ type Upstream interface {
 	// the upstream's bound, in one call of lost with them (from another
 	// goroutine), after which they are never committed. toggled is how
 	// many of them flipped a box, when the upstream knows it at once (its
-	// own live grid), else 0.
+	// own live grid; a cluster node: how many differ from its committed
+	// grid), else 0.
 	Submit(changes []protocol.Change, lost func([]protocol.Change)) (toggled int, ok bool)
 	// Online is the number of players everywhere, given this hub's.
 	Online(local int64) int64
