@@ -17,7 +17,7 @@ import (
 
 // startJetStream runs a real 3-server JetStream cluster (what the nodes'
 // R3 stream and buckets need) on loopback for the test.
-func startJetStream(t *testing.T) string {
+func startJetStream(t testing.TB) string {
 	t.Helper()
 	plan, err := jsserver.Plan(t.TempDir(), 3)
 	if err != nil {
