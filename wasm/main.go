@@ -29,7 +29,7 @@ func run() error {
 	c := conn.Open(session.URL(cfg.Server))
 	defer c.Close()
 	sess := session.New(uint64(time.Now().UnixNano()), c)
-	page := host.NewPage(sess.Board().Displayed)
+	page := host.NewPage(sess.Board().Displayed, cfg.Server)
 	g, err := game.New(page, sess, cfg.View)
 	if err != nil {
 		return err

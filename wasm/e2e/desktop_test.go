@@ -133,24 +133,43 @@ func windowGeometry(t *testing.T, display string) (x0, y0, w, h int) {
 	return vals["X"], vals["Y"], vals["WIDTH"], vals["HEIGHT"]
 }
 
+// desktopProc is a running desktop client.
+type desktopProc struct {
+	logs *lockedBuffer
+	stop func() // kills it and waits for it to exit
+}
+
 // startDesktop runs the desktop client bin on display with args until
 // the test ends, and returns once it is online on srv and has said it is
 // ready; on failure it saves its log and the X screen.
-func startDesktop(t *testing.T, srv *server, bin, display string, args ...string) {
+func startDesktop(t *testing.T, srv *server, bin, display string, args ...string) *desktopProc {
 	t.Helper()
-	var logs lockedBuffer
+	return startDesktopEnv(t, srv, bin, display, nil, args...)
+}
+
+// startDesktopEnv is startDesktop with env added to the client's
+// environment.
+func startDesktopEnv(t *testing.T, srv *server, bin, display string, env []string, args ...string) *desktopProc {
+	t.Helper()
+	logs := new(lockedBuffer)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "DISPLAY="+display)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Env = append(append(os.Environ(), "DISPLAY="+display), env...)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		})
+	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		stop()
 		if t.Failed() {
 			t.Logf("desktop log: %s", saveArtifact(t, "desktop.log", []byte(logs.String())))
 			t.Logf("X screen: %s", saveArtifact(t, "screen.png", rootShot(t, display).png))
@@ -165,14 +184,21 @@ func startDesktop(t *testing.T, srv *server, bin, display string, args ...string
 		}
 		return s.Online > online
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(logs.String(), "checkgrid: ready") {
+	waitLog(t, logs, "checkgrid: ready", 60*time.Second)
+	t.Logf("desktop client ready %v after start", time.Since(t0).Round(time.Millisecond))
+	return &desktopProc{logs: logs, stop: stop}
+}
+
+// waitLog waits until logs hold want.
+func waitLog(t *testing.T, logs *lockedBuffer, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(logs.String(), want) {
 		if time.Now().After(deadline) {
-			t.Fatalf("desktop client not ready within 60 s:\n%s", logs.String())
+			t.Fatalf("desktop client did not say %q within %v:\n%s", want, timeout, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Logf("desktop client ready %v after start", time.Since(t0).Round(time.Millisecond))
 }
 
 // TestDesktop: the native client starts in a real X window under Xvfb,

@@ -16,8 +16,9 @@
 // the counters and the connection and labels the canvas; Page.TakeSeek
 // gives the time machine's scrubber position (time_js.go: the #timepanel's
 // range, play, speed and Live, and the Replay button); Page.LastSeen and
-// SetSeen keep the last seq seen in localStorage (seen_js.go; the desktop
-// keeps none yet).
+// SetSeen keep the last seq seen in localStorage (seen_js.go), and on the
+// desktop in a file per server in the user's config directory
+// (seen_notjs.go), whose Page also prints what changed while away.
 //
 // The desktop's server: -server, else a URL argument (checkgrid://host,
 // https://host, ws://host/ws; its fragment is the view), else

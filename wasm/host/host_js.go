@@ -82,7 +82,9 @@ type Page struct {
 
 // NewPage publishes window.checkgrid (its get(i) answers displayed(i))
 // and wires the page's toolbar, jump form and live region, if it has them.
-func NewPage(displayed func(uint32) bool) *Page {
+// The server is the page's own origin, whose localStorage keeps the seq
+// seen (seen_js.go), so its URL is not needed here.
+func NewPage(displayed func(uint32) bool, _ string) *Page {
 	p := &Page{obj: js.Global().Get("Object").New(), links: make(chan deeplink.View, 1), commands: make(chan Command, 8)}
 	p.get = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) < 1 {

@@ -120,11 +120,23 @@ type Page struct {
 	last     Published
 	links    chan deeplink.View
 	commands chan Command
+	seen     string // the file keeping the seq seen on this server ("": none)
+	seenErr  bool   // a write failed: said once
 }
 
-// NewPage returns the desktop page; displayed is not needed here.
-func NewPage(func(uint32) bool) *Page {
-	return &Page{links: make(chan deeplink.View), commands: make(chan Command)}
+// NewPage returns the desktop page of the game played on server (the
+// WebSocket URL; the seq seen is kept per server, seen_notjs.go);
+// displayed is not needed here.
+func NewPage(_ func(uint32) bool, server string) *Page {
+	p := &Page{links: make(chan deeplink.View), commands: make(chan Command)}
+	dir, err := os.UserConfigDir()
+	if err == nil {
+		p.seen, err = seenPath(dir, server)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "checkgrid: while you were away is off: %v\n", err)
+	}
+	return p
 }
 
 // Browser reports whether this is the browser build.
@@ -142,12 +154,25 @@ func (p *Page) Coarse() bool { return false }
 // ToolbarCSS is 0: the desktop has no toolbar; its keys do the same.
 func (p *Page) ToolbarCSS() float64 { return 0 }
 
-// LastSeen has nothing on the desktop: it keeps no state between runs yet,
-// so "while you were away" is the browser's.
-func (p *Page) LastSeen() (uint64, bool) { return 0, false }
+// LastSeen returns the last seq SetSeen kept for this server, if any.
+func (p *Page) LastSeen() (uint64, bool) {
+	if p.seen == "" {
+		return 0, false
+	}
+	return readSeen(p.seen)
+}
 
-// SetSeen does nothing on the desktop (see LastSeen).
-func (p *Page) SetSeen(uint64) {}
+// SetSeen keeps seq as the last the player saw on this server. A failure
+// is said once; the next run then has an older seq or none.
+func (p *Page) SetSeen(seq uint64) {
+	if p.seen == "" {
+		return
+	}
+	if err := writeSeen(p.seen, seq); err != nil && !p.seenErr {
+		p.seenErr = true
+		fmt.Fprintf(os.Stderr, "checkgrid: keeping the seq seen: %v\n", err)
+	}
+}
 
 // TakeSeek never has a moment on the desktop: its keys step the time
 // machine (Commands of the game's own).
@@ -166,6 +191,9 @@ func (p *Page) Publish(s Published) {
 	}
 	if s.Message != "" && s.Message != p.last.Message {
 		fmt.Fprintf(os.Stderr, "checkgrid: %s\n", s.Message)
+	}
+	if a := s.Away; a.Changed >= 0 && p.last.Away.Changed < 0 {
+		fmt.Fprintf(os.Stderr, "checkgrid: while you were away (since seq %d): %d boxes changed, %d on screen\n", a.Since, a.Changed, a.InView)
 	}
 	if s.Missing != p.last.Missing {
 		fmt.Fprintf(os.Stderr, "checkgrid: no glyph in the font for %q\n", s.Missing)
