@@ -40,6 +40,9 @@ func run() error {
 		fmt.Fprintln(os.Stderr, "checkgrid: no time machine:", err)
 	} else {
 		g.SetHistory(base)
+		if cfg.AdminToken != "" { // opened on the admin listener with the token
+			g.SetOperator(base, cfg.AdminToken)
+		}
 	}
 	ebiten.SetWindowTitle("checkgrid: a million checkboxes")
 	var sw, sh int // the screen, 0 if unknown

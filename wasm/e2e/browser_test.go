@@ -106,7 +106,8 @@ type hooks struct {
 	Time     timeHooks `json:"time"`    // the time machine (timemachine_test.go)
 	Away     awayHooks `json:"away"`    // while you were away (timemachine_test.go)
 	// HoverInfo is the hover label's history line (hover_test.go).
-	HoverInfo string `json:"hoverInfo"`
+	HoverInfo string  `json:"hoverInfo"`
+	Op        opHooks `json:"op"` // the operator console (operator_test.go)
 }
 
 // page is one tab (in its own window, so it gets animation frames).

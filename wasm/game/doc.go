@@ -63,4 +63,12 @@
 // screen in teal, counts them, and Replay plays the time away. The hover
 // label (boxinfo.go) adds when the box last changed and how often, asked
 // of history once the pointer rests on a box and kept until it changes.
+//
+// The operator console (console.go; issue 23): opened on the admin
+// listener with the operator token (SetOperator), the game reads the
+// admin API's figures every 2 s into a panel at the top right, and the
+// page's operator buttons turn a drag on the grid into a selected
+// rectangle, previewed (now and then side by side, the count of boxes)
+// and rolled back, cleared, filled, frozen or unfrozen through the API.
+// Requests run on goroutines and hand their answers to Update.
 package game

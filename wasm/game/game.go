@@ -55,6 +55,7 @@ type Game struct {
 	tm        timeMachine // the past shown instead of the live grid (timemachine.go)
 	away      away        // what changed while the player was away (away.go)
 	boxInfo   boxInfos    // the hover label's history line (boxinfo.go)
+	op        console     // the operator console, if opened with the token (console.go)
 	// firstView: the camera is still where the game put it before the
 	// first Snapshot, so the first sync may move it to the busiest place.
 	firstView    camera.Camera
@@ -88,6 +89,7 @@ type frameKey struct {
 	// keyboard: the cursor's box and whether it shows.
 	keyboard keyboard
 	view     viewKey // version 2: followed area, presence map (view.go)
+	op       consoleKey
 }
 
 // New returns the game for session s and page p, starting at view (nil
@@ -149,6 +151,7 @@ func (g *Game) Update() error {
 	g.handleInput(now)
 	g.updateTime(now)
 	g.updateAway(now)
+	g.updateConsole(now)
 	g.setView(now)
 	// After input, so a toggle leaves in this frame's Set.
 	g.sess.Update(now)
@@ -256,6 +259,7 @@ func (g *Game) publish(now time.Duration) {
 		Time:      g.timeStatus(now),
 		Away:      g.awayStatus(),
 		HoverInfo: g.boxInfoLine(),
+		Operator:  g.consoleStatus(),
 	})
 	if g.sized {
 		x, y := g.cam.CentreBox()
@@ -276,7 +280,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	hudChanged := g.setHUD(now)
 	frozen := g.everSync && !g.live()
-	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam, frozen: frozen, keyboard: g.keyboard, view: g.viewKey()}
+	key := frameKey{screen: screen, w: g.w, h: g.h, cam: g.cam, frozen: frozen, keyboard: g.keyboard, view: g.viewKey(), op: g.consoleKey()}
 	animating := g.ras.Highlighted() > 0 || g.hud.cooldown > 0 || g.debug || g.mark.active(now)
 	if !g.repaint(key, g.ras.TakeChanged(), hudChanged, animating, now) {
 		return
@@ -298,9 +302,12 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	g.drawPresenceOnGrid(screen)
 	g.drawMarkers(screen, now)
 	g.drawAway(screen)
+	g.drawSelection(screen)
 	g.mini.draw(screen, &g.cam)
 	g.drawPresence(screen)
+	g.hud.opTop = g.page.OperatorCSS()
 	g.hud.layout(g.w, g.h, g.dpr, g.page.ToolbarCSS())
 	g.hud.draw(screen)
+	g.drawPreview(screen)
 	g.drawCost = time.Since(t0)
 }

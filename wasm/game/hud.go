@@ -197,6 +197,10 @@ type hud struct {
 	// the stack.
 	announce   label
 	past, away label // the time machine's and "while you were away" (timeinput.go, away.go)
+	// op is the operator console's figures (console.go), top right under
+	// the page's operator panel, opTop CSS pixels tall.
+	op    label
+	opTop float64
 	// cooldown is the fraction of the cooldown bar shown, 0 for none.
 	cooldown float64
 	// budget is the click budget left (0 to 1) the meter under the title
@@ -242,6 +246,7 @@ func (h *hud) layout(w, hh int, dpr, bottom float64) {
 		h.meter = image.Rect(int(m), int(m)+h.title.h, int(m)+h.title.w, int(m)+h.title.h+int(barH*dpr))
 	}
 	place(&h.help, m, float64(hh)-m-bottom*dpr-float64(h.help.h))
+	place(&h.op, float64(w)-m-float64(h.op.w), m+h.opTop*dpr)
 
 	y := m
 	if float64(w)/dpr < narrowCSS {

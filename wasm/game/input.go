@@ -107,6 +107,8 @@ func (g *Game) commands(now time.Duration) {
 				g.paintMode = !g.paintMode
 			case host.CommandKeyboard:
 				g.setKeyboard(!g.keyboard.on)
+			case host.CommandOperator:
+				g.consoleCommand(c)
 			default:
 				g.timeCommand(c, now)
 			}
@@ -317,7 +319,7 @@ func (g *Game) pointers(now time.Duration) {
 	// panel, not the box under it).
 	if len(ps) == 0 {
 		g.input.minimap, g.input.hud = false, false
-	} else if len(ps) == 1 && !g.input.minimap && !g.input.hud && g.rec.Idle() {
+	} else if len(ps) == 1 && !g.input.minimap && !g.input.hud && g.rec.Idle() && !g.op.dragging {
 		_, _, g.input.minimap = minimapHit(&g.cam, ps[0].X, ps[0].Y)
 		g.input.hud = !g.input.minimap && g.hud.hit(ps[0].X, ps[0].Y)
 		if g.input.hud && g.hud.announcementHit(ps[0].X, ps[0].Y) {
@@ -334,6 +336,10 @@ func (g *Game) pointers(now time.Duration) {
 		return
 	}
 
+	if g.op.selecting { // the operator's drag selects a rectangle (console.go)
+		g.selectArea(ps)
+		return
+	}
 	// Below minToggleZoom a stroke would paint boxes nobody can see: it
 	// pans instead.
 	paint := (g.paintMode || ebiten.IsKeyPressed(ebiten.KeyShift)) && g.cam.Zoom() >= minToggleZoom && !g.tm.past()

@@ -105,6 +105,7 @@ func (g *Game) setHUD(now time.Duration) bool {
 
 	changed = g.setPastLabel(now) || changed
 	changed = g.setAwayLabel() || changed
+	changed = g.setConsoleLabel() || changed
 	if g.jump.open {
 		changed = h.prompt.set(f, dpr, stack, panelBG,
 			line{fmt.Sprintf(wording.JumpFmt, string(g.jump.text)), stylePrompt}, line{wording.PromptHelp, styleSmall}) || changed

@@ -13,6 +13,11 @@ type Config struct {
 	// View is the view a deep link asked for, or the place the page's first
 	// frame showed; nil to land at the busiest place once synced.
 	View *deeplink.View
+	// AdminToken is the operator token the page was opened with
+	// (#admin=<token> on the admin listener, then the tab's
+	// sessionStorage): the game becomes the operator's console. "" for
+	// a player.
+	AdminToken string
 }
 
 // Published is what the game reports every frame (the test hooks in the
@@ -49,6 +54,23 @@ type Published struct {
 	// HoverInfo is the hover label's history line: when the hovered box
 	// last changed and how often ("" until known, or not hovering).
 	HoverInfo string
+	// Operator is the console's state (zero for a player).
+	Operator OperatorStatus
+}
+
+// OperatorStatus is the operator console's state: the page shows its
+// panel while On and says Said in the live region when it changes.
+type OperatorStatus struct {
+	On        bool   // the token was accepted: the moderation tool is there
+	Refused   bool   // the token was refused: no tool
+	Selecting bool   // the next drag on the grid selects a rectangle
+	Area      string // the selected rectangle, "x,y,w,h" ("" for none)
+	Preview   int    // boxes the previewed rollback would change (-1: no preview)
+	To        uint64 // the previewed rollback's seq
+	Busy      bool   // an action is in flight
+	Done      int    // actions answered, ok or not
+	Said      string // the last action's outcome in words
+	Seq       uint64 // the last action that changed boxes: the seq of its change
 }
 
 // AwayStatus is "while you were away": the boxes changed between the seq
@@ -86,6 +108,7 @@ const (
 	CommandSpeed                       // playback speed Value (index into timeline.Speeds)
 	CommandLive                        // back to the live grid
 	CommandReplay                      // replay what changed while the player was away
+	CommandOperator                    // the operator console's action Text ("select", "preview", …); Value: the seq typed
 )
 
 func (k CommandKind) String() string {
@@ -112,6 +135,8 @@ func (k CommandKind) String() string {
 		return "live"
 	case CommandReplay:
 		return "replay"
+	case CommandOperator:
+		return "operator"
 	}
 	return fmt.Sprintf("CommandKind(%d)", uint8(k))
 }

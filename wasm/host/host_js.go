@@ -20,7 +20,9 @@ func Load() (Config, error) {
 		scheme = "wss://"
 	}
 	cfg := Config{Server: scheme + loc.Get("host").String() + "/ws"}
-	if v, err := deeplink.Parse(loc.Get("hash").String()); err == nil {
+	var hash string
+	cfg.AdminToken, hash = adminToken(loc.Get("hash").String())
+	if v, err := deeplink.Parse(hash); err == nil {
 		cfg.View = &v
 	} else if f := js.Global().Get("checkgridFirst"); f.Type() == js.TypeString {
 		// The page painted the landing place already (index.html's first
@@ -78,6 +80,7 @@ type Page struct {
 	coarse    bool      // the primary pointer is a finger
 	fine      bool      // some pointer is a mouse or a pen: likely a keyboard too
 	tm        timeUI    // the time machine's panel (time_js.go)
+	op        opUI      // the operator console's panel (operator_js.go)
 }
 
 // NewPage publishes window.checkgrid (its get(i) answers displayed(i))
@@ -212,6 +215,7 @@ func (p *Page) wireToolbar() {
 	button(p.draw, CommandDraw)
 	button(p.keys, CommandKeyboard)
 	p.wireTime(doc, on, send)
+	p.wireOperator(doc, on, send)
 	// Keyboard mode is for a keyboard: a device whose every pointer is a
 	// finger (a phone) is shown no Keys button.
 	p.keys.Set("hidden", !p.fine)
@@ -286,6 +290,7 @@ func (p *Page) Publish(s Published) {
 	}
 	p.publishTime(s.Time, p.last.Time)
 	p.publishAway(s.Away, p.last.Away)
+	p.publishOperator(s.Operator)
 	p.announce(s)
 	p.last = s
 }

@@ -154,6 +154,9 @@ func (p *Page) Coarse() bool { return false }
 // ToolbarCSS is 0: the desktop has no toolbar; its keys do the same.
 func (p *Page) ToolbarCSS() float64 { return 0 }
 
+// OperatorCSS is 0: the desktop has no operator panel.
+func (p *Page) OperatorCSS() float64 { return 0 }
+
 // LastSeen returns the last seq SetSeen kept for this server, if any.
 func (p *Page) LastSeen() (uint64, bool) {
 	if p.seen == "" {

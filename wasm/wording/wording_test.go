@@ -15,7 +15,7 @@ import (
 // every rune the client prints, in both weights: the fixed strings, every
 // quip, and the digits and separators numbers are printed with.
 func TestGlyphs(t *testing.T) {
-	texts := append(append(All(), TimeAll()...), "0123456789,.-_%()×")
+	texts := append(append(append(All(), TimeAll()...), OperatorAll()...), "0123456789,.-_%()×")
 	q := throttle.NewQuips(1)
 	for range q.Len() {
 		texts = append(texts, q.Next())
