@@ -152,6 +152,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseArea$$' -fuzztime $(FUZZTIME) ./server/admin/
 	$(GO) test -run '^$$' -fuzz '^FuzzAuthenticate$$' -fuzztime $(FUZZTIME) ./server/bots/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./server/announce/
+	for t in FuzzReadRunSet FuzzRecordBody FuzzScanSegment; do \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./server/store/ || exit 1; \
+	done
 
 # What a browser tab costs (issue 24, BENCHMARKS.md "The first second"):
 # headless Chromium's main-thread, script and whole-browser CPU per second,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
@@ -481,8 +482,12 @@ func TestTornTailStartsNewEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The first bytes of a record header: a write cut by a crash.
-	if _, err := f.Write([]byte{40, 0, 0, 0, 9, 9}); err != nil {
+	// The first bytes of a record: a write cut by a crash. A version-3
+	// record starts with its body's length (40, a one-byte varint) and that
+	// length's 16-bit check, the low half of its CRC32C (server/store's
+	// doc.go); then 2 of the 40 body bytes.
+	check := crc32.Checksum([]byte{40}, crc32.MakeTable(crc32.Castagnoli))
+	if _, err := f.Write([]byte{40, byte(check), byte(check >> 8), 9, 9}); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

@@ -165,13 +165,13 @@ func TestHistoryAPIEqualsWhatAPlayerSaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[16+36+14] ^= 1 // the first record's Delta payload
+	b[40+6] ^= 1 // the first record's body (after the 40-byte segment header and the record's length and its check)
 	if err := os.WriteFile(seg, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	errs.Reset()
 	if code := history.Main([]string{"verify", ts.Data}, &out, &errs); code != 1 ||
-		!strings.Contains(errs.String(), "wal-0000000000000001.log at offset 16") || !strings.Contains(errs.String(), "seq 1") {
+		!strings.Contains(errs.String(), "wal-0000000000000001.log at offset 40") || !strings.Contains(errs.String(), "seq 1") {
 		t.Fatalf("verify after a flipped byte: exit %d: %s", code, errs.String())
 	}
 }

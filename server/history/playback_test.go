@@ -27,11 +27,11 @@ type recorded struct {
 
 // buildPlayback writes playbackTicks random ticks (a few boxes each, most
 // in the top-left 100×100 corner) through a real Store, keyframe every
-// 4 KiB of log, and returns the directory and what it holds.
+// KiB of log (~55 ticks of compact records), and returns the directory and what it holds.
 func buildPlayback(t *testing.T) (string, *recorded) {
 	t.Helper()
 	dir := t.TempDir()
-	s, st, err := store.Open(dir, store.Options{Sync: store.SyncInterval, CheckpointBytes: 4 << 10, SegmentBytes: 32 << 10})
+	s, st, err := store.Open(dir, store.Options{Sync: store.SyncInterval, CheckpointBytes: 1 << 10, SegmentBytes: 8 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,10 +57,13 @@ func BenchmarkOpen(b *testing.B) {
 	}
 	want := *st
 	frames := randomFrames(b, rng, &want.Grid, st.Seq+1, benchTicks, benchFlips)
-	log := appendSegmentHeader(nil)
+	var enc recordEncoder
+	prev := prevRecord{seq: st.Seq, toggles: st.Toggles}
+	log := appendSegmentHeader(nil, prev)
 	for i, f := range frames {
 		want.Toggles += benchFlips
-		log = appendRecord(log, st.Seq+1+uint64(i), want.Toggles, int64(i+1), f)
+		log = enc.appendRecord(log, prev, want.Toggles, int64(i+1), f)
+		prev = prevRecord{seq: prev.seq + 1, toggles: want.Toggles, time: int64(i + 1)}
 	}
 	want.Seq = st.Seq + benchTicks
 	// An older segment wholly before the checkpoint is skipped, as after a
@@ -111,9 +114,10 @@ func BenchmarkRawWriteFsync(b *testing.B) {
 			}
 			defer f.Close()
 			var buf []byte
+			var enc recordEncoder
 			b.ResetTimer()
 			for i, fr := range frames {
-				buf = appendRecord(buf[:0], uint64(i+1), 0, int64(i+1), fr)
+				buf = enc.appendRecord(buf[:0], prevRecord{seq: uint64(i), time: int64(i)}, uint64(k*(i+1)), int64(i+1), fr)
 				if _, err := f.Write(buf); err != nil {
 					b.Fatal(err)
 				}

@@ -54,21 +54,102 @@
 // written and fsynced, and its directory entry fsynced before any record
 // goes into it.
 //
-// # Segment header (version 2)
+// # Segment header (version 3)
 //
 //	offset size field
 //	0      8    magic "CKGRIDWL"
-//	8      2    format version (2)
+//	8      2    format version (3; versions 1 and 2 are still read, below)
 //	10     2    reserved, 0
-//	12     4    CRC32C of bytes 0..11
+//	12     8    first seq: the seq of the segment's first record (equals
+//	            the file name's)
+//	20     8    toggles after record first−1
+//	28     8    commit time of record first−1, Unix nanoseconds (0: unknown)
+//	36     4    CRC32C of bytes 0..35
+//
+// Bytes 12..35 are the record before the segment's first, which that first
+// record is coded against: every segment reads alone, without its
+// predecessor. A version-2 header is 16 bytes: the magic, version 2, the
+// reserved field, and the CRC32C of bytes 0..11 at 12.
 //
 // A segment that does not start with the magic is version 1 (written before
 // history was kept): no header, records in the version-1 layout from
 // offset 0. Its first four bytes, a record length ≤ 126,024, can never read
-// as "CKGR" (0x52474B43). New records never go into a version-1 segment:
-// Open starts a version-2 one after it.
+// as "CKGR" (0x52474B43). New records never go into a version-1 or -2
+// segment: Open starts a version-3 one after it (or gives an old segment
+// that holds no record yet a version-3 header).
 //
-// # Log record (version 2)
+// # Log record (version 3)
+//
+// A record is coded against the one before it (for a segment's first, the
+// record its header names); its seq is that one's plus one, never stored.
+//
+//	size  field
+//	1..3  n, the body's length, an unsigned LEB128 varint (3 … 126,056)
+//	2     the length's check: the low 16 bits of CRC32C of the varint's
+//	      bytes, so a damaged length is reported as corruption, never read
+//	      as a torn tail (every single flipped bit is caught; about one in
+//	      65,536 other damages is not)
+//	n     body:
+//	        varint  commit time minus the previous record's, nanoseconds
+//	                (unsigned; times never decrease)
+//	        varint  toggles minus the previous record's minus k, the boxes
+//	                in the Delta (signed, zigzag as encoding/binary's
+//	                AppendVarint; 0 unless a tick's coalesced double flips
+//	                counted toggles of their own)
+//	        1       kind: how the boxes are held
+//	        …       0, packed: k as an unsigned varint, then the Delta's
+//	                payload exactly as broadcast (the protocol's packed
+//	                index set, PROTOCOL.md)
+//	                1, runs: the run-coded set (below) of the k boxes
+//	4     CRC32C of the record's seq (8 bytes) followed by every byte of the
+//	      record before this field
+//
+// The Delta frame, byte for byte as broadcast, is rebuilt from a record:
+// type 0x03, seq (8 bytes), k (4 bytes), then the payload; for kind 1 the
+// payload is protocol.AppendDelta's for the boxes. The store writes kind 1
+// only when that gives back exactly the frame it was handed, and when it is
+// shorter; otherwise kind 0. Everything that reads history — recovery,
+// ReadLog, History.Records (the API's "Delta frames of a seq range, byte for
+// byte as stored"), the hash chain, Verify, export — sees the rebuilt frames,
+// the same bytes the players were sent; only this file's layout changed.
+//
+// Run-coded set (kind 1), bits most significant first, zero-padded to a
+// byte:
+//
+//	gamma(r)       r ≥ 1, the number of runs (maximal stretches of consecutive boxes)
+//	5 bits         b, the Rice parameter of the gaps (0..20)
+//	20 bits        the first run's first box
+//	gamma(len)     its length
+//	then for each further run:
+//	  Rice_b(gap)  gap = its first box − the previous run's last box − 2
+//	               (runs are maximal, so ≥ 0): gap>>b as that many one bits
+//	               and a zero, then gap's low b bits
+//	  gamma(len)   its length
+//
+// gamma(x), x ≥ 1, is the Elias gamma code: L−1 zero bits, then x in L
+// bits, L = bits.Len(x). A run must end inside the grid, and no more than
+// 7 zero bits may follow the last. A drawer's line of 20 boxes costs one
+// gap and 9 bits of length where the protocol spends a Rice code per box;
+// a lone box costs one bit more than in the protocol, which is why a tick
+// of scattered boxes keeps kind 0.
+//
+// Vector: a version-3 segment after record 6 (toggles 100, time
+// 1,700,000,000,000,000,000), holding record 7 (boxes 5 and 1000..1019,
+// committed 25 ms later, toggles 123: two more than its 21 boxes) and
+// record 8 (the ten boxes 7 + i·99,991, 50 ms after that, toggles 133):
+//
+//	434b47524944574c 0300 0000 0700000000000000 6400000000000000 00002a36fe9c9717 77cd609e
+//	0d 821f c0f0f50b 04 01 4900005de10a00 c255ebf1
+//	1f 1aa8 80e1eb17 00 00 0a 800003d0d2d434b50d2d434b50d2d434b50d2d434b50d2c0 8bd4418f
+//
+// Record 7's Delta frame is
+// 03070000000000000015000000280002ffffffff080000000000000000000000000000
+// (35 bytes; the record takes 20, the version-2 record 71); record 8's,
+// 0308000000000000000a000000800003d0d2d434b50d2d434b50d2d434b50d2d434b50d2c0.
+//
+// # Log records of older versions
+//
+// A version-2 record (in a version-2 segment, after its 16-byte header):
 //
 //	offset size field
 //	0      4    n, length of the Delta frame (13 … protocol.MaxServerMessage)
@@ -78,14 +159,15 @@
 //	            directory imported from records of unknown time); never less than the
 //	            previous record's (Append clamps a wall clock that steps back)
 //	28     4    CRC32C (Castagnoli) of the frame
-//	32     4    CRC32C of bytes 0..31: the header has its own checksum, so a
-//	            damaged length is reported as corruption, never read as a torn tail
+//	32     4    CRC32C of bytes 0..31: the header has its own checksum
 //	36     n    the Delta frame, byte for byte as broadcast (protocol.AppendDelta)
 //
 // A version-1 record is the same without the commit time: n, seq, toggles
 // at 0, 4, 12; frame CRC at 20; header CRC of bytes 0..23 at 24; the frame
 // at 28. Its commit time is unknown, reported as 0 everywhere (history's
 // times for records of a directory written before history was kept).
+// testdata/v2dir is a directory the version-2 build wrote; the tests open,
+// verify and extend it.
 //
 // # Checkpoint file (a keyframe; version 2)
 //
@@ -133,7 +215,7 @@
 //
 // A directory written before history was kept holds version-1 files and
 // only its last two checkpoints' worth of log: its history starts at its
-// oldest checkpoint, with times unknown (0) until the first version-2
+// oldest checkpoint, with times unknown (0) until the first version-2 (or later)
 // record.
 //
 // # Hash chain
@@ -176,7 +258,8 @@
 //     sectors).
 //
 // Also torn, only in the last segment: a segment shorter than its header
-// (16 bytes) whose bytes are a prefix of a header or zeros. The header is
+// (40 bytes; 16 for version 2) whose bytes are a prefix of a header or
+// zeros (for version 3, its first 12 bytes, the rest being any). The header is
 // durable before any record is written, so no record is lost: the segment
 // is emptied and its header written again, in the same epoch.
 //

@@ -167,3 +167,43 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// recordSpan is one record of a segment file: where it lies and what it
+// reads as.
+type recordSpan struct {
+	off, end int64
+	r        record // frame copied
+}
+
+// segmentRecords reads every record of the segment at path (as the last
+// segment: a torn tail ends it).
+func segmentRecords(t testing.TB, path string) []recordSpan {
+	t.Helper()
+	var spans []recordSpan
+	res, err := scanSegment(path, true, func(off int64, r record) error {
+		if n := len(spans); n > 0 {
+			spans[n-1].end = off
+		}
+		r.frame = append([]byte(nil), r.frame...)
+		spans = append(spans, recordSpan{off: off, r: r})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("scan %s: %v", path, err)
+	}
+	if n := len(spans); n > 0 {
+		spans[n-1].end = res.end
+	}
+	return spans
+}
+
+// encodeSegment writes records as a version-3 segment following prev.
+func encodeSegment(prev prevRecord, recs []record) []byte {
+	var enc recordEncoder
+	b := appendSegmentHeader(nil, prev)
+	for _, r := range recs {
+		b = enc.appendRecord(b, prev, r.toggles, r.time, r.frame)
+		prev = prevRecord{seq: prev.seq + 1, toggles: r.toggles, time: r.time}
+	}
+	return b
+}

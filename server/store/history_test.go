@@ -46,7 +46,7 @@ func v1Checkpoint(st *State) []byte {
 // TestOpensVersion1Directory: a directory written before history was kept
 // (version-1 checkpoint and records, no segment header) opens to the same
 // state; its records read back with time unknown (0); new records go to a
-// new version-2 segment with their commit time; the hash chain starts at
+// new version-3 segment with their commit time; the hash chain starts at
 // the recovered seq (a keyframe there holds its base); and it reopens.
 func TestOpensVersion1Directory(t *testing.T) {
 	dir := t.TempDir()
@@ -73,8 +73,8 @@ func TestOpensVersion1Directory(t *testing.T) {
 	if segs := seqFiles(t, dir, segmentPrefix, segmentSuffix); len(segs) != 2 || segs[1] != 6 {
 		t.Fatalf("segments %v, want the old one and a new one from seq 6", segs)
 	}
-	if b := readFile(t, filepath.Join(dir, segmentName(6))); string(b[:8]) != segmentMagic {
-		t.Fatalf("new segment starts %q, want the version-2 header", b[:8])
+	if b := readFile(t, filepath.Join(dir, segmentName(6))); string(b[:8]) != segmentMagic || b[8] != segmentVersion {
+		t.Fatalf("new segment starts %q, want the version-3 header", b[:8])
 	}
 	var times []int64
 	if err := readLog(dir, 0, func(r record) error {
@@ -142,8 +142,10 @@ func TestCutSegmentHeader(t *testing.T) {
 	rng := rand.New(rand.NewPCG(43, 43))
 	m.appendN(t, s, rng, 3, 10)
 	closeT(t, s)
-	hdr := appendSegmentHeader(nil)
-	for _, b := range [][]byte{hdr[:5], hdr[:15], make([]byte, 9)} {
+	hd := func() Head { s, _ := openT(t, copyDir(t, dir), Options{}); defer closeT(t, s); return s.Head() }()
+	hdr := appendSegmentHeader(nil, prevRecord{seq: hd.Seq, toggles: hd.Toggles, time: hd.Time})
+	v2 := appendSegmentHeaderV2(nil)
+	for _, b := range [][]byte{hdr[:5], hdr[:15], hdr[:39], v2[:15], make([]byte, 9)} {
 		d := copyDir(t, dir)
 		writeFile(t, filepath.Join(d, segmentName(4)), b)
 		s, st := openT(t, d, Options{})
@@ -173,7 +175,7 @@ func TestCutSegmentHeader(t *testing.T) {
 // at a commit time.
 func TestHistoryReadsEverySeq(t *testing.T) {
 	dir := t.TempDir()
-	s, m := newModel(t, dir, Options{SegmentBytes: 500, CheckpointBytes: 700})
+	s, m := newModel(t, dir, Options{SegmentBytes: 250, CheckpointBytes: 300})
 	rng := rand.New(rand.NewPCG(44, 44))
 	grids := []protocol.Bitset{m.st.Grid}
 	var times []int64
@@ -240,7 +242,7 @@ func TestHistoryReadsEverySeq(t *testing.T) {
 // checksums but other content fails at the next keyframe's chain.
 func TestVerify(t *testing.T) {
 	dir := t.TempDir()
-	s, m := newModel(t, dir, Options{SegmentBytes: 500, CheckpointBytes: 700})
+	s, m := newModel(t, dir, Options{SegmentBytes: 250, CheckpointBytes: 300})
 	rng := rand.New(rand.NewPCG(45, 45))
 	for range 40 {
 		m.appendN(t, s, rng, 1, 15)
@@ -275,14 +277,9 @@ func TestVerify(t *testing.T) {
 
 	// Record 2 replaced by another valid record for seq 2: checksums hold.
 	d = copyDir(t, dir)
-	var recs [][]byte
-	var hdrs []recordHeader
-	first := readFile(t, filepath.Join(dir, segmentName(segs[0])))
-	for off := segmentHeaderSize; off < len(first); {
-		rh, _ := parseRecordHeader(first[off:], segmentVersion)
-		recs = append(recs, first[off+recordHeaderSize:off+recordHeaderSize+rh.frameLen])
-		hdrs = append(hdrs, rh)
-		off += recordHeaderSize + rh.frameLen
+	var recs []record
+	for _, sp := range segmentRecords(t, filepath.Join(dir, segmentName(segs[0]))) {
+		recs = append(recs, sp.r)
 	}
 	if len(recs) < 2 {
 		t.Fatalf("first segment holds %d records", len(recs))
@@ -291,15 +288,8 @@ func TestVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seg []byte
-	seg = appendSegmentHeader(seg)
-	for i, fr := range recs {
-		if i == 1 {
-			fr = other
-		}
-		seg = appendRecord(seg, hdrs[i].seq, hdrs[i].toggles, hdrs[i].time, fr)
-	}
-	writeFile(t, filepath.Join(d, segmentName(segs[0])), seg)
+	recs[1].frame = other
+	writeFile(t, filepath.Join(d, segmentName(segs[0])), encodeSegment(prevRecord{seq: segs[0] - 1}, recs))
 	_, err = OpenHistory(d).Verify()
 	if !errors.Is(err, ErrMismatch) {
 		t.Fatalf("rewritten record: %v, want ErrMismatch", err)

@@ -3,8 +3,10 @@ package store
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,8 +72,18 @@ func pool(b *testing.B, gen tickGen) (frames [][]byte, boxes [][]uint32) {
 type historyStats struct {
 	changes, payload, frames int64
 	base, kept               int64 // directory bytes after the first keyframe, and in all
-	took                     time.Duration
+	records                  int64 // bytes of segments written after the first keyframe (records, headers)
+	keyframes                int64 // bytes of keyframes after the first
+	// oldKept is what the version-2 format (a 36-byte header and the frame
+	// per record, a 16-byte segment header, a keyframe every
+	// CheckpointBytes of that log, each the size of this run's) would hold
+	// for the same ticks.
+	oldKept int64
+	took    time.Duration
 }
+
+// v2RecordHeader is the version-2 record's fixed part, for oldKept.
+const v2RecordHeader = 36
 
 // writeTicks writes ticks ticks of gen through a Store with the default
 // options (keyframes every 2 MiB, 8 MiB segments; SyncInterval, as an
@@ -103,7 +115,8 @@ func writeTicks(b *testing.B, dir string, ticks int, gen tickGen) historyStats {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hs := historyStats{base: dirBytes(b, dir)}
+	hs := historyStats{base: dirBytes(b, dir), records: -segmentBytes(b, dir)}
+	var oldLog, oldPending, oldSeg, oldKeys int64
 	for t := range ticks {
 		i := t % tickPool
 		fr := frames[i]
@@ -119,6 +132,14 @@ func writeTicks(b *testing.B, dir string, ticks int, gen tickGen) historyStats {
 		if err := s.Append(st.Seq, st.Toggles, fr); err != nil {
 			b.Fatal(err)
 		}
+		if oldSeg == 0 || oldSeg >= DefaultSegmentBytes {
+			oldLog, oldSeg = oldLog+segmentHeaderSizeV2, segmentHeaderSizeV2
+		}
+		rec := int64(v2RecordHeader + len(fr))
+		oldLog, oldSeg, oldPending = oldLog+rec, oldSeg+rec, oldPending+rec
+		if oldPending >= DefaultCheckpointBytes || t == ticks-1 {
+			oldKeys, oldPending = oldKeys+1, 0
+		}
 		if s.WantCheckpoint() || t == ticks-1 {
 			if err := s.Checkpoint(st); err != nil {
 				b.Fatal(err)
@@ -129,8 +150,40 @@ func writeTicks(b *testing.B, dir string, ticks int, gen tickGen) historyStats {
 		b.Fatal(err)
 	}
 	hs.kept = dirBytes(b, dir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var keys int64
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil {
+			b.Fatal(err)
+		}
+		switch seq, ok := parseSeqName(e.Name(), checkpointPrefix, checkpointSuffix); {
+		case ok && seq > 1:
+			hs.keyframes += fi.Size()
+			keys++
+		}
+	}
+	hs.records += segmentBytes(b, dir)
+	hs.oldKept = oldLog + oldKeys*hs.keyframes/max(keys, 1)
 	hs.took = time.Since(start)
 	return hs
+}
+
+func segmentBytes(b *testing.B, dir string) int64 {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), segmentPrefix) {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 // BenchmarkHistoryStorageDay: the kept history of a synthetic day (1.73 M
@@ -150,6 +203,9 @@ func BenchmarkHistoryStorageDay(b *testing.B) {
 			}
 			per := func(n int64) float64 { return float64(n) / float64(hs.changes) }
 			b.ReportMetric(per(hs.kept-hs.base), "kept-B/change")
+			b.ReportMetric(per(hs.oldKept), "v2-kept-B/change")
+			b.ReportMetric(per(hs.records), "records-B/change")
+			b.ReportMetric(per(hs.keyframes), "keyframes-B/change")
 			b.ReportMetric(per(hs.frames), "delta-B/change")
 			b.ReportMetric(per(hs.payload), "payload-B/change")
 			b.ReportMetric(float64(hs.kept)/(1<<20), "history-MiB")

@@ -14,6 +14,7 @@ type logFixture struct {
 	dir     string
 	states  []State // states[i] = model after seq i
 	offsets []int64 // offsets[i] = offset of record seq i+1; offsets[n] = file size
+	frames  [][]byte
 	seg     string
 }
 
@@ -23,18 +24,24 @@ func newLogFixture(t *testing.T, n, k int) *logFixture {
 	rng := rand.New(rand.NewPCG(10, uint64(n)))
 	s, m := newModel(t, f.dir, Options{})
 	f.states = append(f.states, m.st)
-	off := int64(segmentHeaderSize)
 	for range n {
-		f.offsets = append(f.offsets, off)
 		m.appendN(t, s, rng, 1, k)
-		off += recordHeaderSize + int64(len(m.frames[len(m.frames)-1]))
 		f.states = append(f.states, m.st)
 	}
-	f.offsets = append(f.offsets, off)
 	closeT(t, s)
 	f.seg = segmentName(1)
-	if got := int64(len(readFile(t, f.path(f.seg)))); got != off {
-		t.Fatalf("segment holds %d bytes, want %d", got, off)
+	f.frames = m.frames
+	spans := segmentRecords(t, f.path(f.seg))
+	for i, sp := range spans {
+		if string(sp.r.frame) != string(m.frames[i]) {
+			t.Fatalf("record %d reads back as %x, appended %x", i+1, sp.r.frame, m.frames[i])
+		}
+		f.offsets = append(f.offsets, sp.off)
+	}
+	off := spans[len(spans)-1].end
+	f.offsets = append(f.offsets, off)
+	if got := int64(len(readFile(t, f.path(f.seg)))); len(spans) != n || got != off {
+		t.Fatalf("segment holds %d records in %d bytes, want %d in %d", len(spans), got, n, off)
 	}
 	return f
 }
@@ -64,11 +71,14 @@ func TestTornTailIsCut(t *testing.T) {
 		tc{"zeros after a whole sector", append(append([]byte{}, full...), zeros(4096)...), n},
 		tc{"last record all zeros", append(append([]byte{}, full[:last]...), zeros(len(full)-int(last))...), n - 1},
 	)
-	// Zeros that start inside a header but not at a sector boundary cannot
+	// Zeros that start inside a record but not at a sector boundary cannot
 	// come from a cut write: corruption, by the rule in doc.go.
 	{
 		dir := copyDir(t, fx.dir)
-		writeFile(t, filepath.Join(dir, fx.seg), append(append([]byte{}, full[:last+10]...), zeros(40)...))
+		if len(full) > sectorSize {
+			t.Fatalf("fixture of %d bytes crosses a sector", len(full))
+		}
+		writeFile(t, filepath.Join(dir, fx.seg), append(append([]byte{}, full[:last+10]...), zeros(len(full)-int(last))...))
 		_, _, err := Open(dir, Options{})
 		asCorrupt(t, err, fx.seg, last)
 	}
@@ -126,11 +136,8 @@ func TestTornTailIsCut(t *testing.T) {
 	}
 }
 
-// frameOf returns the Delta frame stored for seq.
-func (f *logFixture) frameOf(t *testing.T, seq int) []byte {
-	b := readFile(t, f.path(f.seg))
-	return b[f.offsets[seq-1]+recordHeaderSize : f.offsets[seq]]
-}
+// frameOf returns the Delta frame appended for seq.
+func (f *logFixture) frameOf(_ *testing.T, seq int) []byte { return f.frames[seq-1] }
 
 // TestFlippedByteIsCorruption: flipping any byte of a record that is
 // followed by another (or of any record in a segment that is not the last)
@@ -165,7 +172,7 @@ func TestFlippedByteInEarlierSegment(t *testing.T) {
 	b := readFile(t, seg2)
 	for name, data := range map[string][]byte{
 		"cut short":  b[:len(b)-1],
-		"flipped":    append(append([]byte{}, b[:30]...), append([]byte{b[30] ^ 1}, b[31:]...)...),
+		"flipped":    append(append([]byte{}, b[:50]...), append([]byte{b[50] ^ 1}, b[51:]...)...),
 		"zero tail":  append(append([]byte{}, b...), 0, 0, 0),
 		"all zeroes": make([]byte, len(b)),
 	} {
@@ -196,11 +203,12 @@ func TestSeqGapsAreCorruption(t *testing.T) {
 	_, _, err = Open(d, Options{})
 	asCorrupt(t, err, segmentName(5), 0)
 
-	// Record 3 stored in segment 2's place: CRCs hold, the seq does not.
+	// Record 3 stored in segment 2's place: checksums hold, the first seq
+	// its header names does not.
 	d = copyDir(t, dir)
 	writeFile(t, filepath.Join(d, segmentName(2)), readFile(t, filepath.Join(dir, segmentName(3))))
 	_, _, err = Open(d, Options{})
-	asCorrupt(t, err, segmentName(2), segmentHeaderSize)
+	asCorrupt(t, err, segmentName(2), 12)
 
 	// Segments without any checkpoint.
 	d = copyDir(t, dir)
@@ -274,13 +282,13 @@ func TestFallbackNeedsTheLog(t *testing.T) {
 	dir, _ := ckptFixture(t)
 	// Rewrite history: the log now starts at seq 5, after checkpoint 3 + 1.
 	seg := filepath.Join(dir, segmentName(1))
-	b := readFile(t, seg)
-	off := int64(segmentHeaderSize)
-	for range 4 {
-		rh, _ := parseRecordHeader(b[off:], segmentVersion)
-		off += recordHeaderSize + int64(rh.frameLen)
+	spans := segmentRecords(t, seg)
+	var recs []record
+	for _, sp := range spans[4:] {
+		recs = append(recs, sp.r)
 	}
-	writeFile(t, filepath.Join(dir, segmentName(5)), append(appendSegmentHeader(nil), b[off:]...))
+	r4 := spans[3].r
+	writeFile(t, filepath.Join(dir, segmentName(5)), encodeSegment(prevRecord{seq: r4.seq, toggles: r4.toggles, time: r4.time}, recs))
 	os.Remove(seg)
 	ck := filepath.Join(dir, checkpointName(6))
 	c := readFile(t, ck)

@@ -70,51 +70,110 @@ type scanResult struct {
 	end     int64 // offset after the last valid record
 	size    int64 // file size found
 	torn    string
-	version int // 1 (no segment header) or 2; 2 for an empty segment
+	version int // 1 (no segment header), 2 or 3; segmentVersion for an empty segment
 	// headerCut: the torn part is only a segment header, written and
 	// fsynced before any record: no record can have been lost.
 	headerCut bool
 }
 
-// segmentStart reads the first bytes of a segment of size bytes and says
-// its version and where its records start. A final segment shorter than a
-// header whose bytes are a prefix of one, or zeros, is an empty version-2
+// segmentStart reads the first bytes of segment first (of size bytes) and
+// says its version, where its records start and, for version 3, the
+// record before its first. A final segment shorter than its header whose
+// bytes are a prefix of a version-2 or -3 header, or zeros, is an empty
 // segment whose header write was cut: start 0, no records, torn set.
-func segmentStart(f *os.File, name string, size int64, final bool) (version int, start int64, torn string, err error) {
+func segmentStart(f *os.File, name string, first uint64, size int64, final bool) (version int, start int64, prev prevRecord, torn string, err error) {
 	if size == 0 {
-		return segmentVersion, 0, "", nil
+		return segmentVersion, 0, prev, "", nil
 	}
 	var h [segmentHeaderSize]byte
 	n := min(size, segmentHeaderSize)
 	if _, err := f.ReadAt(h[:n], 0); err != nil {
-		return 0, 0, "", fmt.Errorf("store: read %s: %w", name, err)
-	}
-	want := appendSegmentHeader(nil)
-	if n < segmentHeaderSize {
-		zero := isZero(h[:n])
-		if final && (zero || string(h[:n]) == string(want[:n])) {
-			return segmentVersion, 0, fmt.Sprintf("segment header cut (%d of %d bytes)", n, segmentHeaderSize), nil
-		}
-		if string(h[:min(n, 8)]) == segmentMagic[:min(n, 8)] && !zero {
-			return 0, 0, "", corrupt(name, 0, "segment header cut (%d of %d bytes) in a non-final segment", n, segmentHeaderSize)
-		}
-		return 1, 0, "", nil
-	}
-	if string(h[:8]) != segmentMagic {
-		// Version 1, or zeros a crash left (cut like any zero tail).
-		return 1, 0, "", nil
+		return 0, 0, prev, "", fmt.Errorf("store: read %s: %w", name, err)
 	}
 	le := binary.LittleEndian
-	if crc(h[:12]) != le.Uint32(h[12:]) {
-		return 0, 0, "", corrupt(name, 0, "segment header checksum mismatch")
+	// need: the header's size for the version its bytes so far name.
+	need := int64(segmentHeaderSizeV2)
+	if n >= 10 && le.Uint16(h[8:]) == segmentVersion {
+		need = segmentHeaderSize
 	}
-	if v := le.Uint16(h[8:]); v != segmentVersion {
-		return 0, 0, "", fmt.Errorf("%w: segment %s has version %d, this build reads 1 and %d", ErrVersion, name, v, segmentVersion)
+	if n < need || string(h[:min(n, 8)]) != segmentMagic[:min(n, 8)] {
+		zero := isZero(h[:n])
+		magic := string(h[:min(n, 8)]) == segmentMagic[:min(n, 8)]
+		if n < need && (zero || magic && headerPrefix(h[:n])) {
+			if final {
+				return segmentVersion, 0, prev, fmt.Sprintf("segment header cut (%d of %d bytes)", n, need), nil
+			}
+			if !zero {
+				return 0, 0, prev, "", corrupt(name, 0, "segment header cut (%d of %d bytes) in a non-final segment", n, need)
+			}
+		}
+		if magic && n >= 8 && n < need {
+			return 0, 0, prev, "", corrupt(name, 0, "segment header cut (%d of %d bytes)", n, need)
+		}
+		// Version 1, or zeros a crash left (cut like any zero tail).
+		return 1, 0, prev, "", nil
 	}
-	if r := le.Uint16(h[10:]); r != 0 {
-		return 0, 0, "", corrupt(name, 10, "segment header reserved field is %d", r)
+	if r := le.Uint16(h[10:]); r != 0 && crcHolds(h[:], need) {
+		return 0, 0, prev, "", corrupt(name, 10, "segment header reserved field is %d", r)
 	}
-	return segmentVersion, segmentHeaderSize, "", nil
+	switch v := le.Uint16(h[8:]); v {
+	case segmentVersionV2:
+		if !crcHolds(h[:], need) {
+			return 0, 0, prev, "", corrupt(name, 0, "segment header checksum mismatch")
+		}
+		return segmentVersionV2, segmentHeaderSizeV2, prev, "", nil
+	case segmentVersion:
+		if !crcHolds(h[:], need) {
+			return 0, 0, prev, "", corrupt(name, 0, "segment header checksum mismatch")
+		}
+		prev = prevRecord{seq: le.Uint64(h[12:]) - 1, toggles: le.Uint64(h[20:]), time: int64(le.Uint64(h[28:]))}
+		if prev.seq+1 != first {
+			return 0, 0, prev, "", corrupt(name, 12, "segment header names first seq %d, the file name %d", prev.seq+1, first)
+		}
+		if prev.time < 0 {
+			return 0, 0, prev, "", corrupt(name, 28, "segment header time %d is negative", prev.time)
+		}
+		return segmentVersion, segmentHeaderSize, prev, "", nil
+	default:
+		if !crcHolds(h[:], segmentHeaderSizeV2) && !crcHolds(h[:], segmentHeaderSize) {
+			return 0, 0, prev, "", corrupt(name, 0, "segment header checksum mismatch")
+		}
+		return 0, 0, prev, "", fmt.Errorf("%w: segment %s has version %d, this build reads 1 to %d", ErrVersion, name, v, segmentVersion)
+	}
+}
+
+// crcHolds reports whether h's first size bytes are a segment header of
+// that size whose checksum (its last 4 bytes) holds.
+func crcHolds(h []byte, size int64) bool {
+	if int64(len(h)) < size {
+		return false
+	}
+	return crc(h[:size-4]) == binary.LittleEndian.Uint32(h[size-4:size])
+}
+
+// headerPrefix reports whether b (starting with the magic, or a prefix of
+// it) could be the start of a version-2 or -3 header: the version, if
+// there, is 2 or 3 and the reserved field 0; a version-2 header's fixed
+// bytes match.
+func headerPrefix(b []byte) bool {
+	v2 := appendSegmentHeaderV2(nil)
+	if string(b) == string(v2[:min(len(b), len(v2))]) {
+		return true
+	}
+	var v3 [12]byte
+	copy(v3[:], segmentMagic)
+	binary.LittleEndian.PutUint16(v3[8:], segmentVersion)
+	return string(b[:min(len(b), 12)]) == string(v3[:min(len(b), 12)])
+}
+
+// appendSegmentHeaderV2 appends a version-2 segment's header, for reading
+// one (its bytes are fixed) and for tests that write old directories.
+func appendSegmentHeaderV2(dst []byte) []byte {
+	n := len(dst)
+	dst = append(dst, segmentMagic...)
+	dst = binary.LittleEndian.AppendUint16(dst, segmentVersionV2)
+	dst = binary.LittleEndian.AppendUint16(dst, 0)
+	return binary.LittleEndian.AppendUint32(dst, crc(dst[n:n+12]))
 }
 
 func isZero(b []byte) bool {
@@ -126,12 +185,34 @@ func isZero(b []byte) bool {
 	return true
 }
 
+// segmentScan is one pass over a segment's records.
+type segmentScan struct {
+	name     string
+	br       *bufio.Reader
+	size     int64
+	final    bool
+	zeroFrom int64 // the file is all zero from here (final segment only)
+	visit    func(off int64, r record) error
+}
+
+// tornAt: the record at [off, end) failed a check, and the file is all
+// zero from a sector boundary inside it to the end: the write was cut.
+func (sc *segmentScan) tornAt(off, end int64) bool {
+	s := max(off, sc.zeroFrom)
+	s = (s + sectorSize - 1) / sectorSize * sectorSize
+	return sc.final && s < end
+}
+
 // scanSegment reads every record of one segment in order, checking each
 // and calling visit for it. In the final segment a torn tail (see doc.go) is
 // reported in the result, not as an error; anywhere else, and for any record
 // that is complete but wrong, it returns a *CorruptError.
 func scanSegment(path string, final bool, visit func(off int64, r record) error) (scanResult, error) {
 	name := filepath.Base(path)
+	first, ok := parseSeqName(name, segmentPrefix, segmentSuffix)
+	if !ok {
+		return scanResult{}, fmt.Errorf("store: %s is not a segment name", name)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return scanResult{}, fmt.Errorf("store: open segment: %w", err)
@@ -148,15 +229,8 @@ func scanSegment(path string, final bool, visit func(off int64, r record) error)
 			return scanResult{}, fmt.Errorf("store: read segment %s: %w", name, err)
 		}
 	}
-	// tornAt: the record at [off, end) failed a check, and the file is all
-	// zero from a sector boundary inside it to the end: the write was cut.
-	tornAt := func(off, end int64) bool {
-		s := max(off, zeroFrom)
-		s = (s + sectorSize - 1) / sectorSize * sectorSize
-		return final && s < end
-	}
 	res := scanResult{size: size}
-	version, off, torn, err := segmentStart(f, name, size, final)
+	version, off, prev, torn, err := segmentStart(f, name, first, size, final)
 	if err != nil {
 		return res, err
 	}
@@ -168,76 +242,163 @@ func scanSegment(path string, final bool, visit func(off int64, r record) error)
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return res, fmt.Errorf("store: seek %s: %w", name, err)
 	}
-	br := bufio.NewReaderSize(f, scanBuffer)
-	hdrSize := int64(recordHeaderSize)
+	sc := &segmentScan{name: name, br: bufio.NewReaderSize(f, scanBuffer), size: size, final: final, zeroFrom: zeroFrom, visit: visit}
+	if version == segmentVersion {
+		err = sc.compact(&res, off, prev)
+	} else {
+		err = sc.fixed(&res, off, version)
+	}
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		ce.File = name
+	}
+	return res, err
+}
+
+// fixed scans version-1 and -2 records (fixed headers, frames verbatim).
+func (sc *segmentScan) fixed(res *scanResult, off int64, version int) error {
+	name, size, final := sc.name, sc.size, sc.final
+	hdrSize := int64(recordHeaderSizeV2)
 	if version == 1 {
 		hdrSize = recordHeaderSizeV1
 	}
-	var hbuf [recordHeaderSize]byte
+	var hbuf [recordHeaderSizeV2]byte
 	h := hbuf[:hdrSize]
 	var frame []byte
 	for {
 		res.end = off
 		if off == size {
-			return res, nil
+			return nil
 		}
-		if final && off >= zeroFrom {
+		if final && off >= sc.zeroFrom {
 			res.torn = fmt.Sprintf("%d zero bytes after the last record", size-off)
-			return res, nil
+			return nil
 		}
 		if size-off < hdrSize {
 			if final {
 				res.torn = fmt.Sprintf("incomplete record header (%d of %d bytes)", size-off, hdrSize)
-				return res, nil
+				return nil
 			}
-			return res, corrupt(name, off, "incomplete record header (%d of %d bytes) in a non-final segment", size-off, hdrSize)
+			return corrupt(name, off, "incomplete record header (%d of %d bytes) in a non-final segment", size-off, hdrSize)
 		}
-		if _, err := io.ReadFull(br, h); err != nil {
-			return res, fmt.Errorf("store: read %s at offset %d: %w", name, off, err)
+		if _, err := io.ReadFull(sc.br, h); err != nil {
+			return fmt.Errorf("store: read %s at offset %d: %w", name, off, err)
 		}
 		rh, ok := parseRecordHeader(h, version)
 		if !ok {
-			if tornAt(off, off+hdrSize) {
+			if sc.tornAt(off, off+hdrSize) {
 				res.torn = "record header cut by a zero-filled sector"
-				return res, nil
+				return nil
 			}
-			return res, corrupt(name, off, "record header checksum mismatch")
+			return corrupt(name, off, "record header checksum mismatch")
 		}
 		if rh.frameLen < protocol.DeltaHeaderSize || rh.frameLen > maxRecordFrame {
-			return res, corrupt(name, off, "record frame length %d outside %d..%d", rh.frameLen, protocol.DeltaHeaderSize, maxRecordFrame)
+			return corrupt(name, off, "record frame length %d outside %d..%d", rh.frameLen, protocol.DeltaHeaderSize, maxRecordFrame)
 		}
 		if rh.time < 0 {
-			return res, corrupt(name, off, "record time %d is negative", rh.time)
+			return corrupt(name, off, "record time %d is negative", rh.time)
 		}
 		end := off + hdrSize + int64(rh.frameLen)
 		if end > size {
 			if final {
 				res.torn = fmt.Sprintf("incomplete record (%d of %d bytes)", size-off, end-off)
-				return res, nil
+				return nil
 			}
-			return res, corrupt(name, off, "record of %d bytes extends past the end of a non-final segment", end-off)
+			return corrupt(name, off, "record of %d bytes extends past the end of a non-final segment", end-off)
 		}
 		if cap(frame) < rh.frameLen {
 			frame = make([]byte, rh.frameLen) // bounded by maxRecordFrame above
 		}
 		frame = frame[:rh.frameLen]
-		if _, err := io.ReadFull(br, frame); err != nil {
-			return res, fmt.Errorf("store: read %s at offset %d: %w", name, off, err)
+		if _, err := io.ReadFull(sc.br, frame); err != nil {
+			return fmt.Errorf("store: read %s at offset %d: %w", name, off, err)
 		}
 		if crc(frame) != rh.frameCRC {
-			if tornAt(off, end) {
+			if sc.tornAt(off, end) {
 				res.torn = "record cut by a zero-filled sector"
-				return res, nil
+				return nil
 			}
-			return res, corrupt(name, off, "record checksum mismatch (seq %d)", rh.seq)
+			return corrupt(name, off, "record checksum mismatch (seq %d)", rh.seq)
 		}
-		if err := visit(off, record{seq: rh.seq, toggles: rh.toggles, time: rh.time, frame: frame}); err != nil {
-			var ce *CorruptError
-			if errors.As(err, &ce) {
-				ce.File = name
+		if err := sc.visit(off, record{seq: rh.seq, toggles: rh.toggles, time: rh.time, frame: frame}); err != nil {
+			return err
+		}
+		off = end
+	}
+}
+
+// maxLenVarint: a version-3 record's length (≤ maxRecordBody < 2^21)
+// takes at most 3 varint bytes.
+const maxLenVarint = 3
+
+// compact scans version-3 records, each coded against the one before
+// (the first against the segment header's), turning each back into the
+// Delta frame as broadcast.
+func (sc *segmentScan) compact(res *scanResult, off int64, prev prevRecord) error {
+	name, size, final := sc.name, sc.size, sc.final
+	var dec recordDecoder
+	var buf []byte
+	for {
+		res.end = off
+		if off == size {
+			return nil
+		}
+		if final && off >= sc.zeroFrom {
+			res.torn = fmt.Sprintf("%d zero bytes after the last record", size-off)
+			return nil
+		}
+		// The header: the body's length as a varint, then its 16-bit check.
+		p, err := sc.br.Peek(int(min(size-off, maxLenVarint+recordLenCheckSize)))
+		if err != nil {
+			return fmt.Errorf("store: read %s at offset %d: %w", name, off, err)
+		}
+		n, w := binary.Uvarint(p[:min(len(p), maxLenVarint)])
+		hdrEnd := off + int64(w) + recordLenCheckSize
+		switch {
+		case w == 0 && len(p) < maxLenVarint, w > 0 && hdrEnd > size:
+			if final {
+				res.torn = fmt.Sprintf("incomplete record header (%d bytes)", size-off)
+				return nil
 			}
-			return res, err
+			return corrupt(name, off, "incomplete record header (%d bytes) in a non-final segment", size-off)
+		case w <= 0 || binary.LittleEndian.Uint16(p[w:]) != lenCheck(p[:w]):
+			if sc.tornAt(off, off+maxLenVarint+recordLenCheckSize) {
+				res.torn = "record header cut by a zero-filled sector"
+				return nil
+			}
+			return corrupt(name, off, "record length check mismatch")
+		case n < 3 || n > maxRecordBody:
+			return corrupt(name, off, "record body length %d outside 3..%d", n, maxRecordBody)
 		}
+		end := hdrEnd + int64(n) + recordCRCSize
+		if end > size {
+			if final {
+				res.torn = fmt.Sprintf("incomplete record (%d of %d bytes)", size-off, end-off)
+				return nil
+			}
+			return corrupt(name, off, "record of %d bytes extends past the end of a non-final segment", end-off)
+		}
+		buf = slices.Grow(buf[:0], int(end-off))[:end-off] // bounded by maxRecordBody above
+		if _, err := io.ReadFull(sc.br, buf); err != nil {
+			return fmt.Errorf("store: read %s at offset %d: %w", name, off, err)
+		}
+		seq := prev.seq + 1
+		body := buf[hdrEnd-off : len(buf)-recordCRCSize]
+		if recordCRC(seq, buf[:len(buf)-recordCRCSize]) != binary.LittleEndian.Uint32(buf[len(buf)-recordCRCSize:]) {
+			if sc.tornAt(off, end) {
+				res.torn = "record cut by a zero-filled sector"
+				return nil
+			}
+			return corrupt(name, off, "record checksum mismatch (seq %d)", seq)
+		}
+		r, err := dec.decodeBody(prev, body)
+		if err != nil {
+			return corrupt(name, off, "record seq %d: %v", seq, err)
+		}
+		if err := sc.visit(off, r); err != nil {
+			return err
+		}
+		prev = prevRecord{seq: r.seq, toggles: r.toggles, time: r.time}
 		off = end
 	}
 }

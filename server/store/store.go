@@ -58,6 +58,7 @@ type Store struct {
 	head      atomic.Pointer[Head]
 
 	buf    []byte
+	enc    recordEncoder
 	closed bool
 }
 
@@ -117,9 +118,11 @@ func openLocked(dir string, opt Options, hooks openHooks, lock *os.File) (*Store
 		if err := s.createSegment(s.segs[len(s.segs)-1]); err != nil {
 			return nil, nil, err
 		}
-	case rec.tailVersion == 1:
-		// A directory from before history was kept: its records have no
-		// commit time; new ones go to a new, version-2, segment.
+	case rec.tailVersion != segmentVersion:
+		// A directory written by an older build (version 1: before history
+		// was kept; version 2: fixed record headers): new records go to a
+		// new, version-3, segment (or an old one that holds none yet is
+		// given a version-3 header).
 		if err := s.createSegment(st.Seq + 1); err != nil {
 			return nil, nil, err
 		}
@@ -186,7 +189,7 @@ func (s *Store) appendAt(seq, toggles uint64, now int64, deltaFrame []byte) erro
 	if now < s.time {
 		return fmt.Errorf("%w: record seq %d committed at %d, before the previous record (%d)", ErrInvalid, seq, now, s.time)
 	}
-	s.buf = appendRecord(s.buf[:0], seq, toggles, now, deltaFrame)
+	s.buf = s.enc.appendRecord(s.buf[:0], prevRecord{seq: s.seq, toggles: s.toggles, time: s.time}, toggles, now, deltaFrame)
 	if _, err := s.seg.WriteAt(s.buf, s.segSize); err != nil {
 		return s.undo(fmt.Errorf("store: append seq %d to %s at offset %d: %w", seq, s.segName(), s.segSize, err))
 	}
@@ -275,21 +278,28 @@ func (s *Store) createSegment(first uint64) error {
 		return fmt.Errorf("store: create segment %s: %w", name, err)
 	}
 	// The header is written and made durable, with the directory entry,
-	// before any record goes in; an empty leftover of a failed rotation
-	// is adopted (a header-only one as it is).
-	hdr := appendSegmentHeader(nil)
+	// before any record goes in. The leftover of a failed rotation, or an
+	// old-format segment that holds no record yet, holds at most a
+	// header: it is given this one (it names the record before first, the
+	// last appended).
+	hdr := appendSegmentHeader(nil, prevRecord{seq: s.seq, toggles: s.toggles, time: s.time})
 	fi, err := f.Stat()
 	if err == nil {
-		switch b := make([]byte, fi.Size()); {
+		b := make([]byte, min(fi.Size(), segmentHeaderSize+1))
+		switch {
 		case fi.Size() == 0:
-			if _, err = f.WriteAt(hdr, 0); err == nil {
-				err = f.Sync()
-			}
-		case fi.Size() != segmentHeaderSize:
+		case fi.Size() > segmentHeaderSize:
 			err = fmt.Errorf("%w: new segment %s already holds %d bytes", ErrCorrupt, name, fi.Size())
 		default:
-			if _, err = f.ReadAt(b, 0); err == nil && string(b) != string(hdr) {
+			if _, err = f.ReadAt(b, 0); err == nil && (!crcHolds(b, fi.Size()) || string(b[:min(len(b), 8)]) != segmentMagic) {
 				err = fmt.Errorf("%w: new segment %s holds %d bytes that are not a segment header", ErrCorrupt, name, fi.Size())
+			}
+		}
+		if err == nil && string(b) != string(hdr) {
+			if err = f.Truncate(0); err == nil {
+				if _, err = f.WriteAt(hdr, 0); err == nil {
+					err = f.Sync()
+				}
 			}
 		}
 	}
@@ -307,7 +317,7 @@ func (s *Store) createSegment(first uint64) error {
 	if len(s.segs) == 0 || s.segs[len(s.segs)-1] != first {
 		s.segs = append(s.segs, first)
 	}
-	s.segSize = segmentHeaderSize
+	s.segSize = int64(len(hdr))
 	return nil
 }
 
