@@ -51,6 +51,8 @@ func TestImportRules(t *testing.T) {
 			func(dep string, _ bool) bool {
 				return dep == "checkgrid/server/store" || dep == "checkgrid/server/cluster" || dep == "checkgrid/server/hub"
 			}},
+		{"./server/cluster", "linux", true, "a cluster node hosts a Log for the one Sequencer (server/pipeline), not a pipeline of its own",
+			func(dep string, _ bool) bool { return dep == "checkgrid/server/grid" || dep == "checkgrid/server/hub" }},
 		{"./protocol", "linux", true, "protocol/ is shared by server and clients: the standard library and roaring only", portable},
 		{"./protocol", "js", true, "protocol/ builds for the browser with the same rule", portable},
 		{"./server/store", "linux", false, "the log keeps no application state and never calls the hub",
@@ -152,5 +154,38 @@ func TestOneReplica(t *testing.T) {
 	}
 	if len(replicas) != 1 || !replicas["Replica"] {
 		t.Errorf("replica types in protocol/: %v; want only Replica (one implementation of following a history)", slices.Sorted(maps.Keys(replicas)))
+	}
+}
+
+// TestOneSequencer keeps "collect, encode one Delta, append until it
+// sticks" in server/pipeline (issue 20): no other server package encodes
+// a Delta. A cluster's lease holder runs the same Sequencer with the
+// stream as its Log.
+func TestOneSequencer(t *testing.T) {
+	fset := token.NewFileSet()
+	var found []string
+	err := filepath.WalkDir("server", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "AppendDelta" {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "protocol" && filepath.Dir(path) != filepath.Join("server", "pipeline") {
+					found = append(found, fset.Position(sel.Pos()).String())
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) > 0 {
+		t.Errorf("Deltas encoded outside server/pipeline's Sequencer: %v", found)
 	}
 }

@@ -78,7 +78,7 @@ func (o *clusterOperator) Box(i uint32) bool {
 func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *slog.Logger) (backend, error) {
 	node, err := cluster.Open(ctx, cluster.Config{
 		URLs: cfg.natsURLs(), Node: cfg.node, Retain: cfg.natsRetain, MaxBytes: cfg.historyMaxBytes, MaxAge: cfg.historyMaxAge, LeaseTTL: cfg.leaseTTL,
-		SnapshotEvery: cfg.snapshotEvery, Tick: cfg.tick, Logger: logger,
+		SnapshotEvery: cfg.snapshotEvery, Tick: cfg.tick, Logger: logger, Metrics: m,
 	})
 	if err != nil {
 		return backend{}, err

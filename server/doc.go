@@ -9,7 +9,7 @@
 // Wiring (run.go): store.Open recovers the grid from the data directory;
 // identity.LoadKey reads the cookie key; store.NewProbe checks the directory
 // takes a durable write (else /healthz says 503 until it does);
-// grid.FromBitset makes it live; pipeline.New and Sequencer.Run sequence
+// pipeline.New makes it live; Sequencer.Run sequences
 // it, committing every Delta to the store (durable.go), and hub.New and
 // Hub.Run follow what it commits; web.New serves the page, assets, API
 // and /ws; web.Admin serves /metrics and pprof on -admin. SIGINT or SIGTERM

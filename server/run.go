@@ -18,7 +18,6 @@ import (
 	"checkgrid/server/admin"
 	"checkgrid/server/announce"
 	"checkgrid/server/bots"
-	"checkgrid/server/grid"
 	"checkgrid/server/history"
 	"checkgrid/server/hub"
 	"checkgrid/server/identity"
@@ -277,8 +276,7 @@ func openLocal(_ context.Context, cfg config, m *metrics.Metrics, logger *slog.L
 		closeStore()
 		return backend{}, err
 	}
-	g := grid.FromBitset(&state.Grid, state.Toggles)
-	seq := pipeline.New(pipeline.Config{Tick: cfg.tick, CheckpointOnStop: true}, g, &durable{s: st}, state.Epoch, state.Seq, m, logger)
+	seq := pipeline.New(pipeline.Config{Tick: cfg.tick, CheckpointOnStop: true}, &state.Grid, state.Toggles, &durable{s: st}, state.Epoch, state.Seq, m, logger)
 	hc := hubConfig(cfg)
 	hc.Gate = rules
 	tl := tally.New(0)

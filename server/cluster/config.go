@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"checkgrid/server/metrics"
 )
 
 // Names in NATS. Every node of one grid uses the same ones; KV bucket names
@@ -71,6 +73,9 @@ type Config struct {
 	// reach, and for tests that cut one node off).
 	OnlyURLs bool
 	Logger   *slog.Logger
+	// Metrics gets the lease holder's Sequencer's figures (tick, commit,
+	// checkpoints); nil: kept apart, unexported.
+	Metrics *metrics.Metrics
 }
 
 // streamLimit is a stream limit for JetStream: -1 is none.

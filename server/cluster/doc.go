@@ -11,8 +11,9 @@
 // Flow:
 //
 //	player Set ─► edge node's limits ─► forwarder (whole Sets batched, one request in flight)
-//	  ─► checkgrid.set.<sequencer> ─► sequencer's grid ─► tick: Delta last+1
-//	  ─► publish to CHECKGRID with Nats-Expected-Last-Sequence=last, Nats-Msg-Id=epoch-seq,
+//	  ─► checkgrid.set.<sequencer> ─► the lease holder's pipeline.Sequencer
+//	     (streamLog.Gather between ticks) ─► tick: Delta last+1 ─► streamLog.Append:
+//	     publish to CHECKGRID with Nats-Expected-Last-Sequence=last, Nats-Msg-Id=epoch-seq,
 //	     Checkgrid-Batches naming the batches it holds
 //	  ─► quorum ack ─► the batches' requests answered (not before)
 //	  ─► RePublish to checkgrid.live ─► every node's feed
@@ -32,7 +33,8 @@
 // nothing waits on a hub that is not draining yet.
 //
 // Files: lease.go (the KV lease and its epoch), sequencer.go (one tenure's
-// loop, fencing, snapshots), feed.go (the replica: snapshot, live, backfill),
+// streamLog: the Log and Gatherer the lease holder runs the single
+// process's pipeline.Sequencer with; fencing, expiry, snapshots), feed.go (the replica: snapshot, live, backfill),
 // forward.go (Set batches and the lease watch), counters.go (online
 // counts), setup.go (connection, stream and buckets), node.go (wiring),
 // historylog.go (HistoryLog: the stream and the keyframe bucket as
@@ -52,6 +54,9 @@
 // (Config.Retain, MaxBytes and MaxAge are its limits).
 //
 // Concurrency: the feed's replica belongs to its goroutine (the sequencer
-// asks it for a copy over a channel); the sequencer's grid to its loop;
+// asks it for a copy over a channel); the sequencer's grid to its
+// pipeline.Sequencer's Run, which calls the streamLog; the Committed steps
+// that Sequencer emits are drained and dropped (every node follows the
+// stream);
 // Submit and Writable are safe from any goroutine and never block.
 package cluster

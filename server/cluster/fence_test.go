@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pipeline"
 )
 
 // holdLease takes the lease as a pretend node and keeps renewing it until
@@ -41,18 +43,75 @@ func holdLease(t *testing.T, n *node, name string) (*tenure, func()) {
 	return tn, stop
 }
 
-// testSequencer is a sequencer for tenure tn on node n, based on the
-// current tail, driven by the test instead of a loop.
-func testSequencer(t *testing.T, n *node, tn *tenure) *sequencer {
+// testSequencer is tenure tn's streamLog on node n, based on the current
+// tail, driven by the test as the pipeline's Sequencer drives it: set
+// boxes (directly, or through Gather's batches), then commit one Delta of
+// what flipped.
+type testSequencer struct {
+	*streamLog
+	tb    *testing.T
+	g     protocol.Bitset
+	flips map[uint32]bool
+}
+
+func newTestSequencer(t *testing.T, n *node, tn *tenure, sets <-chan *nats.Msg) *testSequencer {
 	t.Helper()
-	s := &sequencer{n: n.Node, t: tn, inFlight: map[string]uint64{}, snapTurn: 1 << 40}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.base(ctx, nil); err != nil {
+	l := &streamLog{n: n.Node, t: tn, ctx: context.Background(), sets: sets, inFlight: map[string]uint64{}, snapTurn: 1 << 40}
+	st, err := l.tail()
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.snapAt = time.Now()
-	return s
+	l.snapAt = time.Now()
+	return &testSequencer{streamLog: l, tb: t, g: *st.bits, flips: map[uint32]bool{}}
+}
+
+// set gives box i the value v, as the Sequencer's grid does for Gather.
+func (s *testSequencer) set(i uint32, v bool) bool {
+	if s.g.Get(i) == v {
+		return false
+	}
+	s.g.Put(i, v)
+	s.flips[i] = !s.flips[i]
+	return true
+}
+
+// gather takes the batches that arrived, as a tick does first.
+func (s *testSequencer) gather() error { return s.Gather(s.set) }
+
+// delta is the next Delta of what flipped since the last one.
+func (s *testSequencer) delta() []byte {
+	var boxes []uint32
+	for i, odd := range s.flips {
+		if odd {
+			boxes = append(boxes, i)
+		}
+	}
+	slices.Sort(boxes)
+	clear(s.flips)
+	frame, err := protocol.AppendDelta(nil, s.last+1, boxes)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	return frame
+}
+
+// tick gathers and commits what flipped (or settles, if nothing did).
+func (s *testSequencer) tick() error {
+	if err := s.gather(); err != nil {
+		return err
+	}
+	odd := 0
+	for _, o := range s.flips {
+		if o {
+			odd++
+		}
+	}
+	if odd == 0 {
+		clear(s.flips)
+		s.Settle()
+		return nil
+	}
+	return s.Append(s.last+1, uint64(s.g.Count()), s.delta())
 }
 
 func streamMsg(t *testing.T, n *node, seq uint64) *jetstream.RawStreamMsg {
@@ -71,26 +130,25 @@ func TestRetryAfterLostAckIsIdempotent(t *testing.T) {
 	js := startJS(t)
 	a := startNode(t, Config{URLs: urls(js), Node: "a"})
 	tn, _ := holdLease(t, a, "test")
-	s := testSequencer(t, a, tn)
+	s := newTestSequencer(t, a, tn, nil)
 	ctx := context.Background()
 
-	s.g.Set(10, true)
-	if err := s.tick(ctx); err != nil {
+	s.set(10, true)
+	if err := s.tick(); err != nil {
 		t.Fatal(err)
 	}
 	first := s.last
 	// The next Delta reaches the stream, but its ack never comes back:
 	// publish it behind the sequencer's back, exactly as it would.
-	s.g.Set(11, true)
-	s.scratch = s.col.Collect(s.scratch[:0])
-	frame, _ := protocol.AppendDelta(nil, first+1, s.scratch)
+	s.set(11, true)
+	frame := s.delta()
 	msg := &nats.Msg{Subject: DeltaSubject, Data: frame, Header: nats.Header{}}
 	msg.Header.Set(hdrToggles, "2")
 	id := itoa(tn.Epoch) + "-" + itoa(first+1)
 	if _, err := a.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequence(first), jetstream.WithMsgID(id)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.publish(ctx); err != nil {
+	if err := s.Append(first+1, 2, frame); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	if s.last != first+1 || a.m.dupAcks.Load() != 1 {
@@ -121,7 +179,7 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stale := testSequencer(t, b, &tenure{Epoch: real.Revision() - 1, ttl: time.Hour})
+	stale := newTestSequencer(t, b, &tenure{Epoch: real.Revision() - 1, ttl: time.Hour}, nil)
 	stale.t.renewed.Store(monoNow())
 	stale.t.rev.Store(real.Revision() - 1)
 	base := stale.last
@@ -131,10 +189,10 @@ func TestStaleSequencerIsFenced(t *testing.T) {
 		t.Fatal("submit refused")
 	}
 	rb.until(t, b, 10*time.Second, func() bool { return rb.Grid.Get(500_000) })
-	stale.g.Set(999_999, true)
-	err = stale.tick(context.Background())
-	if !errors.Is(err, ErrFenced) {
-		t.Fatalf("stale publish: %v, want ErrFenced", err)
+	stale.set(999_999, true)
+	err = stale.tick()
+	if !errors.Is(err, ErrFenced) || !errors.Is(err, pipeline.ErrStepDown) {
+		t.Fatalf("stale publish: %v, want ErrFenced, a step-down", err)
 	}
 	if b.m.fenced.Load() != 1 {
 		t.Fatalf("fenced count %d", b.m.fenced.Load())
@@ -206,17 +264,16 @@ func TestBatchRetriedAcrossSequencersAppliesOnce(t *testing.T) {
 	a := startNode(t, Config{URLs: urls(js), Node: "a"})
 	tn, _ := holdLease(t, a, "test")
 	sets := setSubject(t, a)
-	ctx := context.Background()
 
-	s1 := testSequencer(t, a, tn)
+	s1 := newTestSequencer(t, a, tn, sets)
 	m, answered := setRequest(t, a, sets, "edge.1", 1, protocol.Change{Index: 10, Value: true})
-	s1.set(m)
+	s1.streamLog.set(m, s1.set)
 	select {
 	case err := <-answered:
 		t.Fatalf("answered before its Delta was committed: %v", err)
 	case <-time.After(50 * time.Millisecond): // a real sequencer's tick would come about now
 	}
-	if err := s1.tick(ctx); err != nil {
+	if err := s1.tick(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-answered; err != nil {
@@ -227,13 +284,13 @@ func TestBatchRetriedAcrossSequencersAppliesOnce(t *testing.T) {
 	}
 	// Another player clears box 10 (committed), then the first sequencer is
 	// gone and its answer was lost: the forwarder retries with the next.
-	s1.g.Set(10, false)
-	if err := s1.tick(ctx); err != nil {
+	s1.set(10, false)
+	if err := s1.tick(); err != nil {
 		t.Fatal(err)
 	}
-	s2 := testSequencer(t, a, tn)
+	s2 := newTestSequencer(t, a, tn, sets)
 	m, answered = setRequest(t, a, sets, "edge.1", 1, protocol.Change{Index: 10, Value: true})
-	s2.set(m)
+	s2.streamLog.set(m, s2.set)
 	if err := <-answered; err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +298,8 @@ func TestBatchRetriedAcrossSequencersAppliesOnce(t *testing.T) {
 		t.Fatal("a retried batch was applied again over a later change")
 	}
 	m, answered = setRequest(t, a, sets, "edge.1", 2, protocol.Change{Index: 11, Value: true})
-	s2.set(m)
-	if err := s2.tick(ctx); err != nil {
+	s2.streamLog.set(m, s2.set)
+	if err := s2.tick(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-answered; err != nil || !s2.g.Get(11) {
@@ -258,16 +315,66 @@ func TestSequencerDropsADeltaWhoseBatchExpired(t *testing.T) {
 	a := startNode(t, Config{URLs: urls(js), Node: "a"})
 	tn, _ := holdLease(t, a, "test")
 	sets := setSubject(t, a)
-	s := testSequencer(t, a, tn)
+	s := newTestSequencer(t, a, tn, sets)
 	before := s.last
 	m, _ := setRequest(t, a, sets, "edge.1", 1, protocol.Change{Index: 42, Value: true})
 	m.Header.Set(hdrExpiresIn, itoa(uint64(expiryMargin/time.Millisecond))) // refused about now
-	s.set(m)
-	if err := s.tick(context.Background()); !errors.Is(err, ErrBatchExpired) {
-		t.Fatalf("tick: %v, want ErrBatchExpired", err)
+	s.streamLog.set(m, s.set)
+	if err := s.tick(); !errors.Is(err, ErrBatchExpired) || !errors.Is(err, pipeline.ErrStepDown) {
+		t.Fatalf("tick: %v, want ErrBatchExpired, a step-down", err)
 	}
 	info, err := a.h.stream.Info(context.Background())
 	if err != nil || info.State.LastSeq != before {
 		t.Fatalf("stream at %d (want %d): %v", info.State.LastSeq, before, err)
+	}
+}
+
+// A lease holder whose publish is fenced while the lease is still its own
+// (the stream moved behind its back, as another tenure of the same node
+// would after a pause shorter than the lease) does not step down: its
+// Sequencer rebases on the stream's tail and keeps the player's box, so
+// both the box written behind its back and the player's are committed, in
+// order, with no gap.
+func TestFencedHolderRebases(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js), Node: "a"})
+	var ra replica
+	waitWritable(t, a, 20*time.Second)
+	ctx := context.Background()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.After(20 * time.Second); !a.Sequencing(); {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("a never became the sequencer")
+		}
+	}
+	info, err := a.h.stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := info.State.LastSeq
+	frame, err := protocol.AppendDelta(nil, last+1, []uint32{123})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &nats.Msg{Subject: DeltaSubject, Data: frame, Header: nats.Header{}}
+	msg.Header.Set(hdrToggles, "1")
+	if _, err := a.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequence(last), jetstream.WithMsgID("behind-its-back")); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Submit([]protocol.Change{{Index: 456, Value: true}}, mustCommit(t)); !ok {
+		t.Fatal("submit refused")
+	}
+	ra.until(t, a, 10*time.Second, func() bool { return ra.Grid.Get(456) && ra.Grid.Get(123) })
+	if a.m.fenced.Load() == 0 {
+		t.Fatal("never fenced: the test tested nothing")
+	}
+	if !a.Sequencing() {
+		t.Fatal("the holder stepped down instead of rebasing")
+	}
+	if streamMsg(t, a, last+2).Header.Get(hdrBatches) == "" {
+		t.Fatalf("Delta %d does not name the player's batch", last+2)
 	}
 }

@@ -107,48 +107,48 @@ type pendingImpose struct {
 	flipped int
 }
 
-// impose applies one operator batch to the sequencer's grid.
-func (s *sequencer) impose(m *nats.Msg) {
+// impose applies one operator batch to the sequencer's grid through set.
+func (l *streamLog) impose(m *nats.Msg, set func(i uint32, v bool) bool) {
 	as, err := protocol.DecodeAreaSnapshot(m.Data)
-	if err == nil && as.Epoch != s.n.History {
-		err = fmt.Errorf("epoch %d, the cluster's is %d", as.Epoch, s.n.History)
+	if err == nil && as.Epoch != l.n.History {
+		err = fmt.Errorf("epoch %d, the cluster's is %d", as.Epoch, l.n.History)
 	}
 	if err == nil {
-		if s.want == nil {
-			s.want = new(protocol.Bitset)
+		if l.want == nil {
+			l.want = new(protocol.Bitset)
 		}
-		s.wantIdx, err = as.Apply(s.want, s.wantIdx[:0])
+		l.wantIdx, err = as.Apply(l.want, l.wantIdx[:0])
 	}
 	if err != nil {
-		s.n.m.badBatches.Add(1)
-		s.n.log.Warn("sequencer: bad operator batch", "err", err)
+		l.n.m.badBatches.Add(1)
+		l.n.log.Warn("sequencer: bad operator batch", "err", err)
 		b, _ := json.Marshal(imposeReply{Error: err.Error()})
 		_ = m.Respond(b)
 		return
 	}
-	s.noteExpiry(m)
+	l.noteExpiry(m)
 	a, flipped := as.Area, 0
 	for y := uint32(a.Y); y < uint32(a.Y)+uint32(a.H); y++ {
 		for i := y*protocol.GridWidth + uint32(a.X); i < y*protocol.GridWidth+uint32(a.X)+uint32(a.W); i++ {
-			if s.g.Set(i, s.want.Get(i)) {
+			if set(i, l.want.Get(i)) {
 				flipped++
 			}
 		}
 	}
-	s.n.log.Info("sequencer: operator batch", "area", a, "flipped", flipped)
-	s.imposed = append(s.imposed, pendingImpose{m: m, flipped: flipped})
+	l.n.log.Info("sequencer: operator batch", "area", a, "flipped", flipped)
+	l.imposed = append(l.imposed, pendingImpose{m: m, flipped: flipped})
 }
 
 // answerImposes tells each waiting operator batch the committed seq that
 // holds it: called after every tick's commit (or a tick with nothing to
 // commit, when the batches flipped nothing that stayed flipped).
-func (s *sequencer) answerImposes() {
-	for i, p := range s.imposed {
-		b, _ := json.Marshal(imposeReply{Boxes: p.flipped, Seq: s.last})
+func (l *streamLog) answerImposes() {
+	for i, p := range l.imposed {
+		b, _ := json.Marshal(imposeReply{Boxes: p.flipped, Seq: l.last})
 		_ = p.m.Respond(b)
-		s.imposed[i] = pendingImpose{}
+		l.imposed[i] = pendingImpose{}
 	}
-	s.imposed = s.imposed[:0]
+	l.imposed = l.imposed[:0]
 }
 
 // Grid returns a copy of this node's replica: the committed grid at the

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/grid"
 	"checkgrid/server/metrics"
 	"checkgrid/server/pipeline"
 	"checkgrid/server/wsframe"
@@ -186,7 +185,7 @@ func startHub(t *testing.T, cfg Config) *testHub {
 		cfg.Tick = 5 * time.Millisecond
 	}
 	m := metrics.New()
-	seq := pipeline.New(pipeline.Config{Tick: cfg.Tick}, grid.New(), nil, 99, 0, m, nil)
+	seq := pipeline.New(pipeline.Config{Tick: cfg.Tick}, new(protocol.Bitset), 0, nil, 99, 0, m, nil)
 	h := New(cfg, seq, 99, m, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	sctx, stopSeq := context.WithCancel(context.Background())

@@ -21,9 +21,13 @@
 //	     exactly the committed seq between ticks)
 //
 // The single process runs it with server/store as its Log
-// (server/durable.go). A cluster node does not run it (yet): its lease
-// holder sequences in server/cluster, and its feed emits the same
-// Committed steps, so the hub is the same follower in both modes.
+// (server/durable.go). A cluster's lease holder runs the same Sequencer
+// with the JetStream stream as its Log (server/cluster's streamLog, a
+// Gatherer: the nodes' forwarded batches are gathered right before each
+// collect, a fenced publish may answer Rebase, and lease loss or an
+// expired batch ErrStepDown, which ends Run); nobody follows that
+// Sequencer's own feed: every node's feed emits the same Committed steps
+// from the stream, so the hub is the same follower in both modes.
 //
 // Goroutines: Run's, which owns the collector, the Log and the seq; Submit,
 // Writable, Impose and Box are safe from any goroutine.

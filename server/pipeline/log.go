@@ -6,8 +6,8 @@ import "checkgrid/protocol"
 // it. A Log keeps no grid of its own and never calls back (etcd's model:
 // the log is pure, the snapshot's owner writes the snapshot). The local
 // write-ahead log (server/store, adapted in server/durable.go) provides
-// it; a cluster's sequencer publishes to its JetStream stream with the
-// same contract in server/cluster, not (yet) through this interface. The
+// it; a cluster's lease holder publishes to its JetStream stream through
+// it (server/cluster's streamLog, a Gatherer: gather.go). The
 // Sequencer calls it only from Run's goroutine, one call at a time.
 type Log interface {
 	// Append makes frame, the Delta for seq, durable before it returns:

@@ -62,6 +62,8 @@ type Sequencer struct {
 	collects, collected, encoded atomic.Uint64
 
 	// Run's
+	gather     Gatherer // log as a Gatherer, or nil
+	setBox     func(uint32, bool) bool
 	col        *grid.Collector // its published grid is at the committed seq between ticks
 	pending    *Committed      // encoded but refused by the log: appended again before anything newer
 	scratch    []uint32
@@ -69,14 +71,19 @@ type Sequencer struct {
 	lastAppend time.Time
 }
 
-// New returns a Sequencer of g, whose state is durable in lg up to seq, in
-// history epoch. lg may be nil for a server that persists nothing.
-func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics, logger *slog.Logger) *Sequencer {
+// New returns a Sequencer of the grid start (with toggles, its running
+// count of changes), durable in lg up to seq, in history epoch; it makes
+// its own live grid from start and does not keep start. lg may be nil for
+// a server that persists nothing.
+func New(cfg Config, start *protocol.Bitset, toggles uint64, lg Log, epoch, seq uint64, m *metrics.Metrics, logger *slog.Logger) *Sequencer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	g := grid.FromBitset(start, toggles)
 	s := &Sequencer{cfg: cfg, log: lg, grid: g, m: m, logger: logger, epoch: epoch,
 		out: make(chan Committed, feedQueue), done: make(chan struct{}), col: grid.NewCollector(g), toggles: g.Toggles()}
+	s.gather, _ = lg.(Gatherer)
+	s.setBox = func(i uint32, v bool) bool { return s.grid.Set(i, v) }
 	s.writable.Store(true)
 	s.seq.Store(seq)
 	s.encoded.Store(seq)
@@ -87,7 +94,9 @@ func New(cfg Config, g *grid.Grid, lg Log, epoch, seq uint64, m *metrics.Metrics
 // recovered seq, then a Delta every tick that has changes. On the way out
 // it commits what players set before the end, writes a checkpoint if
 // configured, and closes the feed. pace may be nil (Config.Tick, never
-// behind).
+// behind). It returns nil, or the log's error wrapping ErrStepDown. A
+// Gatherer's Sequencer does not commit on the way out: its changes'
+// senders send them again to whoever sequences next.
 func (s *Sequencer) Run(ctx context.Context, pace Pacer) error {
 	defer close(s.done)
 	defer close(s.out)
@@ -101,7 +110,10 @@ func (s *Sequencer) Run(ctx context.Context, pace Pacer) error {
 	for {
 		select {
 		case <-ctx.Done():
-			s.tick() // what players set before the end, or the refused Delta once more
+			if s.gather != nil {
+				return nil
+			}
+			_ = s.tick() // what players set before the end, or the refused Delta once more
 			if s.cfg.CheckpointOnStop && s.writable.Load() {
 				s.checkpoint()
 			}
@@ -109,8 +121,8 @@ func (s *Sequencer) Run(ctx context.Context, pace Pacer) error {
 		case <-t.C:
 			if pace.Behind() {
 				s.m.Drops.WithLabelValues("tick_merged").Inc()
-			} else {
-				s.tick()
+			} else if err := s.tick(); err != nil {
+				return err
 			}
 			t.Reset(pace.Period())
 		}
@@ -118,20 +130,29 @@ func (s *Sequencer) Run(ctx context.Context, pace Pacer) error {
 }
 
 // tick commits what flipped since the last Delta (or the Delta the log
-// refused last time), and writes a checkpoint when the log wants one.
-func (s *Sequencer) tick() {
+// refused last time), and writes a checkpoint when the log wants one. Its
+// error wraps ErrStepDown.
+func (s *Sequencer) tick() error {
 	if s.pending == nil {
 		start := time.Now()
+		if s.gather != nil {
+			if err := s.gather.Gather(s.setBox); err != nil {
+				return err
+			}
+		}
 		c, ok := s.collect()
 		if !ok {
+			if s.gather != nil {
+				s.gather.Settle()
+			}
 			s.sync()
-			return
+			return nil
 		}
 		s.m.TickSeconds.Observe(time.Since(start).Seconds())
 		s.pending = &c
 	}
-	if !s.append(s.pending) {
-		return // the same seq and frame again next tick; Sets are refused meanwhile
+	if ok, err := s.append(s.pending); !ok {
+		return err // nil: the same seq and frame again next tick (Sets are refused meanwhile), or rebased
 	}
 	c := *s.pending
 	s.pending = nil
@@ -141,6 +162,7 @@ func (s *Sequencer) tick() {
 	if s.log != nil && s.log.WantCheckpoint() {
 		s.checkpoint()
 	}
+	return nil
 }
 
 // collect takes the boxes flipped since the last tick and encodes them as
@@ -164,26 +186,64 @@ func (s *Sequencer) collect() (c Committed, ok bool) {
 	return Committed{Seq: seq, Toggles: s.grid.Toggles(), Frame: frame, Boxes: slices.Clone(s.scratch)}, true
 }
 
-// append makes c durable; false means the log refused it.
-func (s *Sequencer) append(c *Committed) bool {
+// append makes c durable; false means the log refused it: err is then
+// the log's step-down, or nil (append again later, or rebased).
+func (s *Sequencer) append(c *Committed) (bool, error) {
 	if s.log == nil {
-		return true
+		return true, nil
 	}
 	t0 := time.Now()
 	err := s.log.Append(c.Seq, c.Toggles, c.Frame)
 	s.lastAppend = time.Now()
 	s.m.FsyncSeconds.Observe(s.lastAppend.Sub(t0).Seconds())
-	if err != nil {
+	var moved *Rebase
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrStepDown):
+		return false, err
+	case errors.As(err, &moved) && s.gather != nil:
+		s.rebase(moved)
+		return false, nil
+	default:
 		s.m.StorageFails.Inc()
 		if s.writable.Swap(false) {
 			s.logger.Error("storage failing: refusing changes until the log works again", "seq", c.Seq, "err", err)
 		}
-		return false
+		return false, nil
 	}
 	if !s.writable.Swap(true) {
 		s.logger.Info("storage recovered", "seq", c.Seq)
 	}
-	return true
+	return true, nil
+}
+
+// rebase goes on from the log's state r: a new grid at r.Seq holding what
+// was set here and not committed (the refused Delta's boxes and what was
+// set since), and a reset on the feed, so that a follower of it stays
+// exact.
+func (s *Sequencer) rebase(r *Rebase) {
+	boxes := s.scratch[:0]
+	if s.pending != nil {
+		boxes = append(boxes, s.pending.Boxes...)
+		s.pending = nil
+	}
+	boxes = s.col.Collect(boxes)
+	changes := make([]protocol.Change, 0, len(boxes))
+	for _, i := range boxes {
+		changes = append(changes, protocol.Change{Index: i, Value: s.grid.Get(i)})
+	}
+	s.scratch = boxes[:0]
+	s.grid = grid.FromBitset(r.Grid, r.Toggles)
+	s.col = grid.NewCollector(s.grid)
+	for _, c := range changes {
+		s.grid.Set(c.Index, c.Value)
+	}
+	s.toggles = r.Toggles
+	s.seq.Store(r.Seq)
+	s.encoded.Store(r.Seq)
+	bits := *s.col.Published()
+	s.out <- Committed{Seq: r.Seq, Toggles: r.Toggles, Grid: &bits}
+	s.logger.Warn("sequencer: the log moved; rebased", "seq", r.Seq, "kept", len(changes))
 }
 
 // sync makes an interval-mode log durable on a tick with nothing to

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/grid"
 	"checkgrid/server/metrics"
 	"checkgrid/server/pipeline"
 	"checkgrid/server/store"
@@ -52,7 +51,7 @@ func TestSequencerCommitsThroughTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	seq := pipeline.New(pipeline.Config{Tick: 2 * time.Millisecond, CheckpointOnStop: true},
-		grid.FromBitset(&state.Grid, state.Toggles), storeLog{st}, state.Epoch, state.Seq, metrics.New(), nil)
+		&state.Grid, state.Toggles, storeLog{st}, state.Epoch, state.Seq, metrics.New(), nil)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- seq.Run(ctx, nil) }()
