@@ -55,6 +55,7 @@ type config struct {
 	msgBurst         int
 	maxSetBoxes      int
 	outbox           int
+	paceTicks        int
 	writeTimeout     time.Duration
 	sndbuf           int
 
@@ -116,6 +117,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.msgBurst, "msg-burst", hub.DefaultMessageRate.Burst, "frames a connection may send at once")
 	fs.IntVar(&c.maxSetBoxes, "max-set", hub.DefaultMaxSetBoxes, "maximum boxes in one Set frame")
 	fs.IntVar(&c.outbox, "outbox", hub.DefaultOutboxFrames, "frames queued per client before it is resynced")
+	fs.IntVar(&c.paceTicks, "pace-ticks", hub.PaceTicks, "a passive version-3 player gets one DeltaRange per this many Deltas (1 = every Delta)")
 	fs.IntVar(&c.sndbuf, "sndbuf", 256<<10, "kernel send buffer per connection in bytes (0 = kernel default): bounds kernel memory per slow client")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", hub.DefaultWriteTimeout, "close a connection whose writes stall this long")
 	fs.StringVar(&c.nats, "nats", "", "cluster mode: comma-separated NATS JetStream server URLs; nodes share one grid through them (empty: this process alone, with its local log)")
@@ -160,8 +162,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if err := c.checkAnnounced(); err != nil {
 		return c, err
 	}
+	if c.paceTicks < 1 || c.paceTicks > maxPaceTicks {
+		return c, fmt.Errorf("%w: -pace-ticks %d: want 1..%d (a passive player waits at most that many ticks)", ErrLimit, c.paceTicks, maxPaceTicks)
+	}
 	return c, c.checkTLS(addrSet)
 }
+
+// maxPaceTicks bounds -pace-ticks: 20 ticks is 1 s at the default tick,
+// past which watching stops looking live.
+const maxPaceTicks = 20
 
 // httpConnsBesideWS is how many plain HTTP connections an address may have
 // open besides its WebSockets: a browser opens up to 6 per host, and a

@@ -14,6 +14,7 @@ func TestLimitsWelcomeCannotCarryAreRefused(t *testing.T) {
 		{"-max-set", "2000"}, {"-max-set", "0"}, {"-rate", "65536"}, {"-rate", "0"},
 		{"-burst", "100000"}, {"-addr-rate", "1000000"}, {"-addr-burst", "65536"},
 		{"-max-conns-per-addr", "70000"}, {"-history-max-bytes", "-1"}, {"-history-max-age", "-1s"},
+		{"-pace-ticks", "0"}, {"-pace-ticks", "21"},
 	} {
 		_, err := parseConfig(args, noEnv)
 		if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), args[0]) {

@@ -232,6 +232,7 @@ func hubConfig(cfg config) hub.Config {
 		AddressRate:     limits.Rate{Per: cfg.addrRate, Burst: cfg.addrBurst},
 		MessageRate:     limits.Rate{Per: cfg.msgRate, Burst: cfg.msgBurst},
 		MaxConnsPerAddr: cfg.maxConnsPerAddr,
+		PaceTicks:       cfg.paceTicks,
 	}
 }
 

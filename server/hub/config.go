@@ -58,6 +58,9 @@ type Config struct {
 	// Viewport for this long gets DeltaRanges instead of every Delta
 	// (pace.go). Zero is the default, PassiveAfter.
 	PassiveAfter time.Duration
+	// PaceTicks: a passive client gets one DeltaRange per this many
+	// Deltas (pace.go). Zero is the default, PaceTicks.
+	PaceTicks int
 	// MaxConnsPerAddr is announced in version-2 Welcome; the cap itself is
 	// enforced before the upgrade (limits.Conns).
 	MaxConnsPerAddr int
@@ -139,6 +142,7 @@ func (c Config) withDefaults() Config {
 	}
 	set(&c.ViewportInterval, DefaultViewportInterval)
 	set(&c.PassiveAfter, PassiveAfter)
+	seti(&c.PaceTicks, PaceTicks)
 	if c.AreaBudget.Per <= 0 {
 		c.AreaBudget = limits.Rate{Per: DefaultAreaBudgetRate, Burst: DefaultAreaBudgetBurst}
 	}

@@ -34,11 +34,11 @@ import (
 // then follows every Delta. Both moves are commands in the sender's
 // queue, ordered with the broadcasts like a join.
 
-// Pacing figures. Three ticks is 300 ms at the default tick, under what
-// an eye tells apart at the whole-grid zoom, and cuts a passive player's
-// writes to a third (BENCHMARKS.md, "Pacing, TLS and the one pipeline",
-// measured at 3 only: 2 and 5 are still to be compared). Five seconds
-// without a click or a move is "watching".
+// Pacing defaults (Config.PaceTicks, Config.PassiveAfter). Three ticks is
+// 300 ms at the default tick, under what an eye tells apart at the
+// whole-grid zoom, and cuts a passive player's writes to a third
+// (BENCHMARKS.md, "Pacing, TLS and the one pipeline", with the sweep of 2,
+// 3 and 5). Five seconds without a click or a move is "watching".
 const (
 	PaceTicks    = 3
 	PassiveAfter = 5 * time.Second
@@ -117,17 +117,17 @@ func (h *Hub) addDelta(seq uint64, boxes []uint32, now time.Time) []byte {
 	p.touched = append(p.touched, boxes...)
 	p.seq = seq
 	p.n++
-	if p.n < PaceTicks {
+	if p.n < h.cfg.PaceTicks {
 		return nil
 	}
 	return h.closeGroup()
 }
 
-// closeGroupIfDue closes a group that has waited PaceTicks tick periods
+// closeGroupIfDue closes a group that has waited Config.PaceTicks tick periods
 // for its last Delta (the grid went quiet): its DeltaRange goes out alone.
 func (h *Hub) closeGroupIfDue(now time.Time) {
 	p := &h.pace
-	if p.n == 0 || now.Sub(p.opened) < time.Duration(PaceTicks)*h.cfg.Tick {
+	if p.n == 0 || now.Sub(p.opened) < time.Duration(h.cfg.PaceTicks)*h.cfg.Tick {
 		return
 	}
 	h.broadcastPaced(h.closeGroup())

@@ -99,7 +99,7 @@ func TestPassivePlayerFollowsExactly(t *testing.T) {
 		t.Fatalf("a passive player got %d Deltas besides its DeltaRanges", deltasAfter)
 	}
 	if got := passive.counts[protocol.TypeDeltaRange]; got*PaceTicks > clicker.deltas+PaceTicks {
-		t.Fatalf("%d DeltaRanges for %d Deltas: more than one per %d", got, clicker.deltas, PaceTicks)
+		t.Fatalf("%d DeltaRanges for %d Deltas: more than one per %d", got, clicker.deltas, PaceTicks) // the default
 	}
 }
 

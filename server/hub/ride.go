@@ -28,7 +28,7 @@ type riders struct {
 	frames [][]byte  // wire frames, in the order they were queued
 	since  time.Time // when the first of them was queued
 	// paced: the same for the paced set, which they reach on the next
-	// DeltaRange or alone once they have waited PaceTicks ticks.
+	// DeltaRange or alone once they have waited Config.PaceTicks ticks.
 	paced      [][]byte
 	pacedSince time.Time
 
@@ -125,7 +125,7 @@ func (h *Hub) flushRiders(now time.Time) {
 		cmd.frame = joinFrames(cmd.parts)
 		r.frames = r.frames[:0]
 	}
-	if len(r.paced) > 0 && now.Sub(r.pacedSince) >= h.cfg.Tick*PaceTicks {
+	if len(r.paced) > 0 && now.Sub(r.pacedSince) >= h.cfg.Tick*time.Duration(h.cfg.PaceTicks) {
 		cmd.pacedParts = append([][]byte(nil), r.paced...)
 		cmd.paced = joinFrames(cmd.pacedParts)
 		r.paced = r.paced[:0]
