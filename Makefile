@@ -8,7 +8,7 @@ DATA      ?= ./data
 CLUSTER_ADDR ?= 127.0.0.1:8080
 CLUSTER_DATA ?=
 
-.PHONY: run cluster chaos test wasm desktop screenshots bench tabcpu fuzz lint deps server unit wasmtest e2e release crossbuild
+.PHONY: run cluster chaos test wasm desktop screenshots bench tabcpu playback fuzz lint deps server unit wasmtest e2e release crossbuild
 
 # Build the client and serve it, with a data directory in ./data.
 run: wasm
@@ -163,6 +163,13 @@ fuzz:
 # binary> measures that build first, in the same run.
 tabcpu: wasm
 	E2E_BASELINE_SERVER=$(BASELINE_SERVER) $(GO) test -count=1 -run '^$$' -bench TabCPU -benchtime 1x -timeout 10m ./wasm/e2e/
+
+# The playback figure (issue 21, BENCHMARKS.md "Playback"): a synthetic
+# day of history (2,000 toggles/s, ~400 MiB, written in ~15 s) played at a
+# day a minute in headless Chromium: frames shown a second and bytes
+# fetched, beside the entropy of the net changes shown (about 2 minutes).
+playback: wasm
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkPlaybackDay$$' -benchtime 1x -timeout 15m ./wasm/e2e/
 
 # Micro-benchmarks plus a short load scenario (~40 s): the server at 2,000
 # connections with a 5 ms tick (more Deltas than it can fan out, so it runs

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,6 +119,9 @@ type page struct {
 	opened time.Time
 	mu     lockedBuffer // console and exceptions
 	last   shot
+	// onEvent, if set, sees every event of the page too (a benchmark's
+	// network log); it runs on chromedp's goroutine.
+	onEvent atomic.Pointer[func(ev any)]
 }
 
 // open loads url in a new tab with the desktop viewport (screenW ×
@@ -130,6 +134,9 @@ func (b *browser) open(name, url string) *page {
 // listen keeps the page's console and uncaught exceptions for the
 // artifacts.
 func (p *page) listen(ev any) {
+	if f := p.onEvent.Load(); f != nil {
+		(*f)(ev)
+	}
 	switch e := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
 		var parts []string

@@ -148,12 +148,13 @@ func startDesktop(t *testing.T, srv *server, bin, display string, args ...string
 }
 
 // startDesktopEnv is startDesktop with env added to the client's
-// environment.
+// environment. Its config directory is the test's own unless env names
+// one (XDG_CONFIG_HOME): a test keeps nothing in the machine's.
 func startDesktopEnv(t *testing.T, srv *server, bin, display string, env []string, args ...string) *desktopProc {
 	t.Helper()
 	logs := new(lockedBuffer)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(append(os.Environ(), "DISPLAY="+display), env...)
+	cmd.Env = append(append(os.Environ(), "DISPLAY="+display, "XDG_CONFIG_HOME="+t.TempDir()), env...) // the last of a name wins
 	cmd.Stdout, cmd.Stderr = logs, logs
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -33,6 +33,7 @@ type timeHooks struct {
 	End   float64 `json:"end"`
 	Seq   float64 `json:"seq"`
 	Speed int     `json:"speed"`
+	Shown int     `json:"shown"` // playback frames shown (playback_bench_test.go)
 }
 
 // awayHooks mirrors window.checkgrid.away.

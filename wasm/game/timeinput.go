@@ -106,7 +106,7 @@ func (g *Game) timeStatus(now time.Duration) host.TimeStatus {
 	}
 	at := t.playhead(now)
 	s := host.TimeStatus{Mode: t.mode.String(), At: at.UnixMilli(), Seq: t.seq, Speed: t.speed,
-		Label: at.Local().Format(wording.TimeLayout)}
+		Label: at.Local().Format(wording.TimeLayout), Shown: t.played}
 	if !t.span.End.IsZero() {
 		s.Start, s.End = t.span.Start.UnixMilli(), t.span.End.UnixMilli()
 	}

@@ -58,15 +58,16 @@ type timeResult struct {
 
 // timeMachine is the past the game shows, and the requests for it.
 type timeMachine struct {
-	src   *timeline.Source // nil: no history (the page gets no Time control)
-	mode  timeline.Mode
-	clock timeline.Clock
-	speed int
-	span  timeline.Span
-	grid  protocol.Bitset // the past shown: the grid at seq
-	seq   uint64
-	shown bool // grid holds a moment (before the first arrives, the live grid stays)
-	err   error
+	src    *timeline.Source // nil: no history (the page gets no Time control)
+	mode   timeline.Mode
+	clock  timeline.Clock
+	speed  int
+	span   timeline.Span
+	grid   protocol.Bitset // the past shown: the grid at seq
+	seq    uint64
+	shown  bool // grid holds a moment (before the first arrives, the live grid stays)
+	played int  // playback frames shown (TimeStatus.Shown)
+	err    error
 
 	gen      uint64 // the current plan; bumped when it changes
 	results  chan timeResult
@@ -244,6 +245,7 @@ func (g *Game) applyTime(r timeResult, now time.Duration) {
 			t.grid.Flip(i)
 		}
 		t.seq = r.seq
+		t.played++
 		g.ras.Update(pastSource{&t.grid}, r.boxes, now)
 	case resultEnd:
 		t.seq = r.seq

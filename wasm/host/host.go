@@ -90,6 +90,7 @@ type TimeStatus struct {
 	Seq        uint64 // the seq of the grid shown in the past
 	Speed      int    // index into timeline.Speeds
 	Label      string // the playhead as the player reads it
+	Shown      int    // playback frames shown since the client started
 }
 
 // CommandKind is what a page control asks the game to do.

@@ -113,6 +113,7 @@ func (p *Page) publishTime(s, last TimeStatus) {
 	o.Set("end", float64(s.End))
 	o.Set("seq", float64(s.Seq))
 	o.Set("speed", s.Speed)
+	o.Set("shown", s.Shown)
 	p.obj.Set("time", o)
 	if t.button.IsNull() || s == last {
 		return
