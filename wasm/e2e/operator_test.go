@@ -72,7 +72,9 @@ func (p *page) hidden(id string) bool {
 // on the canvas, previews the rollback to the seq before the vandalism
 // (the count of boxes it changes) and applies it; an ordinary page sees
 // the picture restored (pixels), the history API has the rollback as the
-// change at its seq. A page without the token or with a wrong one shows
+// change at its seq; Freeze refuses the player's click inside it (said in
+// words) and not outside, Unfreeze, Clear and Fill act on it too. A page
+// without the token or with a wrong one shows
 // no tool, and the public listener answers no admin request.
 func TestOperatorConsole(t *testing.T) {
 	srv := startServer(t, "-admin", "127.0.0.1:0")
@@ -163,6 +165,37 @@ func TestOperatorConsole(t *testing.T) {
 	wrong := b.open("wrong-token", adminURL+"/"+v.link()+"&admin="+strings.Repeat("0", len(token)))
 	player.waitReady()
 	player.waitPixels("the picture restored", time.Now(), 10*time.Second, func(s shot) string { return s.check(pv, expects) })
+
+	// The other buttons on the same rectangle. Freeze: the player's click
+	// inside is refused with the reason in words, one outside plays;
+	// Unfreeze lifts it; Clear and Fill set every box of it.
+	act := func(button, said string) {
+		t.Helper()
+		done := mustHooks(op).Op.Done
+		op.clickElement(button)
+		h := op.waitHooks(button, 15*time.Second, func(h hooks) bool { return h.Op.Done > done })
+		if !strings.HasPrefix(h.Op.Said, said) {
+			op.fail("%s: said %q, want %q…", button, h.Op.Said, said)
+		}
+	}
+	act("opfreeze", "Froze the rectangle")
+	player.click(pv.centre(302, 300))
+	player.waitHooks("the frozen refusal in words", 10*time.Second, func(h hooks) bool {
+		return h.Limit == "frozen" && strings.Contains(h.Message, "frozen by the operator")
+	})
+	player.click(pv.centre(309, 302))
+	w.waitBox(box(309, 302), true, 5*time.Second)
+	w.mu.Lock()
+	inside := w.p.Grid.Get(box(302, 300))
+	w.mu.Unlock()
+	if inside { // its click came first: had it passed, it would be in by now
+		t.Fatal("a box inside the frozen rectangle changed")
+	}
+	act("opunfreeze", "Lifted 1 freezes")
+	act("opclear", "Cleared 3 boxes")
+	w.waitBox(box(301, 301), false, 5*time.Second)
+	act("opfill", "Checked 48 boxes")
+	w.waitBox(box(300, 300), true, 5*time.Second)
 
 	// History: the rectangle is the picture at the rollback's seq and the
 	// vandalism one seq before.

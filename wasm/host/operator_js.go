@@ -13,7 +13,8 @@ import (
 // The operator console's page side (index.html: #oppanel with #opselect,
 // #opwhen, #oppreview, #oprollback, #opclear, #opfill, #opfreeze,
 // #opunfreeze). The token arrives once in the fragment (#admin=<token>,
-// on the admin listener): it is taken out of the address bar at once (so
+// on the admin listener): it is taken out of the address bar at once, by
+// index.html's first script, or here if that could not store it (so
 // it is not in a shared link, the history list or a screenshot) and kept
 // in the tab's sessionStorage, which survives a reload of this tab only,
 // is never sent anywhere by the browser (unlike a cookie), and is gone
