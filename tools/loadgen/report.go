@@ -126,6 +126,19 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 			100*got, 100*here, 100*uniform, uniform*rate(r.seqAdvance, r.window))
 		row("per watcher (all changes)", "%.2f MB per player-hour, %.2f frames/s (same run)",
 			per(wb, c.watchers)*3600/1e6, per(wf, c.watchers))
+	} else if c.watchers > 0 {
+		// Issue 22's "bytes per player-hour, passive against active": with
+		// -pace the watchers are the passive players, the others (clickers,
+		// observers) get every Delta.
+		per := func(n int64, players int) float64 { return float64(n) / float64(max(players, 1)) / r.window.Seconds() * 3600 / 1e6 }
+		wb := r.after.wbytes - r.before.wbytes
+		rest := r.after.bytes - r.before.bytes - wb
+		how := "every Delta"
+		if r.after.ranges > r.before.ranges {
+			how = "passive: DeltaRanges"
+		}
+		row("per player-hour", "%.2f MB a watcher (%s), %.2f MB another player (clickers, observers: every Delta)",
+			per(wb, c.watchers), how, per(rest, c.players()-c.watchers))
 	}
 	row("bytes per change", "%.2f B per box in Delta frames (%.2f B payload only; mean Delta %.0f B)", r.bytesPerChange, r.payloadPerChange, r.meanDelta)
 	row("sets sent", "%.0f/s, %.0f boxes/s; %.0f box flips/s applied (seen in Deltas)", rate(r.after.sets-r.before.sets, r.window), rate(r.after.setBoxes-r.before.setBoxes, r.window), r.seenPerSec)
