@@ -54,15 +54,15 @@ func (h *Hub) follow(ev pipeline.Committed) {
 		err = fmt.Errorf("%w: delta %d before any snapshot", protocol.ErrGap, ev.Seq)
 	case d.Seq != ev.Seq:
 		err = fmt.Errorf("%w: frame of seq %d as step %d", errFeedOrder, d.Seq, ev.Seq)
-	case d.Seq != h.durable.Seq+1:
-		err = fmt.Errorf("%w: have %d, got %d", protocol.ErrGap, h.durable.Seq, d.Seq)
+	case d.Seq != h.shown.Seq+1:
+		err = fmt.Errorf("%w: have %d, got %d", protocol.ErrGap, h.shown.Seq, d.Seq)
 	case d.Count != len(ev.Boxes):
 		err = fmt.Errorf("%w: a frame of %d boxes with %d", errFeedOrder, d.Count, len(ev.Boxes))
 	}
 	if err != nil {
 		// Upstream broke its contract: apply nothing and say so loudly; the
 		// grid stays at its last good seq.
-		h.logger.Error("feed: bad committed step", "seq", ev.Seq, "have", h.durable.Seq, "err", err)
+		h.logger.Error("feed: bad committed step", "seq", ev.Seq, "have", h.shown.Seq, "err", err)
 		h.m.BadFrames.WithLabelValues("feed").Inc()
 		return
 	}
@@ -73,8 +73,8 @@ func (h *Hub) follow(ev pipeline.Committed) {
 // client over from it: every view sent so far is of an older position.
 func (h *Hub) reset(ev pipeline.Committed) {
 	first := !h.started
-	h.durable.Reset(h.epoch, ev.Seq, ev.Grid)
-	checked := int64(h.durable.Grid.Count())
+	h.shown.Reset(h.epoch, ev.Seq, ev.Grid)
+	checked := int64(h.shown.Grid.Count())
 	h.started = true
 	h.toggles.Store(ev.Toggles)
 	h.seq.Store(ev.Seq)
@@ -94,13 +94,13 @@ func (h *Hub) reset(ev pipeline.Committed) {
 func (h *Hub) publish(ev pipeline.Committed) {
 	checked := h.checked.Load()
 	for _, i := range ev.Boxes {
-		if h.durable.Grid.Flip(i) {
+		if h.shown.Grid.Flip(i) {
 			checked++
 		} else {
 			checked--
 		}
 	}
-	h.durable.Seq = ev.Seq
+	h.shown.Seq = ev.Seq
 	h.toggles.Store(ev.Toggles)
 	h.seq.Store(ev.Seq)
 	h.checked.Store(checked)

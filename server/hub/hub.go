@@ -67,7 +67,7 @@ type Hub struct {
 	botToggles atomic.Uint64
 
 	// publisher
-	durable       protocol.Replica // the grid at seq: what every client is shown
+	shown         protocol.Replica // the grid at seq: what every client is shown
 	started       bool             // the first reset arrived
 	all           map[*Client]struct{}
 	nextShard     int
@@ -75,8 +75,8 @@ type Hub struct {
 	snapWire      []byte
 	lastStats     protocol.Stats // last sent to the broadcast set
 	lastSent      time.Time
-	lastViewStats protocol.Stats // last sent to version-2 clients outside it
-	lastViewSent  time.Time
+	lastAreaStats protocol.Stats // last sent to version-2 clients outside it
+	lastAreaSent  time.Time
 	lastCommit    time.Time
 	riders        riders // Stats and pings waiting for the next broadcast
 	pace          pacer  // version 3: DeltaRanges for passive players (pace.go)
@@ -344,9 +344,9 @@ func (h *Hub) sweep(now time.Time) {
 // snapshot returns the Snapshot frame of the published state, encoding it
 // at most once per seq.
 func (h *Hub) snapshot() SnapshotInfo {
-	seq := h.durable.Seq
+	seq := h.shown.Seq
 	if h.snap.Frame == nil || h.snap.Seq != seq {
-		h.snap = SnapshotInfo{Frame: protocol.AppendSnapshot(nil, h.epoch, seq, &h.durable.Grid), Epoch: h.epoch, Seq: seq}
+		h.snap = SnapshotInfo{Frame: protocol.AppendSnapshot(nil, h.epoch, seq, &h.shown.Grid), Epoch: h.epoch, Seq: seq}
 		h.snapWire = wsframe.Wrap(h.snap.Frame)
 	}
 	return h.snap
@@ -364,11 +364,11 @@ func (h *Hub) sendStats(now time.Time) {
 		h.ride(wire, now)
 		h.lastStats, h.lastSent = s, now
 	}
-	if !h.statsDue(h.lastViewSent, now, h.statsPeriod()) {
+	if !h.statsDue(h.lastAreaSent, now, h.statsPeriod()) {
 		return
 	}
 	var vw []byte
-	if s != h.lastViewStats {
+	if s != h.lastAreaStats {
 		vw = wire
 		if vw == nil {
 			vw = wsframe.Wrap(protocol.AppendStats(nil, s))
@@ -376,7 +376,7 @@ func (h *Hub) sendStats(now time.Time) {
 	}
 	// Area clients get Stats, version-2 clients Presence (viewport.go).
 	if presence := h.sendViewStats(vw); vw != nil || presence {
-		h.lastViewStats, h.lastViewSent = s, now
+		h.lastAreaStats, h.lastAreaSent = s, now
 	}
 }
 

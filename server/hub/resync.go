@@ -42,7 +42,7 @@ func (h *Hub) sendView(c *Client, join bool, reason protocol.ResyncReason) {
 		}
 		// The area is valid: served areas come from Widen of decoded
 		// Viewports or of the URL's checked area.
-		frame, scratch, _ := protocol.AppendAreaSnapshot(nil, h.epoch, h.durable.Seq, c.sub.area, &h.durable.Grid, h.areas.scratch)
+		frame, scratch, _ := protocol.AppendAreaSnapshot(nil, h.epoch, h.shown.Seq, c.sub.area, &h.shown.Grid, h.areas.scratch)
 		h.areas.scratch = scratch
 		frames = append(frames, wsframe.Wrap(frame))
 	}
@@ -54,7 +54,7 @@ func (h *Hub) sendView(c *Client, join bool, reason protocol.ResyncReason) {
 	}
 	c.shard.cmds <- cmdToClient{c: c, frames: frames, whole: whole, requested: whole && reason == protocol.ResyncRequested}
 	if !whole {
-		h.areas.zones.Subscribe(c, c.sub.area, h.durable.Seq)
+		h.areas.zones.Subscribe(c, c.sub.area, h.shown.Seq)
 	}
 }
 
