@@ -28,6 +28,7 @@ import (
 	"checkgrid/server/store"
 	"checkgrid/server/tally"
 	"checkgrid/server/web"
+	"checkgrid/server/wsconn"
 )
 
 // Shutdown budgets: long enough to flush a tick and write a checkpoint,
@@ -54,7 +55,12 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	if err := m.Register(hubGauges(be.hub)...); err != nil {
 		return err
 	}
-	handler, err := publicHandler(cfg, be, m, logger)
+	idle, err := wsconn.NewIdlePoller()
+	if err != nil {
+		return err
+	}
+	defer idle.Close() // after serve has waited for the clients
+	handler, err := publicHandler(cfg, be, idle, m, logger)
 	if err != nil {
 		return err
 	}
@@ -86,7 +92,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 }
 
 // publicHandler is the public listener's handler: page, assets, /ws, API.
-func publicHandler(cfg config, be backend, m *metrics.Metrics, logger *slog.Logger) (http.Handler, error) {
+func publicHandler(cfg config, be backend, idle *wsconn.IdlePoller, m *metrics.Metrics, logger *slog.Logger) (http.Handler, error) {
 	static, err := web.NewStatic(checkgrid.Files())
 	if err != nil {
 		return nil, err
@@ -100,7 +106,7 @@ func publicHandler(cfg config, be backend, m *metrics.Metrics, logger *slog.Logg
 	return web.New(web.Config{
 		Static: static, Hub: be.hub, Identity: identity.New(be.key),
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
-		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), MetricsOnMain: cfg.metricsOnMain,
+		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), Idle: idle, MetricsOnMain: cfg.metricsOnMain,
 		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: be.storage,
 		History: be.history, Bots: be.bots,
 	}), nil

@@ -28,20 +28,21 @@ func (h *Hub) Go(conn Socket, player string, addr netip.Prefix, adm Admission, d
 	go h.serve(conn, player, addr, adm, done)
 }
 
-// handOverAfter is how long a reader goroutine serves a Waiter connection
-// before it hands the connection, when the client is idle, to a fresh
-// goroutine (reader). A goroutine's stack grows to the deepest read and
-// write it ever did (4 KB for coder/websocket's read path) and the
-// runtime shrinks it only below a quarter of that, so a connection that
-// went idle would keep it for good; a fresh one waits in 2 KB. Every
-// joined connection hands over once at its first wait (the join is
-// deep); after that at most once per handOverAfter, which for an idle
-// player is after each pong (one per ping period), and costs a clicking
-// one a goroutine start every few seconds.
+// handOverAfter is how long after a client's last data frame its reader,
+// when there is nothing more to read, stops waiting for it on a goroutine
+// and parks the connection (Waiter.Park: no goroutine until the client
+// sends something), or, if it cannot park, hands it to a fresh goroutine.
+// An idle connection's goroutine would cost 2.5–4.5 KB: a goroutine's
+// stack grows to the deepest read and write it ever did (4 KB for
+// coder/websocket's read path), the runtime shrinks it only below a
+// quarter of that, and a fresh one still has 2 KB and its own struct. A
+// joined connection parks at its first wait (the join is deep), an idle
+// one again after each pong; a clicking player keeps its goroutine, since
+// parking and resuming cost more per click than waiting.
 const handOverAfter = 5 * time.Second
 
-// serve joins conn to the hub and reads it; it runs on a goroutine counted
-// in h.clients.
+// serve joins conn to the hub and reads it; h.clients counts it until it
+// has ended.
 func (h *Hub) serve(conn Socket, player string, addr netip.Prefix, adm Admission, done func()) {
 	c := h.newClient(conn, player, addr)
 	c.initArea(adm)
@@ -63,19 +64,23 @@ func (h *Hub) serve(conn Socket, player string, addr netip.Prefix, adm Admission
 		return
 	}
 	w, _ := conn.(Waiter)
-	h.reader(c, h.bindLane(c), done, w, time.Time{})
+	h.reader(c, h.bindLane(c), done, w, time.Time{}, false)
 }
 
 // reader reads c until the connection ends and then ends c's place in the
-// hub, or hands the reading to a fresh goroutine (handOverAfter) and
-// returns. since is when this goroutine started reading (zero for the
-// join's); w is c's connection as a Waiter, nil if it cannot wait.
-func (h *Hub) reader(c *Client, unbind, done func(), w Waiter, since time.Time) {
-	handOver, err := h.read(context.Background(), c, &w, since)
+// hub, or parks c or hands it to a fresh goroutine (handOverAfter) and
+// returns. w is c's connection as a Waiter, nil if it cannot wait;
+// lastData is when the client last sent a data frame (zero: not yet);
+// fresh says this goroutine was started by a hand-over (or a parked
+// connection's resume) and reads at least once before it hands over
+// again: what woke it must be read, not parked on.
+func (h *Hub) reader(c *Client, unbind, done func(), w Waiter, lastData time.Time, fresh bool) {
+	handOver, err := h.read(context.Background(), c, &w, &lastData, fresh)
 	if handOver {
-		h.clients.Add(1)
-		go h.reader(c, unbind, done, w, time.Now())
-		h.clients.Done()
+		resume := func() { go h.reader(c, unbind, done, w, lastData, true) }
+		if !w.Park(resume) {
+			resume()
+		}
 		return
 	}
 	unbind()
@@ -125,13 +130,14 @@ func peerCloseLabel(code int) string {
 
 // read reads and handles frames until the connection fails or a frame is
 // bad, and returns the read error; or, with a Waiter (*w, set to nil if it
-// cannot wait), until the client is idle and the goroutine, reading since
-// since, should hand over (handOverAfter).
-func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, since time.Time) (handOver bool, err error) {
+// cannot wait), until there is nothing to read and the client's last data
+// frame (*lastData, kept up to date) is handOverAfter old: then the reader
+// hands over (reader), unless it is fresh and has not read yet.
+func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, lastData *time.Time, fresh bool) (handOver bool, err error) {
 	var changes []protocol.Change
 	for {
 		if *w != nil {
-			if time.Since(since) >= handOverAfter {
+			if !fresh && time.Since(*lastData) >= handOverAfter {
 				return true, nil
 			}
 			if !(*w).WaitReadable() {
@@ -139,6 +145,7 @@ func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, since time.Time) (
 			}
 		}
 		msg, err := c.conn.Read(ctx)
+		fresh = false
 		if errors.Is(err, ErrIdle) {
 			continue
 		}
@@ -162,6 +169,9 @@ func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, since time.Time) (
 		}
 		if !h.budget(c) {
 			return false, nil
+		}
+		if *w != nil {
+			*lastData = time.Now()
 		}
 		if changes, err = h.handle(c, msg, changes[:0]); err != nil {
 			h.bad(c, err, "")

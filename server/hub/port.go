@@ -48,11 +48,12 @@ type Socket interface {
 	CloseNow() error
 }
 
-// Waiter is what a Socket can add so that an idle connection's reader costs
-// little memory: the reader waits for the client in WaitReadable, a few
-// frames above the poller, and an idle connection's reader moves to a
-// fresh goroutine, whose stack stays at the runtime's 2 KB minimum while
-// it waits (conn.go, handOver).
+// Waiter is what a Socket can add so that an idle connection costs little
+// memory: its reader waits for the client in WaitReadable, a few frames
+// above the poller, and an idle connection is parked with no reader
+// goroutine at all (or, if it cannot park, handed to a fresh goroutine,
+// whose stack stays at the runtime's 2 KB minimum while it waits); see
+// conn.go, handOverAfter.
 type Waiter interface {
 	// WaitReadable blocks until the client has sent bytes the next Read
 	// can use, or the connection failed (the next Read says so). It
@@ -62,6 +63,13 @@ type Waiter interface {
 	// client between messages (when the client sent only control frames,
 	// or nothing). CloseNow unblocks it.
 	WaitReadable() bool
+	// Park arranges for resume to run once, on another goroutine, when
+	// the client has sent bytes or the connection ends, and returns true;
+	// until then the connection has no reader goroutine at all. It
+	// returns false, and resume never runs, if the connection cannot park
+	// now. After it has returned true, Read returns ErrIdle as after
+	// WaitReadable.
+	Park(resume func()) bool
 }
 
 // ErrIdle is what a Waiter's Read returns when the client has sent nothing

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -16,9 +17,29 @@ import (
 // to a fresh goroutine when idle), so held needs no lock.
 type waitConn struct {
 	*memConn
-	held  []byte
-	has   bool
-	waits atomic.Int64 // WaitReadable calls
+	parks  bool // Park parks (else it says it cannot)
+	held   []byte
+	has    bool
+	waits  atomic.Int64 // WaitReadable calls
+	parked atomic.Int64 // Park calls that parked
+}
+
+// Park, if the conn parks, resumes once a message came or the conn closed,
+// from a goroutine of its own (wsconn's is the IdlePoller's).
+func (c *waitConn) Park(resume func()) bool {
+	if !c.parks || c.has {
+		return false
+	}
+	c.parked.Add(1)
+	go func() {
+		select {
+		case m := <-c.in:
+			c.held, c.has = m, true
+		case <-c.closed:
+		}
+		resume()
+	}()
+	return true
 }
 
 func (c *waitConn) WaitReadable() bool {
@@ -52,15 +73,26 @@ func (c *waitConn) Read(context.Context) ([]byte, error) {
 }
 
 // A connection whose reader waits (a Waiter) is served like any other
-// across the reader's hand-over to a fresh goroutine after the join: its
-// Sets are applied, it sees every Delta, an ErrIdle is not an error, and
-// it ends once, both when the client closes and when the hub shuts down.
+// across the reader's hand-over after the join, parked (no goroutine until
+// it sends) or to a fresh goroutine: its Sets are applied, it sees every
+// Delta, an ErrIdle is not an error, and it ends once, both when the
+// client closes and when the hub shuts down while it is parked.
 func TestWaitingReaderServedAcrossHandOver(t *testing.T) {
+	for _, parks := range []bool{false, true} {
+		name := "fresh goroutine"
+		if parks {
+			name = "parked"
+		}
+		t.Run(name, func(t *testing.T) { testWaitingReader(t, parks) })
+	}
+}
+
+func testWaitingReader(t *testing.T, parks bool) {
 	th := startHub(t, Config{})
 	join := func(key string) (*player, *waitConn) {
 		p := &player{t: t, conn: newMemConn(256), ended: make(chan struct{})}
 		p.follow = protocol.NewFollower(&p.rep)
-		wc := &waitConn{memConn: p.conn}
+		wc := &waitConn{memConn: p.conn, parks: parks}
 		th.Go(wc, key, netip.MustParsePrefix("192.0.2.1/32"), Admission{Version: protocol.Version1}, func() { close(p.ended) })
 		return p, wc
 	}
@@ -86,13 +118,20 @@ func TestWaitingReaderServedAcrossHandOver(t *testing.T) {
 		t.Fatalf("WaitReadable called %d times, want one before each of the 6 messages at least", n)
 	}
 
+	if n := wa.parked.Load(); parks != (n > 0) {
+		t.Fatalf("parked %d times; the conn parks: %v", n, parks)
+	}
+
 	// The client closes: its reader ends, once.
 	a.conn.in <- nil
 	a.waitEnded()
 
-	// A waiting reader still idle at shutdown ends with the hub.
-	c, _ := join("c")
+	// A waiting reader still idle (parked) at shutdown ends with the hub.
+	c, wc := join("c")
 	c.untilSeq(want.Seq)
+	for parks && wc.parked.Load() == 0 {
+		runtime.Gosched() // the reader parks at its first wait, after the join
+	}
 	th.stop(t)
 	c.waitEnded()
 	if got := c.conn.closeCode(); got != protocol.CloseGoingAway {

@@ -52,16 +52,19 @@ func (l *Listener) Accept() (net.Conn, error) {
 			}
 			continue
 		}
-		return &cappedConn{Conn: c, release: func() { l.conns.Release(key) }}, nil
+		return &cappedConn{Conn: c, conns: l.conns, key: key}, nil
 	}
 }
 
 // cappedConn gives its slot back when closed, once however often Close is
-// called (net/http and a hijacker may both close it).
+// called (net/http and a hijacker may both close it). It holds its slot's
+// key itself rather than a closure over it: one allocation per connection,
+// not two.
 type cappedConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	once  sync.Once
+	conns *Conns
+	key   netip.Prefix
 }
 
 // SyscallConn passes on the socket's raw connection, so the wrapper does
@@ -75,6 +78,6 @@ func (c *cappedConn) SyscallConn() (syscall.RawConn, error) {
 
 func (c *cappedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() { c.conns.Release(c.key) })
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"syscall"
 
 	"checkgrid/protocol"
@@ -28,6 +29,8 @@ type Conn struct {
 	rd      *readConn       // the hijacked socket under ws; writes go straight to it
 	br      *bufio.Reader   // ws's reader over rd (its buffered bytes come before rd's)
 	waits   bool            // WaitReadable has been used: Read may return hub.ErrIdle (idle.go)
+	closeMu sync.Mutex      // orders Close's start with the reader's look at buffered bytes
+	closing bool            // Close has been called; guarded by closeMu
 	rc      syscall.RawConn // rd's fd for non-blocking writes; nil if it has none
 	tls     *tls.Conn       // set if raw is TLS from TLSListener: frames are sealed, then written
 	sock    *cipherSocket   // tls's socket
@@ -50,6 +53,9 @@ type Options struct {
 	// Origins are extra allowed Origin host patterns; the request's own
 	// host is always allowed (coder/websocket's rule).
 	Origins []string
+	// Idle, if not nil, parks idle plain connections without a goroutine
+	// (Park, park.go).
+	Idle *IdlePoller
 }
 
 // Accept upgrades r to a WebSocket. On error it has written the HTTP
@@ -84,6 +90,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 		return c, nil
 	}
 	c.rc = sb.conn.rc
+	if c.rc != nil {
+		sb.conn.poller = opt.Idle
+	}
 	return c, nil
 }
 
@@ -223,6 +232,9 @@ func (c *Conn) WriteAll(b []byte) error {
 
 // Close does the close handshake.
 func (c *Conn) Close(code protocol.CloseCode, reason string) error {
+	c.closeMu.Lock()
+	c.closing = true // from here the handshake may read (idle.go, readable)
+	c.closeMu.Unlock()
 	return c.ws.Close(websocket.StatusCode(code), reason)
 }
 

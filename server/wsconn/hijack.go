@@ -17,12 +17,12 @@ import (
 // 14); 128 B still reads several of them per read(2), and a payload at
 // least as long as the buffer is read straight into its destination by
 // bufio, so a big Set costs no extra reads either. The library writes only
-// its close frame through the write buffer (a 2-byte header and at most
-// 125 bytes of payload: one write); everything else the hub writes to the
-// socket itself.
+// its close frame through the write buffer (everything else the hub
+// writes to the socket itself), once per connection: bufio's smallest
+// buffer, with which the frame goes out in two writes.
 const (
 	hijackReadBuf  = 128
-	hijackWriteBuf = 128
+	hijackWriteBuf = 16
 )
 
 // smallBuffers wraps a ResponseWriter so that Hijack returns smaller
@@ -94,6 +94,24 @@ type readConn struct {
 	rn             int
 	rerr           error
 	waitFn, readFn func(fd uintptr) bool
+
+	// Parking without a goroutine (park.go); poller is nil if the
+	// connection cannot park. parkID, resume and inPoller are guarded by
+	// poller's lock.
+	poller   *IdlePoller
+	parkID   uint64
+	resume   func()
+	inPoller bool // in the poller's epoll set (disabled after an event)
+}
+
+// Close closes the socket and resumes the connection if it is parked, so
+// that its reader finds the end.
+func (r *readConn) Close() error {
+	err := r.Conn.Close()
+	if r.poller != nil {
+		r.poller.unpark(r)
+	}
+	return err
 }
 
 func (r *readConn) Read(b []byte) (int, error) {

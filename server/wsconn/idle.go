@@ -53,12 +53,40 @@ func (c *Conn) WaitReadable() bool {
 		return false
 	}
 	c.waits = true
-	if c.br.Buffered() > 0 || len(rd.pending) > 0 || rd.gate.err != nil {
+	if c.readable() {
 		return true
 	}
 	rd.woken = false
 	_ = rd.rc.Read(rd.waitFn) // a closed socket ends the wait; Read reports it
 	return true
+}
+
+// Park hands the connection to the IdlePoller given to Accept: resume
+// runs once, on another goroutine, when the client has sent bytes or the
+// connection is closed, and until then no goroutine reads it (park.go).
+// It returns false, and resume never runs, if the connection cannot park
+// now (no poller, TLS, bytes already buffered, or the socket closing).
+// Like WaitReadable, it makes Read return hub.ErrIdle from then on.
+func (c *Conn) Park(resume func()) bool {
+	rd := c.rd
+	if rd.poller == nil || c.readable() {
+		return false
+	}
+	c.waits = true
+	return rd.poller.park(rd, resume)
+}
+
+// readable reports whether the next Read has something to read without
+// the socket: bytes the library's reader holds, bytes behind the upgrade,
+// the gate's error; or the close handshake has begun (Read then waits for
+// it and reports the end). Those belong to whoever holds the library's
+// read lock, which the close handshake takes to read the client's close
+// frame: closeMu orders this look with the handshake's start.
+func (c *Conn) readable() bool {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	rd := c.rd
+	return c.closing || c.br.Buffered() > 0 || len(rd.pending) > 0 || rd.gate.err != nil
 }
 
 // wait is WaitReadable's callback, run by RawConn.Read with the fd held:

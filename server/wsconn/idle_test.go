@@ -2,7 +2,9 @@ package wsconn
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,20 +27,74 @@ func frame(first byte, payload string) []byte {
 	return b
 }
 
-// A waiting reader (the hub's loop over WaitReadable) gets every message
-// and every control frame, returns ErrIdle after control frames alone and
-// never in the middle of a fragmented message, and CloseNow ends its wait.
+// parkedReader reads c as the hub does when it parks every idle
+// connection: park; on resume, read until ErrIdle (calling idled), then
+// park again (or, if c cannot park now, wait in WaitReadable and read on).
+// The read error ends it, on errs.
+func parkedReader(c *Conn, idled func(), msg func([]byte), errs chan<- error) {
+	var read func()
+	read = func() {
+		for {
+			m, err := c.Read(context.Background())
+			if errors.Is(err, hub.ErrIdle) {
+				idled()
+				if c.Park(func() { go read() }) {
+					return
+				}
+				c.WaitReadable()
+				continue
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			msg(m)
+		}
+	}
+	if !c.Park(func() { go read() }) {
+		errs <- errors.New("a fresh plain connection cannot park")
+	}
+}
+
+// A waiting reader (the hub's loop over WaitReadable) and a parked one
+// (no goroutine until the client sends) get every message and every
+// control frame, see ErrIdle after control frames alone and never in the
+// middle of a fragmented message, and CloseNow ends the wait.
 func TestWaitingReaderAroundControlFrames(t *testing.T) {
+	for _, parked := range []bool{false, true} {
+		name := "waiting"
+		if parked {
+			name = "parked"
+		}
+		t.Run(name, func(t *testing.T) { testAroundControlFrames(t, parked) })
+	}
+}
+
+func testAroundControlFrames(t *testing.T, parked bool) {
+	var opt Options
+	if parked {
+		p, err := NewIdlePoller()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		opt.Idle = p
+	}
 	ctl, idles, msgs, errs, conns := make(chan controlEvent, 8), make(chan struct{}, 8), make(chan string, 8), make(chan error, 1), make(chan *Conn, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, Options{})
+		c, err := Accept(w, r, opt)
 		if err != nil {
 			errs <- err
 			return
 		}
 		c.SetControl(func(k hub.Control, p []byte) { ctl <- controlEvent{k, string(p)} })
 		conns <- c
-		errs <- readAll(c, true, func() { idles <- struct{}{} }, func(m []byte) { msgs <- string(m) })
+		idled, msg := func() { idles <- struct{}{} }, func(m []byte) { msgs <- string(m) }
+		if parked {
+			parkedReader(c, idled, msg, errs)
+			return
+		}
+		errs <- readAll(c, true, idled, msg)
 	}))
 	defer ts.Close()
 	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
@@ -152,4 +208,70 @@ func TestTLSReaderDoesNotWait(t *testing.T) {
 		t.Fatal("WaitReadable on a TLS connection: true, want false")
 	}
 	_ = c.CloseNow()
+}
+
+// Closing the IdlePoller resumes every connection parked in it, and a
+// connection parks no more: its reader waits in a goroutine again and
+// still gets what the client sends.
+func TestIdlePollerCloseResumesParked(t *testing.T) {
+	p, err := NewIdlePoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed, msgs, errs := make(chan struct{}, 1), make(chan string, 1), make(chan error, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, Options{Idle: p})
+		if err != nil {
+			errs <- err
+			return
+		}
+		if !c.Park(func() {
+			resumed <- struct{}{}
+			go func() { errs <- readAll(c, true, nil, func(m []byte) { msgs <- string(m) }) }()
+		}) {
+			errs <- errors.New("a fresh plain connection cannot park")
+		}
+	}))
+	defer ts.Close()
+	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	select {
+	case <-resumed:
+		t.Fatal("resumed before anything happened")
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-resumed:
+	case err := <-errs:
+		t.Fatal(err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not resume the parked connection")
+	}
+	if _, err := nc.Write(frame(0x82, "after")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-msgs:
+		if m != "after" {
+			t.Fatalf("message %q, want %q", m, "after")
+		}
+	case err := <-errs:
+		t.Fatal(err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message after the poller closed")
+	}
 }
