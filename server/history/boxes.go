@@ -72,8 +72,9 @@ type boxIndex struct {
 }
 
 // boxEntry is one box's: 16 bytes, so a change touches one cache line
-// (the changes of a tick land on random boxes of a 16 MB array; three
-// arrays cost three misses and ran at a third of the speed).
+// (the changes of a tick land on random boxes of a 16 MB array; a first
+// layout of two arrays, seq and count, ran at 294 ns a change against 65
+// for this one, in runs minutes apart).
 type boxEntry struct {
 	last  uint64 // seq of the last change (0: none)
 	at    uint32 // its commit time, Unix seconds (0: unknown); fits until 2106
