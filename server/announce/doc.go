@@ -25,7 +25,10 @@
 //
 // File (announcement.json, mode 0600): {"version": 1, "id": n, "text":
 // "…", "until": RFC 3339}; a withdrawn or never-made announcement has no
-// text and no until (the id stays, so ids keep growing). An unreadable or
+// text and no until (the id stays, so ids keep growing). Examples (decoded
+// by TestDecodeVectors): up until 19:00 UTC,
+// {"version":1,"id":1764950400,"text":"Back in five minutes","until":"2026-12-05T19:00:00Z"};
+// the same withdrawn, {"version":1,"id":1764950400}. An unreadable or
 // invalid file fails Open: the operator must know their message is not
 // up. The cluster's KV value is the same JSON object.
 //

@@ -85,3 +85,41 @@ func TestImposeThroughTheSequencer(t *testing.T) {
 		}
 	}
 }
+
+// TestImposeAcrossSequencerStop: an operator change made while the
+// sequencer is going away (stopped, its lease given back) waits for the
+// next sequencer and is committed by it, within AcceptBound.
+func TestImposeAcrossSequencerStop(t *testing.T) {
+	js := startJS(t)
+	a := startNode(t, Config{URLs: urls(js)[:1], Node: "a"})
+	waitWritable(t, a, 20*time.Second)
+	b := startNode(t, Config{URLs: urls(js)[1:2], Node: "b"})
+	waitWritable(t, b, 20*time.Second)
+	if seq := *b.fwd.target.Load(); seq != "a" {
+		t.Fatalf("sequencer %s, want a (started first)", seq)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var rb replica
+	rb.until(t, b, 10*time.Second, func() bool { return rb.reset > 0 })
+
+	a.stop()
+	start := time.Now()
+	area := protocol.Area{X: 500, Y: 500, W: 3, H: 3}
+	flipped, seq, err := b.Impose(ctx, area, func(uint32) bool { return true })
+	if err != nil || flipped != 9 {
+		t.Fatalf("impose on b while a stops: %d boxes at seq %d, %v; want 9", flipped, seq, err)
+	}
+	if took := time.Since(start); took > AcceptBound {
+		t.Errorf("committed %v after the sequencer stopped, past AcceptBound", took)
+	}
+	rb.until(t, b, 10*time.Second, func() bool { return rb.Seq >= seq })
+	for y := uint32(area.Y); y < uint32(area.Y+area.H); y++ {
+		for x := uint32(area.X); x < uint32(area.X+area.W); x++ {
+			if !rb.Grid.Get(y*protocol.GridWidth + x) {
+				t.Fatalf("box %d,%d not set at seq %d", x, y, rb.Seq)
+			}
+		}
+	}
+	t.Logf("the operator's change waited %v for the next sequencer (%s)", time.Since(start), *b.fwd.target.Load())
+}
