@@ -92,10 +92,10 @@
 //	n     body:
 //	        varint  commit time minus the previous record's, nanoseconds
 //	                (unsigned; times never decrease)
-//	        varint  toggles minus the previous record's minus k, the boxes
-//	                in the Delta (signed, zigzag as encoding/binary's
-//	                AppendVarint; 0 unless a tick's coalesced double flips
-//	                counted toggles of their own)
+//	        varint  toggles minus the previous record's (unsigned; k, the
+//	                boxes in the Delta, plus any coalesced double flips).
+//	                These two varints come first so that a reader can step
+//	                past a record without decoding its boxes
 //	        1       kind: how the boxes are held
 //	        …       0, packed: k as an unsigned varint, then the Delta's
 //	                payload exactly as broadcast (the protocol's packed
@@ -139,8 +139,8 @@
 // record 8 (the ten boxes 7 + i·99,991, 50 ms after that, toggles 133):
 //
 //	434b47524944574c 0300 0000 0700000000000000 6400000000000000 00002a36fe9c9717 77cd609e
-//	0d 821f c0f0f50b 04 01 4900005de10a00 c255ebf1
-//	1f 1aa8 80e1eb17 00 00 0a 800003d0d2d434b50d2d434b50d2d434b50d2d434b50d2c0 8bd4418f
+//	0d 821f c0f0f50b 17 01 4900005de10a00 34ca4f9d
+//	1f 1aa8 80e1eb17 0a 00 0a 800003d0d2d434b50d2d434b50d2d434b50d2d434b50d2c0 298910c9
 //
 // Record 7's Delta frame is
 // 03070000000000000015000000280002ffffffff080000000000000000000000000000
@@ -199,11 +199,14 @@
 // Every checkpoint is kept as a keyframe and no segment is deleted, so the
 // grid at any seq from the oldest keyframe on is that keyframe plus the
 // records after it. A checkpoint is due after Options.CheckpointBytes of
-// log (default 2 MiB) or CheckpointEvery (default 1 h) with something
-// logged, so the grid at any seq is one keyframe plus at most
-// CheckpointBytes + one record of replay, read from at most one segment
-// before it (SegmentBytes, default 8 MiB). Restart replays only from the
-// newest keyframe: the same bound, however long the kept log.
+// Delta frames logged (default 2 MiB; the frames' size, not the records':
+// replay decodes frames, and a version-3 record is a fraction of its
+// frame) or CheckpointEvery (default 1 h) with something logged, so the
+// grid at any seq is one keyframe plus at most CheckpointBytes + one
+// frame of replay, read from at most one segment before it (SegmentBytes,
+// default 8 MiB; its records before the keyframe are only checksummed,
+// not decoded). Restart replays only from the newest keyframe: the same
+// bound, however long the kept log.
 //
 // Options.HistoryMaxBytes (bytes of segments and keyframes) and
 // HistoryMaxAge (age of the second-oldest keyframe) bound history: after a

@@ -53,19 +53,19 @@ func FuzzRecordBody(f *testing.F) {
 		if err != nil {
 			return
 		}
-		d, err := protocol.DecodeDelta(r.frame)
+		d, err := protocol.DecodeDelta(r.deltaFrame())
 		if err != nil || d.Seq != prev.seq+1 || r.seq != d.Seq || r.time < prev.time || r.toggles < prev.toggles {
 			t.Fatalf("decoded %+v: %v", r, err)
 		}
-		frame := slices.Clone(r.frame)
+		frame := slices.Clone(r.deltaFrame())
 		rec := enc.appendRecord(nil, prev, r.toggles, r.time, frame)
 		path := filepath.Join(t.TempDir(), segmentName(prev.seq+1))
 		if err := os.WriteFile(path, append(appendSegmentHeader(nil, prev), rec...), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		var got []record
-		if _, err := scanSegment(path, false, func(_ int64, r record) error {
-			r.frame = slices.Clone(r.frame)
+		if _, err := scanSegment(path, false, 0, func(_ int64, r record) error {
+			r.frame, r.boxes = slices.Clone(r.deltaFrame()), nil
 			got = append(got, r)
 			return nil
 		}); err != nil || len(got) != 1 || got[0].toggles != r.toggles || got[0].time != r.time || string(got[0].frame) != string(frame) {
@@ -91,13 +91,13 @@ func FuzzScanSegment(f *testing.F) {
 		for _, final := range []bool{false, true} {
 			next := uint64(7)
 			v3 := len(b) >= 10 && string(b[:8]) == segmentMagic && b[8] == segmentVersion && b[9] == 0
-			_, _ = scanSegment(path, final, func(_ int64, r record) error {
+			_, _ = scanSegment(path, final, 0, func(_ int64, r record) error {
 				if !v3 {
 					return nil
 				}
-				d, err := protocol.DecodeDelta(r.frame)
+				d, err := protocol.DecodeDelta(r.deltaFrame())
 				if err != nil || d.Seq != r.seq || r.seq != next {
-					t.Fatalf("record seq %d (want %d): frame %x: %v", r.seq, next, r.frame, err)
+					t.Fatalf("record seq %d (want %d): frame %x: %v", r.seq, next, r.deltaFrame(), err)
 				}
 				next = r.seq + 1
 				return nil

@@ -180,11 +180,11 @@ type recordSpan struct {
 func segmentRecords(t testing.TB, path string) []recordSpan {
 	t.Helper()
 	var spans []recordSpan
-	res, err := scanSegment(path, true, func(off int64, r record) error {
+	res, err := scanSegment(path, true, 0, func(off int64, r record) error {
 		if n := len(spans); n > 0 {
 			spans[n-1].end = off
 		}
-		r.frame = append([]byte(nil), r.frame...)
+		r.frame, r.boxes = append([]byte(nil), r.deltaFrame()...), nil
 		spans = append(spans, recordSpan{off: off, r: r})
 		return nil
 	})

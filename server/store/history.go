@@ -88,7 +88,7 @@ func (h *History) Head() (Head, error) {
 	var ch chainer
 	err = walkSegments(h.dir, segs, kf.Seq+1, ^uint64(0), func(r record) error {
 		hd.Seq, hd.Toggles, hd.Time = r.seq, r.toggles, r.time
-		hd.Chain = ch.next(hd.Chain, kf.Epoch, r.seq, r.time, r.toggles, r.frame)
+		hd.Chain = ch.next(hd.Chain, kf.Epoch, r.seq, r.time, r.toggles, r.deltaFrame())
 		return nil
 	})
 	if err != nil {
@@ -277,7 +277,7 @@ func (h *History) records(from, to uint64, visit func(Record) error) error {
 		return fmt.Errorf("%w: records %d..%d (history holds records %d..%d)", ErrNotKept, from, to, first(keys)+1, hd.Seq)
 	}
 	return walkSegments(h.dir, segs, from, to, func(r record) error {
-		return visit(Record{Seq: r.seq, Toggles: r.toggles, Time: r.time, Frame: r.frame})
+		return visit(Record{Seq: r.seq, Toggles: r.toggles, Time: r.time, Frame: r.deltaFrame()})
 	})
 }
 
@@ -307,7 +307,7 @@ func walkSegments(dir string, segs []uint64, from, to uint64, visit func(record)
 		// Only a read to the end of an unopened directory meets its tail,
 		// which may be torn (and is left alone).
 		final := i == len(segs)-1 && to == ^uint64(0)
-		res, err := scanSegment(filepath.Join(dir, name), final, func(off int64, r record) error {
+		res, err := scanSegment(filepath.Join(dir, name), final, from, func(off int64, r record) error {
 			if r.seq != expect {
 				return corrupt(name, off, "record seq %d, want %d", r.seq, expect)
 			}
@@ -349,6 +349,15 @@ func (g *growingGrid) reset(st *State) {
 }
 
 func (g *growingGrid) apply(r record) error {
+	if r.boxes != nil {
+		// A run-coded record: its boxes, without rebuilding the frame.
+		for _, x := range r.boxes {
+			g.rep.Grid.Flip(x)
+		}
+		g.rep.Seq = r.seq
+		g.toggles = r.toggles
+		return nil
+	}
 	if _, err := g.rep.Apply(r.frame); err != nil {
 		return fmt.Errorf("%w: record seq %d: delta: %w", ErrCorrupt, r.seq, err)
 	}
@@ -449,7 +458,7 @@ func (h *History) chainAt(seq uint64) (Chain, bool, error) {
 	var ch chainer
 	at := kf.Seq
 	err = walkSegments(h.dir, segs, kf.Seq+1, seq, func(r record) error {
-		c, at = ch.next(c, kf.Epoch, r.seq, r.time, r.toggles, r.frame), r.seq
+		c, at = ch.next(c, kf.Epoch, r.seq, r.time, r.toggles, r.deltaFrame()), r.seq
 		return nil
 	})
 	if err == nil && at != seq {

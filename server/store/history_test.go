@@ -78,7 +78,7 @@ func TestOpensVersion1Directory(t *testing.T) {
 	}
 	var times []int64
 	if err := readLog(dir, 0, func(r record) error {
-		if string(r.frame) != string(m.frames[r.seq-1]) {
+		if string(r.deltaFrame()) != string(m.frames[r.seq-1]) {
 			t.Errorf("seq %d: frame differs", r.seq)
 		}
 		times = append(times, r.time)
@@ -117,7 +117,7 @@ func TestChainFollowsRecords(t *testing.T) {
 	c := ChainBase(m.st.Epoch, 0, 0, &empty)
 	var ch chainer
 	if err := readLog(dir, 0, func(r record) error {
-		c = ch.next(c, m.st.Epoch, r.seq, r.time, r.toggles, r.frame)
+		c = ch.next(c, m.st.Epoch, r.seq, r.time, r.toggles, r.deltaFrame())
 		return nil
 	}); err != nil {
 		t.Fatal(err)

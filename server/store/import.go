@@ -95,7 +95,7 @@ func startImport(tmp string, first *State, unixNano int64, chain Chain, chained 
 // Add logs record seq (the next one) with its toggles, commit time (never
 // below the previous record's) and Delta frame; grid is the grid after
 // it. A keyframe follows where an epoch starts and after every
-// Options.CheckpointBytes of log, as in a running server.
+// Options.CheckpointBytes of Delta frames, as in a running server.
 func (im *Importer) Add(seq, toggles uint64, unixNano int64, frame []byte, grid *protocol.Bitset) error {
 	s := im.s
 	if err := s.appendAt(seq, toggles, unixNano, frame); err != nil {

@@ -48,10 +48,11 @@ const (
 	// by CheckpointBytes either way.
 	DefaultCheckpointEvery = time.Hour
 	// DefaultCheckpointBytes bounds replay, both at a restart and for the
-	// grid at any seq of history: one keyframe plus at most this much log.
-	// Replay costs about 4 ms per MiB of small-delta log (BENCHMARKS.md,
-	// Open), so 2 MiB is about 8 ms; a keyframe (≤ 125 KB) per 2 MiB of log
-	// costs at most 6 % more history.
+	// grid at any seq of history: one keyframe plus at most this many bytes
+	// of Delta frames (what replay decodes; the log's version-3 records
+	// take about 60 % of that on the synthetic day). A keyframe (≤ 125 KB)
+	// per 2 MiB of frames is about 6 % of the frames, 0.12 B a change at
+	// 2 B a change (BENCHMARKS.md, kept history).
 	DefaultCheckpointBytes = 2 << 20
 )
 
@@ -61,7 +62,7 @@ type Options struct {
 	SyncInterval    time.Duration // SyncInterval mode's fsync period; default DefaultSyncInterval
 	SegmentBytes    int64         // rotate the log segment at this size; default DefaultSegmentBytes
 	CheckpointEvery time.Duration // WantCheckpoint after this long; default DefaultCheckpointEvery
-	CheckpointBytes int64         // ... or after this many log bytes; default DefaultCheckpointBytes
+	CheckpointBytes int64         // ... or after this many bytes of Delta frames logged; default DefaultCheckpointBytes
 	// HistoryMaxBytes bounds the kept history (log segments plus
 	// keyframes) in bytes; 0 keeps it forever. HistoryMaxAge drops
 	// history older than this; 0 keeps it forever. Whole segments and

@@ -15,7 +15,7 @@ import (
 // at a torn tail instead of cutting it. It fails if the log does not reach
 // back to after+1.
 func ReadLog(dir string, after uint64, visit func(seq, toggles uint64, frame []byte) error) error {
-	return readLog(dir, after, func(r record) error { return visit(r.seq, r.toggles, r.frame) })
+	return readLog(dir, after, func(r record) error { return visit(r.seq, r.toggles, r.deltaFrame()) })
 }
 
 // errStop ends a walk of the log early; the walker's caller treats it as
@@ -48,7 +48,7 @@ func readLog(dir string, after uint64, visit func(r record) error) error {
 		if segs[i] != expect {
 			return corrupt(name, 0, "segment starts at seq %d, previous segment ended at seq %d", segs[i], expect-1)
 		}
-		res, err := scanSegment(filepath.Join(dir, name), i == len(segs)-1, func(off int64, r record) error {
+		res, err := scanSegment(filepath.Join(dir, name), i == len(segs)-1, after+1, func(off int64, r record) error {
 			if r.seq != expect {
 				return corrupt(name, off, "record seq %d, want %d", r.seq, expect)
 			}

@@ -126,7 +126,7 @@ func (e *recordEncoder) appendRecord(dst []byte, prev prevRecord, toggles uint64
 	// The body: time and toggles as deltas, the kind, the boxes.
 	var body [3 * binary.MaxVarintLen64]byte
 	b := binary.AppendUvarint(body[:0], uint64(unixNano-prev.time))
-	b = binary.AppendVarint(b, int64(toggles-prev.toggles)-k)
+	b = binary.AppendUvarint(b, toggles-prev.toggles)
 	b = append(b, byte(kind))
 	if kind == kindPacked {
 		b = binary.AppendUvarint(b, uint64(k))
@@ -162,26 +162,42 @@ type recordDecoder struct {
 	frame []byte
 }
 
-// decodeBody decodes the body of the record after prev (checksums already
-// checked) into that record; r.frame aliases the decoder's buffer.
-func (d *recordDecoder) decodeBody(prev prevRecord, body []byte) (record, error) {
+// decodeStep decodes the start of the body of the record after prev: that
+// record with its time and toggles (no frame), and the rest of the body.
+func decodeStep(prev prevRecord, body []byte) (record, []byte, error) {
 	r := record{seq: prev.seq + 1}
 	dt, n := binary.Uvarint(body)
 	if n <= 0 || dt > uint64(1<<63-1-max(prev.time, 0)) {
-		return r, fmt.Errorf("bad time delta")
+		return r, nil, fmt.Errorf("bad time delta")
 	}
 	body = body[n:]
 	r.time = prev.time + int64(dt)
-	extra, n := binary.Varint(body)
+	dtog, n := binary.Uvarint(body)
 	if n <= 0 || len(body) == n {
-		return r, fmt.Errorf("bad toggles delta")
+		return r, nil, fmt.Errorf("bad toggles delta")
 	}
-	kind := bodyKind(body[n])
-	body = body[n+1:]
-	var k uint64
+	r.toggles = prev.toggles + dtog
+	if r.toggles < prev.toggles {
+		return r, nil, fmt.Errorf("toggles overflow past the previous record's %d", prev.toggles)
+	}
+	return r, body[n:], nil
+}
+
+// decodeBody decodes the body of the record after prev (checksums already
+// checked) into that record: its frame (kind 0, aliasing the decoder's
+// buffer) or its boxes (kind 1, likewise; the frame is rebuilt only if
+// asked for, by record.deltaFrame).
+func (d *recordDecoder) decodeBody(prev prevRecord, body []byte) (record, error) {
+	r, body, err := decodeStep(prev, body)
+	if err != nil {
+		return r, err
+	}
+	kind := bodyKind(body[0])
+	body = body[1:]
 	switch kind {
 	case kindPacked:
-		if k, n = binary.Uvarint(body); n <= 0 || k == 0 || k > protocol.Boxes {
+		k, n := binary.Uvarint(body)
+		if n <= 0 || k == 0 || k > protocol.Boxes {
 			return r, fmt.Errorf("packed body: bad box count")
 		}
 		body = body[n:]
@@ -192,23 +208,15 @@ func (d *recordDecoder) decodeBody(prev prevRecord, body []byte) (record, error)
 		if _, err := protocol.DecodeDelta(d.frame); err != nil {
 			return r, fmt.Errorf("packed body: %w", err)
 		}
+		r.frame = d.frame
 	case kindRuns:
-		var err error
 		if d.idx, err = readRunSet(body, d.idx[:0]); err != nil {
 			return r, err
 		}
-		k = uint64(len(d.idx))
-		if d.frame, err = protocol.AppendDelta(d.frame[:0], r.seq, d.idx); err != nil {
-			return r, fmt.Errorf("runs body: %w", err)
-		}
+		r.boxes, r.rebuild = d.idx, &d.frame
 	default:
 		return r, fmt.Errorf("unknown body kind %d", byte(kind))
 	}
-	r.toggles = prev.toggles + k + uint64(extra)
-	if r.toggles < prev.toggles {
-		return r, fmt.Errorf("toggles %d below the previous record's %d", r.toggles, prev.toggles)
-	}
-	r.frame = d.frame
 	return r, nil
 }
 

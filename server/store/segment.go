@@ -57,12 +57,37 @@ func listSeqFiles(names []string, prefix, suffix string) []uint64 {
 	return seqs
 }
 
-// record is one valid log record handed to a scan's visitor. frame aliases
-// the scanner's buffer and is valid only during the call.
+// record is one valid log record handed to a scan's visitor. frame and
+// boxes alias the scanner's buffers and are valid only during the call.
 type record struct {
 	seq, toggles uint64
 	time         int64 // unix nanoseconds of the commit; 0 if unknown (version 1)
-	frame        []byte
+	// frame is the Delta frame as broadcast; nil for a run-coded record
+	// (boxes set: deltaFrame rebuilds it) and for a version-3 record
+	// before the scan's from (only checked, not decoded).
+	frame   []byte
+	boxes   []uint32 // a run-coded record's boxes, strictly increasing
+	rebuild *[]byte  // where deltaFrame rebuilds a run-coded record's frame
+}
+
+// skipped reports whether the scan only checked r (before its from).
+func (r record) skipped() bool { return r.frame == nil && r.boxes == nil }
+
+// deltaFrame returns r's Delta frame, byte for byte as broadcast,
+// rebuilding a run-coded record's (protocol.AppendDelta of its boxes,
+// which the writer checked gives the broadcast bytes). Nil if skipped.
+func (r record) deltaFrame() []byte {
+	if r.frame != nil || r.boxes == nil {
+		return r.frame
+	}
+	// The boxes are readRunSet's: strictly increasing, inside the grid,
+	// non-empty, so AppendDelta cannot fail.
+	f, err := protocol.AppendDelta((*r.rebuild)[:0], r.seq, r.boxes)
+	if err != nil {
+		panic(fmt.Sprintf("store: rebuilding record %d: %v", r.seq, err))
+	}
+	*r.rebuild = f
+	return f
 }
 
 // scanResult says where a segment's valid records end.
@@ -192,6 +217,7 @@ type segmentScan struct {
 	size     int64
 	final    bool
 	zeroFrom int64 // the file is all zero from here (final segment only)
+	from     uint64
 	visit    func(off int64, r record) error
 }
 
@@ -206,8 +232,11 @@ func (sc *segmentScan) tornAt(off, end int64) bool {
 // scanSegment reads every record of one segment in order, checking each
 // and calling visit for it. In the final segment a torn tail (see doc.go) is
 // reported in the result, not as an error; anywhere else, and for any record
-// that is complete but wrong, it returns a *CorruptError.
-func scanSegment(path string, final bool, visit func(off int64, r record) error) (scanResult, error) {
+// that is complete but wrong, it returns a *CorruptError. Version-3
+// records before seq from are only checked (checksums, time, toggles) and
+// visited skipped, so that reading from a keyframe in the middle of a
+// segment does not decode the records before it.
+func scanSegment(path string, final bool, from uint64, visit func(off int64, r record) error) (scanResult, error) {
 	name := filepath.Base(path)
 	first, ok := parseSeqName(name, segmentPrefix, segmentSuffix)
 	if !ok {
@@ -242,7 +271,7 @@ func scanSegment(path string, final bool, visit func(off int64, r record) error)
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return res, fmt.Errorf("store: seek %s: %w", name, err)
 	}
-	sc := &segmentScan{name: name, br: bufio.NewReaderSize(f, scanBuffer), size: size, final: final, zeroFrom: zeroFrom, visit: visit}
+	sc := &segmentScan{name: name, br: bufio.NewReaderSize(f, scanBuffer), size: size, final: final, zeroFrom: zeroFrom, from: from, visit: visit}
 	if version == segmentVersion {
 		err = sc.compact(&res, off, prev)
 	} else {
@@ -391,7 +420,12 @@ func (sc *segmentScan) compact(res *scanResult, off int64, prev prevRecord) erro
 			}
 			return corrupt(name, off, "record checksum mismatch (seq %d)", seq)
 		}
-		r, err := dec.decodeBody(prev, body)
+		var r record
+		if seq < sc.from {
+			r, _, err = decodeStep(prev, body)
+		} else {
+			r, err = dec.decodeBody(prev, body)
+		}
 		if err != nil {
 			return corrupt(name, off, "record seq %d: %v", seq, err)
 		}

@@ -200,7 +200,7 @@ func (s *Store) appendAt(seq, toggles uint64, now int64, deltaFrame []byte) erro
 		}
 	}
 	s.segSize += int64(len(s.buf))
-	s.ckptPending += int64(len(s.buf))
+	s.ckptPending += int64(len(deltaFrame))
 	s.chain = s.ch.next(s.chain, s.epoch, seq, now, toggles, deltaFrame)
 	s.seq, s.toggles, s.time = seq, toggles, now
 	s.publishHead()
@@ -390,7 +390,7 @@ func (s *Store) Checkpoint(st *State) error {
 func (s *Store) chainAt(from, seq uint64) (Chain, int64, error) {
 	c, at := s.ckptChain, s.ckptTime
 	err := readLog(s.dir, from, func(r record) error {
-		c = s.ch.next(c, s.epoch, r.seq, r.time, r.toggles, r.frame)
+		c = s.ch.next(c, s.epoch, r.seq, r.time, r.toggles, r.deltaFrame())
 		at = r.time
 		if r.seq == seq {
 			return errStop

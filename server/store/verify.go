@@ -78,7 +78,7 @@ func (h *History) Verify() (Verified, error) {
 		if err := g.apply(r); err != nil {
 			return err
 		}
-		chain = ch.next(chain, epoch, r.seq, r.time, r.toggles, r.frame)
+		chain = ch.next(chain, epoch, r.seq, r.time, r.toggles, r.deltaFrame())
 		v.Records++
 		v.Last = r.seq
 		return check()
