@@ -103,3 +103,28 @@ func TestOpensVersion2Directory(t *testing.T) {
 	sameState(t, st, &m.st)
 	closeT(t, s)
 }
+
+// TestVersion2EmptyTailSegment: a version-2 build that crashed right
+// after rotating left a segment holding only its 16-byte header; the
+// version-3 build gives it a version-3 header (it holds no record) and
+// appends there.
+func TestVersion2EmptyTailSegment(t *testing.T) {
+	want, _, _ := v2Want(t)
+	dir := copyDir(t, filepath.Join("testdata", "v2dir"))
+	empty := segmentName(want.Seq + 1)
+	writeFile(t, filepath.Join(dir, empty), appendSegmentHeaderV2(nil))
+	s, st := openT(t, dir, Options{})
+	if st.Seq != want.Seq || st.Epoch != want.Epoch {
+		t.Fatalf("opened at epoch %d seq %d, want %d %d", st.Epoch, st.Seq, want.Epoch, want.Seq)
+	}
+	m := &model{st: *st}
+	m.appendN(t, s, rand.New(rand.NewPCG(48, 48)), 2, 10)
+	closeT(t, s)
+	spans := segmentRecords(t, filepath.Join(dir, empty))
+	if b := readFile(t, filepath.Join(dir, empty)); b[8] != segmentVersion || len(spans) != 2 || spans[0].r.seq != want.Seq+1 {
+		t.Fatalf("%s: version %d, %d records", empty, b[8], len(spans))
+	}
+	s, st = openT(t, dir, Options{})
+	sameState(t, st, &m.st)
+	closeT(t, s)
+}
