@@ -29,9 +29,9 @@
 //	                       message budget (budget.go), applies the gate and
 //	                       rate limits and submits boxes upstream. Over a
 //	                       Waiter (port.go) it waits for the client on
-//	                       little stack, and an idle connection's reader
-//	                       moves to a fresh goroutine (handOverAfter), so
-//	                       that it waits in the runtime's minimum stack.
+//	                       little stack, and an idle connection is parked
+//	                       with no reader goroutine until the client sends
+//	                       (handOverAfter).
 //	flusher    (outbox.go) only while a client's socket is full: writes its
 //	                       queue out as the socket drains, then exits.
 //

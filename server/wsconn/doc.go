@@ -19,12 +19,20 @@
 //	          idle connection's reader goroutine keeps the runtime's 2 KB
 //	          minimum stack (idle.go; plain sockets only, not TLS); Read
 //	          then returns hub.ErrIdle when only control frames came
+//	Park      hands an idle connection to the IdlePoller: no goroutine
+//	          reads it until the client sends or the socket closes, then
+//	          the hub's resume function runs once (park.go; an epoll set
+//	          of the poller's own and one goroutine waiting on it)
 //	TryWrite  pre-encoded wire frames (server/wsframe) go straight to the
 //	          hijacked socket's non-blocking fd with write(2), taking what
 //	          the kernel takes now: server frames are never masked, so
 //	          every client gets the same bytes
 //	WriteAll  the rest, parked in Go's poller until the socket drains
 //	Close     the library's close handshake
+//
+// Goroutines: none per connection of its own; an IdlePoller (created once
+// by the server and passed in Options) has one, waiting in epoll_wait for
+// every parked connection, until its Close.
 //
 // Why writing around the library is safe: every byte of every frame but
 // the final close frame is written by the hub, one writer at a time per

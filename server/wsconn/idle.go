@@ -15,9 +15,10 @@ import (
 // goroutine a 4 KB stack (it starts goroutines at the average stack in
 // use, and shrinks one only below a quarter of its size). WaitReadable
 // parks instead in Go's poller through syscall.RawConn.Read, a few frames
-// below the hub's reader loop, until the socket holds bytes; the hub then
-// hands an idle connection to a fresh goroutine, which never needs more
-// than the 2 KB minimum while it waits (hub.Waiter).
+// below the hub's reader loop, until the socket holds bytes; and the hub
+// parks a connection that stays idle with no goroutine at all (Park,
+// park.go), or, where it cannot, hands it to a fresh goroutine, which
+// needs no more than the 2 KB minimum while it waits (hub.Waiter).
 //
 // For that the library must give control back when a client sent only
 // control frames: after a pong it goes on to read the next frame header,
