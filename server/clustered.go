@@ -26,6 +26,7 @@ import (
 type clusterOperator struct {
 	node *cluster.Node
 	hub  *hub.Hub
+	log  *slog.Logger
 
 	mu   sync.Mutex
 	seq  uint64
@@ -63,6 +64,9 @@ func (o *clusterOperator) Box(i uint32) bool {
 		g, seq, err := o.node.Grid(ctx)
 		cancel()
 		if err != nil {
+			// Only a feed stalled for operatorWait: the preview or image
+			// shows unchecked boxes, and the log says why.
+			o.log.Error("operator: reading the node's grid", "err", err)
 			return false
 		}
 		o.grid, o.seq = g, seq
@@ -152,7 +156,7 @@ func openCluster(ctx context.Context, cfg config, m *metrics.Metrics, logger *sl
 	}
 	logger.Info("cluster: replica caught up", "node", node.Name(), "history", node.History)
 	return backend{
-		hub: h, operator: &clusterOperator{node: node, hub: h}, past: past, key: key, rules: rules, board: board, bots: botReg, tally: tl, topScope: node.Name(), stop: stop, close: func() {}, history: hist,
+		hub: h, operator: &clusterOperator{node: node, hub: h, log: logger}, past: past, key: key, rules: rules, board: board, bots: botReg, tally: tl, topScope: node.Name(), stop: stop, close: func() {}, history: hist,
 		logAttrs: []any{"nats", strings.Join(cfg.natsURLs(), ","), "node", node.Name()},
 	}, nil
 }
