@@ -21,7 +21,7 @@ const hoverZone = "Asia/Kolkata"
 // and how often"): a box flipped three times, then resting the mouse on
 // it shows "last changed <the third flip's commit time, in the browser's
 // zone> · 3 changes"; a fourth flip while the mouse rests there updates it
-// to 4; a box never changed says so.
+// to 4, the player's own click there to 5; a box never changed says so.
 func TestHoverLabel(t *testing.T) {
 	zone, err := time.LoadLocation(hoverZone)
 	if err != nil {
@@ -50,6 +50,13 @@ func TestHoverLabel(t *testing.T) {
 	fourth := commit(t, srv, w, protocol.Change{Index: box(x, y)})
 	want = label(fourth.LastTime, 4)
 	p.waitHooks("the hover label after a 4th change", 20*time.Second, func(h hooks) bool { return h.HoverInfo == want })
+
+	// The player's own click on the box: counted once the server has it.
+	p.click(cx, cy)
+	w.waitBox(box(x, y), true, 5*time.Second)
+	fifth := srv.history()
+	want = label(fifth.LastTime, 5)
+	p.waitHooks("the hover label after the player's own change", 20*time.Second, func(h hooks) bool { return h.HoverInfo == want })
 
 	nx, ny := v.centre(x+3, y)
 	p.mouseButtons(chromedp.MouseMoved, nx, ny, 0, 0)

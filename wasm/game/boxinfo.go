@@ -13,8 +13,13 @@ import (
 // time); the answer is kept per box until the box changes on screen (the
 // board's drained changes, or a Snapshot replacing it), so a box is asked
 // about again only after it changed: the answer then names the seq it
-// holds for. Not on touch (no hover), not in the past (the answer is about
-// now).
+// holds for. A box the player changed is asked about only once the server
+// has it (not while the change is pending), and an answer asked for before
+// its box changed is dropped, as is one about a seq before the client's
+// when it asked (a browser may serve an answer from its HTTP cache for up
+// to a second, Cache-Control max-age=1): that box is asked again after
+// boxInfoRetry. Not on touch (no hover), not in the past (the
+// answer is about now).
 
 // Box info tuning.
 const (
@@ -37,6 +42,9 @@ type boxInfos struct {
 	on       bool          // it rests on one
 	since    time.Duration // since when
 	inflight bool
+	asked    uint32 // the box in flight
+	askedSeq uint64 // the board's seq when it was asked: the answer must hold at least that far
+	drop     bool   // it changed since it was asked: its answer is stale
 	failedAt time.Duration
 	failed   bool
 	results  chan boxInfoResult
@@ -59,22 +67,27 @@ func (g *Game) updateBoxInfo(now time.Duration, changed []uint32, all bool) {
 	select {
 	case r := <-b.results:
 		b.inflight = false
-		if r.err != nil {
+		switch {
+		case r.err != nil, r.info.Seq < b.askedSeq:
 			b.failed, b.failedAt = true, now
-		} else {
+		case b.drop:
+		default:
 			b.failed = false
 			if len(b.cache) >= boxInfoCache {
 				clear(b.cache)
 			}
 			b.cache[r.box] = r.info
 		}
+		b.drop = false
 	default:
 	}
 	if all {
 		clear(b.cache)
+		b.drop = b.inflight
 	}
 	for _, i := range changed {
 		delete(b.cache, i)
+		b.drop = b.drop || (b.inflight && i == b.asked)
 	}
 	hovering := g.hoverOK && !g.touchMode && !g.tm.past() && g.tm.src != nil && g.board.Synced()
 	if !hovering {
@@ -87,7 +100,10 @@ func (g *Game) updateBoxInfo(now time.Duration, changed []uint32, all bool) {
 	if _, ok := b.cache[b.box]; ok || b.inflight || now-b.since < boxInfoDelay || (b.failed && now-b.failedAt < boxInfoRetry) {
 		return
 	}
-	b.inflight = true
+	if g.board.Displayed(b.box) != g.board.Server(b.box) {
+		return // the player's own change, not committed yet
+	}
+	b.inflight, b.asked, b.askedSeq = true, b.box, g.board.Seq()
 	src, box, results := g.tm.src, b.box, b.results
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
