@@ -130,7 +130,9 @@ func writeWS(w io.Writer, r wsResult, serverDesc string) {
 		// Issue 22's "bytes per player-hour, passive against active": with
 		// -pace the watchers are the passive players, the others (clickers,
 		// observers) get every Delta.
-		per := func(n int64, players int) float64 { return float64(n) / float64(max(players, 1)) / r.window.Seconds() * 3600 / 1e6 }
+		per := func(n int64, players int) float64 {
+			return float64(n) / float64(max(players, 1)) / r.window.Seconds() * 3600 / 1e6
+		}
 		wb := r.after.wbytes - r.before.wbytes
 		rest := r.after.bytes - r.before.bytes - wb
 		how := "every Delta"
