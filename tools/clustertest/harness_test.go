@@ -107,7 +107,7 @@ func newWorld(t testing.TB, extra ...string) *world {
 	}
 	w := &world{t: t, dir: t.TempDir(), logs: &logBuf{}, nodes: map[string]*serverproc.Proc{}, extra: extra}
 	t.Cleanup(func() {
-		if t.Failed() || os.Getenv("CHAOS_LOGS") != "" {
+		if t.Failed() {
 			t.Logf("process logs:\n%s", w.logs.String())
 		}
 	})
