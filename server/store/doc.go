@@ -280,6 +280,11 @@
 //     the torn cases above; any damage in a segment that is not the last;
 //   - a header whose checksum holds but whose length is out of range, a
 //     frame the protocol decoder rejects, or a frame seq that disagrees;
+//   - a version-3 record whose checksums hold but whose body does not
+//     decode (a varint cut or overlong, an unknown kind, a box count of 0
+//     or above the grid, a run set or packed payload the decoders reject);
+//     a version-3 segment header naming a first seq other than its file
+//     name's;
 //   - a seq gap or repeat between records or segments, a segment whose name
 //     disagrees with its first record, or a log that ends before the
 //     checkpoint's seq or starts after it;
