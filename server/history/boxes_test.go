@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"checkgrid/protocol"
 	"checkgrid/server/store"
@@ -72,5 +73,61 @@ func TestBoxIndexInSteps(t *testing.T) {
 		if (info.LastTime == nil) != (lasts[i] == 0) || (info.LastTime != nil && info.LastTime.Unix() != rec.times[lasts[i]]/1e9) {
 			t.Fatalf("box %d: last_time %v, record %d committed at %d", i, info.LastTime, lasts[i], rec.times[lasts[i]])
 		}
+	}
+}
+
+// TestBoxIndexAfterHistoryDropped: history bounded by -history-max-bytes
+// drops records the index has not read; the index then starts again from
+// the new first keyframe (since moves) and counts what is kept.
+func TestBoxIndexAfterHistoryDropped(t *testing.T) {
+	dir := t.TempDir()
+	s, st, err := store.Open(dir, store.Options{Sync: store.SyncInterval, SegmentBytes: 300, CheckpointBytes: 2000,
+		CheckpointEvery: time.Hour, HistoryMaxBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const hot = 4242 // flipped by every record
+	write := func(n int) {
+		for k := range n {
+			idx := []uint32{hot, uint32(5000 + k%50)}
+			st.Seq++
+			st.Toggles += 2
+			f, err := protocol.AppendDelta(nil, st.Seq, idx)
+			if err == nil {
+				err = s.Append(st.Seq, st.Toggles, f)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range idx {
+				st.Grid.Flip(i)
+			}
+			if s.WantCheckpoint() {
+				if err := s.Checkpoint(st); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	h := store.NewHistory(dir, s.Head)
+	var x boxIndex
+	check := func(when string) uint64 {
+		t.Helper()
+		info, err := x.lookup(h, hot, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hd := s.Head()
+		if info.Since != hd.First || info.Seq != hd.Seq || uint64(info.Changes) != hd.Seq-hd.First || info.LastSeq != hd.Seq {
+			t.Fatalf("%s: %+v; history holds %d..%d, every record flipped the box", when, info, hd.First, hd.Seq)
+		}
+		return info.Since
+	}
+	write(200)
+	before := check("first")
+	write(600)
+	if after := check("after history dropped what the index had not read"); after <= before || s.Head().Dropped.Keyframes == 0 {
+		t.Fatalf("since %d, then %d; dropped %+v: the test wants history dropped past the index", before, after, s.Head().Dropped)
 	}
 }
