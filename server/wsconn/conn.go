@@ -2,11 +2,11 @@ package wsconn
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"syscall"
@@ -17,10 +17,17 @@ import (
 	"github.com/coder/websocket"
 )
 
-// idleReadBuf is the read buffer a connection keeps between messages:
-// client frames are mostly tens of bytes, and a big Set is a burst whose
-// buffer is dropped after it rather than kept for the connection's life.
-const idleReadBuf = 512
+// Message buffer sizes. A connection that sent a message keeps a buffer of
+// at most idleReadBuf for the next: client messages are mostly tens of
+// bytes, and a big Set is a burst whose buffer is dropped after it rather
+// than kept for the connection's life. The first is firstReadBuf, a
+// click's Set and then some; it grows by append as a message needs.
+// (bytes.Buffer.ReadFrom grew every message to 1.5 KB, over idleReadBuf,
+// so each click allocated its buffer anew: BenchmarkReadClick.)
+const (
+	idleReadBuf  = 512
+	firstReadBuf = 64
+)
 
 // Conn is an accepted WebSocket connection. Its methods follow hub.Conn's
 // contract.
@@ -35,7 +42,7 @@ type Conn struct {
 	tls     *tls.Conn       // set if raw is TLS from TLSListener: frames are sealed, then written
 	sock    *cipherSocket   // tls's socket
 	owed    int             // bytes TryWrite reported short while ciphertext was kept (tls.go)
-	buf     bytes.Buffer
+	msg     []byte          // the last message read (Read)
 	control func(hub.Control, []byte)
 
 	// TryWrite's state, passed to writeFn without a closure allocation per
@@ -109,8 +116,8 @@ func (c *Conn) SetControl(f func(hub.Control, []byte)) { c.control = f }
 // WaitReadable has returned true, it returns hub.ErrIdle instead of
 // waiting for the client at a frame boundary (idle.go).
 func (c *Conn) Read(ctx context.Context) ([]byte, error) {
-	if c.buf.Cap() > idleReadBuf {
-		c.buf = bytes.Buffer{}
+	if cap(c.msg) > idleReadBuf {
+		c.msg = nil
 	}
 	if c.waits {
 		c.rd.noWait.Store(true)
@@ -128,14 +135,34 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 		}
 		return nil, err
 	}
-	c.buf.Reset()
-	if _, err := c.buf.ReadFrom(r); err != nil {
+	if c.msg, err = readMessage(r, c.msg[:0]); err != nil {
 		return nil, err
 	}
 	if typ != websocket.MessageBinary {
-		return nil, fmt.Errorf("%w of %d bytes", hub.ErrText, c.buf.Len())
+		return nil, fmt.Errorf("%w of %d bytes", hub.ErrText, len(c.msg))
 	}
-	return c.buf.Bytes(), nil
+	return c.msg, nil
+}
+
+// readMessage appends what r holds to its end (the library's reader
+// enforces the read limit) to b, growing b only when it is full.
+func readMessage(r io.Reader, b []byte) ([]byte, error) {
+	if cap(b) == 0 {
+		b = make([]byte, 0, firstReadBuf)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // TryWrite writes what the socket takes now with write(2) on its

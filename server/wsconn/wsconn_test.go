@@ -187,3 +187,44 @@ func testReadErrors(t *testing.T, idle bool) {
 		t.Fatal("no error for a close frame")
 	}
 }
+
+// Messages of every size around the message buffer's edges are read
+// whole and in order, big ones in several reads of the socket, and a
+// short one after a long one is not mixed with its tail.
+func TestMessagesOfEverySizeAreRead(t *testing.T) {
+	for _, mode := range readerModes {
+		t.Run(mode.name, func(t *testing.T) {
+			ts, msgs, errs, _ := server(t, mode.idle)
+			nc, err := net.Dial("tcp", ts.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("upgrade: %v %v", resp, err)
+			}
+			for _, n := range []int{1, firstReadBuf - 1, firstReadBuf, firstReadBuf + 1, idleReadBuf, idleReadBuf + 1, 3000, 2, hijackReadBuf + 7, 1} {
+				want := make([]byte, n)
+				for i := range want {
+					want[i] = byte(n + i)
+				}
+				if _, err := nc.Write(maskedFrame(2, want)); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case got := <-msgs:
+					if string(got) != string(want) {
+						t.Fatalf("message of %d bytes: got %d bytes, or other bytes", n, len(got))
+					}
+				case err := <-errs:
+					t.Fatalf("message of %d bytes: %v", n, err)
+				case <-time.After(5 * time.Second):
+					t.Fatalf("message of %d bytes never arrived", n)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,60 @@
+package wsconn
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"checkgrid/protocol"
+)
+
+// BenchmarkReadClick: one click (a one-box Set in its own frame) from a
+// real client socket to the server's reader and back to the client as a
+// signal, over loopback: the per-click read path with its wake-ups, for
+// the two ways the hub reads (blocking in Read, or waiting in
+// WaitReadable as it does for plain sockets now). Not a CPU figure: both
+// ends and the wake-ups are in it, the same for both modes.
+func BenchmarkReadClick(b *testing.B) {
+	for _, mode := range readerModes {
+		b.Run(mode.name, func(b *testing.B) { benchReadClick(b, mode.idle) })
+	}
+}
+
+func benchReadClick(b *testing.B, idle bool) {
+	set, err := protocol.AppendSet(nil, []protocol.Change{{Index: 12345, Value: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	click := maskedFrame(2, set)
+	got := make(chan struct{}, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, Options{})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		_ = readAll(c, idle, nil, func([]byte) { got <- struct{}{} })
+	}))
+	defer ts.Close()
+	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
+		b.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		b.Fatalf("upgrade: %v %v", resp, err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := nc.Write(click); err != nil {
+			b.Fatal(err)
+		}
+		<-got
+	}
+}
