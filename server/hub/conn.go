@@ -77,8 +77,12 @@ func (h *Hub) serve(conn Socket, player string, addr netip.Prefix, adm Admission
 func (h *Hub) reader(c *Client, unbind, done func(), w Waiter, lastData time.Time, fresh bool) {
 	handOver, err := h.read(context.Background(), c, &w, &lastData, fresh)
 	if handOver {
-		resume := func() { go h.reader(c, unbind, done, w, lastData, true) }
-		if !w.Park(resume) {
+		// Copies for the closure, so that w and lastData themselves stay
+		// on the stack (a closure over them would move them to the heap
+		// at every reader's start).
+		wait, last := w, lastData
+		resume := func() { go h.reader(c, unbind, done, wait, last, true) }
+		if !wait.Park(resume) {
 			resume()
 		}
 		return
@@ -146,20 +150,11 @@ func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, lastData *time.Tim
 		}
 		msg, err := c.conn.Read(ctx)
 		fresh = false
-		if errors.Is(err, ErrIdle) {
-			continue
-		}
-		if errors.Is(err, ErrText) {
-			h.bad(c, err, "text")
-			return false, err
-		}
-		var fe FrameError
-		if errors.As(err, &fe) {
-			h.m.BadFrames.WithLabelValues("websocket_framing").Inc()
-			h.kill(c, fe.Code, truncate(fe.Why, 120))
-			return false, err
-		}
 		if err != nil {
+			if errors.Is(err, ErrIdle) {
+				continue
+			}
+			h.readFailed(c, err)
 			return false, err
 		}
 		if c.isKilled() {
@@ -177,6 +172,23 @@ func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, lastData *time.Tim
 			h.bad(c, err, "")
 			return false, err
 		}
+	}
+}
+
+// readFailed ends c after a failed Read: a text message or broken
+// framing is the client's fault and closes with its code; any other error
+// means the connection is gone. Apart from read's loop so that the
+// FrameError it fills, which errors.As makes escape, is not allocated for
+// every message read.
+func (h *Hub) readFailed(c *Client, err error) {
+	if errors.Is(err, ErrText) {
+		h.bad(c, err, "text")
+		return
+	}
+	var fe FrameError
+	if errors.As(err, &fe) {
+		h.m.BadFrames.WithLabelValues("websocket_framing").Inc()
+		h.kill(c, fe.Code, truncate(fe.Why, 120))
 	}
 }
 
