@@ -29,7 +29,7 @@ const (
 	firstReadBuf = 64
 )
 
-// Conn is an accepted WebSocket connection. Its methods follow hub.Conn's
+// Conn is an accepted WebSocket connection. Its methods follow hub.Socket's
 // contract.
 type Conn struct {
 	ws      *websocket.Conn

@@ -1,6 +1,6 @@
 // Package wsconn is the one place that speaks WebSocket on the server: it
 // accepts an upgrade with coder/websocket on a socket hijacked with small
-// buffers, and serves the result to the hub as a hub.Conn.
+// buffers, and serves the result to the hub as a hub.Socket.
 //
 // Entry point: Accept upgrades an HTTP request and returns a *Conn. From
 // then on the hub owns it:
