@@ -119,12 +119,15 @@ func (s *Sequencer) Run(ctx context.Context, pace Pacer) error {
 			}
 			return nil
 		case <-t.C:
+			// The next tick is a period from this one's start, not from the
+			// end of its append: an fsync does not stretch the cadence (the
+			// tick loop before the one Sequencer overlapped them).
+			t.Reset(pace.Period())
 			if pace.Behind() {
 				s.m.Drops.WithLabelValues("tick_merged").Inc()
 			} else if err := s.tick(); err != nil {
 				return err
 			}
-			t.Reset(pace.Period())
 		}
 	}
 }
