@@ -37,8 +37,8 @@ import (
 // Pacing defaults (Config.PaceTicks, Config.PassiveAfter). Three ticks is
 // 300 ms at the default tick, under what an eye tells apart at the
 // whole-grid zoom, and cuts a passive player's writes to a third
-// (BENCHMARKS.md, "Pacing, TLS and the one pipeline", with the sweep of 2,
-// 3 and 5). Five seconds without a click or a move is "watching".
+// (BENCHMARKS.md, "The one pipeline everywhere, pacing sweep": 2 ticks
+// gives back half the saving, 5 adds 200 ms for little more). Five seconds without a click or a move is "watching".
 const (
 	PaceTicks    = 3
 	PassiveAfter = 5 * time.Second
