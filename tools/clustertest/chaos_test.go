@@ -454,16 +454,10 @@ func (w *world) writersPending(writers []*writer) int {
 func (w *world) commitTimes() []time.Time {
 	w.t.Helper()
 	st := w.stream()
-	info, err := st.Info(context.Background())
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	info := w.streamInfo(st)
 	var times []time.Time
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := st.GetMsg(context.Background(), seq)
-		if err != nil {
-			w.t.Fatalf("stream seq %d: %v", seq, err)
-		}
+		m := w.streamMsg(st, seq)
 		times = append(times, m.Time)
 	}
 	return times

@@ -212,16 +212,43 @@ func (w *world) sequencer(d time.Duration) string {
 
 func (w *world) stream() jetstream.Stream {
 	w.t.Helper()
+	return retry(w.t, "stream", func() (jetstream.Stream, error) {
+		return w.js.Stream(context.Background(), cluster.StreamName)
+	})
+}
+
+// retry calls read until it succeeds or 20 s pass: a JetStream server
+// just resumed or electing a leader answers 503 ("JetStream system
+// temporarily unavailable") for a moment, which is the cluster's weather,
+// not a finding (CI failed on one such answer reading the stream back).
+func retry[T any](t testing.TB, what string, read func() (T, error)) T {
+	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		s, err := w.js.Stream(context.Background(), cluster.StreamName)
+		v, err := read()
 		if err == nil {
-			return s
+			return v
 		}
 		if time.Now().After(deadline) {
-			w.t.Fatal(err)
+			t.Fatalf("%s: %v", what, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// streamMsg is stored message seq of st, read with retry.
+func (w *world) streamMsg(st jetstream.Stream, seq uint64) *jetstream.RawStreamMsg {
+	w.t.Helper()
+	return retry(w.t, fmt.Sprintf("stream seq %d", seq), func() (*jetstream.RawStreamMsg, error) {
+		return st.GetMsg(context.Background(), seq)
+	})
+}
+
+// streamInfo is st's info, read with retry.
+func (w *world) streamInfo(st jetstream.Stream) *jetstream.StreamInfo {
+	w.t.Helper()
+	return retry(w.t, "stream info", func() (*jetstream.StreamInfo, error) {
+		return st.Info(context.Background())
+	})
 }
 
 // replay reads the whole stream into a Replica, checking that every
@@ -231,10 +258,7 @@ func (w *world) stream() jetstream.Stream {
 func (w *world) replay() (*protocol.Replica, map[uint64][]byte) {
 	w.t.Helper()
 	s := w.stream()
-	info, err := s.Info(context.Background())
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	info := w.streamInfo(s)
 	if info.State.FirstSeq > 1 {
 		w.t.Fatalf("stream starts at %d: these tests keep it whole", info.State.FirstSeq)
 	}
@@ -243,10 +267,7 @@ func (w *world) replay() (*protocol.Replica, map[uint64][]byte) {
 	frames := map[uint64][]byte{}
 	var lastEpoch uint64
 	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(context.Background(), seq)
-		if err != nil {
-			w.t.Fatalf("stream seq %d: %v", seq, err)
-		}
+		m := w.streamMsg(s, seq)
 		if _, err := r.Apply(m.Data); err != nil {
 			w.t.Fatalf("stream seq %d: %v", seq, err)
 		}
