@@ -25,13 +25,13 @@ var (
 func (g *Game) setAnnouncement(now time.Duration, width float64) bool {
 	text, ok := g.sess.Announcement(now)
 	if !ok {
-		return g.hud.announce.set(g.fonts, g.dpr, width, announceBG)
+		return g.frame.hud.announce.set(g.fonts, g.scr.dpr, width, announceBG)
 	}
 	dismiss := wording.AnnounceDismiss
-	if g.touchMode {
+	if g.ptr.touchMode {
 		dismiss = wording.AnnounceDismissTouch
 	}
-	return g.hud.announce.set(g.fonts, g.dpr, width, announceBG, line{text, styleAnnounce}, line{dismiss, styleDismiss})
+	return g.frame.hud.announce.set(g.fonts, g.scr.dpr, width, announceBG, line{text, styleAnnounce}, line{dismiss, styleDismiss})
 }
 
 // announcementHit reports whether device-pixel point (x, y) lies on the

@@ -137,8 +137,8 @@ func (g *Game) drawAway(dst *ebiten.Image) {
 		return
 	}
 	scale := g.cam.Scale()
-	size := math.Max(scale, 4*g.dpr)
-	w := math.Max(1, math.Min(3, scale/8)) * g.dpr
+	size := math.Max(scale, 4*g.scr.dpr)
+	w := math.Max(1, math.Min(3, scale/8)) * g.scr.dpr
 	g.awayInView(maxAwayMarks, func(i uint32) {
 		sx, sy := g.cam.ToScreen(float64(i%protocol.GridWidth), float64(i/protocol.GridWidth))
 		sx -= (size - scale) / 2
@@ -151,17 +151,17 @@ func (g *Game) drawAway(dst *ebiten.Image) {
 // changed, here and in all, and how to replay them.
 func (g *Game) setAwayLabel() bool {
 	a := &g.away
-	h := &g.hud
-	stack := h.stackWidth(g.w, g.dpr)
+	h := &g.frame.hud
+	stack := h.stackWidth(g.scr.w, g.scr.dpr)
 	if !a.known || len(a.boxes) == 0 || g.tm.past() {
-		return h.away.set(g.fonts, g.dpr, stack, awayBG)
+		return h.away.set(g.fonts, g.scr.dpr, stack, awayBG)
 	}
 	first := fmt.Sprintf(wording.AwayFmt, thousands(g.awayInView(0, nil)), thousands(len(a.boxes)))
 	how := wording.AwayReplay
-	if g.touchMode {
+	if g.ptr.touchMode {
 		how = wording.AwayReplayTouch
 	}
-	return h.away.set(g.fonts, g.dpr, stack, awayBG, line{first, styleAw}, line{how, styleAw2})
+	return h.away.set(g.fonts, g.scr.dpr, stack, awayBG, line{first, styleAw}, line{how, styleAw2})
 }
 
 // awayStatus is "while you were away" for the page.

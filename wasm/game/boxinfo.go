@@ -89,13 +89,13 @@ func (g *Game) updateBoxInfo(now time.Duration, changed []uint32, all bool) {
 		delete(b.cache, i)
 		b.drop = b.drop || (b.inflight && i == b.asked)
 	}
-	hovering := g.hoverOK && !g.touchMode && !g.tm.past() && g.tm.src != nil && g.board.Synced()
+	hovering := g.ptr.hoverOK && !g.ptr.touchMode && !g.tm.past() && g.tm.src != nil && g.board.Synced()
 	if !hovering {
 		b.on = false
 		return
 	}
-	if !b.on || b.box != g.hover {
-		b.on, b.box, b.since = true, g.hover, now
+	if !b.on || b.box != g.ptr.hover {
+		b.on, b.box, b.since = true, g.ptr.hover, now
 	}
 	if _, ok := b.cache[b.box]; ok || b.inflight || now-b.since < boxInfoDelay || (b.failed && now-b.failedAt < boxInfoRetry) {
 		return
@@ -117,10 +117,10 @@ func (g *Game) updateBoxInfo(now time.Duration, changed []uint32, all bool) {
 // not known).
 func (g *Game) boxInfoLine() string {
 	b := &g.boxInfo
-	if !g.hoverOK || g.touchMode || g.tm.past() {
+	if !g.ptr.hoverOK || g.ptr.touchMode || g.tm.past() {
 		return ""
 	}
-	info, ok := b.cache[g.hover]
+	info, ok := b.cache[g.ptr.hover]
 	if !ok {
 		return ""
 	}

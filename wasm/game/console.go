@@ -356,15 +356,15 @@ func abs(v int) int {
 // whether it changed.
 func (g *Game) setConsoleLabel() bool {
 	c := &g.op
-	f, dpr := g.fonts, g.dpr
-	width := math.Min(float64(g.w)/2, 420*dpr)
+	f, dpr := g.fonts, g.scr.dpr
+	width := math.Min(float64(g.scr.w)/2, 420*dpr)
 	switch {
 	case c.cl == nil:
 		return false
 	case c.refused:
-		return g.hud.op.set(f, dpr, width, messageBG, line{wording.OpRefused, styleWhy})
+		return g.frame.hud.op.set(f, dpr, width, messageBG, line{wording.OpRefused, styleWhy})
 	case !c.checked:
-		return g.hud.op.set(f, dpr, width, opBG, line{wording.OpTitle, styleOpTitle}, line{wording.OpChecking, styleSmall})
+		return g.frame.hud.op.set(f, dpr, width, opBG, line{wording.OpTitle, styleOpTitle}, line{wording.OpChecking, styleSmall})
 	}
 	s := c.cur
 	lines := []line{
@@ -405,7 +405,7 @@ func (g *Game) setConsoleLabel() bool {
 	} else if c.said != "" {
 		lines = append(lines, line{c.said, styleWarn})
 	}
-	return g.hud.op.set(f, dpr, width, opBG, lines...)
+	return g.frame.hud.op.set(f, dpr, width, opBG, lines...)
 }
 
 // bytes is n in the largest unit that keeps it at least 1.
@@ -437,7 +437,7 @@ func (g *Game) drawSelection(screen *ebiten.Image) {
 	a := c.area
 	x0, y0 := g.cam.ToScreen(float64(a.X), float64(a.Y))
 	x1, y1 := g.cam.ToScreen(float64(a.X)+float64(a.W), float64(a.Y)+float64(a.H))
-	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), float32(opLineCSS*g.dpr), opSelect, false)
+	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), float32(opLineCSS*g.scr.dpr), opSelect, false)
 }
 
 // drawPreview draws the preview's two images (now, then) under the
@@ -448,11 +448,11 @@ func (g *Game) drawPreview(screen *ebiten.Image) {
 		return
 	}
 	b := c.now.Bounds()
-	k := opPreviewCSS * g.dpr / float64(max(b.Dx(), b.Dy()))
+	k := opPreviewCSS * g.scr.dpr / float64(max(b.Dx(), b.Dy()))
 	iw, ih := float64(b.Dx())*k, float64(b.Dy())*k
-	gap := stackGap * g.dpr
-	x := float64(g.w) - margin*g.dpr - 2*iw - gap
-	y := margin*g.dpr + g.hud.opTop*g.dpr + float64(g.hud.op.h) + gap
+	gap := stackGap * g.scr.dpr
+	x := float64(g.scr.w) - margin*g.scr.dpr - 2*iw - gap
+	y := margin*g.scr.dpr + g.frame.hud.opTop*g.scr.dpr + float64(g.frame.hud.op.h) + gap
 	vector.FillRect(screen, float32(x-gap), float32(y-gap), float32(2*iw+3*gap), float32(ih+2*gap), opBG, false)
 	for i, img := range []*ebiten.Image{c.now, c.then} {
 		var op ebiten.DrawImageOptions

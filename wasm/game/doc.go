@@ -38,6 +38,14 @@
 // ignored; presses on the minimap jump there; the page's own controls
 // (the browser's toolbar) arrive as host.Commands.
 //
+// Game's fields are grouped by owner (game.go), the step of Update or Draw
+// that writes them: the screen (screen.go: LayoutF, resize), the pointers
+// (pointer.go), the toolbar's and the keys' modes (controls.go), the time
+// machine, "while you were away", the hover's history line, the operator
+// console, the board's news on its way to the raster (feed.go) and the
+// frame on screen (draw.go); the camera is moved by the input steps and
+// read by Draw. Update only calls the steps in order.
+//
 // Ebiten calls Update, Draw and Layout on one goroutine; nothing here is
 // shared with another.
 //

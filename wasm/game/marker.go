@@ -37,21 +37,21 @@ func (g *Game) drawMarkers(dst *ebiten.Image, now time.Duration) {
 	ring := func(i uint32, width float64, c color.RGBA, out float64) {
 		x, y := float64(i%protocol.GridWidth), float64(i/protocol.GridWidth)
 		sx, sy := g.cam.ToScreen(x, y)
-		size := math.Max(scale, 6*g.dpr)
+		size := math.Max(scale, 6*g.scr.dpr)
 		sx -= (size - scale) / 2
 		sy -= (size - scale) / 2
 		o := out + width/2
 		vector.StrokeRect(dst, float32(sx-o), float32(sy-o), float32(size+2*o), float32(size+2*o), float32(width), c, true)
 	}
-	if g.mark.active(now) {
-		t := float64(now-g.mark.at) / float64(time.Second)
-		w := (2.5 + 1.5*math.Sin(t*2*math.Pi*1.5)) * g.dpr
-		ring(g.mark.box, w, markColor, 2*g.dpr)
+	if g.ctl.mark.active(now) {
+		t := float64(now-g.ctl.mark.at) / float64(time.Second)
+		w := (2.5 + 1.5*math.Sin(t*2*math.Pi*1.5)) * g.scr.dpr
+		ring(g.ctl.mark.box, w, markColor, 2*g.scr.dpr)
 	}
-	if g.keyboard.on {
-		i := uint32(g.keyboard.y*protocol.GridWidth + g.keyboard.x)
-		ring(i, 3*g.dpr, cursorColor, 0)
-		ring(i, 2*g.dpr, cursorInner, 3*g.dpr)
-		ring(i, 2*g.dpr, cursorColor, 5*g.dpr)
+	if g.ctl.keyboard.on {
+		i := uint32(g.ctl.keyboard.y*protocol.GridWidth + g.ctl.keyboard.x)
+		ring(i, 3*g.scr.dpr, cursorColor, 0)
+		ring(i, 2*g.scr.dpr, cursorInner, 3*g.scr.dpr)
+		ring(i, 2*g.scr.dpr, cursorColor, 5*g.scr.dpr)
 	}
 }

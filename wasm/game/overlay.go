@@ -23,20 +23,20 @@ func (g *Game) live() bool {
 // setHUD gives the HUD's panels this frame's text and reports whether any
 // of it changed (so the frame must be redrawn).
 func (g *Game) setHUD(now time.Duration) bool {
-	h := &g.hud
-	f, dpr := g.fonts, g.dpr
+	h := &g.frame.hud
+	f, dpr := g.fonts, g.scr.dpr
 	st := g.sess.Status()
 	changed := false
-	w := float64(g.w)
+	w := float64(g.scr.w)
 	full := w - 2*margin*dpr
 
 	counters := line{fmt.Sprintf(wording.CountersFmt, thousands(st.Checked), thousands(st.Online)), styleCounter}
 	lines := []line{{wording.Title, styleTitle}, counters}
 	switch {
 	case st.State == link.Connected && st.Synced:
-	case !g.everSync && st.State == link.Connected:
+	case !g.sync.ever && st.State == link.Connected:
 		lines = append(lines, line{wording.StateSyncing, styleWarn})
-	case !g.everSync:
+	case !g.sync.ever:
 		lines = append(lines, line{wording.StateConnecting, styleWarn})
 	default:
 		lines[1].style = styleStale
@@ -45,14 +45,14 @@ func (g *Game) setHUD(now time.Duration) bool {
 	if near := g.nearText(); near != "" {
 		lines = append(lines, line{near, styleSmall})
 	}
-	if g.hoverOK && !g.touchMode {
-		lines = append(lines, line{fmt.Sprintf(wording.HoverFmt, g.hover, g.hover%protocol.GridWidth, g.hover/protocol.GridWidth), styleSmall})
+	if g.ptr.hoverOK && !g.ptr.touchMode {
+		lines = append(lines, line{fmt.Sprintf(wording.HoverFmt, g.ptr.hover, g.ptr.hover%protocol.GridWidth, g.ptr.hover/protocol.GridWidth), styleSmall})
 		if info := g.boxInfoLine(); info != "" {
 			lines = append(lines, line{info, styleSmall})
 		}
 	}
 	changed = h.title.set(f, dpr, full, panelBG, lines...) || changed
-	stack := h.stackWidth(g.w, dpr)
+	stack := h.stackWidth(g.scr.w, dpr)
 	changed = g.setAnnouncement(now, stack) || changed
 
 	switch fatal := g.sess.Fatal(); {
@@ -63,14 +63,14 @@ func (g *Game) setHUD(now time.Duration) bool {
 	default:
 		changed = h.alert.set(f, dpr, stack, messageBG) || changed
 	}
-	if g.everSync && st.State != link.Connected && st.State != link.Failed {
+	if g.sync.ever && st.State != link.Connected && st.State != link.Failed {
 		changed = h.banner.set(f, dpr, stack, bannerBG, line{wording.Lost, styleBanner}, line{wording.Lost2, styleBanner2}) || changed
 	} else {
 		changed = h.banner.set(f, dpr, stack, bannerBG) || changed
 	}
 
 	budget := -1.0
-	if g.everSync {
+	if g.sync.ever {
 		budget = math.Round(g.sess.ClickBudget(now)*budgetSteps) / budgetSteps
 	}
 	if budget != h.budget {
@@ -106,21 +106,21 @@ func (g *Game) setHUD(now time.Duration) bool {
 	changed = g.setPastLabel(now) || changed
 	changed = g.setAwayLabel() || changed
 	changed = g.setConsoleLabel() || changed
-	if g.jump.open {
+	if g.ctl.jump.open {
 		changed = h.prompt.set(f, dpr, stack, panelBG,
-			line{fmt.Sprintf(wording.JumpFmt, string(g.jump.text)), stylePrompt}, line{wording.PromptHelp, styleSmall}) || changed
+			line{fmt.Sprintf(wording.JumpFmt, string(g.ctl.jump.text)), stylePrompt}, line{wording.PromptHelp, styleSmall}) || changed
 	} else {
 		changed = h.prompt.set(f, dpr, stack, panelBG) || changed
 	}
 
-	if st.Mine == 0 && !g.jump.open && !g.tm.past() { // the past is read-only: no "click a box"
+	if st.Mine == 0 && !g.ctl.jump.open && !g.tm.past() { // the past is read-only: no "click a box"
 		hint := wording.HintMouse
 		switch {
-		case g.cam.Zoom() < minToggleZoom && g.touchMode:
+		case g.cam.Zoom() < minToggleZoom && g.ptr.touchMode:
 			hint = wording.HintZoomT
 		case g.cam.Zoom() < minToggleZoom:
 			hint = wording.HintZoom
-		case g.touchMode:
+		case g.ptr.touchMode:
 			hint = wording.HintTouch
 		}
 		changed = h.hint.set(f, dpr, stack, hintBG, line{hint, styleHint}) || changed
@@ -129,17 +129,17 @@ func (g *Game) setHUD(now time.Duration) bool {
 	}
 
 	var help []line
-	if g.debug {
+	if g.ctl.debug {
 		help = append(help,
-			line{fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms  draw %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), ms(g.updateCost), ms(g.drawCost)), styleSmall},
+			line{fmt.Sprintf("fps %.1f  tps %.1f  update %.2f ms  draw %.2f ms", ebiten.ActualFPS(), ebiten.ActualTPS(), ms(g.updateCost), ms(g.frame.drawCost)), styleSmall},
 			line{fmt.Sprintf("seq %d  frames in %d  bytes in %s", st.Seq, st.Frames, thousands(int(st.Bytes))), styleSmall},
-			line{fmt.Sprintf("pending %d  highlights %d  zoom %.2f css px/box  dpr %.2f", st.Pending, g.ras.Highlighted(), g.cam.Zoom(), g.dpr), styleSmall})
+			line{fmt.Sprintf("pending %d  highlights %d  zoom %.2f css px/box  dpr %.2f", st.Pending, g.ras.Highlighted(), g.cam.Zoom(), g.scr.dpr), styleSmall})
 	}
 	style := styleSmall
-	if g.paintMode && !g.keyboard.on {
+	if g.ctl.paintMode && !g.ctl.keyboard.on {
 		style = styleWarn
 	}
-	help = append(help, line{wording.Help(g.keyboard.on, g.paintMode, g.touchMode), style})
+	help = append(help, line{wording.Help(g.ctl.keyboard.on, g.ctl.paintMode, g.ptr.touchMode), style})
 	x0, _, _ := minimapRect(&g.cam)
 	changed = h.help.set(f, dpr, x0-2*margin*dpr, panelBG, help...) || changed
 	return changed

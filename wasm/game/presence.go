@@ -50,7 +50,7 @@ func presenceFade(scale, dpr float64) float64 {
 // "some": the one or two viewers may be only this player (Session.Near's
 // rule); a zoomed-out player counts nowhere (PROTOCOL.md, Presence).
 func (g *Game) drawPresenceOnGrid(dst *ebiten.Image) {
-	fade := presenceFade(g.cam.Scale(), g.dpr)
+	fade := presenceFade(g.cam.Scale(), g.scr.dpr)
 	if fade == 0 {
 		return
 	}
@@ -63,7 +63,7 @@ func (g *Game) drawPresenceOnGrid(dst *ebiten.Image) {
 		own = protocol.CellOf(cell, int(a.X)+int(a.W)/2, int(a.Y)+int(a.H)/2)
 	}
 	cols := protocol.GridWidth / cell
-	sw := presenceStroke * g.dpr
+	sw := presenceStroke * g.scr.dpr
 	for i, c := range counts {
 		if c == 0 || (i == own && c == protocol.PresenceSome) {
 			continue

@@ -36,15 +36,15 @@ const (
 	refreshEvery = 5 * time.Second
 )
 
-// repaint reports whether Draw must paint a frame with key at now:
-// boxes says a box looks different since the frame on screen, hud that
-// the HUD's text changed, animating that something on screen is fading.
-func (g *Game) repaint(key frameKey, boxes, hud, animating bool, now time.Duration) bool {
-	if !g.shownOnce || key != g.shown || hud {
+// repaint reports whether Draw must paint a frame with key at now: far
+// says the view is zoomed out below minToggleZoom, boxes that a box looks
+// different since the frame on screen, hud that the HUD's text changed,
+// animating that something on screen is fading.
+func (f *frame) repaint(key frameKey, far, boxes, hud, animating bool, now time.Duration) bool {
+	if !f.shownOnce || key != f.shown || hud {
 		return true
 	}
-	since := now - g.shownAt
-	far := g.cam.Zoom() < minToggleZoom
+	since := now - f.shownAt
 	switch {
 	case far && (boxes || animating):
 		return since >= farEvery

@@ -53,7 +53,7 @@ func (g *Game) timeInput(now time.Duration) {
 	if ms, ok := g.page.TakeSeek(); ok && g.tm.past() {
 		g.seek(time.UnixMilli(ms), now)
 	}
-	if g.jump.open || g.tm.src == nil {
+	if g.ctl.jump.open || g.tm.src == nil {
 		return
 	}
 	pressed := inpututil.IsKeyJustPressed
@@ -77,7 +77,7 @@ func (g *Game) timeInput(now time.Duration) {
 		g.seek(t.span.Clamp(t.playhead(now).Add(-step)), now)
 	case repeat(ebiten.KeyBracketRight) && step > 0:
 		g.seek(t.span.Clamp(t.playhead(now).Add(step)), now)
-	case pressed(ebiten.KeyEnter) && !g.keyboard.on, pressed(ebiten.KeyNumpadEnter) && !g.keyboard.on:
+	case pressed(ebiten.KeyEnter) && !g.ctl.keyboard.on, pressed(ebiten.KeyNumpadEnter) && !g.ctl.keyboard.on:
 		g.togglePlay(now)
 	case pressed(ebiten.KeyComma):
 		g.setSpeed(t.speed-1, now)
@@ -126,10 +126,10 @@ func (g *Game) linkAt(now time.Duration) int64 {
 // changed: what moment is shown, that it is read-only, and how to leave.
 func (g *Game) setPastLabel(now time.Duration) bool {
 	t := &g.tm
-	h := &g.hud
-	stack := h.stackWidth(g.w, g.dpr)
+	h := &g.frame.hud
+	stack := h.stackWidth(g.scr.w, g.scr.dpr)
 	if !t.past() {
-		return h.past.set(g.fonts, g.dpr, stack, pastBG)
+		return h.past.set(g.fonts, g.scr.dpr, stack, pastBG)
 	}
 	at := t.playhead(now).Local().Format(wording.TimeLayout)
 	first := fmt.Sprintf(wording.PastFmt, at)
@@ -140,7 +140,7 @@ func (g *Game) setPastLabel(now time.Duration) bool {
 		first = fmt.Sprintf(wording.PastPlayFmt, at, timeline.Speeds[t.speed].Label)
 	}
 	lines := []line{{first, stylePast}}
-	if g.touchMode {
+	if g.ptr.touchMode {
 		lines = append(lines, line{wording.PastReadTouch, stylePast2})
 	} else {
 		lines = append(lines, line{wording.PastReadOnly, stylePast2}, line{wording.PastKeys, stylePast2})
@@ -148,5 +148,5 @@ func (g *Game) setPastLabel(now time.Duration) bool {
 	if t.err != nil {
 		lines = append(lines, line{fmt.Sprintf(wording.PastErrorFmt, t.err), stylePast2})
 	}
-	return h.past.set(g.fonts, g.dpr, stack, pastBG, lines...)
+	return h.past.set(g.fonts, g.scr.dpr, stack, pastBG, lines...)
 }

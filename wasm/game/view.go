@@ -33,7 +33,7 @@ var (
 // setView tells the session the boxes on screen at now, every update (the
 // session tells pans from a still view by it).
 func (g *Game) setView(now time.Duration) {
-	if !g.sized {
+	if !g.scr.sized {
 		return
 	}
 	x0, y0, x1, y1 := g.cam.Visible()
