@@ -57,8 +57,13 @@ func TestImportRules(t *testing.T) {
 		{"./protocol", "js", true, "protocol/ builds for the browser with the same rule", portable},
 		{"./server/store", "linux", false, "the log keeps no application state and never calls the hub",
 			func(dep string, _ bool) bool {
-				return own(dep) && dep != "checkgrid/server/store" && dep != "checkgrid/protocol" && dep != "checkgrid/server/atomicfile"
+				// protocol/bitio: the run-coded sets use the wire's bit packing
+				// (one implementation, so the two cannot drift apart).
+				return own(dep) && dep != "checkgrid/server/store" && dep != "checkgrid/protocol" &&
+					dep != "checkgrid/protocol/bitio" && dep != "checkgrid/server/atomicfile"
 			}},
+		{"./protocol/bitio", "linux", false, "the bit packing is a leaf protocol/ and the store import: the standard library only",
+			func(dep string, std bool) bool { return !std && dep != "checkgrid/protocol/bitio" }},
 		{"./wasm/game", "js", false, "the game draws and turns input into actions; the session owns the network link",
 			func(dep string, _ bool) bool {
 				return strings.HasPrefix(dep, "github.com/coder/websocket") || dep == "checkgrid/wasm/conn"

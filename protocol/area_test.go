@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"checkgrid/protocol/bitio"
 )
 
 func randomArea(r *rand.Rand) Area {
@@ -114,9 +116,9 @@ func TestAreaSnapshotRejects(t *testing.T) {
 	// A packed snapshot naming a box outside its area.
 	bad := append([]byte{byte(TypeAreaSnapshot), byte(EncodingPacked)}, make([]byte, 28)...)
 	copy(bad[18:], []byte{0, 0, 0, 0, 10, 0, 10, 0, 1, 0, 0, 0})
-	bw := bitWriter{buf: bad}
+	bw := bitio.NewWriter(bad)
 	_ = appendIndexSet(&bw, []uint32{50000})
-	if s, err := DecodeAreaSnapshot(bw.flush()); err != nil {
+	if s, err := DecodeAreaSnapshot(bw.Flush()); err != nil {
 		t.Fatal(err)
 	} else if _, err := s.Apply(&tmp, nil); !errors.Is(err, ErrIndex) {
 		t.Errorf("box outside: %v", err)

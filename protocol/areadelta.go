@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"checkgrid/protocol/bitio"
+)
 
 // An AreaDelta is one tick's flips inside a client's subscribed area
 // (version 2): the boxes of the area whose value differs between the
@@ -42,11 +46,11 @@ func AppendAreaDelta(dst []byte, seq, prev uint64, idx []uint32) ([]byte, error)
 	dst = le.AppendUint64(dst, seq)
 	dst = le.AppendUint64(dst, prev)
 	dst = le.AppendUint32(dst, uint32(len(idx)))
-	bw := bitWriter{buf: dst}
+	bw := bitio.NewWriter(dst)
 	if err := appendIndexSet(&bw, idx); err != nil {
 		return dst[:n], err
 	}
-	return bw.flush(), nil
+	return bw.Flush(), nil
 }
 
 // DecodeAreaDelta checks an AreaDelta frame's header and that its payload
@@ -75,7 +79,7 @@ func (d AreaDelta) PayloadSize() int { return len(d.packed) }
 // AppendIndexes decodes the flipped boxes, strictly increasing, appending
 // them to dst. On error the frame is corrupt as a whole.
 func (d AreaDelta) AppendIndexes(dst []uint32) ([]uint32, error) {
-	br := bitReader{src: d.packed}
+	br := bitio.NewReader(d.packed)
 	dst, err := readIndexSet(&br, d.Count, 0, dst)
 	if err != nil {
 		return dst, err

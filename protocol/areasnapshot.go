@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"checkgrid/protocol/bitio"
+)
 
 // EncodingPacked is an AreaSnapshot payload holding the checked boxes as a
 // packed index set (PROTOCOL.md "Packed index set"), the count being the
@@ -59,10 +63,10 @@ func AppendAreaSnapshot(dst []byte, epoch, seq uint64, a Area, g *Bitset, scratc
 	dst = le.AppendUint32(dst, uint32(len(idx)))
 	rawSize := (a.Boxes() + 7) / 8
 	if len(idx) > 0 {
-		bw := bitWriter{buf: dst}
+		bw := bitio.NewWriter(dst)
 		// idx is strictly increasing and inside the grid: no error.
 		_ = appendIndexSet(&bw, idx)
-		dst = bw.flush()
+		dst = bw.Flush()
 	}
 	if len(dst)-n-AreaSnapshotHeaderSize < rawSize {
 		return dst, idx, nil
@@ -160,7 +164,7 @@ func (s AreaSnapshot) Apply(g *Bitset, scratch []uint32) ([]uint32, error) {
 		if s.Checked == 0 {
 			return scratch, nil
 		}
-		br := bitReader{src: s.payload}
+		br := bitio.NewReader(s.payload)
 		idx, err := readIndexSet(&br, int(s.Checked), 0, scratch[:0])
 		if err != nil {
 			return idx, err

@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"checkgrid/protocol/bitio"
+)
 
 // A Delta is one tick of the grid: the boxes whose value flipped between
 // seq-1 and seq, so a client holding the grid at seq-1 XORs them in to hold
@@ -35,11 +39,11 @@ func AppendDelta(dst []byte, seq uint64, idx []uint32) ([]byte, error) {
 	dst = append(dst, byte(TypeDelta))
 	dst = le.AppendUint64(dst, seq)
 	dst = le.AppendUint32(dst, uint32(len(idx)))
-	bw := bitWriter{buf: dst}
+	bw := bitio.NewWriter(dst)
 	if err := appendIndexSet(&bw, idx); err != nil {
 		return dst[:n], err
 	}
-	return bw.flush(), nil
+	return bw.Flush(), nil
 }
 
 // DecodeDelta checks a Delta frame's header and that its payload is long
@@ -69,7 +73,7 @@ func (d Delta) PayloadSize() int { return len(d.packed) }
 // them to dst. On error dst may hold a prefix of the boxes; the frame must
 // then be treated as corrupt as a whole.
 func (d Delta) AppendIndexes(dst []uint32) ([]uint32, error) {
-	br := bitReader{src: d.packed}
+	br := bitio.NewReader(d.packed)
 	dst, err := readIndexSet(&br, d.Count, 0, dst)
 	if err != nil {
 		return dst, err

@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"checkgrid/protocol/bitio"
+)
 
 // A DeltaRange is the net change of the whole grid over several ticks
 // (version 3): the boxes whose value differs between prev and seq, sent
@@ -46,11 +50,11 @@ func AppendDeltaRange(dst []byte, seq, prev uint64, idx []uint32) ([]byte, error
 	if len(idx) == 0 {
 		return dst, nil
 	}
-	bw := bitWriter{buf: dst}
+	bw := bitio.NewWriter(dst)
 	if err := appendIndexSet(&bw, idx); err != nil {
 		return dst[:n], err
 	}
-	return bw.flush(), nil
+	return bw.Flush(), nil
 }
 
 // DecodeDeltaRange checks a DeltaRange frame's header and that its payload
@@ -88,7 +92,7 @@ func (d DeltaRange) AppendIndexes(dst []uint32) ([]uint32, error) {
 	if d.Count == 0 {
 		return dst, nil
 	}
-	br := bitReader{src: d.packed}
+	br := bitio.NewReader(d.packed)
 	dst, err := readIndexSet(&br, d.Count, 0, dst)
 	if err != nil {
 		return dst, err

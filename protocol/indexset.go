@@ -3,6 +3,8 @@ package protocol
 import (
 	"fmt"
 	"math/bits"
+
+	"checkgrid/protocol/bitio"
 )
 
 // Packed index sets.
@@ -79,20 +81,20 @@ func riceParam(idx []uint32) (uint, error) {
 }
 
 // appendIndexSet packs idx (strictly increasing, < Boxes) into bw.
-func appendIndexSet(bw *bitWriter, idx []uint32) error {
+func appendIndexSet(bw *bitio.Writer, idx []uint32) error {
 	b, err := riceParam(idx)
 	if err != nil {
 		return err
 	}
-	bw.write(uint64(b), riceParamBits)
-	bw.write(uint64(idx[0]), firstIndexBits)
+	bw.Write(uint64(b), riceParamBits)
+	bw.Write(uint64(idx[0]), firstIndexBits)
 	prev := int64(idx[0])
 	mask := uint64(1)<<b - 1
 	for _, p := range idx[1:] {
 		g := uint64(int64(p) - prev - 1)
 		prev = int64(p)
-		bw.unary(g >> b)
-		bw.write(g&mask, b)
+		bw.Unary(g >> b)
+		bw.Write(g&mask, b)
 	}
 	return nil
 }
@@ -101,19 +103,19 @@ func appendIndexSet(bw *bitWriter, idx []uint32) error {
 // the number of bits the caller still expects after the set, counted in the
 // up-front length check so that nothing is allocated for a frame too short to
 // hold what it claims.
-func readIndexSet(br *bitReader, count int, extra int, dst []uint32) ([]uint32, error) {
-	b := uint(br.read(riceParamBits))
-	if br.over {
+func readIndexSet(br *bitio.Reader, count int, extra int, dst []uint32) ([]uint32, error) {
+	b := uint(br.Read(riceParamBits))
+	if br.Over() {
 		return dst, fmt.Errorf("%w: missing Rice parameter", ErrShort)
 	}
 	if b > maxRiceParam {
 		return dst, fmt.Errorf("%w: %d", ErrParam, b)
 	}
-	if need := minPackedBits(count, b) - riceParamBits + extra; br.remaining() < need {
-		return dst, fmt.Errorf("%w: %d boxes need at least %d bits, have %d", ErrShort, count, need, br.remaining())
+	if need := minPackedBits(count, b) - riceParamBits + extra; br.Remaining() < need {
+		return dst, fmt.Errorf("%w: %d boxes need at least %d bits, have %d", ErrShort, count, need, br.Remaining())
 	}
 	dst = growUint32(dst, count)
-	first := br.read(firstIndexBits)
+	first := br.Read(firstIndexBits)
 	if first >= Boxes {
 		return dst, fmt.Errorf("%w: first box is %d", ErrIndex, first)
 	}
@@ -121,9 +123,9 @@ func readIndexSet(br *bitReader, count int, extra int, dst []uint32) ([]uint32, 
 	limit := uint64(Boxes >> b)
 	prev := int64(first)
 	for i := 1; i < count; i++ {
-		q := br.unary(limit)
-		g := q<<b | br.read(b)
-		if br.over {
+		q := br.Unary(limit)
+		g := q<<b | br.Read(b)
+		if br.Over() {
 			return dst, fmt.Errorf("%w: box %d of %d", ErrShort, i, count)
 		}
 		p := prev + 1 + int64(g)
@@ -148,9 +150,9 @@ func growUint32(s []uint32, n int) []uint32 {
 }
 
 // finish checks that only zero padding, less than a byte, is left.
-func finish(br *bitReader, what FrameType) error {
-	if br.remaining() >= 8 || !br.restZero() {
-		return fmt.Errorf("%w: %v has %d unused bits", ErrTrailing, what, br.remaining())
+func finish(br *bitio.Reader, what FrameType) error {
+	if br.Remaining() >= 8 || !br.RestZero() {
+		return fmt.Errorf("%w: %v has %d unused bits", ErrTrailing, what, br.Remaining())
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package protocol
 import (
 	"encoding/binary"
 	"fmt"
+
+	"checkgrid/protocol/bitio"
 )
 
 // Presence is how many players look at each region of the grid (version
@@ -82,9 +84,9 @@ func AppendPresence(dst []byte, cell int, viewers []uint32) ([]byte, error) {
 	if len(idx) == 0 {
 		return dst, nil
 	}
-	bw := bitWriter{buf: dst}
+	bw := bitio.NewWriter(dst)
 	_ = appendIndexSet(&bw, idx) // increasing and < cells ≤ Boxes: no error
-	return bw.flush(), nil
+	return bw.Flush(), nil
 }
 
 // DecodePresence decodes and fully checks a Presence frame. The result does
@@ -135,7 +137,7 @@ func DecodePresence(b []byte) (Presence, error) {
 	if err := checkPackedSize(packed, k, 0); err != nil {
 		return Presence{}, err
 	}
-	br := bitReader{src: packed}
+	br := bitio.NewReader(packed)
 	idx, err := readIndexSet(&br, k, 0, nil)
 	if err != nil {
 		return Presence{}, err

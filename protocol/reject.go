@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"checkgrid/protocol/bitio"
+)
 
 // RejectReason says why a Set was refused.
 type RejectReason uint8
@@ -62,11 +66,11 @@ func AppendReject(dst []byte, reason RejectReason, retryAfterMS uint32, idx []ui
 	dst = append(dst, byte(TypeReject), byte(reason))
 	dst = le.AppendUint32(dst, retryAfterMS)
 	dst = le.AppendUint16(dst, uint16(len(idx)))
-	bw := bitWriter{buf: dst}
+	bw := bitio.NewWriter(dst)
 	if err := appendIndexSet(&bw, idx); err != nil {
 		return dst[:n], err
 	}
-	return bw.flush(), nil
+	return bw.Flush(), nil
 }
 
 // DecodeReject checks a Reject frame's header and size; AppendIndexes
@@ -92,7 +96,7 @@ func DecodeReject(b []byte) (Reject, error) {
 
 // AppendIndexes decodes the refused boxes, appending them to dst.
 func (r Reject) AppendIndexes(dst []uint32) ([]uint32, error) {
-	br := bitReader{src: r.packed}
+	br := bitio.NewReader(r.packed)
 	dst, err := readIndexSet(&br, r.Count, 0, dst)
 	if err != nil {
 		return dst, err

@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"checkgrid/protocol/bitio"
+)
 
 // Change is one box and the value a player wants it to have. Set semantics,
 // not toggle: two players checking the same box both succeed.
@@ -37,7 +41,7 @@ func AppendSet(dst []byte, changes []Change) ([]byte, error) {
 	n := len(dst)
 	dst = append(dst, byte(TypeSet))
 	dst = le.AppendUint16(dst, uint16(len(changes)))
-	bw := bitWriter{buf: dst}
+	bw := bitio.NewWriter(dst)
 	if err := appendIndexSet(&bw, idx[:len(changes)]); err != nil {
 		return dst[:n], err
 	}
@@ -46,9 +50,9 @@ func AppendSet(dst []byte, changes []Change) ([]byte, error) {
 		if c.Value {
 			v = 1
 		}
-		bw.write(v, 1)
+		bw.Write(v, 1)
 	}
-	return bw.flush(), nil
+	return bw.Flush(), nil
 }
 
 // DecodeSet checks a Set frame's header and size; AppendChanges decodes and
@@ -74,15 +78,15 @@ func DecodeSet(b []byte) (Set, error) {
 // them to dst.
 func (s Set) AppendChanges(dst []Change) ([]Change, error) {
 	var idx [MaxSetBoxes]uint32
-	br := bitReader{src: s.packed}
+	br := bitio.NewReader(s.packed)
 	got, err := readIndexSet(&br, s.Count, s.Count, idx[:0])
 	if err != nil {
 		return dst, err
 	}
 	for _, i := range got {
-		dst = append(dst, Change{Index: i, Value: br.read(1) == 1})
+		dst = append(dst, Change{Index: i, Value: br.Read(1) == 1})
 	}
-	if br.over {
+	if br.Over() {
 		return dst, fmt.Errorf("%w: set values", ErrShort)
 	}
 	return dst, finish(&br, TypeSet)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"checkgrid/protocol"
+	"checkgrid/protocol/bitio"
 )
 
 // TestRecordLengthCheck: for every body length a record can have, every
@@ -83,11 +84,11 @@ func TestRecordKinds(t *testing.T) {
 	}
 	// The same two boxes packed with b = 0 by hand: 5 bits of b, 20 of the
 	// first box, then the gap 9 in unary (nine one bits and a zero).
-	var bw bitWriter
-	bw.write(0, 5)
-	bw.write(10, 20)
-	bw.unary(9)
-	hand := append(odd[:protocol.DeltaHeaderSize:protocol.DeltaHeaderSize], bw.flush()...)
+	var bw bitio.Writer
+	bw.Write(0, 5)
+	bw.Write(10, 20)
+	bw.Unary(9)
+	hand := append(odd[:protocol.DeltaHeaderSize:protocol.DeltaHeaderSize], bw.Flush()...)
 	if _, err := protocol.DecodeDelta(hand); err != nil || string(hand) == string(odd) {
 		t.Fatalf("hand-made frame %x: %v", hand, err)
 	}

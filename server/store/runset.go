@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"checkgrid/protocol"
+	"checkgrid/protocol/bitio"
 )
 
 // Run-coded index sets: how a version-3 record stores a Delta's boxes
@@ -40,9 +41,9 @@ func appendRunSet(dst []byte, idx []uint32) []byte {
 		}
 	}
 	b := runParam(idx, runs, sum)
-	bw := bitWriter{buf: dst}
-	bw.gamma(uint64(runs))
-	bw.write(uint64(b), runParamBits)
+	bw := bitio.NewWriter(dst)
+	bw.Gamma(uint64(runs))
+	bw.Write(uint64(b), runParamBits)
 	mask := uint64(1)<<b - 1
 	start := 0
 	for i := 1; i <= len(idx); i++ {
@@ -51,16 +52,16 @@ func appendRunSet(dst []byte, idx []uint32) []byte {
 		}
 		// idx[start..i) is a run.
 		if start == 0 {
-			bw.write(uint64(idx[0]), runFirstBits)
+			bw.Write(uint64(idx[0]), runFirstBits)
 		} else {
 			g := uint64(idx[start] - idx[start-1] - 2)
-			bw.unary(g >> b)
-			bw.write(g&mask, b)
+			bw.Unary(g >> b)
+			bw.Write(g&mask, b)
 		}
-		bw.gamma(uint64(i - start))
+		bw.Gamma(uint64(i - start))
 		start = i
 	}
-	return bw.flush()
+	return bw.Flush()
 }
 
 // runParam picks the Rice parameter b minimising the gaps' codes, trying
@@ -99,10 +100,10 @@ func runParam(idx []uint32, runs int, sum uint64) uint {
 // grid, runs that touch, a code cut short, bits left but padding) is an
 // error.
 func readRunSet(src []byte, dst []uint32) ([]uint32, error) {
-	br := bitReader{src: src}
-	runs := br.gamma(runGammaBits)
-	b := uint(br.read(runParamBits))
-	if br.over {
+	br := bitio.NewReader(src)
+	runs := br.Gamma(runGammaBits)
+	b := uint(br.Read(runParamBits))
+	if br.Over() {
 		return dst, fmt.Errorf("run set: cut short before its runs")
 	}
 	if b > runMaxParam {
@@ -111,21 +112,21 @@ func readRunSet(src []byte, dst []uint32) ([]uint32, error) {
 	// Every run takes at least 2 bits (a gap's b+1 and a length's 1, or the
 	// first start's 20): reject a count the bytes cannot hold before
 	// allocating for it.
-	if need := runFirstBits + 1 + int(runs-1)*int(b+2); br.remaining() < need {
-		return dst, fmt.Errorf("run set: %d runs need at least %d bits, have %d", runs, need, br.remaining())
+	if need := runFirstBits + 1 + int(runs-1)*int(b+2); br.Remaining() < need {
+		return dst, fmt.Errorf("run set: %d runs need at least %d bits, have %d", runs, need, br.Remaining())
 	}
 	limit := uint64(protocol.Boxes >> b)
 	next := uint64(0) // the first box a run may start at
 	for r := range runs {
 		var start uint64
 		if r == 0 {
-			start = br.read(runFirstBits)
+			start = br.Read(runFirstBits)
 		} else {
-			g := br.unary(limit)<<b | br.read(b)
+			g := br.Unary(limit)<<b | br.Read(b)
 			start = next + 1 + g // a gap of at least one box: runs are maximal
 		}
-		n := br.gamma(runGammaBits)
-		if br.over {
+		n := br.Gamma(runGammaBits)
+		if br.Over() {
 			return dst, fmt.Errorf("run set: cut short in run %d of %d", r+1, runs)
 		}
 		if start+n > protocol.Boxes {
@@ -136,8 +137,8 @@ func readRunSet(src []byte, dst []uint32) ([]uint32, error) {
 		}
 		next = start + n
 	}
-	if br.remaining() >= 8 || !br.restZero() {
-		return dst, fmt.Errorf("run set: %d bits after the last run", br.remaining())
+	if br.Remaining() >= 8 || !br.RestZero() {
+		return dst, fmt.Errorf("run set: %d bits after the last run", br.Remaining())
 	}
 	return dst, nil
 }
