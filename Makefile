@@ -138,7 +138,7 @@ FUZZTIME ?= 30s
 # Each decoder's fuzz target for FUZZTIME; new failures land in testdata.
 fuzz:
 	for t in FuzzDecodeDelta FuzzDecodeSet FuzzDecodeReject FuzzDecodeSnapshot FuzzDecodeFixed FuzzReplica FuzzReadHead \
-		FuzzDecodeAreaSnapshot FuzzDecodeAreaDelta FuzzDecodePresence FuzzReplicaFrames FuzzFollower FuzzParseQuery FuzzNextPlayback FuzzDecodeAnnounce; do \
+		FuzzDecodeAreaSnapshot FuzzDecodeAreaDelta FuzzDecodeDeltaRange FuzzDecodePresence FuzzReplicaFrames FuzzFollower FuzzParseQuery FuzzNextPlayback FuzzDecodeAnnounce; do \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
 	done
 	$(GO) test -run '^$$' -fuzz '^FuzzGate$$' -fuzztime $(FUZZTIME) ./server/wsconn/

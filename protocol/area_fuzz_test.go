@@ -12,9 +12,7 @@ import (
 // in testdata/fuzz/<Target>/ (TestWriteSeedCorpus).
 
 func FuzzDecodeAreaSnapshot(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodeAreaSnapshot"] {
-		f.Add(b)
-	}
+	seed(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeAreaSnapshot(b)
 		checkErr(t, err)
@@ -63,57 +61,25 @@ func FuzzDecodeAreaSnapshot(f *testing.F) {
 }
 
 func FuzzDecodeAreaDelta(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodeAreaDelta"] {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := DecodeAreaDelta(b)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		idx, err := d.AppendIndexes(nil)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		checkIndexes(t, idx)
-		again, err := AppendAreaDelta(nil, d.Seq, d.Prev, idx)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		d2, _ := DecodeAreaDelta(again)
-		idx2, err := d2.AppendIndexes(nil)
-		if err != nil || !slices.Equal(idx, idx2) || d2.Prev != d.Prev {
-			t.Fatalf("re-encoded area delta differs: %v", err)
-		}
-	})
+	packedFrame[AreaDelta, uint32]{
+		decode: DecodeAreaDelta, unpack: AreaDelta.AppendIndexes, check: inOrder[AreaDelta],
+		encode: func(d AreaDelta, idx []uint32) ([]byte, error) { return AppendAreaDelta(nil, d.Seq, d.Prev, idx) },
+		head:   func(d AreaDelta) any { return [2]uint64{d.Seq, d.Prev} },
+	}.fuzz(f)
 }
 
 func FuzzDecodePresence(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodePresence"] {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := DecodePresence(b)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		for i, v := range p.Counts {
-			if v == 2 {
+	packedFrame[Presence, uint32]{
+		decode: DecodePresence,
+		unpack: func(p Presence, _ []uint32) ([]uint32, error) { return p.Counts, nil },
+		check: func(t *testing.T, _ Presence, counts []uint32) {
+			if i := slices.Index(counts, 2); i >= 0 {
 				t.Fatalf("cell %d decoded as 2 viewers", i)
 			}
-		}
-		again, err := AppendPresence(nil, p.Cell, p.Counts)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		p2, err := DecodePresence(again)
-		if err != nil || !slices.Equal(p.Counts, p2.Counts) {
-			t.Fatalf("re-encoded presence differs: %v", err)
-		}
-	})
+		},
+		encode: func(p Presence, counts []uint32) ([]byte, error) { return AppendPresence(nil, p.Cell, counts) },
+		head:   func(p Presence) any { return p.Cell },
+	}.fuzz(f)
 }
 
 // FuzzReplicaFrames feeds a replica a sequence of frames of every kind cut
@@ -122,15 +88,10 @@ func FuzzDecodePresence(f *testing.F) {
 // boxes fail (which leaves it unsynced), and never holds an area it was
 // not sent.
 func FuzzReplicaFrames(f *testing.F) {
-	for _, b := range seedFrames()["FuzzReplicaFrames"] {
-		f.Add(b)
-	}
+	seed(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := new(Replica)
-		for len(b) >= 2 {
-			n := min(int(b[0])|int(b[1])<<8, len(b)-2)
-			frame := b[2 : 2+n]
-			b = b[2+n:]
+		for frame := range cutFrames(b) {
 			seq, area, grid := r.Seq, r.Area, r.Grid
 			flipped, err := r.Apply(frame)
 			if err != nil {
@@ -163,12 +124,6 @@ func FuzzReplicaFrames(f *testing.F) {
 
 // areaSeeds adds the version-2 targets' seeds to seeds.
 func areaSeeds(r *rand.Rand, seeds map[string][][]byte) {
-	must := func(b []byte, err error) []byte {
-		if err != nil {
-			panic(err)
-		}
-		return b
-	}
 	g := densityGrid(r, 0.3)
 	for _, a := range []Area{{0, 0, 1, 1}, {998, 0, 2, 2}, {100, 200, 80, 50}, {0, 0, 1000, 3}, {10, 10, 300, 300}} {
 		b, _, err := AppendAreaSnapshot(nil, 1, 9, a, g, nil)
@@ -189,28 +144,26 @@ func areaSeeds(r *rand.Rand, seeds map[string][][]byte) {
 	seeds["FuzzDecodePresence"] = append(seeds["FuzzDecodePresence"], must(AppendPresence(nil, 40, viewers)),
 		must(AppendPresence(nil, 250, []uint32{1, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2})))
 	// A replica's life: area snapshot, two area deltas, a gap, a whole snapshot, a delta.
-	var life []byte
-	add := func(frame []byte) {
-		life = append(life, byte(len(frame)), byte(len(frame)>>8))
-		life = append(life, frame...)
-	}
-	a := Area{100, 100, 20, 10}
-	as, _, err := AppendAreaSnapshot(nil, 1, 4, a, g, nil)
-	add(must(as, err))
-	add(must(AppendAreaDelta(nil, 6, 4, []uint32{100*GridWidth + 100, 105*GridWidth + 119})))
-	add(must(AppendAreaDelta(nil, 7, 6, []uint32{109*GridWidth + 110})))
-	add(must(AppendAreaDelta(nil, 9, 8, []uint32{101*GridWidth + 101})))
-	add(AppendSnapshot(nil, 1, 9, new(Bitset)))
-	add(must(AppendDelta(nil, 10, []uint32{77})))
+	as, _, err := AppendAreaSnapshot(nil, 1, 4, Area{100, 100, 20, 10}, g, nil)
+	life := joinFrames(must(as, err),
+		must(AppendAreaDelta(nil, 6, 4, []uint32{100*GridWidth + 100, 105*GridWidth + 119})),
+		must(AppendAreaDelta(nil, 7, 6, []uint32{109*GridWidth + 110})),
+		must(AppendAreaDelta(nil, 9, 8, []uint32{101*GridWidth + 101})),
+		AppendSnapshot(nil, 1, 9, new(Bitset)),
+		must(AppendDelta(nil, 10, []uint32{77})))
 	seeds["FuzzReplicaFrames"] = append(seeds["FuzzReplicaFrames"], life)
 	// The follower's scripts, one input each, in a fixed order.
 	scripts := followScripts()
 	for _, name := range slices.Sorted(maps.Keys(scripts)) {
-		var in []byte
+		var frames [][]byte
 		for _, s := range scripts[name] {
-			in = append(in, byte(len(s.frame)), byte(len(s.frame)>>8))
-			in = append(in, s.frame...)
+			frames = append(frames, s.frame)
 		}
-		seeds["FuzzFollower"] = append(seeds["FuzzFollower"], in)
+		seeds["FuzzFollower"] = append(seeds["FuzzFollower"], joinFrames(frames...))
+	}
+	// Last, so that adding them drew nothing from r before the others.
+	for _, k := range []int{0, 1, 2, 40} {
+		d := must(AppendDeltaRange(nil, 12, 3, randomIndexes(r, k)))
+		seeds["FuzzDecodeDeltaRange"] = append(seeds["FuzzDecodeDeltaRange"], d, d[:len(d)-1])
 	}
 }

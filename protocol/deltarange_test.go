@@ -3,42 +3,15 @@ package protocol
 import (
 	"errors"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
 func FuzzDecodeDeltaRange(f *testing.F) {
-	r := rand.New(rand.NewPCG(21, 22))
-	for _, k := range []int{0, 1, 2, 40} {
-		d, err := AppendDeltaRange(nil, 12, 3, randomIndexes(r, k))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(d)
-		f.Add(d[:len(d)-1])
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := DecodeDeltaRange(b)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		idx, err := d.AppendIndexes(nil)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		checkIndexes(t, idx)
-		again, err := AppendDeltaRange(nil, d.Seq, d.Prev, idx)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		d2, _ := DecodeDeltaRange(again)
-		idx2, err := d2.AppendIndexes(nil)
-		if err != nil || !slices.Equal(idx, idx2) || d2.Prev != d.Prev || d2.Seq != d.Seq {
-			t.Fatalf("re-encoded delta range differs: %v", err)
-		}
-	})
+	packedFrame[DeltaRange, uint32]{
+		decode: DecodeDeltaRange, unpack: DeltaRange.AppendIndexes, check: inOrder[DeltaRange],
+		encode: func(d DeltaRange, idx []uint32) ([]byte, error) { return AppendDeltaRange(nil, d.Seq, d.Prev, idx) },
+		head:   func(d DeltaRange) any { return [2]uint64{d.Seq, d.Prev} },
+	}.fuzz(f)
 }
 
 // A passive follower's life: a DeltaRange applies only to the whole grid

@@ -175,16 +175,11 @@ func TestFollowerKeeps(t *testing.T) {
 // area, and while the full one accepts every frame the head-only one says
 // the same of each.
 func FuzzFollower(f *testing.F) {
-	for _, b := range seedFrames()["FuzzFollower"] {
-		f.Add(b)
-	}
+	seed(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		full, head := NewFollower(new(Replica)), NewHeadFollower()
 		agree := true
-		for len(b) >= 2 {
-			n := min(int(b[0])|int(b[1])<<8, len(b)-2)
-			frame := b[2 : 2+n]
-			b = b[2+n:]
+		for frame := range cutFrames(b) {
 			seq := full.Seq()
 			st, err := full.Handle(frame)
 			hst, herr := head.Handle(frame)

@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -41,86 +42,121 @@ func checkIndexes(t *testing.T, idx []uint32) {
 	}
 }
 
-func FuzzDecodeDelta(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodeDelta"] {
+// seed adds the target's frames from seedFrames to its corpus.
+func seed(f *testing.F) {
+	for _, b := range seedFrames()[f.Name()] {
 		f.Add(b)
 	}
+}
+
+// A fuzz input that stands for several frames holds each frame's length
+// (2 bytes, little-endian) and then its bytes, in turn; a length past the
+// end takes what is left.
+
+// joinFrames is the input that cutFrames reads back as frames.
+func joinFrames(frames ...[]byte) []byte {
+	var in []byte
+	for _, fr := range frames {
+		in = le.AppendUint16(in, uint16(len(fr)))
+		in = append(in, fr...)
+	}
+	return in
+}
+
+// cutFrames yields the frames of a fuzz input, whatever its bytes.
+func cutFrames(in []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(in) >= 2 {
+			n := min(int(le.Uint16(in)), len(in)-2)
+			if !yield(in[2 : 2+n]) {
+				return
+			}
+			in = in[2+n:]
+		}
+	}
+}
+
+// packedFrame is one kind of frame that carries packed boxes (E: an index,
+// a Change, a presence count), as its fuzz target sees it: whatever the
+// input, the decoder returns a named error or a frame whose boxes unpack
+// (or fail with a named error), meet check, and encode again to a frame
+// with the same head and the same boxes.
+type packedFrame[V any, E comparable] struct {
+	decode func([]byte) (V, error)
+	unpack func(V, []E) ([]E, error) // the view's AppendIndexes or AppendChanges
+	check  func(*testing.T, V, []E)  // what accepted boxes must satisfy
+	encode func(V, []E) ([]byte, error)
+	head   func(V) any // the header fields the round trip keeps, comparable
+}
+
+// fuzz runs the target f with the seeds seedFrames holds for it.
+func (p packedFrame[V, E]) fuzz(f *testing.F) {
+	seed(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := DecodeDelta(b)
+		v, err := p.decode(b)
 		checkErr(t, err)
 		if err != nil {
 			return
 		}
-		idx, err := d.AppendIndexes(nil)
+		boxes, err := p.unpack(v, nil)
 		checkErr(t, err)
 		if err != nil {
 			return
 		}
-		checkIndexes(t, idx)
-		again, err := AppendDelta(nil, d.Seq, idx)
+		p.check(t, v, boxes)
+		again, err := p.encode(v, boxes)
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
-		d2, _ := DecodeDelta(again)
-		idx2, err := d2.AppendIndexes(nil)
-		if err != nil || !slices.Equal(idx, idx2) {
-			t.Fatalf("re-encoded delta differs: %v", err)
+		v2, err := p.decode(again)
+		if err != nil {
+			t.Fatalf("re-encoded %T does not decode: %v", v, err)
+		}
+		boxes2, err := p.unpack(v2, nil)
+		if err != nil || !slices.Equal(boxes, boxes2) || p.head(v) != p.head(v2) {
+			t.Fatalf("re-encoded %T differs: head %v -> %v, %d -> %d boxes, %v", v, p.head(v), p.head(v2), len(boxes), len(boxes2), err)
 		}
 	})
+}
+
+// inOrder is the check of the frames whose boxes are strictly increasing
+// indexes inside the grid.
+func inOrder[V any](t *testing.T, _ V, idx []uint32) {
+	t.Helper()
+	checkIndexes(t, idx)
+}
+
+func FuzzDecodeDelta(f *testing.F) {
+	packedFrame[Delta, uint32]{
+		decode: DecodeDelta, unpack: Delta.AppendIndexes, check: inOrder[Delta],
+		encode: func(d Delta, idx []uint32) ([]byte, error) { return AppendDelta(nil, d.Seq, idx) },
+		head:   func(d Delta) any { return d.Seq },
+	}.fuzz(f)
 }
 
 func FuzzDecodeSet(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodeSet"] {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := DecodeSet(b)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		ch, err := s.AppendChanges(nil)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		if len(ch) != s.Count {
-			t.Fatalf("got %d changes, header says %d", len(ch), s.Count)
-		}
-		again, err := AppendSet(nil, ch)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		s2, _ := DecodeSet(again)
-		ch2, err := s2.AppendChanges(nil)
-		if err != nil || !slices.Equal(ch, ch2) {
-			t.Fatalf("re-encoded set differs: %v", err)
-		}
-	})
+	packedFrame[Set, Change]{
+		decode: DecodeSet, unpack: Set.AppendChanges,
+		check: func(t *testing.T, s Set, ch []Change) {
+			if len(ch) != s.Count {
+				t.Fatalf("got %d changes, header says %d", len(ch), s.Count)
+			}
+		},
+		encode: func(_ Set, ch []Change) ([]byte, error) { return AppendSet(nil, ch) },
+		head:   func(s Set) any { return s.Count },
+	}.fuzz(f)
 }
 
 func FuzzDecodeReject(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodeReject"] {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := DecodeReject(b)
-		checkErr(t, err)
-		if err != nil {
-			return
-		}
-		idx, err := r.AppendIndexes(nil)
-		checkErr(t, err)
-		if err == nil {
-			checkIndexes(t, idx)
-		}
-	})
+	packedFrame[Reject, uint32]{
+		decode: DecodeReject, unpack: Reject.AppendIndexes, check: inOrder[Reject],
+		encode: func(r Reject, idx []uint32) ([]byte, error) { return AppendReject(nil, r.Reason, r.RetryAfterMS, idx) },
+		head:   func(r Reject) any { return [2]uint32{uint32(r.Reason), r.RetryAfterMS} },
+	}.fuzz(f)
 }
 
 func FuzzDecodeSnapshot(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodeSnapshot"] {
-		f.Add(b)
-	}
+	seed(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeSnapshot(b)
 		checkErr(t, err)
@@ -141,9 +177,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 
 // FuzzDecodeFixed covers the fixed-size frames, one decoder per type byte.
 func FuzzDecodeFixed(f *testing.F) {
-	for _, b := range seedFrames()["FuzzDecodeFixed"] {
-		f.Add(b)
-	}
+	seed(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ty, err := PeekType(b)
 		checkErr(t, err)
@@ -190,12 +224,6 @@ func FuzzDecodeFixed(f *testing.F) {
 // seedFrames returns valid frames and near misses for each fuzz target.
 func seedFrames() map[string][][]byte {
 	r := rand.New(rand.NewPCG(11, 12))
-	must := func(b []byte, err error) []byte {
-		if err != nil {
-			panic(err)
-		}
-		return b
-	}
 	seeds := map[string][][]byte{}
 	for _, k := range []int{1, 2, 10, 200} {
 		d := must(AppendDelta(nil, uint64(k), randomIndexes(r, k)))

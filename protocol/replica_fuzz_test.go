@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"testing"
 )
@@ -15,24 +14,14 @@ func FuzzReplica(f *testing.F) {
 	d1, _ := AppendDelta(nil, 1, []uint32{0, 5, 999_999})
 	d2, _ := AppendDelta(nil, 2, []uint32{5})
 	d4, _ := AppendDelta(nil, 4, []uint32{7})
-	for _, seed := range [][][]byte{{d1, d2}, {d1, d1}, {d2}, {d1, d2, d4}, {d1[:len(d1)-1]}} {
-		var in []byte
-		for _, fr := range seed {
-			in = binary.LittleEndian.AppendUint16(in, uint16(len(fr)))
-			in = append(in, fr...)
-		}
-		f.Add(uint64(0), in)
+	for _, frames := range [][][]byte{{d1, d2}, {d1, d1}, {d2}, {d1, d2, d4}, {d1[:len(d1)-1]}} {
+		f.Add(uint64(0), joinFrames(frames...))
 	}
 	f.Fuzz(func(t *testing.T, start uint64, in []byte) {
 		var r Replica
 		var g Bitset
 		r.Reset(1, start%4, &g)
-		for len(in) >= 2 {
-			n := int(binary.LittleEndian.Uint16(in))
-			in = in[2:]
-			n = min(n, len(in))
-			frame := in[:n]
-			in = in[n:]
+		for frame := range cutFrames(in) {
 			before, seq := r.Grid, r.Seq
 			d, err := DecodeDelta(frame)
 			var idx []uint32
