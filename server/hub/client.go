@@ -45,6 +45,7 @@ type Client struct {
 	// sender (shard) only
 	member membership // which of shard's sets holds it, at index slot
 	slot   int
+	phase  int // with member inPaced: which paced set (pace.go)
 
 	// pace is its pacing state (pace.go); pacedFlag says whether the
 	// publisher has moved it to the paced set (the reader reads it).

@@ -85,11 +85,13 @@
 // lists (server/tally), on the reader's goroutine.
 //
 // Version 3 (pace.go): a whole-grid client quiet for Config.PassiveAfter
-// moves, at the end of a group of PaceTicks Deltas, from the broadcast set
-// to its sender's paced set, which is written one shared DeltaRange (the
-// group's net change) per group instead of every Delta; a Set or Viewport
-// wakes it (reader → publisher), and a catch-up DeltaRange puts it back
-// in the broadcast set before the next Delta. Both moves are cmdPace
+// joins one of PaceTicks phases and moves, when that phase is next due,
+// from the broadcast set to its sender's paced set for the phase; each
+// Delta is due for one phase (seq mod PaceTicks), whose set is written one
+// shared DeltaRange (the net change of its last PaceTicks Deltas) instead
+// of every Delta, so passive writes are spread over the ticks. A Set or
+// Viewport wakes it (reader → publisher), and a catch-up DeltaRange puts it
+// back in the broadcast set before the next Delta. Both moves are cmdPace
 // commands, ordered with the broadcasts like a join.
 //
 // Riders (ride.go): Stats and pings cost the broadcast set no write of

@@ -74,6 +74,7 @@ func (h *Hub) follow(ev pipeline.Committed) {
 func (h *Hub) reset(ev pipeline.Committed) {
 	first := !h.started
 	h.shown.Reset(h.epoch, ev.Seq, ev.Grid)
+	h.pace.restart(ev.Seq) // every client below is shown the grid from scratch, unpaced
 	checked := int64(h.shown.Grid.Count())
 	h.started = true
 	h.toggles.Store(ev.Toggles)

@@ -122,7 +122,8 @@ func New(cfg Config, up Upstream, epoch uint64, m *metrics.Metrics, logger *slog
 		pingFrame: wsframe.AppendPing(nil, nil),
 		ann:       newAnnouncer(),
 	}
-	h.pace.init()
+	h.pace.init(cfg.PaceTicks)
+	h.riders.paced = make([]pacedRiders, cfg.PaceTicks)
 	welcome := protocol.Welcome{
 		Version: protocol.Version1, Width: protocol.GridWidth, Height: protocol.GridHeight,
 		Epoch: epoch, MaxSetBoxes: uint16(cfg.MaxSetBoxes),
@@ -140,7 +141,7 @@ func New(cfg Config, up Upstream, epoch uint64, m *metrics.Metrics, logger *slog
 	}
 	h.sentFrames[0] = m.FramesSent.WithLabelValues("control")
 	for range cfg.Senders {
-		h.senders = append(h.senders, &sender{cmds: make(chan command, senderQueue)})
+		h.senders = append(h.senders, &sender{cmds: make(chan command, senderQueue), paced: make([][]*Client, cfg.PaceTicks)})
 	}
 	return h
 }
@@ -247,7 +248,7 @@ func (h *Hub) loop(ctx context.Context, feed <-chan pipeline.Committed) {
 		case now := <-ping.C:
 			h.ping(now)
 		case now := <-idle.C:
-			h.closeGroupIfDue(now)
+			h.closeQuietPhases(now)
 			h.idle(now)
 		case now := <-forget.C:
 			h.players.Sweep(now.Add(-time.Minute))

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -32,26 +33,40 @@ func (th *testHub) watcher(t *testing.T, key string, outFrames int, gate ...chan
 
 // A passive player's grid equals an active player's after every
 // DeltaRange, over a long random run: the active players (version 1, and
-// version 2 at the whole grid) follow every Delta, and the passive one
-// (version 3, idle) gets one DeltaRange per PaceTicks Deltas, the same
-// grid at the same seq each time.
+// version 2 at the whole grid) follow every Delta, and the passive ones
+// (version 3, idle) get one DeltaRange per PaceTicks Deltas, the same grid
+// at the same seq each time. The passive players are spread over the
+// phases: each Delta is due for a PaceTicks-th of them, never all at once.
 func TestPassivePlayerFollowsExactly(t *testing.T) {
-	th := startHub(t, paceConfig())
+	const watchers = 2 * PaceTicks
+	cfg := paceConfig()
+	// A tick long enough that one turn of the loop below (a Set, its
+	// Delta, every player's frames) fits in it even under -race: a grid
+	// quiet for PaceTicks ticks closes every phase at once.
+	cfg.Tick = 25 * time.Millisecond
+	th := startHub(t, cfg)
 	clicker := th.join(t, "clicker", 1024)
 	whole2 := th.areaClient(t, "whole2", 1024, protocol.WholeGrid)
-	passive := th.watcher(t, "passive", 1024)
+	var passive []*areaPlayer
+	for i := range watchers {
+		passive = append(passive, th.watcher(t, fmt.Sprintf("passive%d", i), 1024))
+	}
 	clicker.untilSeq(0)
 	whole2.until(protocol.TypeSnapshot)
-	passive.until(protocol.TypeSnapshot)
-	if passive.welcome.Version != protocol.Version3 {
-		t.Fatalf("welcome %+v", passive.welcome)
+	for _, p := range passive {
+		p.until(protocol.TypeSnapshot)
+		if p.welcome.Version != protocol.Version3 {
+			t.Fatalf("welcome %+v", p.welcome)
+		}
 	}
 
-	// Fingerprints of the active players' grid at every seq.
+	// Fingerprints of the active players' grid at every seq, and how many
+	// passive players got a DeltaRange ending at each.
 	seen := map[uint64][32]byte{}
+	ending := map[uint64]int{}
 	r := rand.New(rand.NewPCG(3, 4))
 	ranges, deltasAfter := 0, 0
-	for tick := 0; ranges < 40 && tick < 2000; tick++ {
+	for tick := 0; ranges < 40*watchers && tick < 4000; tick++ {
 		// A small region, so boxes flip back and forth within a group.
 		var changes []protocol.Change
 		for i := range 64 {
@@ -69,37 +84,97 @@ func TestPassivePlayerFollowsExactly(t *testing.T) {
 		if whole2.rep.Grid != clicker.rep.Grid {
 			t.Fatal("the version-2 whole-grid player and the version-1 player differ")
 		}
-		// What the passive player got meanwhile.
-		for {
-			var f []byte
-			select {
-			case f = <-passive.conn.out:
-			default:
-			}
-			if f == nil {
-				break
-			}
-			switch passive.apply(f) {
-			case protocol.TypeDeltaRange:
-				ranges++
-				if sum, ok := seen[passive.rep.Seq]; !ok || sum != sha256.Sum256(bitsetBytes(&passive.rep.Grid)) {
-					t.Fatalf("after a DeltaRange to seq %d the passive grid differs from the active one", passive.rep.Seq)
+		// What the passive players got meanwhile.
+		for _, p := range passive {
+			for {
+				var f []byte
+				select {
+				case f = <-p.conn.out:
+				default:
 				}
-			case protocol.TypeDelta:
-				if ranges > 0 {
-					deltasAfter++
+				if f == nil {
+					break
+				}
+				switch p.apply(f) {
+				case protocol.TypeDeltaRange:
+					ranges++
+					ending[p.rep.Seq]++
+					if sum, ok := seen[p.rep.Seq]; !ok || sum != sha256.Sum256(bitsetBytes(&p.rep.Grid)) {
+						t.Fatalf("after a DeltaRange to seq %d the passive grid differs from the active one", p.rep.Seq)
+					}
+				case protocol.TypeDelta:
+					if p.counts[protocol.TypeDeltaRange] > 0 {
+						deltasAfter++
+					}
 				}
 			}
 		}
 	}
-	if ranges < 40 {
-		t.Fatalf("only %d DeltaRanges in the run: the idle version-3 player never went passive", ranges)
+	if ranges < 40*watchers {
+		t.Fatalf("only %d DeltaRanges in the run: the idle version-3 players never went passive", ranges)
 	}
 	if deltasAfter > 0 {
-		t.Fatalf("a passive player got %d Deltas besides its DeltaRanges", deltasAfter)
+		t.Fatalf("passive players got %d Deltas besides their DeltaRanges", deltasAfter)
 	}
-	if got := passive.counts[protocol.TypeDeltaRange]; got*PaceTicks > clicker.deltas+PaceTicks {
-		t.Fatalf("%d DeltaRanges for %d Deltas: more than one per %d", got, clicker.deltas, PaceTicks) // the default
+	for i, p := range passive {
+		if got := p.counts[protocol.TypeDeltaRange]; got*PaceTicks > clicker.deltas+PaceTicks {
+			t.Fatalf("passive%d: %d DeltaRanges for %d Deltas: more than one per %d", i, got, clicker.deltas, PaceTicks) // the default
+		}
+	}
+	// Staggered: a Delta is due for one phase, so a seq's DeltaRange goes
+	// to a phase's share of the passive players, and every phase is used.
+	// A grid quiet for PaceTicks ticks closes every phase at the same seq
+	// (TestQuietGridClosesEveryPhase), which a stalled test run can cause
+	// now and then: so nine in ten, not all (without phases: none).
+	phases := map[uint64]bool{}
+	shared := 0
+	for seq, n := range ending {
+		if n > watchers/PaceTicks {
+			shared += n
+		}
+		phases[seq%PaceTicks] = true
+	}
+	if shared*10 > ranges {
+		t.Fatalf("%d of %d DeltaRanges went to more than one phase's share (%d of %d players) at once: the passive players are not staggered", shared, ranges, watchers/PaceTicks, watchers)
+	}
+	if len(phases) != PaceTicks {
+		t.Fatalf("DeltaRanges ended at seqs of %d residues mod %d: the passive players are not spread over the phases", len(phases), PaceTicks)
+	}
+}
+
+// On a grid that goes quiet, every phase's open group is closed within
+// PaceTicks tick periods: each passive player comes to hold the last seq.
+func TestQuietGridClosesEveryPhase(t *testing.T) {
+	th := startHub(t, paceConfig())
+	clicker := th.join(t, "clicker", 1024)
+	var passive []*areaPlayer
+	for i := range PaceTicks {
+		passive = append(passive, th.watcher(t, fmt.Sprintf("passive%d", i), 1024))
+	}
+	clicker.untilSeq(0)
+	for _, p := range passive {
+		p.until(protocol.TypeSnapshot)
+	}
+	for i := 0; ; i++ {
+		clicker.set(protocol.Change{Index: uint32(i % 50), Value: i%100 < 50})
+		clicker.until(protocol.TypeDelta)
+		all := true
+		for _, p := range passive {
+			p.drain(time.Millisecond)
+			all = all && p.counts[protocol.TypeDeltaRange] > 0
+		}
+		if all {
+			break
+		}
+	}
+	// The clicks stop at a seq most phases are not due at.
+	clicker.set(protocol.Change{Index: 900, Value: true})
+	clicker.until(protocol.TypeDelta)
+	for i, p := range passive {
+		p.untilSeq(clicker.rep.Seq) // next() fails the test after 5 s without a frame
+		if p.rep.Grid != clicker.rep.Grid {
+			t.Fatalf("passive%d at seq %d differs from the active player", i, p.rep.Seq)
+		}
 	}
 }
 

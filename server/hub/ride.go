@@ -27,10 +27,10 @@ const extrasSpread = 5
 type riders struct {
 	frames [][]byte  // wire frames, in the order they were queued
 	since  time.Time // when the first of them was queued
-	// paced: the same for the paced set, which they reach on the next
-	// DeltaRange or alone once they have waited Config.PaceTicks ticks.
-	paced      [][]byte
-	pacedSince time.Time
+	// paced: the same for each phase's paced set (pace.go), which they
+	// reach on its next DeltaRange or alone once they have waited
+	// Config.PaceTicks ticks.
+	paced []pacedRiders
 
 	// A round of version-2 extras: each client in owed gets area's frames
 	// (if it follows an area) or whole's (if it follows the whole grid),
@@ -38,6 +38,12 @@ type riders struct {
 	owed        []*Client
 	area, whole extras
 	spread      int
+}
+
+// pacedRiders are the frames waiting for one phase's next DeltaRange.
+type pacedRiders struct {
+	frames [][]byte
+	since  time.Time
 }
 
 // extras is one buffer of frames for one kind of client.
@@ -64,36 +70,40 @@ func (h *Hub) ride(f []byte, now time.Time) {
 	if len(h.riders.frames) == 0 {
 		h.riders.since = now
 	}
-	if len(h.riders.paced) == 0 {
-		h.riders.pacedSince = now
-	}
 	h.riders.frames = append(h.riders.frames, f)
-	if h.pace.passive > 0 {
-		h.riders.paced = append(h.riders.paced, f)
+	for d := range h.riders.paced {
+		if h.pace.phases[d].members == 0 {
+			continue // a client joining it gets f as a member of the broadcast set
+		}
+		q := &h.riders.paced[d]
+		if len(q.frames) == 0 {
+			q.since = now
+		}
+		q.frames = append(q.frames, f)
 	}
 }
 
 // broadcastDelta sends a Delta's wire frame to the broadcast set, with
-// the frames riding on it, and, when the Delta ends a group (pace.go), the
-// group's DeltaRange to the paced set, with theirs.
+// the frames riding on it, and the DeltaRange of the phase it is due for
+// (pace.go) to that phase's paced set, with theirs.
 func (h *Hub) broadcastDelta(wire []byte, seq uint64, boxes []uint32) {
 	parts := h.take(&h.riders.frames, wire)
 	cmd := cmdBroadcast{frame: joinOne(parts), parts: parts, drop: "outbox_full_delta"}
-	if paced := h.addDelta(seq, boxes, time.Now()); paced != nil {
-		cmd.pacedParts = h.take(&h.riders.paced, paced)
+	due, paced := h.addDelta(seq, boxes, time.Now())
+	if paced != nil {
+		cmd.phase = due
+		cmd.pacedParts = h.take(&h.riders.paced[due].frames, paced)
 		cmd.paced = joinOne(cmd.pacedParts)
 	}
 	h.broadcastCmd(cmd)
-	if cmd.paced != nil {
-		h.settlePassive()
-	}
+	h.settlePassive(due)
 }
 
-// broadcastPaced sends a DeltaRange that ends a group on a quiet grid to
-// the paced set alone, with what waits to ride on it.
-func (h *Hub) broadcastPaced(frame []byte) {
-	parts := h.take(&h.riders.paced, frame)
-	h.broadcastCmd(cmdBroadcast{paced: joinOne(parts), pacedParts: parts, drop: "outbox_full_delta"})
+// broadcastPaced sends a DeltaRange that closes phase d's group on a
+// quiet grid to its paced set alone, with what waits to ride on it.
+func (h *Hub) broadcastPaced(d int, frame []byte) {
+	parts := h.take(&h.riders.paced[d].frames, frame)
+	h.broadcastCmd(cmdBroadcast{phase: d, paced: joinOne(parts), pacedParts: parts, drop: "outbox_full_delta"})
 }
 
 // take returns first and the frames waiting in *q, emptying it: the parts
@@ -115,25 +125,25 @@ func joinOne(parts [][]byte) []byte {
 	return joinFrames(parts)
 }
 
-// flushRiders sends the riders alone once they have waited a tick for a
-// Delta that did not come, to both sets.
+// flushRiders sends the riders alone once they have waited for a frame
+// that did not come: a tick for the broadcast set, Config.PaceTicks ticks
+// for each phase's paced set.
 func (h *Hub) flushRiders(now time.Time) {
 	r := &h.riders
-	cmd := cmdBroadcast{drop: "outbox_full_stats"}
 	if len(r.frames) > 0 && now.Sub(r.since) >= h.cfg.Tick {
-		cmd.parts = append([][]byte(nil), r.frames...)
-		cmd.frame = joinFrames(cmd.parts)
+		parts := append([][]byte(nil), r.frames...)
 		r.frames = r.frames[:0]
+		h.broadcastCmd(cmdBroadcast{frame: joinFrames(parts), parts: parts, drop: "outbox_full_stats"})
 	}
-	if len(r.paced) > 0 && now.Sub(r.pacedSince) >= h.cfg.Tick*time.Duration(h.cfg.PaceTicks) {
-		cmd.pacedParts = append([][]byte(nil), r.paced...)
-		cmd.paced = joinFrames(cmd.pacedParts)
-		r.paced = r.paced[:0]
+	for d := range r.paced {
+		q := &r.paced[d]
+		if len(q.frames) == 0 || now.Sub(q.since) < h.cfg.Tick*time.Duration(h.cfg.PaceTicks) {
+			continue
+		}
+		parts := append([][]byte(nil), q.frames...)
+		q.frames = q.frames[:0]
+		h.broadcastCmd(cmdBroadcast{phase: d, paced: joinFrames(parts), pacedParts: parts, drop: "outbox_full_stats"})
 	}
-	if cmd.frame == nil && cmd.paced == nil {
-		return
-	}
-	h.broadcastCmd(cmd)
 }
 
 // startExtras begins a round of version-2 extras, finishing the previous

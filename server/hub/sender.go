@@ -21,24 +21,26 @@ import (
 // handled in one switch (sender.run).
 type command interface{ isCommand() }
 
-// cmdBroadcast: frame to every member of the broadcast set, and paced (if
-// any) to every member of the paced set (pace.go).
+// cmdBroadcast: frame (if any) to every member of the broadcast set, and
+// paced (if any) to every member of phase's paced set (pace.go).
 type cmdBroadcast struct {
 	frame []byte
 	parts [][]byte  // the frames joined in frame, for counting (nil: frame is one)
 	drop  string    // the drops label when a member's outbox is full
 	at    time.Time // when handed over, for the fan-out histogram
 
-	paced      []byte   // a DeltaRange and what rides on it; nil: nothing for the paced set
+	phase      int      // the paced set paced goes to
+	paced      []byte   // a DeltaRange and what rides on it; nil: nothing for a paced set
 	pacedParts [][]byte // as parts
 }
 
-// cmdPace: c moves between the broadcast set and the paced set (pace.go);
-// frames (a waking client's catch-up) go to it first. A client in neither
-// set (lagging) is left for its resync.
+// cmdPace: c moves between the broadcast set and phase's paced set
+// (pace.go); frames (a waking client's catch-up) go to it first. A client
+// in neither set (lagging) is left for its resync.
 type cmdPace struct {
 	c       *Client
 	passive bool
+	phase   int // with passive: the paced set it joins
 	frames  [][]byte
 }
 
@@ -79,8 +81,8 @@ const senderQueue = 1024
 
 type sender struct {
 	cmds    chan command
-	members []*Client // the broadcast set: every Delta
-	paced   []*Client // the paced set: DeltaRanges (pace.go)
+	members []*Client   // the broadcast set: every Delta
+	paced   [][]*Client // the paced sets, one per phase: DeltaRanges (pace.go)
 }
 
 // membership is which of its sender's sets a client is in.
@@ -133,14 +135,14 @@ func (s *sender) broadcast(h *Hub, cmd cmdBroadcast) {
 		h.countFrames(cmd.frame, cmd.parts, n)
 	}
 	if cmd.paced != nil {
-		n := s.writeAll(h, s.paced, cmd.paced, cmd.drop)
+		n := s.writeAll(h, s.paced[cmd.phase], cmd.paced, cmd.drop)
 		h.countFrames(cmd.paced, cmd.pacedParts, n)
 	}
 	h.inflight.Add(-1)
 	h.m.FanoutSeconds.Observe(time.Since(cmd.at).Seconds())
 }
 
-// writeAll writes frame to every client of set (s.members or s.paced) and
+// writeAll writes frame to every client of set (s.members or a paced set) and
 // returns how many took it; one whose outbox is full leaves the set.
 func (s *sender) writeAll(h *Hub, set []*Client, frame []byte, drop string) int {
 	n := 0
@@ -165,6 +167,7 @@ func (s *sender) pace(h *Hub, cmd cmdPace) {
 	switch {
 	case cmd.passive && c.member == inEvery:
 		s.remove(c)
+		c.phase = cmd.phase
 		s.add(c, inPaced)
 	case !cmd.passive && c.member == inPaced:
 		s.remove(c)
@@ -240,17 +243,17 @@ func (s *sender) toEach(h *Hub, cmd cmdToEach) {
 	}
 }
 
-// set is the slice of s that holds clients in m.
-func (s *sender) set(m membership) *[]*Client {
+// set is the slice of s that holds c in m (in its phase, for inPaced).
+func (s *sender) set(c *Client, m membership) *[]*Client {
 	if m == inPaced {
-		return &s.paced
+		return &s.paced[c.phase]
 	}
 	return &s.members
 }
 
 // add puts c, in neither set, into the set m.
 func (s *sender) add(c *Client, m membership) {
-	set := s.set(m)
+	set := s.set(c, m)
 	c.member, c.slot = m, len(*set)
 	*set = append(*set, c)
 }
@@ -260,7 +263,7 @@ func (s *sender) remove(c *Client) {
 	if c.member == inNone {
 		return
 	}
-	set := s.set(c.member)
+	set := s.set(c, c.member)
 	last := (*set)[len(*set)-1]
 	(*set)[c.slot] = last
 	last.slot = c.slot

@@ -298,6 +298,38 @@ func TestObserveAreaTimesClickedBoxes(t *testing.T) {
 // silently break: every player joins over TLS, the watchers get every
 // Delta in order, and the observers see the clickers' toggles.
 func TestWSSLoadRun(t *testing.T) {
+	cfg, r := loadRun(t, "-tls", "-watchers", "40", "-observers", "2", "-clickers", "10",
+		"-click-rate", "5", "-ramp", "500ms", "-settle", "300ms", "-duration", "2s")
+	if r.after.joined != int64(cfg.players()) {
+		t.Errorf("%d of %d players joined over TLS; events %v", r.after.joined, cfg.players(), r.events)
+	}
+	if r.after.gaps != 0 || r.after.deltas == 0 {
+		t.Errorf("%d Deltas in order, %d gaps; want some and none", r.after.deltas, r.after.gaps)
+	}
+	if r.lat.n == 0 {
+		t.Error("no toggle was seen by an observer over TLS")
+	}
+}
+
+// A small paced run against the real server binary: the watchers (version
+// 3, never clicking) go passive after the server's 5 s and then follow
+// the grid by DeltaRanges alone, spread over the phases, with no gap,
+// while the observers still see every toggle.
+func TestPacedLoadRun(t *testing.T) {
+	_, r := loadRun(t, "-pace", "-watchers", "30", "-observers", "2", "-clickers", "10",
+		"-click-rate", "5", "-ramp", "300ms", "-settle", "5500ms", "-duration", "1500ms")
+	if r.after.ranges == 0 || r.after.gaps != 0 {
+		t.Errorf("%d DeltaRanges in sequence, %d gaps; want some and none", r.after.ranges, r.after.gaps)
+	}
+	if r.lat.n == 0 {
+		t.Error("no toggle was seen by an observer")
+	}
+}
+
+// loadRun builds the server, spawns it and runs the load generator with
+// args (and -q) against it.
+func loadRun(t *testing.T, args ...string) (config, wsResult) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
@@ -309,8 +341,7 @@ func TestWSSLoadRun(t *testing.T) {
 	if out, err := exec.Command(goCmd, "build", "-o", bin, "checkgrid/server").CombinedOutput(); err != nil {
 		t.Fatalf("building the server: %v\n%s", err, out)
 	}
-	cfg, err := parseConfig([]string{"-spawn", bin, "-tls", "-watchers", "40", "-observers", "2", "-clickers", "10",
-		"-click-rate", "5", "-ramp", "500ms", "-settle", "300ms", "-duration", "2s", "-q"}, io.Discard)
+	cfg, err := parseConfig(append([]string{"-spawn", bin, "-q"}, args...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,20 +350,16 @@ func TestWSSLoadRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.stop(context.Background())
-	r, err := runWS(context.Background(), cfg, "wss://"+srv.addr+"/ws", srv.roots, srv.pid(), nil)
+	scheme := "ws://"
+	if cfg.tls {
+		scheme = "wss://"
+	}
+	r, err := runWS(context.Background(), cfg, scheme+srv.addr+"/ws", srv.roots, srv.pid(), nil)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if r.after.joined != int64(cfg.players()) {
-		t.Errorf("%d of %d players joined over TLS; events %v", r.after.joined, cfg.players(), r.events)
-	}
-	if r.after.gaps != 0 || r.after.deltas == 0 {
-		t.Errorf("%d Deltas in order, %d gaps; want some and none", r.after.deltas, r.after.gaps)
-	}
-	if r.lat.n == 0 {
-		t.Error("no toggle was seen by an observer over TLS")
 	}
 	if err := srv.stop(context.Background()); err != nil {
 		t.Errorf("server stop: %v", err)
 	}
+	return cfg, r
 }
