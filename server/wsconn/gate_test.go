@@ -1,11 +1,8 @@
 package wsconn
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
-	"net"
-	"net/http"
 	"testing"
 	"time"
 
@@ -46,26 +43,15 @@ func TestGateRefusesBadFrames(t *testing.T) {
 		for _, mode := range readerModes {
 			t.Run(tc.name+"/"+mode.name, func(t *testing.T) {
 				ts, msgs, errs, _ := server(t, mode.idle)
-				nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer nc.Close()
 				// A good frame, then the bad one, in the packet of the upgrade.
-				packet := upgradeRequest(ts.Listener.Addr().String()) + string(maskedFrame(2, set)) + string(tc.bytes)
-				if _, err := nc.Write([]byte(packet)); err != nil {
-					t.Fatal(err)
-				}
-				if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != 101 {
-					t.Fatalf("upgrade: %v", err)
-				}
+				dial(t, ts.Listener.Addr().String(), nil, maskedFrame(2, set), tc.bytes)
 				// The reader hands over the message before it reads on.
 				select {
 				case got := <-msgs:
 					if string(got) != string(set) {
 						t.Fatalf("first message %x, want %x", got, set)
 					}
-				case <-time.After(5 * time.Second):
+				case <-time.After(within):
 					select {
 					case err := <-errs:
 						t.Fatalf("the good frame before the bad one was lost: %v", err)
@@ -81,7 +67,7 @@ func TestGateRefusesBadFrames(t *testing.T) {
 					}
 				case m := <-msgs:
 					t.Fatalf("the bad frame was read as a message: %x", m)
-				case <-time.After(5 * time.Second):
+				case <-time.After(within):
 					t.Fatal("no error within 5 s: the connection waits on a frame it should refuse")
 				}
 			})

@@ -1,15 +1,12 @@
 package wsconn
 
 import (
-	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
-	"net"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"checkgrid/server/hub"
 )
@@ -77,7 +74,7 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer p.Close()
+		t.Cleanup(func() { _ = p.Close() })
 		opt.Idle = p
 	}
 	ctl, idles, msgs, errs, conns := make(chan controlEvent, 8), make(chan struct{}, 8), make(chan string, 8), make(chan error, 1), make(chan *Conn, 1)
@@ -96,18 +93,8 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 		}
 		errs <- readAll(c, true, idled, msg)
 	}))
-	defer ts.Close()
-	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: %v %v", resp, err)
-	}
+	t.Cleanup(ts.Close)
+	nc, _ := dial(t, ts.Listener.Addr().String(), nil)
 	c := <-conns
 	send := func(b ...[]byte) {
 		t.Helper()
@@ -121,38 +108,18 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 	}
 	wait := func(what string, ch <-chan struct{}) {
 		t.Helper()
-		select {
-		case <-ch:
-		case err := <-errs:
-			t.Fatalf("waiting for %s: the reader ended: %v", what, err)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no %s within 5 s", what)
-		}
+		next(t, what, ch, errs)
 	}
 	wantControl := func(want controlEvent) {
 		t.Helper()
-		select {
-		case got := <-ctl:
-			if got != want {
-				t.Fatalf("control frame %+v, want %+v", got, want)
-			}
-		case err := <-errs:
-			t.Fatalf("waiting for %+v: the reader ended: %v", want, err)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("control frame %+v not reported within 5 s", want)
+		if got := next(t, fmt.Sprintf("control frame %+v", want), ctl, errs); got != want {
+			t.Fatalf("control frame %+v, want %+v", got, want)
 		}
 	}
 	wantMessage := func(want string) {
 		t.Helper()
-		select {
-		case got := <-msgs:
-			if got != want {
-				t.Fatalf("message %q, want %q", got, want)
-			}
-		case err := <-errs:
-			t.Fatalf("waiting for %q: the reader ended: %v", want, err)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("message %q not read within 5 s", want)
+		if got := next(t, fmt.Sprintf("message %q", want), msgs, errs); got != want {
+			t.Fatalf("message %q, want %q", got, want)
 		}
 	}
 
@@ -181,13 +148,8 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 	if err := c.CloseNow(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-errs:
-		if err == nil {
-			t.Fatal("the reader ended without an error after CloseNow")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("CloseNow did not end the wait")
+	if err := next(t, "the end of the wait after CloseNow", errs, nil); err == nil {
+		t.Fatal("the reader ended without an error after CloseNow")
 	}
 }
 
@@ -195,14 +157,7 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 // no peek sees): WaitReadable says so, and Read blocks as before.
 func TestTLSReaderDoesNotWait(t *testing.T) {
 	addr, cfg, conns := tlsServer(t)
-	nc, err := tls.Dial("tcp", addr, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	if _, err := nc.Write([]byte(upgradeRequest(addr))); err != nil {
-		t.Fatal(err)
-	}
+	dial(t, addr, cfg)
 	c := <-conns
 	if c.WaitReadable() {
 		t.Fatal("WaitReadable on a TLS connection: true, want false")
@@ -232,18 +187,8 @@ func TestIdlePollerCloseResumesParked(t *testing.T) {
 			errs <- errors.New("a fresh plain connection cannot park")
 		}
 	}))
-	defer ts.Close()
-	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: %v %v", resp, err)
-	}
+	t.Cleanup(ts.Close)
+	nc, _ := dial(t, ts.Listener.Addr().String(), nil)
 	select {
 	case <-resumed:
 		t.Fatal("resumed before anything happened")
@@ -254,24 +199,11 @@ func TestIdlePollerCloseResumesParked(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-resumed:
-	case err := <-errs:
-		t.Fatal(err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not resume the parked connection")
-	}
+	next(t, "resume of the parked connection after Close", resumed, errs)
 	if _, err := nc.Write(frame(0x82, "after")); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case m := <-msgs:
-		if m != "after" {
-			t.Fatalf("message %q, want %q", m, "after")
-		}
-	case err := <-errs:
-		t.Fatal(err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("no message after the poller closed")
+	if m := next(t, "message after the poller closed", msgs, errs); m != "after" {
+		t.Fatalf("message %q, want %q", m, "after")
 	}
 }

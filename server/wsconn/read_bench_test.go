@@ -1,8 +1,6 @@
 package wsconn
 
 import (
-	"bufio"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -38,17 +36,7 @@ func benchReadClick(b *testing.B, idle bool) {
 		_ = readAll(c, idle, nil, func([]byte) { got <- struct{}{} })
 	}))
 	defer ts.Close()
-	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
-	if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
-		b.Fatal(err)
-	}
-	if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		b.Fatalf("upgrade: %v %v", resp, err)
-	}
+	nc, _ := dial(b, ts.Listener.Addr().String(), nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -1,7 +1,6 @@
 package wsconn
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/tls"
 	"io"
@@ -50,18 +49,7 @@ func tlsServer(t *testing.T) (addr string, client *tls.Config, conns chan *Conn)
 // flusher does) delivers every byte in order.
 func TestTLSFramesAreWrittenWithoutBlocking(t *testing.T) {
 	addr, cfg, conns := tlsServer(t)
-	nc, err := tls.Dial("tcp", addr, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	if _, err := nc.Write([]byte(upgradeRequest(addr))); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(nc)
-	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: %v %v", resp, err)
-	}
+	_, br := dial(t, addr, cfg)
 	c := <-conns
 	if c.sock == nil {
 		t.Fatal("a connection from TLSListener is not written through its cipher socket")

@@ -3,6 +3,7 @@ package wsconn
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -73,9 +74,54 @@ func readAll(c *Conn, idle bool, idled func(), msg func([]byte)) error {
 	}
 }
 
-func upgradeRequest(host string) string {
-	return "GET / HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+// within bounds every wait for the server's side of a test connection.
+const within = 5 * time.Second
+
+// dial connects to addr (over TLS if cfg is not nil; closed when the test
+// ends), sends the upgrade request followed by extra (frames a client may
+// send in the same packet) and reads the 101 response. What the server
+// sends next is read through the returned reader.
+func dial(tb testing.TB, addr string, cfg *tls.Config, extra ...[]byte) (net.Conn, *bufio.Reader) {
+	tb.Helper()
+	var nc net.Conn
+	var err error
+	if cfg != nil {
+		nc, err = tls.Dial("tcp", addr, cfg)
+	} else {
+		nc, err = net.Dial("tcp", addr)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = nc.Close() })
+	packet := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	for _, b := range extra {
+		packet = append(packet, b...)
+	}
+	if _, err := nc.Write(packet); err != nil {
+		tb.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		tb.Fatalf("upgrade: %v %v", resp, err)
+	}
+	return nc, br
+}
+
+// next returns the next value on ch. It fails the test if errs (the
+// server's reader ending) comes first, or nothing comes within the bound.
+func next[T any](tb testing.TB, what string, ch <-chan T, errs <-chan error) T {
+	tb.Helper()
+	var v T
+	select {
+	case v = <-ch:
+	case err := <-errs:
+		tb.Fatalf("waiting for %s: the reader ended: %v", what, err)
+	case <-time.After(within):
+		tb.Fatalf("no %s within %v", what, within)
+	}
+	return v
 }
 
 // A client may send its first message in the same packet as the upgrade
@@ -89,36 +135,16 @@ func TestBytesBehindTheUpgradeAreRead(t *testing.T) {
 
 func testBytesBehindTheUpgrade(t *testing.T, idle bool) {
 	ts, msgs, errs, _ := server(t, idle)
-	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
 	set, _ := protocol.AppendSet(nil, []protocol.Change{{Index: 77, Value: true}})
 	second := []byte{0x11, 0, 0, 0, 0, 0, 0, 0, 0}
-	packet := upgradeRequest(ts.Listener.Addr().String()) + string(maskedFrame(2, set)) + string(maskedFrame(2, second)[:3])
-	if _, err := nc.Write([]byte(packet)); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: %v %v", resp, err)
-	}
+	nc, _ := dial(t, ts.Listener.Addr().String(), nil, maskedFrame(2, set), maskedFrame(2, second)[:3])
 	// The rest of the second frame, split across writes.
 	if _, err := nc.Write(maskedFrame(2, second)[3:]); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range [][]byte{set, second} {
-		select {
-		case got := <-msgs:
-			if string(got) != string(want) {
-				t.Fatalf("message %d: %x, want %x", i, got, want)
-			}
-		case err := <-errs:
-			t.Fatalf("message %d: read failed: %v", i, err)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("message %d never arrived", i)
+		if got := next(t, fmt.Sprintf("message %d", i), msgs, errs); string(got) != string(want) {
+			t.Fatalf("message %d: %x, want %x", i, got, want)
 		}
 	}
 }
@@ -132,18 +158,7 @@ func TestReadErrorsFollowThePort(t *testing.T) {
 
 func testReadErrors(t *testing.T, idle bool) {
 	ts, _, errs, conns := server(t, idle)
-	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(nc)
-	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
-		t.Fatalf("upgrade: %v", err)
-	}
+	nc, br := dial(t, ts.Listener.Addr().String(), nil)
 	c := <-conns
 	// A pre-encoded server frame arrives byte for byte.
 	wire := wsframe.Wrap([]byte{0x06, 0x02})
@@ -157,34 +172,16 @@ func testReadErrors(t *testing.T, idle bool) {
 	if _, err := nc.Write(maskedFrame(1, []byte("hello"))); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-errs:
-		if !errors.Is(err, hub.ErrText) {
-			t.Fatalf("text message: %v, want hub.ErrText", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no error for a text message")
+	if err := next(t, "error for a text message", errs, nil); !errors.Is(err, hub.ErrText) {
+		t.Fatalf("text message: %v, want hub.ErrText", err)
 	}
 
 	// A second connection closes with 3000.
 	ts2, _, errs2, _ := server(t, idle)
-	nc2, err := net.Dial("tcp", ts2.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc2.Close()
-	closeFrame := maskedFrame(8, []byte{0x0b, 0xb8}) // 3000
-	if _, err := fmt.Fprint(nc2, upgradeRequest(ts2.Listener.Addr().String())+string(closeFrame)); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-errs2:
-		var pc hub.PeerClose
-		if !errors.As(err, &pc) || pc.Code != 3000 {
-			t.Fatalf("peer close: %v, want PeerClose 3000", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no error for a close frame")
+	dial(t, ts2.Listener.Addr().String(), nil, maskedFrame(8, []byte{0x0b, 0xb8}))
+	var pc hub.PeerClose
+	if err := next(t, "error for a close frame", errs2, nil); !errors.As(err, &pc) || pc.Code != 3000 {
+		t.Fatalf("peer close: %v, want PeerClose 3000", err)
 	}
 }
 
@@ -195,17 +192,7 @@ func TestMessagesOfEverySizeAreRead(t *testing.T) {
 	for _, mode := range readerModes {
 		t.Run(mode.name, func(t *testing.T) {
 			ts, msgs, errs, _ := server(t, mode.idle)
-			nc, err := net.Dial("tcp", ts.Listener.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			if _, err := nc.Write([]byte(upgradeRequest(ts.Listener.Addr().String()))); err != nil {
-				t.Fatal(err)
-			}
-			if resp, err := http.ReadResponse(bufio.NewReader(nc), nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-				t.Fatalf("upgrade: %v %v", resp, err)
-			}
+			nc, _ := dial(t, ts.Listener.Addr().String(), nil)
 			for _, n := range []int{1, firstReadBuf - 1, firstReadBuf, firstReadBuf + 1, idleReadBuf, idleReadBuf + 1, 3000, 2, hijackReadBuf + 7, 1} {
 				want := make([]byte, n)
 				for i := range want {
@@ -214,15 +201,8 @@ func TestMessagesOfEverySizeAreRead(t *testing.T) {
 				if _, err := nc.Write(maskedFrame(2, want)); err != nil {
 					t.Fatal(err)
 				}
-				select {
-				case got := <-msgs:
-					if string(got) != string(want) {
-						t.Fatalf("message of %d bytes: got %d bytes, or other bytes", n, len(got))
-					}
-				case err := <-errs:
-					t.Fatalf("message of %d bytes: %v", n, err)
-				case <-time.After(5 * time.Second):
-					t.Fatalf("message of %d bytes never arrived", n)
+				if got := next(t, fmt.Sprintf("message of %d bytes", n), msgs, errs); string(got) != string(want) {
+					t.Fatalf("message of %d bytes: got %d bytes, or other bytes", n, len(got))
 				}
 			}
 		})
