@@ -34,23 +34,8 @@ func writeBoxHistory(b *testing.B) (dir string, changes int) {
 		}
 		slices.Sort(idx)
 		idx = slices.Compact(idx)
-		st.Seq++
-		st.Toggles += uint64(len(idx))
 		changes += len(idx)
-		if f, err = protocol.AppendDelta(f[:0], st.Seq, idx); err == nil {
-			err = s.Append(st.Seq, st.Toggles, f)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, i := range idx {
-			st.Grid.Flip(i)
-		}
-		if s.WantCheckpoint() {
-			if err := s.Checkpoint(st); err != nil {
-				b.Fatal(err)
-			}
-		}
+		f = commit(b, s, st, f[:0], idx)
 	}
 	if err := s.Close(); err != nil {
 		b.Fatal(err)

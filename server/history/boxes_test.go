@@ -90,24 +90,7 @@ func TestBoxIndexAfterHistoryDropped(t *testing.T) {
 	const hot = 4242 // flipped by every record
 	write := func(n int) {
 		for k := range n {
-			idx := []uint32{hot, uint32(5000 + k%50)}
-			st.Seq++
-			st.Toggles += 2
-			f, err := protocol.AppendDelta(nil, st.Seq, idx)
-			if err == nil {
-				err = s.Append(st.Seq, st.Toggles, f)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, i := range idx {
-				st.Grid.Flip(i)
-			}
-			if s.WantCheckpoint() {
-				if err := s.Checkpoint(st); err != nil {
-					t.Fatal(err)
-				}
-			}
+			commit(t, s, st, nil, []uint32{hot, uint32(5000 + k%50)})
 		}
 	}
 	h := store.NewHistory(dir, s.Head)

@@ -47,25 +47,7 @@ func buildPlayback(t *testing.T) (string, *recorded) {
 			idx = append(idx, uint32(y*1000+x))
 		}
 		slices.Sort(idx)
-		idx = slices.Compact(idx)
-		st.Seq++
-		st.Toggles += uint64(len(idx))
-		f, err := protocol.AppendDelta(nil, st.Seq, idx)
-		if err == nil {
-			err = s.Append(st.Seq, st.Toggles, f)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, i := range idx {
-			st.Grid.Flip(i)
-		}
-		rec.frames = append(rec.frames, f)
-		if s.WantCheckpoint() {
-			if err := s.Checkpoint(st); err != nil {
-				t.Fatal(err)
-			}
-		}
+		rec.frames = append(rec.frames, commit(t, s, st, nil, slices.Compact(idx)))
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

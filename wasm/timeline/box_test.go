@@ -6,12 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/history"
 	"checkgrid/server/store"
 	"checkgrid/wasm/wording"
 )
@@ -20,14 +18,9 @@ import (
 // Box says how many records flipped a box and when the last one was
 // committed, and Label writes what the hover label shows.
 func TestBox(t *testing.T) {
-	dir := t.TempDir()
-	s, st, err := store.Open(dir, store.Options{Sync: store.SyncInterval, CheckpointBytes: 2 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const hot, once, never = 77, 500_500, 3
+	const ticks, hot, once, never = 300, 77, 500_500, 3
 	counts, lasts := map[uint32]uint32{}, map[uint32]uint64{}
-	for k := range 300 {
+	src, h := served(t, ticks, func(k int) []uint32 {
 		idx := []uint32{uint32(1000 + k)}
 		switch {
 		case k%7 == 0:
@@ -35,33 +28,12 @@ func TestBox(t *testing.T) {
 		case k == 150:
 			idx = append(idx, once)
 		}
-		st.Seq++
-		st.Toggles += uint64(len(idx))
-		f, err := protocol.AppendDelta(nil, st.Seq, idx)
-		if err == nil {
-			err = s.Append(st.Seq, st.Toggles, f)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
 		for _, i := range idx {
-			st.Grid.Flip(i)
 			counts[i]++
-			lasts[i] = st.Seq
+			lasts[i] = uint64(k + 1)
 		}
-		if s.WantCheckpoint() {
-			if err := s.Checkpoint(st); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	h := store.OpenHistory(dir)
-	srv := httptest.NewServer(history.NewHandler(h, history.Limits{}, nil))
-	defer srv.Close()
-	src := &Source{Base: srv.URL, HTTP: srv.Client()}
+		return idx
+	}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, i := range []uint32{hot, once, never} {
@@ -69,7 +41,7 @@ func TestBox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Box != i || info.Seq != st.Seq || info.Changes != counts[i] || info.LastSeq != lasts[i] {
+		if info.Box != i || info.Seq != ticks || info.Changes != counts[i] || info.LastSeq != lasts[i] {
 			t.Fatalf("box %d: %+v, want %d changes, the last at %d", i, info, counts[i], lasts[i])
 		}
 		var want string

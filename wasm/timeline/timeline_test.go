@@ -5,13 +5,11 @@ package timeline
 import (
 	"context"
 	"math/rand/v2"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
 
 	"checkgrid/protocol"
-	"checkgrid/server/history"
 	"checkgrid/server/store"
 )
 
@@ -20,47 +18,17 @@ import (
 // and Play carries it to a later seq (whole grid and one area), each frame
 // showing the grid at its seq.
 func TestAtAndPlay(t *testing.T) {
-	dir := t.TempDir()
-	s, st, err := store.Open(dir, store.Options{Sync: store.SyncInterval, CheckpointBytes: 2 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(3, 3))
-	grids := []protocol.Bitset{st.Grid}
-	for range 400 {
+	grids := make([]protocol.Bitset, 1, 401) // grids[seq]; 0 is the empty grid
+	src, h := served(t, 400, func(int) []uint32 {
 		idx := []uint32{uint32(rng.IntN(protocol.Boxes)), uint32(rng.IntN(200))}
 		slices.Sort(idx)
-		idx = slices.Compact(idx)
-		st.Seq++
-		st.Toggles += uint64(len(idx))
-		f, err := protocol.AppendDelta(nil, st.Seq, idx)
-		if err == nil {
-			err = s.Append(st.Seq, st.Toggles, f)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, i := range idx {
-			st.Grid.Flip(i)
-		}
-		grids = append(grids, st.Grid)
-		if s.WantCheckpoint() {
-			if err := s.Checkpoint(st); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	h := store.OpenHistory(dir)
+		return slices.Compact(idx)
+	}, func(st *store.State) { grids = append(grids, st.Grid) })
 	times := []int64{0}
 	if err := h.Records(1, 400, func(r store.Record) error { times = append(times, r.Time); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(history.NewHandler(h, history.Limits{}, nil))
-	defer srv.Close()
-	src := &Source{Base: srv.URL, HTTP: srv.Client()}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -121,7 +89,7 @@ func TestAtAndPlay(t *testing.T) {
 	if _, err := src.At(ctx, time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatalf("a moment before the first record is the empty grid at 0: %v", err)
 	}
-	bad := &Source{Base: srv.URL + "/nothing", HTTP: srv.Client()}
+	bad := &Source{Base: src.Base + "/nothing", HTTP: src.HTTP}
 	if _, err := bad.Extent(ctx); err == nil {
 		t.Fatal("a 404 read as an extent")
 	}
