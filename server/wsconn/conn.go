@@ -222,17 +222,15 @@ func (c *Conn) writeSome(fd uintptr) bool {
 // more, and returns how far it got.
 func writeNow(fd uintptr, b []byte, from int) (int, error) {
 	for from < len(b) {
-		n, err := syscall.Write(int(fd), b[from:])
-		if n > 0 {
+		n, errno := sysWrite(fd, b[from:])
+		switch errno {
+		case 0:
 			from += n
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, syscall.EINTR):
-		case errors.Is(err, syscall.EAGAIN):
+		case syscall.EINTR:
+		case syscall.EAGAIN:
 			return from, nil
 		default:
-			return from, err
+			return from, errno
 		}
 	}
 	return from, nil

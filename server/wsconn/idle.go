@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"syscall"
-	"unsafe"
 )
 
 // Waiting for a client on little stack.
@@ -100,12 +99,7 @@ func (r *readConn) wait(fd uintptr) bool {
 	}
 	r.woken = true
 	for {
-		// recvfrom(2) itself, not syscall.Recvfrom: its address buffer
-		// would make this frame, the deepest a waiting reader reaches,
-		// 112 bytes bigger.
-		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.peek[0])), 1,
-			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-		switch errno {
+		switch sysPeek(fd, &r.peek[0]) {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
@@ -136,16 +130,16 @@ func (r *readConn) readNow(b []byte) (int, error) {
 // readSome is readNow's callback: it never asks the poller to wait.
 func (r *readConn) readSome(fd uintptr) bool {
 	for {
-		n, err := syscall.Read(int(fd), r.rbuf)
-		switch {
-		case err == nil:
+		n, errno := sysRead(fd, r.rbuf)
+		switch errno {
+		case 0:
 			r.rn, r.rerr = n, nil
-		case errors.Is(err, syscall.EINTR):
+		case syscall.EINTR:
 			continue
-		case errors.Is(err, syscall.EAGAIN):
+		case syscall.EAGAIN:
 			r.rn, r.rerr = 0, errIdle
 		default:
-			r.rn, r.rerr = 0, err
+			r.rn, r.rerr = 0, errno
 		}
 		return true
 	}
