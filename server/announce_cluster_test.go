@@ -16,11 +16,7 @@ import (
 // afterwards; B's API answers it; its withdrawal on B reaches a player
 // on A.
 func TestClusterAnnouncementReachesEveryNode(t *testing.T) {
-	nats := startJetStream(t)
-	a := startConsole(t, "-nats", nats, "-node", "a")
-	b := startConsole(t, "-nats", nats, "-node", "b")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	a, b, ctx := twoNodes(t)
 	onA, onB := hear(t, ctx, a.ts.WS, 3), hear(t, ctx, b.ts.WS, 3)
 
 	const text = "The cluster speaks"

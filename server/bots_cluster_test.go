@@ -24,11 +24,7 @@ import (
 // a second, after which B refuses the token as revoked. The top lists are
 // each node's own, and say so.
 func TestClusterBotTokenRevokedOnEveryNode(t *testing.T) {
-	nats := startJetStream(t)
-	a := startConsole(t, "-nats", nats, "-node", "a")
-	b := startConsole(t, "-nats", nats, "-node", "b")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	a, b, ctx := twoNodes(t)
 
 	is := a.issueBot("painter", 0, 0)
 	issued := time.Now()

@@ -19,24 +19,23 @@ import (
 // R3 stream and buckets need) on loopback for the test.
 func startJetStream(t testing.TB) string {
 	t.Helper()
-	plan, err := jsserver.Plan(t.TempDir(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := jsserver.Cluster(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, s := range ss {
-			s.Stop()
-		}
-	})
 	var urls []string
-	for _, s := range ss {
+	for _, s := range jsserver.ForTest(t, 3) {
 		urls = append(urls, s.URL())
 	}
 	return strings.Join(urls, ",")
+}
+
+// twoNodes starts a real JetStream cluster and two nodes on it, a and b,
+// each with its operator console, and the context that bounds the test.
+func twoNodes(t *testing.T) (a, b *console, ctx context.Context) {
+	t.Helper()
+	nats := startJetStream(t)
+	a = startConsole(t, "-nats", nats, "-node", "a")
+	b = startConsole(t, "-nats", nats, "-node", "b")
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	return a, b, ctx
 }
 
 // setUntil sets fresh boxes from p, one at a time, until a Set is refused
@@ -79,11 +78,7 @@ func setUntil(t *testing.T, ctx context.Context, p *peer.Peer, first uint32, ref
 // B within a second, B lists it, and its lifting on B lets a player on A
 // play again within a second.
 func TestClusterBanHoldsOnEveryNode(t *testing.T) {
-	nats := startJetStream(t)
-	a := startConsole(t, "-nats", nats, "-node", "a")
-	b := startConsole(t, "-nats", nats, "-node", "b")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	a, b, ctx := twoNodes(t)
 	onA, onB := a.ts.dial(ctx), b.ts.dial(ctx)
 	setUntil(t, ctx, onB, 1000, false) // the cluster commits (a sequencer holds the lease)
 

@@ -60,11 +60,7 @@ func areaIs(g *protocol.Bitset, a protocol.Area, v func(uint32) bool) bool {
 // and both nodes' history API has it at its seq (the area restored there,
 // vandalised one seq before).
 func TestClusterRollbackSeenOnEveryNode(t *testing.T) {
-	nats := startJetStream(t)
-	a := startConsole(t, "-nats", nats, "-node", "a")
-	b := startConsole(t, "-nats", nats, "-node", "b")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	a, b, ctx := twoNodes(t)
 	onB := b.ts.dial(ctx)
 	setUntil(t, ctx, onB, 1000, false) // the cluster commits (a sequencer holds the lease)
 	before := onB.Seq

@@ -18,20 +18,7 @@ import (
 // temp dir, free loopback ports) for the test.
 func startJS(t testing.TB) []*jsserver.Server {
 	t.Helper()
-	plan, err := jsserver.Plan(t.TempDir(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := jsserver.Cluster(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, s := range ss {
-			s.Stop()
-		}
-	})
-	return ss
+	return jsserver.ForTest(t, 3)
 }
 
 func urls(ss []*jsserver.Server) []string {

@@ -5,7 +5,8 @@
 //
 // Entry points: Start runs one server and waits until it accepts clients;
 // Cluster picks free loopback ports and starts n peers that route to each
-// other. The in-process tests of server/cluster use it directly;
+// other; ForTest does both for a test, stopping the servers at its end.
+// The in-process tests of server/cluster and server use it directly;
 // tools/natsd wraps it in a command, so the cluster tests and `make
 // cluster` can run JetStream servers as child processes that kill -9
 // really kills.
