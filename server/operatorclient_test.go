@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/fetch"
 	"checkgrid/wasm/operator"
 )
 
@@ -26,7 +27,7 @@ func TestConsoleClient(t *testing.T) {
 	for _, i := range []uint32{1000, 1002, 2001} {
 		flip(t, ctx, p, i)
 	}
-	cl := &operator.Client{Base: c.URL, Token: c.Token, HTTP: http.DefaultClient}
+	cl := &operator.Client{Base: c.URL, Token: c.Token, HTTP: fetch.Client{HTTP: http.DefaultClient}}
 	area := protocol.Area{X: 0, Y: 1, W: 3, H: 2} // boxes 1000-1002, 2000-2002
 
 	st, err := cl.Stats(ctx)
@@ -66,11 +67,11 @@ func TestConsoleClient(t *testing.T) {
 	if _, err := cl.Fill(ctx, protocol.Area{X: 999, Y: 0, W: 2, H: 1}, true); !errors.Is(err, operator.ErrRefused) {
 		t.Errorf("an area past the grid's edge: %v, want ErrRefused", err)
 	}
-	wrong := &operator.Client{Base: c.URL, Token: "0123456789abcdef0123", HTTP: http.DefaultClient}
+	wrong := &operator.Client{Base: c.URL, Token: "0123456789abcdef0123", HTTP: fetch.Client{HTTP: http.DefaultClient}}
 	if _, err := wrong.Stats(ctx); !errors.Is(err, operator.ErrToken) {
 		t.Errorf("wrong token: %v, want ErrToken", err)
 	}
-	public := &operator.Client{Base: c.ts.URL, Token: c.Token, HTTP: http.DefaultClient}
+	public := &operator.Client{Base: c.ts.URL, Token: c.Token, HTTP: fetch.Client{HTTP: http.DefaultClient}}
 	if _, err := public.Stats(ctx); !errors.Is(err, operator.ErrNoConsole) {
 		t.Errorf("the public listener: %v, want ErrNoConsole", err)
 	}

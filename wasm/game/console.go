@@ -7,13 +7,13 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"net/http"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/fetch"
 	"checkgrid/wasm/gesture"
 	"checkgrid/wasm/host"
 	"checkgrid/wasm/operator"
@@ -133,7 +133,7 @@ type consoleKey struct {
 // SetOperator makes the game the operator's console, calling the admin API
 // at base (the page's own origin) with token.
 func (g *Game) SetOperator(base, token string) {
-	g.op.cl = &operator.Client{Base: base, Token: token, HTTP: &http.Client{Timeout: opTimeout}}
+	g.op.cl = &operator.Client{Base: base, Token: token, HTTP: fetch.New(opTimeout)}
 	g.op.results = make(chan opResult, 4)
 }
 

@@ -2,10 +2,10 @@ package game
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/fetch"
 	"checkgrid/wasm/timeline"
 )
 
@@ -87,7 +87,7 @@ func (p pastSource) AppendPending(d []uint32) []uint32 { return d }
 
 // SetHistory gives the game the server's history API (base: http(s)://host).
 func (g *Game) SetHistory(base string) {
-	g.tm.src = &timeline.Source{Base: base, HTTP: &http.Client{Timeout: historyTimeout}}
+	g.tm.src = &timeline.Source{Base: base, HTTP: fetch.New(historyTimeout)}
 }
 
 // past reports whether the screen shows the past (read-only).

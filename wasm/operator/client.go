@@ -1,18 +1,17 @@
 package operator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/fetch"
 )
 
 // Errors the console tells apart.
@@ -35,7 +34,7 @@ const maxAnswer = 4 << 20
 type Client struct {
 	Base  string
 	Token string
-	HTTP  *http.Client
+	HTTP  fetch.Doer // fetch.New, or fetch.Client natively
 }
 
 // Result is an action's answer: the boxes it flipped and the seq by which
@@ -201,38 +200,27 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body any) ([]byte, error) {
-	var rd io.Reader
+	r := fetch.Request{Method: method, URL: c.Base + path, Max: maxAnswer,
+		Header: map[string]string{"Authorization": "Bearer " + c.Token}}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, err
 		}
-		rd = bytes.NewReader(b)
+		r.Body = b
+		r.Header["Content-Type"] = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	a, err := c.HTTP.Do(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
+	case a.Status == http.StatusUnauthorized:
 		return nil, ErrToken
-	case resp.StatusCode == http.StatusNotFound && path == "/api/admin/stats":
+	case a.Status == http.StatusNotFound && path == "/api/admin/stats":
 		return nil, ErrNoConsole
-	case resp.StatusCode/100 != 2:
-		return nil, fmt.Errorf("%w: %s %s: %d %s", ErrRefused, method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+	case a.Status/100 != 2:
+		return nil, fmt.Errorf("%w: %s %s: %d %s", ErrRefused, method, path, a.Status, strings.TrimSpace(string(a.Body)))
 	}
-	return b, nil
+	return a.Body, nil
 }

@@ -2,7 +2,8 @@
 // "Operator API"): the client opened on the admin listener with the
 // operator token calls it to preview and apply moderation over a
 // rectangle and to read the figures its panel shows. Pure Go over
-// net/http (the browser's fetch in WebAssembly), no Ebiten.
+// wasm/fetch (the page's fetch in WebAssembly, net/http's client on the
+// desktop), no Ebiten.
 //
 // Entry points: Client (one method per endpoint, the token in the
 // Authorization header on every request, never a cookie); FormatArea;

@@ -17,7 +17,8 @@
 // playing), Mode (live, paused, playing) and Base (the history API's
 // origin for the game's WebSocket URL).
 //
-// No goroutines; the caller runs each request on its own goroutine (in the
-// browser, net/http is the page's fetch) and hands results to the game
+// No goroutines; the caller runs each request on its own goroutine (over
+// wasm/fetch: the page's fetch in the browser, net/http's client on the
+// desktop) and hands results to the game
 // (wasm/game's timemachine.go and away.go).
 package timeline

@@ -9,6 +9,7 @@ import (
 	"checkgrid/protocol"
 	"checkgrid/server/history"
 	"checkgrid/server/store"
+	"checkgrid/wasm/fetch"
 )
 
 // served writes ticks records through a real Store into a fresh data
@@ -53,5 +54,5 @@ func served(t *testing.T, ticks int, boxes func(k int) []uint32, after func(*sto
 	h := store.OpenHistory(dir)
 	srv := httptest.NewServer(history.NewHandler(h, history.Limits{}, nil))
 	t.Cleanup(srv.Close)
-	return &Source{Base: srv.URL, HTTP: srv.Client()}, h
+	return &Source{Base: srv.URL, HTTP: fetch.Client{HTTP: srv.Client()}}, h
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/wasm/fetch"
 )
 
 // ErrHistory means the server's history answer was not what the protocol
@@ -29,7 +29,7 @@ const maxAnswer = 2 << 20
 // Source is a server's history API at Base (http(s)://host).
 type Source struct {
 	Base string
-	HTTP *http.Client
+	HTTP fetch.Doer // fetch.New, or fetch.Client natively
 }
 
 // Extent is what history holds (the fields of /api/history the client uses).
@@ -47,26 +47,17 @@ type Moment struct {
 	Grid protocol.Bitset
 }
 
-func (s *Source) get(ctx context.Context, path string, q url.Values) ([]byte, http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Base+path+"?"+q.Encode(), nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("timeline: %w", err)
-	}
-	resp, err := s.HTTP.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("timeline: %w", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+func (s *Source) get(ctx context.Context, path string, q url.Values) ([]byte, fetch.Answer, error) {
+	a, err := s.HTTP.Do(ctx, fetch.Request{Method: http.MethodGet, URL: s.Base + path + "?" + q.Encode(), Max: maxAnswer})
 	switch {
 	case err != nil:
-		return nil, nil, fmt.Errorf("timeline: %s: %w", path, err)
-	case resp.StatusCode != http.StatusOK:
-		return nil, nil, fmt.Errorf("%w: %s: %s: %s", ErrHistory, path, resp.Status, b)
-	case len(b) > maxAnswer:
-		return nil, nil, fmt.Errorf("%w: %s: over %d bytes", ErrHistory, path, maxAnswer)
+		return nil, a, fmt.Errorf("timeline: %s: %w", path, err)
+	case a.Status != http.StatusOK:
+		return nil, a, fmt.Errorf("%w: %s: %d %s: %s", ErrHistory, path, a.Status, http.StatusText(a.Status), a.Body)
+	case a.Over:
+		return nil, a, fmt.Errorf("%w: %s: over %d bytes", ErrHistory, path, maxAnswer)
 	}
-	return b, resp.Header, nil
+	return a.Body, a, nil
 }
 
 // Extent reads /api/history.
