@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"image"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,22 +35,13 @@ func announcePixels(s shot) (int, image.Rectangle) {
 
 func abs(f float64) float64 { return max(f, -f) }
 
-var adminAddrRE = regexp.MustCompile(`msg="admin listening" addr=(\S+)`)
-
 // announce posts an announcement to srv's admin listener with its token.
 func announce(t *testing.T, srv *server, text string) {
 	t.Helper()
-	m := adminAddrRE.FindStringSubmatch(srv.logs.String())
-	if m == nil {
-		t.Fatalf("no admin listener in the log:\n%s", srv.logs.String())
-	}
-	tok, err := os.ReadFile(filepath.Join(srv.data, "admin.token"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, token := adminOf(t, srv)
 	body, _ := json.Marshal(map[string]string{"text": text, "for": "10m"})
-	req, _ := http.NewRequest("POST", "http://"+m[1]+"/api/admin/announce", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	req, _ := http.NewRequest("POST", url+"/api/admin/announce", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,6 +36,9 @@ type opHooks struct {
 	Said      string  `json:"said"`
 	Seq       float64 `json:"seq"`
 }
+
+// adminAddrRE finds the admin listener's address in the server's log.
+var adminAddrRE = regexp.MustCompile(`msg="admin listening" addr=(\S+)`)
 
 // adminOf is srv's admin listener (http://host:port) and operator token.
 func adminOf(t *testing.T, srv *server) (url, token string) {
