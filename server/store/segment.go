@@ -229,6 +229,22 @@ func (sc *segmentScan) tornAt(off, end int64) bool {
 	return sc.final && s < end
 }
 
+// ends notes in res that the scan has read up to off, and reports whether
+// it stops there: at the segment's end, or where the final segment's zero
+// tail starts (a torn write, said in res). Both record versions' loops
+// begin with it.
+func (sc *segmentScan) ends(res *scanResult, off int64) bool {
+	res.end = off
+	if off == sc.size {
+		return true
+	}
+	if sc.final && off >= sc.zeroFrom {
+		res.torn = fmt.Sprintf("%d zero bytes after the last record", sc.size-off)
+		return true
+	}
+	return false
+}
+
 // scanSegment reads every record of one segment in order, checking each
 // and calling visit for it. In the final segment a torn tail (see doc.go) is
 // reported in the result, not as an error; anywhere else, and for any record
@@ -295,12 +311,7 @@ func (sc *segmentScan) fixed(res *scanResult, off int64, version int) error {
 	h := hbuf[:hdrSize]
 	var frame []byte
 	for {
-		res.end = off
-		if off == size {
-			return nil
-		}
-		if final && off >= sc.zeroFrom {
-			res.torn = fmt.Sprintf("%d zero bytes after the last record", size-off)
+		if sc.ends(res, off) {
 			return nil
 		}
 		if size-off < hdrSize {
@@ -368,12 +379,7 @@ func (sc *segmentScan) compact(res *scanResult, off int64, prev prevRecord) erro
 	var dec recordDecoder
 	var buf []byte
 	for {
-		res.end = off
-		if off == size {
-			return nil
-		}
-		if final && off >= sc.zeroFrom {
-			res.torn = fmt.Sprintf("%d zero bytes after the last record", size-off)
+		if sc.ends(res, off) {
 			return nil
 		}
 		// The header: the body's length as a varint, then its 16-bit check.
