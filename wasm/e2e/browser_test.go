@@ -464,22 +464,33 @@ func (p *page) insertText(s string) {
 	}
 }
 
-// tap touches (x, y) CSS px with one finger and lifts it, with real touch
-// events (Input.dispatchTouchEvent), holding for two frames.
+// touch dispatches one real touch event (Input.dispatchTouchEvent) with
+// fingers at pts, in CSS px; none for the end of a touch.
+func (p *page) touch(typ input.DispatchTouchEventType, pts ...*input.TouchPoint) {
+	p.t.Helper()
+	if pts == nil {
+		pts = []*input.TouchPoint{} // the protocol wants an array, not null
+	}
+	err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts})
+		return err
+	}))
+	if err != nil {
+		var at []string
+		for _, pt := range pts {
+			at = append(at, fmt.Sprintf("(%.0f,%.0f)", pt.X, pt.Y))
+		}
+		p.fail("touch %s at %v: %v", typ, at, err)
+	}
+}
+
+// tap touches (x, y) CSS px with one finger and lifts it, holding for two
+// frames.
 func (p *page) tap(x, y float64) {
 	p.t.Helper()
-	touch := func(typ input.DispatchTouchEventType, pts []*input.TouchPoint) {
-		err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts})
-			return err
-		}))
-		if err != nil {
-			p.fail("touch %s at (%.0f,%.0f): %v", typ, x, y, err)
-		}
-	}
-	touch(input.DispatchTouchEventTypeTouchStart, []*input.TouchPoint{{X: x, Y: y}})
+	p.touch(input.DispatchTouchEventTypeTouchStart, &input.TouchPoint{X: x, Y: y})
 	p.waitFrames(2)
-	touch(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{})
+	p.touch(input.DispatchTouchEventTypeTouchEnd)
 	p.waitFrames(2)
 }
 

@@ -240,26 +240,17 @@ func (p *page) selectSpeed(i int) {
 }
 
 // swipe drags one finger from (x0, y0) to (x1, y1) CSS px in steps, frame
-// by frame, with real touch events.
+// by frame.
 func (p *page) swipe(x0, y0, x1, y1 float64, steps int) {
 	p.t.Helper()
-	touch := func(typ input.DispatchTouchEventType, pts []*input.TouchPoint) {
-		err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts})
-			return err
-		}))
-		if err != nil {
-			p.fail("touch %s: %v", typ, err)
-		}
-	}
-	touch(input.DispatchTouchEventTypeTouchStart, []*input.TouchPoint{{X: x0, Y: y0}})
+	p.touch(input.DispatchTouchEventTypeTouchStart, &input.TouchPoint{X: x0, Y: y0})
 	p.waitFrames(2)
 	for i := 1; i <= steps; i++ {
 		f := float64(i) / float64(steps)
-		touch(input.DispatchTouchEventTypeTouchMove, []*input.TouchPoint{{X: x0 + (x1-x0)*f, Y: y0 + (y1-y0)*f}})
+		p.touch(input.DispatchTouchEventTypeTouchMove, &input.TouchPoint{X: x0 + (x1-x0)*f, Y: y0 + (y1-y0)*f})
 		p.waitFrames(1)
 	}
-	touch(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{})
+	p.touch(input.DispatchTouchEventTypeTouchEnd)
 	p.waitFrames(2)
 }
 
