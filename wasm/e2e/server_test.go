@@ -196,17 +196,26 @@ type watcher struct {
 	seen map[uint32]time.Time // box → when a Delta flipped it last
 }
 
-// watch dials the server's /ws as a plain protocol client.
-func (s *server) watch(t *testing.T) *watcher {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+// dialPeer dials the server's /ws as a plain protocol client (what names
+// it in a failure), within 10 s. The client's reads and writes use ctx;
+// cancel ends them.
+func (s *server) dialPeer(tb testing.TB, what string) (p *peer.Peer, ctx context.Context, cancel context.CancelFunc) {
+	tb.Helper()
+	ctx, cancel = context.WithCancel(context.Background())
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer dcancel()
 	p, err := peer.Dial(dctx, s.WS, peer.Options{Client: s.client})
 	if err != nil {
 		cancel()
-		t.Fatalf("peer: %v", err)
+		tb.Fatalf("%s: %v", what, err)
 	}
+	return p, ctx, cancel
+}
+
+// watch dials the server's /ws as a plain protocol client.
+func (s *server) watch(t *testing.T) *watcher {
+	t.Helper()
+	p, ctx, cancel := s.dialPeer(t, "peer")
 	w := &watcher{t: t, p: p, seen: map[uint32]time.Time{}}
 	w.cond = sync.NewCond(&w.mu)
 	p.OnDelta = func(_ uint64, _ []byte, boxes []uint32) { // under w.mu, in Apply

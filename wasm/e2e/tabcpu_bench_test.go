@@ -20,7 +20,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"checkgrid/protocol"
-	"checkgrid/server/peer"
 )
 
 // What a tab costs the machine it runs on (issue 24): the alive whole grid
@@ -257,14 +256,7 @@ func treeCPU(b *testing.B, pid int) ticks {
 // the server sends it; stop ends it and closes the connection.
 func (s *server) write(b *testing.B, rate int, tick time.Duration) (stop func()) {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer dcancel()
-	p, err := peer.Dial(dctx, s.WS, peer.Options{Client: s.client})
-	if err != nil {
-		cancel()
-		b.Fatalf("writer: %v", err)
-	}
+	p, ctx, cancel := s.dialPeer(b, "writer")
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
