@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"checkgrid/protocol"
 	"checkgrid/wasm/link"
 )
@@ -118,8 +116,8 @@ func (c *Conn) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		code := protocol.CloseCode(websocket.CloseStatus(err))
-		if websocket.CloseStatus(err) != -1 && !code.Reconnect() {
+		code := protocol.CloseCode(closeStatus(err))
+		if closeStatus(err) != -1 && !code.Reconnect() {
 			c.emit(ctx, link.Event{State: link.Failed, Err: err})
 			return
 		}
@@ -144,12 +142,11 @@ func (c *Conn) run(ctx context.Context) {
 // session dials once and serves the connection until it ends, returning
 // why.
 func (c *Conn) session(ctx context.Context) error {
-	ws, _, err := websocket.Dial(ctx, c.url, nil)
+	ws, err := dial(ctx, c.url, protocol.MaxServerMessage)
 	if err != nil {
 		return fmt.Errorf("conn: dial %s: %w", c.url, err)
 	}
-	defer ws.CloseNow()
-	ws.SetReadLimit(protocol.MaxServerMessage)
+	defer ws.closeNow()
 	// Frames queued for an earlier connection are stale: their boxes
 	// settle by timeout, and the new Snapshot is the truth.
 	for len(c.out) > 0 {
@@ -175,7 +172,7 @@ func (c *Conn) session(ctx context.Context) error {
 	}()
 
 	for {
-		typ, b, err := ws.Read(sctx)
+		binary, b, err := ws.read(sctx)
 		if err != nil {
 			// Let the writer finish so dropped is final.
 			cancel()
@@ -185,9 +182,9 @@ func (c *Conn) session(ctx context.Context) error {
 			}
 			return err
 		}
-		if typ != websocket.MessageBinary {
+		if !binary {
 			err := fmt.Errorf("conn: %w: text message", protocol.ErrType)
-			ws.Close(websocket.StatusCode(protocol.CloseProtocol), "text message")
+			ws.close(protocol.CloseProtocol, "text message")
 			return err
 		}
 		if !c.emit(sctx, link.Event{Frame: b}) {
@@ -199,7 +196,7 @@ func (c *Conn) session(ctx context.Context) error {
 // write sends queued frames until ctx ends, and closes the connection on
 // Drop or on a failed write, which ends the reader too. It reports whether
 // it closed because of Drop.
-func (c *Conn) write(ctx context.Context, ws *websocket.Conn) (dropped bool) {
+func (c *Conn) write(ctx context.Context, ws socket) (dropped bool) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -207,14 +204,14 @@ func (c *Conn) write(ctx context.Context, ws *websocket.Conn) (dropped bool) {
 		case <-c.drop:
 			// Closing without waiting for the server's echo: we reconnect
 			// at once and the reader ends on the cancelled context.
-			ws.CloseNow()
+			ws.closeNow()
 			return true
 		case f := <-c.out:
 			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-			err := ws.Write(wctx, websocket.MessageBinary, f)
+			err := ws.write(wctx, f)
 			cancel()
 			if err != nil {
-				ws.CloseNow()
+				ws.closeNow()
 				return false
 			}
 		}

@@ -18,5 +18,6 @@
 // Concurrency: the Conn's goroutines are its own and end by Close. Events is
 // read by one goroutine (the session's Update, without blocking); Send and Drop
 // may be called from any goroutine and never block. Works the same under
-// GOOS=js, where github.com/coder/websocket wraps the browser's WebSocket.
+// GOOS=js, on the browser's WebSocket (socket_js.go; coder/websocket on
+// the desktop, socket_notjs.go: socket.go says why).
 package conn

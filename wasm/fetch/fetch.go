@@ -10,6 +10,19 @@ import (
 // (the page's fetch rejected, or net/http's client failed).
 var ErrFetch = errors.New("fetch: request failed")
 
+// The HTTP methods and statuses the client uses: net/http's names, which
+// the page's packages cannot import without bringing its initialisers
+// into the wasm (doc.go).
+const (
+	MethodGet    = "GET"
+	MethodPost   = "POST"
+	MethodDelete = "DELETE"
+
+	StatusOK           = 200
+	StatusUnauthorized = 401
+	StatusNotFound     = 404
+)
+
 // Request is one HTTP request.
 type Request struct {
 	Method string

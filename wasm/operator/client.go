@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -111,19 +110,19 @@ func when(a protocol.Area, seq uint64) url.Values {
 // Stats reads the server's figures.
 func (c *Client) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
-	return s, c.call(ctx, http.MethodGet, "/api/admin/stats", nil, &s)
+	return s, c.call(ctx, fetch.MethodGet, "/api/admin/stats", nil, &s)
 }
 
 // Top reads the top n of each list.
 func (c *Client) Top(ctx context.Context, n int) (Top, error) {
 	var t Top
-	return t, c.call(ctx, http.MethodGet, "/api/admin/top?n="+strconv.Itoa(n), nil, &t)
+	return t, c.call(ctx, fetch.MethodGet, "/api/admin/top?n="+strconv.Itoa(n), nil, &t)
 }
 
 // Preview counts the boxes of a that a rollback to seq would change.
 func (c *Client) Preview(ctx context.Context, a protocol.Area, seq uint64) (Preview, error) {
 	var p Preview
-	return p, c.call(ctx, http.MethodGet, "/api/admin/rollback?"+when(a, seq).Encode(), nil, &p)
+	return p, c.call(ctx, fetch.MethodGet, "/api/admin/rollback?"+when(a, seq).Encode(), nil, &p)
 }
 
 // GridAt is the whole grid at seq, from the history API's Snapshot
@@ -131,7 +130,7 @@ func (c *Client) Preview(ctx context.Context, a protocol.Area, seq uint64) (Prev
 // the admin API's area.png, because the client decodes those already and
 // a PNG decoder would add some 280 KB to the WebAssembly.
 func (c *Client) GridAt(ctx context.Context, seq uint64) (*protocol.Bitset, error) {
-	b, err := c.do(ctx, http.MethodGet, "/api/history/snapshot?seq="+strconv.FormatUint(seq, 10), nil)
+	b, err := c.do(ctx, fetch.MethodGet, "/api/history/snapshot?seq="+strconv.FormatUint(seq, 10), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -150,19 +149,19 @@ func (c *Client) GridAt(ctx context.Context, seq uint64) (*protocol.Bitset, erro
 func (c *Client) Rollback(ctx context.Context, a protocol.Area, seq uint64) (Result, error) {
 	var r Result
 	body := map[string]any{"area": FormatArea(a), "seq": strconv.FormatUint(seq, 10)}
-	return r, c.call(ctx, http.MethodPost, "/api/admin/rollback", body, &r)
+	return r, c.call(ctx, fetch.MethodPost, "/api/admin/rollback", body, &r)
 }
 
 // Fill checks (value true) or clears every box of a.
 func (c *Client) Fill(ctx context.Context, a protocol.Area, value bool) (Result, error) {
 	var r Result
-	return r, c.call(ctx, http.MethodPost, "/api/admin/fill", map[string]any{"area": FormatArea(a), "value": value}, &r)
+	return r, c.call(ctx, fetch.MethodPost, "/api/admin/fill", map[string]any{"area": FormatArea(a), "value": value}, &r)
 }
 
 // Freeze freezes a: players' Sets inside are refused.
 func (c *Client) Freeze(ctx context.Context, a protocol.Area, reason string) (Freeze, error) {
 	var f Freeze
-	return f, c.call(ctx, http.MethodPost, "/api/admin/freezes", map[string]any{"area": FormatArea(a), "reason": reason}, &f)
+	return f, c.call(ctx, fetch.MethodPost, "/api/admin/freezes", map[string]any{"area": FormatArea(a), "reason": reason}, &f)
 }
 
 // Unfreeze lifts every freeze of exactly area a and reports how many.
@@ -170,7 +169,7 @@ func (c *Client) Unfreeze(ctx context.Context, a protocol.Area) (int, error) {
 	var list struct {
 		Freezes []Freeze `json:"freezes"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/api/admin/freezes", nil, &list); err != nil {
+	if err := c.call(ctx, fetch.MethodGet, "/api/admin/freezes", nil, &list); err != nil {
 		return 0, err
 	}
 	n, want := 0, FormatArea(a)
@@ -178,7 +177,7 @@ func (c *Client) Unfreeze(ctx context.Context, a protocol.Area) (int, error) {
 		if f.Area != want {
 			continue
 		}
-		if err := c.call(ctx, http.MethodDelete, "/api/admin/freezes/"+strconv.FormatUint(f.ID, 10), nil, nil); err != nil {
+		if err := c.call(ctx, fetch.MethodDelete, "/api/admin/freezes/"+strconv.FormatUint(f.ID, 10), nil, nil); err != nil {
 			return n, err
 		}
 		n++
@@ -215,9 +214,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any) ([]byte,
 		return nil, err
 	}
 	switch {
-	case a.Status == http.StatusUnauthorized:
+	case a.Status == fetch.StatusUnauthorized:
 		return nil, ErrToken
-	case a.Status == http.StatusNotFound && path == "/api/admin/stats":
+	case a.Status == fetch.StatusNotFound && path == "/api/admin/stats":
 		return nil, ErrNoConsole
 	case a.Status/100 != 2:
 		return nil, fmt.Errorf("%w: %s %s: %d %s", ErrRefused, method, path, a.Status, strings.TrimSpace(string(a.Body)))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -48,12 +47,12 @@ type Moment struct {
 }
 
 func (s *Source) get(ctx context.Context, path string, q url.Values) ([]byte, fetch.Answer, error) {
-	a, err := s.HTTP.Do(ctx, fetch.Request{Method: http.MethodGet, URL: s.Base + path + "?" + q.Encode(), Max: maxAnswer})
+	a, err := s.HTTP.Do(ctx, fetch.Request{Method: fetch.MethodGet, URL: s.Base + path + "?" + q.Encode(), Max: maxAnswer})
 	switch {
 	case err != nil:
 		return nil, a, fmt.Errorf("timeline: %s: %w", path, err)
-	case a.Status != http.StatusOK:
-		return nil, a, fmt.Errorf("%w: %s: %d %s: %s", ErrHistory, path, a.Status, http.StatusText(a.Status), a.Body)
+	case a.Status != fetch.StatusOK:
+		return nil, a, fmt.Errorf("%w: %s: HTTP %d: %s", ErrHistory, path, a.Status, a.Body)
 	case a.Over:
 		return nil, a, fmt.Errorf("%w: %s: over %d bytes", ErrHistory, path, maxAnswer)
 	}
