@@ -5,14 +5,17 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -48,8 +51,7 @@ func xvfb(t *testing.T, w, h int) string {
 	t.Helper()
 	var last string
 	for n := 90; n < 130; n++ {
-		// A lock file or socket means another X server has (or had) it.
-		if exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) {
+		if displayTaken(n) {
 			continue
 		}
 		var out lockedBuffer
@@ -70,18 +72,50 @@ func xvfb(t *testing.T, w, h int) string {
 			}
 		}
 		if exists(socket) {
-			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
-				<-exited
-			})
+			t.Cleanup(func() { stopXvfb(cmd, exited) })
 			return fmt.Sprintf(":%d", n)
 		}
-		_ = cmd.Process.Kill()
-		<-exited
+		stopXvfb(cmd, exited)
 		last = out.String()
 	}
 	t.Fatalf("no display for Xvfb in :90–:129; last output:\n%s", last)
 	return ""
+}
+
+// xvfbStop bounds how long Xvfb may take to exit on SIGTERM (it removes
+// its lock file and socket then) before it is killed.
+const xvfbStop = 5 * time.Second
+
+// stopXvfb ends Xvfb with SIGTERM, so that it removes its lock file and
+// socket: killed, it left them, and the displays ran out after a few
+// dozen runs on one machine.
+func stopXvfb(cmd *exec.Cmd, exited <-chan struct{}) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(xvfbStop):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// displayTaken reports whether X display :n belongs to a running X
+// server. A lock file naming a process that is gone (an Xvfb killed before
+// stopXvfb) is stale: it and the socket are removed, as X itself would.
+func displayTaken(n int) bool {
+	lock, socket := fmt.Sprintf("/tmp/.X%d-lock", n), fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+	b, err := os.ReadFile(lock)
+	if err != nil {
+		return exists(lock) || exists(socket)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+		return true
+	}
+	if err := os.Remove(socket); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	return os.Remove(lock) != nil
 }
 
 func exists(path string) bool {
