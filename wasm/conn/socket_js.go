@@ -15,8 +15,8 @@ import (
 
 // Errors of the page's socket.
 var (
-	// errClosed: the socket closed (the browser's close event); like
-	// coder/websocket's browser build, it carries no close code.
+	// errClosed: the socket closed (the browser's close event); read
+	// returns it wrapped in a closeError with the code.
 	errClosed = errors.New("conn: websocket closed")
 	// errTooBig: a message over the read limit; the socket is closed.
 	errTooBig = errors.New("conn: message over the read limit")
@@ -32,6 +32,29 @@ type pageSocket struct {
 	mu     sync.Mutex
 	queue  []pageMessage
 	funcs  []js.Func
+	shut   closeError // the close event's, set before closed is closed
+}
+
+// closeError is the close the browser reported: the server's code and
+// reason (1006 when the connection broke without one).
+type closeError struct {
+	code   int
+	reason string
+}
+
+func (e *closeError) Error() string {
+	return fmt.Sprintf("%v: %d %s", errClosed, e.code, e.reason)
+}
+
+func (e *closeError) Unwrap() error { return errClosed }
+
+// closeStatus is the close code err carries, -1 for none.
+func closeStatus(err error) int {
+	var ce *closeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return -1
 }
 
 type pageMessage struct {
@@ -51,7 +74,8 @@ func dial(ctx context.Context, url string, limit int64) (socket, error) {
 	opened := make(chan struct{})
 	s.on("open", func(js.Value) { close(opened) })
 	s.on("message", s.message)
-	s.on("close", func(js.Value) {
+	s.on("close", func(e js.Value) {
+		s.shut = closeError{code: e.Get("code").Int(), reason: e.Get("reason").String()}
 		close(s.closed)
 		for _, f := range s.funcs { // after this event, none comes
 			f.Release()
@@ -98,8 +122,6 @@ func (s *pageSocket) message(e js.Value) {
 	}
 }
 
-func closeStatus(error) int { return -1 }
-
 // read returns the queued messages in order, then errClosed once closed.
 func (s *pageSocket) read(ctx context.Context) (bool, []byte, error) {
 	for {
@@ -122,7 +144,7 @@ func (s *pageSocket) read(ctx context.Context) (bool, []byte, error) {
 			n := len(s.queue)
 			s.mu.Unlock()
 			if n == 0 {
-				return false, nil, errClosed
+				return false, nil, &closeError{code: s.shut.code, reason: s.shut.reason}
 			}
 		case <-ctx.Done():
 			return false, nil, ctx.Err()
