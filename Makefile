@@ -40,9 +40,10 @@ unit:
 # The real server, the client in headless Chromium and the desktop client
 # under Xvfb (wasm/e2e/doc.go). Alone, because SwiftShader draws on the CPU
 # and would fight the load tests for the same cores; no -race, as what it
-# tests runs in other processes.
+# tests runs in other processes. About 7 minutes alone; 15 leaves room for
+# a shared box (a run beside other sessions' builds passed 10).
 e2e:
-	$(GO) test -count=1 -timeout 10m ./wasm/e2e/
+	$(GO) test -count=1 -timeout 15m ./wasm/e2e/
 
 # protocol/ and the client's pure logic must behave the same compiled to
 # wasm; Go's exec wrapper runs the test binaries under Node.
