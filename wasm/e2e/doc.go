@@ -21,6 +21,9 @@
 //     pending timeout would; clicking six times a second meets the
 //     client's own click budget, whose message names it, before the
 //     server refuses anything;
+//   - a page reconnects after a close that allows it and stops, in the
+//     failed state, after one that forbids it (closecode_test.go: a proxy
+//     closes /ws with going away, then version);
 //   - the desktop build starts under Xvfb, connects, draws the grid, and a
 //     synthetic X click toggles a box on the server;
 //   - version 2 (view_test.go): a page zoomed into a corner never receives
