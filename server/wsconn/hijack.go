@@ -58,7 +58,8 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		if sc, ok := c.(syscall.Conn); ok {
 			if raw, err := sc.SyscallConn(); err == nil {
 				rc.rc = raw
-				rc.waitFn, rc.readFn = rc.wait, rc.readSome
+				rc.waitFn = rc.wait
+				rc.fdRead.init(false)
 			}
 		}
 	}
@@ -89,11 +90,8 @@ type readConn struct {
 	noWait atomic.Bool
 	woken  bool // WaitReadable's wait has been woken by the poller
 	peek   [1]byte
-	// readSome's state, passed without a closure allocation per call.
-	rbuf           []byte
-	rn             int
-	rerr           error
-	waitFn, readFn func(fd uintptr) bool
+	waitFn func(fd uintptr) bool // wait, without a closure allocation per call
+	fdRead fdRead                // readNow's (rawsys.go): never parks
 
 	// Parking without a goroutine (park.go); poller is nil if the
 	// connection cannot park. parkID, resume and inPoller are guarded by

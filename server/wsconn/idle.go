@@ -2,7 +2,6 @@ package wsconn
 
 import (
 	"errors"
-	"io"
 	"syscall"
 )
 
@@ -111,36 +110,4 @@ func (r *readConn) wait(fd uintptr) bool {
 
 // readNow reads what the socket holds now into b, without blocking:
 // errIdle if it holds nothing.
-func (r *readConn) readNow(b []byte) (int, error) {
-	r.rbuf = b
-	err := r.rc.Read(r.readFn)
-	n, rerr := r.rn, r.rerr
-	r.rbuf, r.rerr = nil, nil
-	switch {
-	case err != nil:
-		return 0, err
-	case rerr != nil:
-		return 0, rerr
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-// readSome is readNow's callback: it never asks the poller to wait.
-func (r *readConn) readSome(fd uintptr) bool {
-	for {
-		n, errno := sysRead(fd, r.rbuf)
-		switch errno {
-		case 0:
-			r.rn, r.rerr = n, nil
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			r.rn, r.rerr = 0, errIdle
-		default:
-			r.rn, r.rerr = 0, errno
-		}
-		return true
-	}
-}
+func (r *readConn) readNow(b []byte) (int, error) { return r.fdRead.read(r.rc, b) }

@@ -1,6 +1,7 @@
 package wsconn
 
 import (
+	"io"
 	"syscall"
 	"unsafe"
 )
@@ -37,4 +38,56 @@ func sysPeek(fd uintptr, b *byte) syscall.Errno {
 	_, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(b)), 1,
 		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 	return errno
+}
+
+// fdRead is one socket's read(2) through its RawConn with sysRead, for
+// the one goroutine that reads it. Its state passes to the callback
+// without a closure allocation per call.
+type fdRead struct {
+	park bool // a socket that holds nothing: wait in Go's poller, or errIdle
+	buf  []byte
+	n    int
+	err  error
+	fn   func(fd uintptr) bool
+}
+
+func (r *fdRead) init(park bool) { r.park, r.fn = park, r.some }
+
+// read reads what the socket holds into b (io.EOF at its end). When it
+// holds nothing, read parks until it does, or returns errIdle if !park.
+func (r *fdRead) read(rc syscall.RawConn, b []byte) (int, error) {
+	r.buf = b
+	err := rc.Read(r.fn)
+	n, rerr := r.n, r.err
+	r.buf, r.err = nil, nil
+	switch {
+	case err != nil:
+		return 0, err // closed, or past a deadline
+	case rerr != nil:
+		return 0, rerr
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// some is read's callback.
+func (r *fdRead) some(fd uintptr) bool {
+	for {
+		n, errno := sysRead(fd, r.buf)
+		switch errno {
+		case 0:
+			r.n, r.err = n, nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			if r.park {
+				return false
+			}
+			r.n, r.err = 0, errIdle
+		default:
+			r.n, r.err = 0, errno
+		}
+		return true
+	}
 }

@@ -2,7 +2,6 @@ package wsconn
 
 import (
 	"crypto/tls"
-	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -46,7 +45,8 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	s := &cipherSocket{Conn: c}
-	s.writeFn, s.readFn = s.writeSome, s.readSome
+	s.writeFn = s.writeSome
+	s.fdRead.init(true)
 	if sc, ok := c.(syscall.Conn); ok {
 		s.rc, _ = sc.SyscallConn()
 	}
@@ -69,12 +69,9 @@ type cipherSocket struct {
 	werr    error
 	writeFn func(fd uintptr) bool
 
-	// Owned by the reader (crypto/tls reads under its own lock): readSome's
-	// state, likewise.
-	rbuf   []byte
-	rn     int
-	rerr   error
-	readFn func(fd uintptr) bool
+	// Owned by the reader (crypto/tls reads under its own lock): Read's
+	// (rawsys.go), parked in the poller while the socket is empty.
+	fdRead fdRead
 }
 
 // Read reads ciphertext for crypto/tls with read(2) on the non-blocking
@@ -85,38 +82,7 @@ func (s *cipherSocket) Read(b []byte) (int, error) {
 	if s.rc == nil || len(b) == 0 {
 		return s.Conn.Read(b)
 	}
-	s.rbuf = b
-	err := s.rc.Read(s.readFn)
-	n, rerr := s.rn, s.rerr
-	s.rbuf, s.rerr = nil, nil
-	switch {
-	case err != nil:
-		return 0, err // closed, or past a deadline
-	case rerr != nil:
-		return 0, rerr
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-// readSome is Read's callback: false parks the reader until the poller
-// says the socket is readable.
-func (s *cipherSocket) readSome(fd uintptr) bool {
-	for {
-		n, errno := sysRead(fd, s.rbuf)
-		switch errno {
-		case 0:
-			s.rn, s.rerr = n, nil
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		default:
-			s.rn, s.rerr = 0, errno
-		}
-		return true
-	}
+	return s.fdRead.read(s.rc, b)
 }
 
 // Write takes ciphertext from crypto/tls. In non-blocking mode it writes
