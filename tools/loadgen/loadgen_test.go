@@ -293,43 +293,8 @@ func TestObserveAreaTimesClickedBoxes(t *testing.T) {
 	}
 }
 
-// A small wss run against the real server binary, so the TLS path (the
-// server's sealed non-blocking writes, the loadgen's wss dialing) cannot
-// silently break: every player joins over TLS, the watchers get every
-// Delta in order, and the observers see the clickers' toggles.
-func TestWSSLoadRun(t *testing.T) {
-	cfg, r := loadRun(t, "-tls", "-watchers", "40", "-observers", "2", "-clickers", "10",
-		"-click-rate", "5", "-ramp", "500ms", "-settle", "300ms", "-duration", "2s")
-	if r.after.joined != int64(cfg.players()) {
-		t.Errorf("%d of %d players joined over TLS; events %v", r.after.joined, cfg.players(), r.events)
-	}
-	if r.after.gaps != 0 || r.after.deltas == 0 {
-		t.Errorf("%d Deltas in order, %d gaps; want some and none", r.after.deltas, r.after.gaps)
-	}
-	if r.lat.n == 0 {
-		t.Error("no toggle was seen by an observer over TLS")
-	}
-}
-
-// A small paced run against the real server binary: the watchers (version
-// 3, never clicking) go passive after the server's 5 s and then follow
-// the grid by DeltaRanges alone, spread over the phases, with no gap,
-// while the observers still see every toggle.
-func TestPacedLoadRun(t *testing.T) {
-	_, r := loadRun(t, "-pace", "-watchers", "30", "-observers", "2", "-clickers", "10",
-		"-click-rate", "5", "-ramp", "300ms", "-settle", "5500ms", "-duration", "1500ms")
-	if r.after.ranges == 0 || r.after.gaps != 0 {
-		t.Errorf("%d DeltaRanges in sequence, %d gaps; want some and none", r.after.ranges, r.after.gaps)
-	}
-	if r.lat.n == 0 {
-		t.Error("no toggle was seen by an observer")
-	}
-}
-
-// loadRun builds the server, spawns it and runs the load generator with
-// args (and -q) against it.
-func loadRun(t *testing.T, args ...string) (config, wsResult) {
-	t.Helper()
+// Small runs against the real server binary, built once for all of them.
+func TestServerLoadRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
@@ -341,6 +306,45 @@ func loadRun(t *testing.T, args ...string) (config, wsResult) {
 	if out, err := exec.Command(goCmd, "build", "-o", bin, "checkgrid/server").CombinedOutput(); err != nil {
 		t.Fatalf("building the server: %v\n%s", err, out)
 	}
+
+	// wss, so the TLS path (the server's sealed non-blocking writes, the
+	// loadgen's wss dialing) cannot silently break: every player joins
+	// over TLS, the watchers get every Delta in order, and the observers
+	// see the clickers' toggles.
+	t.Run("WSS", func(t *testing.T) {
+		cfg, r := loadRun(t, bin, "-tls", "-watchers", "40", "-observers", "2", "-clickers", "10",
+			"-click-rate", "5", "-ramp", "500ms", "-settle", "300ms", "-duration", "2s")
+		if r.after.joined != int64(cfg.players()) {
+			t.Errorf("%d of %d players joined over TLS; events %v", r.after.joined, cfg.players(), r.events)
+		}
+		if r.after.gaps != 0 || r.after.deltas == 0 {
+			t.Errorf("%d Deltas in order, %d gaps; want some and none", r.after.deltas, r.after.gaps)
+		}
+		if r.lat.n == 0 {
+			t.Error("no toggle was seen by an observer over TLS")
+		}
+	})
+
+	// Paced: the watchers (version 3, never clicking) go passive after the
+	// server's 5 s and then follow the grid by DeltaRanges alone, spread
+	// over the phases, with no gap, while the observers still see every
+	// toggle.
+	t.Run("Paced", func(t *testing.T) {
+		_, r := loadRun(t, bin, "-pace", "-watchers", "30", "-observers", "2", "-clickers", "10",
+			"-click-rate", "5", "-ramp", "300ms", "-settle", "5500ms", "-duration", "1500ms")
+		if r.after.ranges == 0 || r.after.gaps != 0 {
+			t.Errorf("%d DeltaRanges in sequence, %d gaps; want some and none", r.after.ranges, r.after.gaps)
+		}
+		if r.lat.n == 0 {
+			t.Error("no toggle was seen by an observer")
+		}
+	})
+}
+
+// loadRun spawns the server binary bin and runs the load generator with
+// args (and -q) against it.
+func loadRun(t *testing.T, bin string, args ...string) (config, wsResult) {
+	t.Helper()
 	cfg, err := parseConfig(append([]string{"-spawn", bin, "-q"}, args...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
