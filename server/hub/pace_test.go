@@ -155,18 +155,7 @@ func TestQuietGridClosesEveryPhase(t *testing.T) {
 	for _, p := range passive {
 		p.until(protocol.TypeSnapshot)
 	}
-	for i := 0; ; i++ {
-		clicker.set(protocol.Change{Index: uint32(i % 50), Value: i%100 < 50})
-		clicker.until(protocol.TypeDelta)
-		all := true
-		for _, p := range passive {
-			p.drain(time.Millisecond)
-			all = all && p.counts[protocol.TypeDeltaRange] > 0
-		}
-		if all {
-			break
-		}
-	}
+	clickUntilPaced(clicker, passive...)
 	// The clicks stop at a seq most phases are not due at.
 	clicker.set(protocol.Change{Index: 900, Value: true})
 	clicker.until(protocol.TypeDelta)
@@ -189,11 +178,7 @@ func TestWakingPlayerGetsEveryDelta(t *testing.T) {
 	w := th.watcher(t, "w", 1024)
 	clicker.untilSeq(0)
 	w.until(protocol.TypeSnapshot)
-	for i := 0; w.counts[protocol.TypeDeltaRange] == 0; i++ {
-		clicker.set(protocol.Change{Index: uint32(100 + i%50), Value: i%100 < 50})
-		clicker.until(protocol.TypeDelta)
-		w.drain(time.Millisecond)
-	}
+	clickUntilPaced(clicker, w)
 	// Passive now. Its click:
 	const mine = 777777
 	f, err := protocol.AppendSet(nil, []protocol.Change{{Index: mine, Value: true}})
@@ -235,11 +220,7 @@ func TestPassiveLaggingIsResynced(t *testing.T) {
 	w := th.watcher(t, "w", 4)
 	clicker.untilSeq(0)
 	w.until(protocol.TypeSnapshot)
-	for i := 0; w.counts[protocol.TypeDeltaRange] == 0; i++ {
-		clicker.set(protocol.Change{Index: uint32(i % 50), Value: i%100 < 50})
-		clicker.until(protocol.TypeDelta)
-		w.drain(time.Millisecond)
-	}
+	clickUntilPaced(clicker, w)
 	// It stops reading for many groups: 4 frames in its socket, 2 in its
 	// outbox, then it lags.
 	for i := range 60 {
@@ -252,6 +233,23 @@ func TestPassiveLaggingIsResynced(t *testing.T) {
 	}
 	if w.rep.Grid != clicker.rep.Grid {
 		t.Fatal("the resynced passive player's grid differs")
+	}
+}
+
+// clickUntilPaced has clicker flip boxes 0–49 back and forth, a Delta
+// each, until every watcher has had a DeltaRange: they are all passive.
+func clickUntilPaced(clicker *player, watchers ...*areaPlayer) {
+	for i := 0; ; i++ {
+		clicker.set(protocol.Change{Index: uint32(i % 50), Value: i%100 < 50})
+		clicker.until(protocol.TypeDelta)
+		paced := true
+		for _, w := range watchers {
+			w.drain(time.Millisecond)
+			paced = paced && w.counts[protocol.TypeDeltaRange] > 0
+		}
+		if paced {
+			return
+		}
 	}
 }
 
