@@ -8,7 +8,7 @@ DATA      ?= ./data
 CLUSTER_ADDR ?= 127.0.0.1:8080
 CLUSTER_DATA ?=
 
-.PHONY: run cluster chaos test wasm desktop screenshots bench tabcpu playback fuzz lint deps server unit wasmtest e2e release crossbuild
+.PHONY: run cluster chaos test wasm desktop screenshots bench bench-browser tabcpu playback fuzz lint deps server unit wasmtest e2e release crossbuild
 
 # Build the client and serve it, with a data directory in ./data.
 run: wasm
@@ -165,6 +165,14 @@ fuzz:
 tabcpu: wasm
 	E2E_BASELINE_SERVER=$(BASELINE_SERVER) $(GO) test -count=1 -run '^$$' -bench TabCPU -benchtime 1x -timeout 10m ./wasm/e2e/
 
+# Every benchmark that drives headless Chromium (wasm/e2e: BenchmarkFirstFrame,
+# BenchmarkTabCPU, BenchmarkPlaybackDay), once each (-benchtime 1x; each
+# starts its own server and browser, and one iteration is already a figure):
+# kept out of bench because they take minutes (the day of playback alone
+# about 2) and SwiftShader draws on the CPU. tabcpu and playback run one each.
+bench-browser: wasm
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./wasm/e2e/
+
 # The playback figure (issue 21, BENCHMARKS.md "Playback"): a synthetic
 # day of history (2,000 toggles/s, ~400 MiB, written in ~15 s) played at a
 # day a minute in headless Chromium: frames shown a second and bytes
@@ -172,13 +180,14 @@ tabcpu: wasm
 playback: wasm
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkPlaybackDay$$' -benchtime 1x -timeout 15m ./wasm/e2e/
 
-# Micro-benchmarks plus a short load scenario (~40 s): the server at 2,000
+# The Go micro-benchmarks (no browser: wasm/e2e's are bench-browser's)
+# plus a short load scenario (~40 s): the server at 2,000
 # connections with a 5 ms tick (more Deltas than it can fan out, so it runs
 # at its ceiling; -sync interval so the disk's fsync latency does not cap
 # the tick rate instead), then the raw-TCP ceiling of this machine with the
 # same sockets and frame size, and the ratio. See BENCHMARKS.md "## Load".
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./protocol/ ./server/... ./wasm/...
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./protocol/ ./server/... ./wasm/... | grep -v '/wasm/e2e$$')
 	mkdir -p bin
 	$(GO) build -trimpath -o bin/checkgrid-server ./server
 	$(GO) run ./tools/loadgen -spawn bin/checkgrid-server -server-args "-sync interval -write-budget 10000000" -mode both -q \
