@@ -63,7 +63,8 @@
 //     (desktop_test.go);
 //   - the operator's announcement (announce_test.go) shows as a violet
 //     banner on an open page and on one opened afterwards, is said in the
-//     live region, and goes from a page whose player clicks it;
+//     live region, and goes from a page whose player clicks it (the
+//     click toggles no box);
 //   - the time machine (timemachine_test.go): the test draws A, then some
 //     seconds later B; the Time control's scrubber dragged between them
 //     shows A (pixels) under the violet read-only panel, with t= in the URL,
