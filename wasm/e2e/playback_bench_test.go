@@ -143,6 +143,24 @@ func BenchmarkPlaybackDay(b *testing.B) {
 	}
 }
 
+// playStopped is a promise that resolves when the page's Play button,
+// pressed (aria-pressed "true") at or after the call, is released: the
+// client stopped playing, which it does at the end of the history (the
+// same Publish sets the button and window.checkgrid.time). A DOM mutation
+// observed in the page, so the measured minute is neither sampled nor
+// loaded by a poll.
+const playStopped = `new Promise(resolve => {
+  const play = document.getElementById("play");
+  let pressed = false;
+  const check = () => {
+    if (play.getAttribute("aria-pressed") === "true") pressed = true;
+    else if (pressed) { seen.disconnect(); resolve(true); }
+  };
+  const seen = new MutationObserver(check);
+  seen.observe(play, { attributes: true, attributeFilter: ["aria-pressed"] });
+  check();
+})`
+
 func playDay(b *testing.B, srv *server, day daySynth) {
 	b.Helper()
 	// A second in (seq 20): a moment the page can be seen to have loaded.
@@ -181,19 +199,17 @@ func playDay(b *testing.B, srv *server, day daySynth) {
 	}
 	t0 := time.Now()
 	p.clickID("play")
-	var h1 hooks
-	for {
-		h, err := p.hooks()
-		if err == nil && h.Time.Mode == "paused" && uint64(h.Time.Seq) >= day.records {
-			h1 = h
-			break
-		}
-		if time.Since(t0) > playbackLimit {
-			b.Fatalf("the day did not play out within %v (hooks %+v, err %v)", playbackLimit, h, err)
-		}
-		time.Sleep(250 * time.Millisecond) // a measured run: sampled, not a wait for a condition
-	}
+	ctx, cancel := context.WithTimeout(p.ctx, playbackLimit)
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](playStopped, chromedp.EvalAwaitPromise))
+	cancel()
 	took := time.Since(t0)
+	if err != nil {
+		h, herr := p.hooks()
+		b.Fatalf("the day did not play out within %v: %v (hooks %+v, err %v)", playbackLimit, err, h, herr)
+	}
+	h1 := p.waitHooks("paused at the day's last record", 10*time.Second, func(h hooks) bool {
+		return h.Time.Mode == "paused" && uint64(h.Time.Seq) >= day.records
+	})
 
 	mu.Lock()
 	var playURLs []string
