@@ -256,7 +256,9 @@ func seedFrames() map[string][][]byte {
 }
 
 // TestWriteSeedCorpus writes seedFrames to testdata/fuzz in the go-fuzz
-// corpus format when CHECKGRID_WRITE_CORPUS=1 (make fuzz-corpus).
+// corpus format when CHECKGRID_WRITE_CORPUS=1:
+//
+//	CHECKGRID_WRITE_CORPUS=1 go test -count=1 -run '^TestWriteSeedCorpus$' ./protocol/
 func TestWriteSeedCorpus(t *testing.T) {
 	if os.Getenv("CHECKGRID_WRITE_CORPUS") != "1" {
 		t.Skip("set CHECKGRID_WRITE_CORPUS=1 to rewrite testdata/fuzz seeds")
