@@ -143,6 +143,7 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
 	done
 	$(GO) test -run '^$$' -fuzz '^FuzzGate$$' -fuzztime $(FUZZTIME) ./server/wsconn/
+	$(GO) test -run '^$$' -fuzz '^FuzzInlineFrame$$' -fuzztime $(FUZZTIME) ./server/wsconn/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePrefix$$' -fuzztime $(FUZZTIME) ./server/moderation/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStoredSnapshot$$' -fuzztime $(FUZZTIME) ./server/cluster/
 	$(GO) test -run '^$$' -fuzz '^FuzzNextEntry$$' -fuzztime $(FUZZTIME) ./server/history/

@@ -55,12 +55,12 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	if err := m.Register(hubGauges(be.hub)...); err != nil {
 		return err
 	}
-	idle, err := wsconn.NewIdlePoller()
+	poller, err := wsconn.NewPoller(cfg.pollRound)
 	if err != nil {
 		return err
 	}
-	defer idle.Close() // after serve has waited for the clients
-	handler, err := publicHandler(cfg, be, idle, m, logger)
+	defer poller.Close() // after serve has waited for the clients
+	handler, err := publicHandler(cfg, be, poller, m, logger)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 }
 
 // publicHandler is the public listener's handler: page, assets, /ws, API.
-func publicHandler(cfg config, be backend, idle *wsconn.IdlePoller, m *metrics.Metrics, logger *slog.Logger) (http.Handler, error) {
+func publicHandler(cfg config, be backend, poller *wsconn.Poller, m *metrics.Metrics, logger *slog.Logger) (http.Handler, error) {
 	static, err := web.NewStatic(checkgrid.Files())
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func publicHandler(cfg config, be backend, idle *wsconn.IdlePoller, m *metrics.M
 	return web.New(web.Config{
 		Static: static, Hub: be.hub, Identity: identity.New(be.key),
 		Conns: limits.NewConns(cfg.maxConnsPerAddr, cfg.maxConns), Metrics: m, Logger: logger,
-		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), Idle: idle, MetricsOnMain: cfg.metricsOnMain,
+		TrustProxy: cfg.trustProxy, Origins: cfg.originList(), Poller: poller, MetricsOnMain: cfg.metricsOnMain,
 		Version: version(), JoinRate: limits.Rate{Per: cfg.joinRate, Burst: cfg.joinBurst}, Storage: be.storage,
 		History: be.history, Bots: be.bots,
 	}), nil

@@ -38,9 +38,10 @@ type Client struct {
 	killed    chan struct{}      // closed by kill
 	closeCode protocol.CloseCode // set by kill before killed is closed
 
-	// reader
-	rejectRun int           // consecutive Set frames refused entirely
-	msgs      limits.Bucket // message budget (Config.MessageRate, budget.go)
+	// reader: its goroutine, or its Socket's poller while it is parked
+	rejectRun int               // consecutive Set frames refused entirely
+	msgs      limits.Bucket     // message budget (Config.MessageRate, budget.go)
+	changes   []protocol.Change // scratch space for a Set's changes (handle)
 
 	// sender (shard) only
 	member membership // which of shard's sets holds it, at index slot

@@ -29,16 +29,13 @@ func (h *Hub) Go(conn Socket, player string, addr netip.Prefix, adm Admission, d
 }
 
 // handOverAfter is how long after a client's last data frame its reader,
-// when there is nothing more to read, stops waiting for it on a goroutine
-// and parks the connection (Waiter.Park: no goroutine until the client
-// sends something), or, if it cannot park, hands it to a fresh goroutine.
-// An idle connection's goroutine would cost 2.5–4.5 KB: a goroutine's
-// stack grows to the deepest read and write it ever did (4 KB for
-// coder/websocket's read path), the runtime shrinks it only below a
-// quarter of that, and a fresh one still has 2 KB and its own struct. A
-// joined connection parks at its first wait (the join is deep), an idle
-// one again after each pong; a clicking player keeps its goroutine, since
-// parking and resuming cost more per click than waiting.
+// when there is nothing more to read and the connection cannot park
+// (Waiter.Park), stops waiting for it on its goroutine and hands it to a
+// fresh one. A goroutine's stack grows to the deepest read and write it
+// ever did (4 KB for coder/websocket's read path) and the runtime shrinks
+// it only below a quarter of that, while a fresh one that only waits keeps
+// the 2 KB minimum; a clicking player keeps its goroutine, since a new
+// one per click costs more than the stack.
 const handOverAfter = 5 * time.Second
 
 // serve joins conn to the hub and reads it; h.clients counts it until it
@@ -68,24 +65,35 @@ func (h *Hub) serve(conn Socket, player string, addr netip.Prefix, adm Admission
 }
 
 // reader reads c until the connection ends and then ends c's place in the
-// hub, or parks c or hands it to a fresh goroutine (handOverAfter) and
-// returns. w is c's connection as a Waiter, nil if it cannot wait;
-// lastData is when the client last sent a data frame (zero: not yet);
-// fresh says this goroutine was started by a hand-over (or a parked
-// connection's resume) and reads at least once before it hands over
-// again: what woke it must be read, not parked on.
+// hub, or until there is nothing to read: then it parks c (Waiter.Park),
+// or hands it to a fresh goroutine (handOverAfter), and returns; a parked
+// connection's messages are handled by message on the poller's goroutine
+// until it resumes here. w is c's connection as a Waiter, nil if it cannot
+// wait; lastData is when the client last sent a data frame (zero: not
+// yet); fresh says this goroutine was started by a hand-over or a resume
+// and reads at least once before it parks or hands over again: what woke
+// it must be read, not parked on.
 func (h *Hub) reader(c *Client, unbind, done func(), w Waiter, lastData time.Time, fresh bool) {
-	handOver, err := h.read(context.Background(), c, &w, &lastData, fresh)
-	if handOver {
-		// Copies for the closure, so that w and lastData themselves stay
-		// on the stack (a closure over them would move them to the heap
-		// at every reader's start).
-		wait, last := w, lastData
-		resume := func() { go h.reader(c, unbind, done, wait, last, true) }
-		if !wait.Park(resume) {
-			resume()
+	var err error
+	for !c.isKilled() {
+		if w != nil {
+			// Nothing to read now.
+			if !fresh && h.park(c, unbind, done, w) {
+				return
+			}
+			if !fresh && time.Since(lastData) >= handOverAfter {
+				go h.reader(c, unbind, done, w, lastData, true)
+				return
+			}
+			if !w.WaitReadable() {
+				w = nil
+			}
 		}
-		return
+		fresh = false
+		var idle bool
+		if idle, err = h.read(context.Background(), c, &lastData); !idle {
+			break
+		}
 	}
 	unbind()
 	if !c.isKilled() {
@@ -98,6 +106,15 @@ func (h *Hub) reader(c *Client, unbind, done func(), w Waiter, lastData time.Tim
 	}
 	h.m.Disconnects.WithLabelValues(disconnectReason(c, err)).Inc()
 	h.served(done)
+}
+
+// park parks c's connection, to be read by its poller until it resumes
+// on a reader goroutine of its own; false if it cannot park now.
+func (h *Hub) park(c *Client, unbind, done func(), w Waiter) bool {
+	return w.Park(
+		func(msg []byte) bool { return h.message(c, msg) },
+		func() { go h.reader(c, unbind, done, w, time.Time{}, true) },
+	)
 }
 
 // served counts a connection's end and releases what its acceptor holds.
@@ -132,47 +149,42 @@ func peerCloseLabel(code int) string {
 	return "client_other"
 }
 
-// read reads and handles frames until the connection fails or a frame is
-// bad, and returns the read error; or, with a Waiter (*w, set to nil if it
-// cannot wait), until there is nothing to read and the client's last data
-// frame (*lastData, kept up to date) is handOverAfter old: then the reader
-// hands over (reader), unless it is fresh and has not read yet.
-func (h *Hub) read(ctx context.Context, c *Client, w *Waiter, lastData *time.Time, fresh bool) (handOver bool, err error) {
-	var changes []protocol.Change
+// read reads and handles c's messages until the connection fails, a
+// message is bad or c is being closed (idle false, with the read error if
+// there was one), or, once its connection has waited (Waiter), until
+// there is nothing more to read now (idle true). lastData is kept up to
+// date.
+func (h *Hub) read(ctx context.Context, c *Client, lastData *time.Time) (idle bool, err error) {
 	for {
-		if *w != nil {
-			if !fresh && time.Since(*lastData) >= handOverAfter {
-				return true, nil
-			}
-			if !(*w).WaitReadable() {
-				*w = nil
-			}
-		}
 		msg, err := c.conn.Read(ctx)
-		fresh = false
+		if errors.Is(err, ErrIdle) {
+			return true, nil
+		}
 		if err != nil {
-			if errors.Is(err, ErrIdle) {
-				continue
-			}
 			h.readFailed(c, err)
 			return false, err
 		}
-		if c.isKilled() {
-			// Closing: what a client sends during the close handshake
-			// must not change the grid.
+		*lastData = time.Now()
+		if !h.message(c, msg) {
 			return false, nil
-		}
-		if !h.budget(c) {
-			return false, nil
-		}
-		if *w != nil {
-			*lastData = time.Now()
-		}
-		if changes, err = h.handle(c, msg, changes[:0]); err != nil {
-			h.bad(c, err, "")
-			return false, err
 		}
 	}
+}
+
+// message handles one message c sent, on its reader goroutine or its
+// poller's, and reports whether c is to be read on: false once c is being
+// closed (a message during the close handshake must not change the grid),
+// is over its message budget, or sent a bad message.
+func (h *Hub) message(c *Client, msg []byte) bool {
+	if c.isKilled() || !h.budget(c) {
+		return false
+	}
+	var err error
+	if c.changes, err = h.handle(c, msg, c.changes[:0]); err != nil {
+		h.bad(c, err, "")
+		return false
+	}
+	return true
 }
 
 // readFailed ends c after a failed Read: a text message or broken

@@ -28,10 +28,13 @@
 //	reader     (conn.go)   one per connection: decodes frames, spends the
 //	                       message budget (budget.go), applies the gate and
 //	                       rate limits and submits boxes upstream. Over a
-//	                       Waiter (port.go) it waits for the client on
-//	                       little stack, and an idle connection is parked
-//	                       with no reader goroutine until the client sends
-//	                       (handOverAfter).
+//	                       Waiter (port.go) it parks the connection
+//	                       whenever there is nothing to read: no reader
+//	                       goroutine then, and the Socket's poller hands
+//	                       what the client sends to message (conn.go), on
+//	                       the poller's goroutine, until a frame it does
+//	                       not read resumes the reader. Where it cannot
+//	                       park, it waits on little stack (handOverAfter).
 //	flusher    (outbox.go) only while a client's socket is full: writes its
 //	                       queue out as the socket drains, then exits.
 //

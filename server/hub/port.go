@@ -48,12 +48,12 @@ type Socket interface {
 	CloseNow() error
 }
 
-// Waiter is what a Socket can add so that an idle connection costs little
-// memory: its reader waits for the client in WaitReadable, a few frames
-// above the poller, and an idle connection is parked with no reader
-// goroutine at all (or, if it cannot park, handed to a fresh goroutine,
-// whose stack stays at the runtime's 2 KB minimum while it waits); see
-// conn.go, handOverAfter.
+// Waiter is what a Socket can add so that a connection costs no goroutine
+// while it waits for the client: its reader parks it whenever there is
+// nothing to read (Park), and the Socket's poller reads what the client
+// then sends; where it cannot park, the reader waits in WaitReadable, a
+// few frames above the poller, and an idle connection is handed to a fresh
+// goroutine whose stack stays at the runtime's 2 KB minimum (conn.go).
 type Waiter interface {
 	// WaitReadable blocks until the client has sent bytes the next Read
 	// can use, or the connection failed (the next Read says so). It
@@ -63,13 +63,22 @@ type Waiter interface {
 	// client between messages (when the client sent only control frames,
 	// or nothing). CloseNow unblocks it.
 	WaitReadable() bool
-	// Park arranges for resume to run once, on another goroutine, when
-	// the client has sent bytes or the connection ends, and returns true;
-	// until then the connection has no reader goroutine at all. It
-	// returns false, and resume never runs, if the connection cannot park
-	// now. After it has returned true, Read returns ErrIdle as after
-	// WaitReadable.
-	Park(resume func()) bool
+	// Park hands the connection to the Socket's poller and returns true;
+	// until it is resumed, no goroutine of the hub reads it. What the
+	// client sends while it is parked and the poller can read by itself
+	// (whole binary messages, pings and pongs) is handled on the poller's
+	// goroutine, in order: each binary message goes to deliver (its bytes
+	// valid during the call), each ping and pong to the Control function.
+	// deliver returns false when the connection is not to be read any
+	// more. Anything else (a close, a text or fragmented message, framing
+	// to refuse, a message longer than the poller reads, the end of the
+	// connection, the poller's own end), or deliver returning false, runs
+	// resume once, on another goroutine; the next Read starts where the
+	// poller stopped. Park returns false, and neither runs, if the
+	// connection cannot park now. After it has returned true, Read
+	// returns ErrIdle as after WaitReadable. deliver must not call Close
+	// (it may call CloseNow).
+	Park(deliver func(msg []byte) bool, resume func()) bool
 }
 
 // ErrIdle is what a Waiter's Read returns when the client has sent nothing

@@ -17,27 +17,40 @@ import (
 // to a fresh goroutine when idle), so held needs no lock.
 type waitConn struct {
 	*memConn
-	parks  bool // Park parks (else it says it cannot)
-	held   []byte
-	has    bool
-	waits  atomic.Int64 // WaitReadable calls
-	parked atomic.Int64 // Park calls that parked
+	parks     bool // Park parks (else it says it cannot)
+	held      []byte
+	has       bool
+	waits     atomic.Int64 // WaitReadable calls
+	parked    atomic.Int64 // Park calls that parked
+	delivered atomic.Int64 // messages handed to Park's deliver
 }
 
-// Park, if the conn parks, resumes once a message came or the conn closed,
-// from a goroutine of its own (wsconn's is the IdlePoller's).
-func (c *waitConn) Park(resume func()) bool {
+// Park, if the conn parks, hands each message the client sends to
+// deliver from a goroutine of its own (wsconn's is its Poller's), until
+// deliver says no more, the client closes (a nil message, left for Read)
+// or the conn closes: then it resumes, once.
+func (c *waitConn) Park(deliver func([]byte) bool, resume func()) bool {
 	if !c.parks || c.has {
 		return false
 	}
 	c.parked.Add(1)
 	go func() {
-		select {
-		case m := <-c.in:
-			c.held, c.has = m, true
-		case <-c.closed:
+		defer resume()
+		for {
+			select {
+			case m := <-c.in:
+				if m == nil {
+					c.held, c.has = nil, true
+					return
+				}
+				c.delivered.Add(1)
+				if !deliver(m) {
+					return
+				}
+			case <-c.closed:
+				return
+			}
 		}
-		resume()
 	}()
 	return true
 }
@@ -114,12 +127,26 @@ func testWaitingReader(t *testing.T, parks bool) {
 	if a.rep.Grid != want.Grid || b.rep.Grid != want.Grid || !want.Grid.Get(104) {
 		t.Fatalf("grids differ from the hub's at seq %d (or box 104 is not set)", want.Seq)
 	}
-	if n := wa.waits.Load(); n < 6 {
+	if parks {
+		// Parked at its first wait, and read by the poller from then on.
+		if n, d := wa.waits.Load(), wa.delivered.Load(); n != 0 || d != 5 {
+			t.Fatalf("WaitReadable called %d times and %d messages delivered while parked, want 0 and the 5 Sets", n, d)
+		}
+	} else if n := wa.waits.Load(); n < 6 {
 		t.Fatalf("WaitReadable called %d times, want one before each of the 6 messages at least", n)
 	}
-
 	if n := wa.parked.Load(); parks != (n > 0) {
 		t.Fatalf("parked %d times; the conn parks: %v", n, parks)
+	}
+
+	// A bad message ends the connection with CloseProtocol, read by the
+	// poller or not.
+	d, _ := join("d")
+	d.untilSeq(want.Seq)
+	d.conn.in <- []byte{0xee}
+	d.waitEnded()
+	if got := d.conn.closeCode(); got != protocol.CloseProtocol {
+		t.Fatalf("closed with %v after a bad message, want protocol", got)
 	}
 
 	// The client closes: its reader ends, once.

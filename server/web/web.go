@@ -30,9 +30,9 @@ type Config struct {
 	Logger     *slog.Logger
 	TrustProxy bool     // take the client address from X-Forwarded-For
 	Origins    []string // extra allowed WebSocket origins (the host itself always is)
-	// Idle parks idle WebSockets without a goroutine each (nil: they
+	// Poller reads waiting WebSockets without a goroutine each (nil: they
 	// wait in a goroutine of their own).
-	Idle *wsconn.IdlePoller
+	Poller *wsconn.Poller
 	// MetricsOnMain also serves /metrics on the public listener.
 	MetricsOnMain bool
 	// Version is the server's build version, in /api/stats.
@@ -164,7 +164,7 @@ func (s *server) ws(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many connections from your address, slow down", http.StatusTooManyRequests)
 		return
 	}
-	conn, err := wsconn.Accept(w, r, wsconn.Options{Origins: s.Origins, Idle: s.Idle})
+	conn, err := wsconn.Accept(w, r, wsconn.Options{Origins: s.Origins, Poller: s.Poller})
 	if err != nil {
 		// Accept has written the HTTP error (bad origin, not a WebSocket).
 		s.Metrics.Refused.WithLabelValues("handshake").Inc()

@@ -44,13 +44,6 @@ type Conn struct {
 	owed    int             // bytes TryWrite reported short while ciphertext was kept (tls.go)
 	msg     []byte          // the last message read (Read)
 	control func(hub.Control, []byte)
-
-	// TryWrite's state, passed to writeFn without a closure allocation per
-	// call: the hub's per-client lock makes TryWrite exclusive.
-	wbuf    []byte
-	wn      int
-	werr    error
-	writeFn func(fd uintptr) bool
 }
 
 var _ hub.Socket = (*Conn)(nil)
@@ -60,9 +53,9 @@ type Options struct {
 	// Origins are extra allowed Origin host patterns; the request's own
 	// host is always allowed (coder/websocket's rule).
 	Origins []string
-	// Idle, if not nil, parks idle plain connections without a goroutine
-	// (Park, park.go).
-	Idle *IdlePoller
+	// Poller, if not nil, reads plain connections parked without a
+	// goroutine (Park, poller.go).
+	Poller *Poller
 }
 
 // Accept upgrades r to a WebSocket. On error it has written the HTTP
@@ -70,7 +63,6 @@ type Options struct {
 // close.
 func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) {
 	c := &Conn{}
-	c.writeFn = c.writeSome
 	sb := &smallBuffers{ResponseWriter: w}
 	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  opt.Origins,
@@ -98,7 +90,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 	}
 	c.rc = sb.conn.rc
 	if c.rc != nil {
-		sb.conn.poller = opt.Idle
+		sb.conn.poller, sb.conn.report = opt.Poller, c.report
 	}
 	return c, nil
 }
@@ -176,14 +168,7 @@ func (c *Conn) TryWrite(b []byte) (int, error) {
 	if c.rc == nil {
 		return 0, nil
 	}
-	c.wbuf, c.wn, c.werr = b, 0, nil
-	err := c.rc.Write(c.writeFn)
-	n, werr := c.wn, c.werr
-	c.wbuf, c.werr = nil, nil
-	if err != nil {
-		return n, err
-	}
-	return n, werr
+	return c.rd.fdWrite.write(b, 0)
 }
 
 // trySeal is TryWrite for TLS: the frame is sealed whole; if some of its
@@ -209,13 +194,6 @@ func (c *Conn) trySeal(b []byte) (int, error) {
 		return len(b) - 1, nil
 	}
 	return len(b), nil
-}
-
-// writeSome is TryWrite's body, run by RawConn.Write with the fd held: it
-// never asks the poller to wait (returns true), it only stops.
-func (c *Conn) writeSome(fd uintptr) bool {
-	c.wn, c.werr = writeNow(fd, c.wbuf, c.wn)
-	return true
 }
 
 // writeNow writes b[from:] to the non-blocking fd until the kernel takes no
@@ -260,6 +238,9 @@ func (c *Conn) Close(code protocol.CloseCode, reason string) error {
 	c.closeMu.Lock()
 	c.closing = true // from here the handshake may read (idle.go, readable)
 	c.closeMu.Unlock()
+	if p := c.rd.poller; p != nil {
+		p.unpark(c.rd, true) // the poller reads the socket no more
+	}
 	return c.ws.Close(websocket.StatusCode(code), reason)
 }
 

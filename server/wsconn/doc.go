@@ -14,15 +14,21 @@
 //	          control frames, a length with its top bit set: 1002) or one
 //	          longer than the read limit (1009, at the header): Read then
 //	          returns a hub.FrameError and the hub closes with its code
-//	WaitReadable  parks the reader in Go's poller until the client sent
-//	          bytes, a few frames deep instead of inside the library, so an
-//	          idle connection's reader goroutine keeps the runtime's 2 KB
-//	          minimum stack (idle.go; plain sockets only, not TLS); Read
-//	          then returns hub.ErrIdle when only control frames came
-//	Park      hands an idle connection to the IdlePoller: no goroutine
-//	          reads it until the client sends or the socket closes, then
-//	          the hub's resume function runs once (park.go; an epoll set
-//	          of the poller's own and one goroutine waiting on it)
+//	Park      hands a connection with nothing to read to the Poller:
+//	          no goroutine reads it until the client sends something the
+//	          Poller does not read itself. The Poller (poller.go, one
+//	          epoll set of its own and one goroutine for every parked
+//	          connection, reading in rounds) reads the whole binary
+//	          messages, pings and pongs a parked client sends and hands
+//	          them to the hub (inline.go); the first other frame, or the
+//	          end, resumes the hub's reader, which reads it through the
+//	          gate and the library
+//	WaitReadable  where a connection cannot park: parks the reader in
+//	          Go's poller until the client sent bytes, a few frames deep
+//	          instead of inside the library, so a waiting reader keeps the
+//	          runtime's 2 KB minimum stack (idle.go; plain sockets only,
+//	          not TLS); Read then returns hub.ErrIdle when only control
+//	          frames came
 //	TryWrite  pre-encoded wire frames (server/wsframe) go straight to the
 //	          hijacked socket's non-blocking fd with write(2), taking what
 //	          the kernel takes now: server frames are never masked, so
@@ -30,9 +36,9 @@
 //	WriteAll  the rest, parked in Go's poller until the socket drains
 //	Close     the library's close handshake
 //
-// Goroutines: none per connection of its own; an IdlePoller (created once
-// by the server and passed in Options) has one, waiting in epoll_wait for
-// every parked connection, until its Close.
+// Goroutines: none per connection of its own; a Poller (created once by
+// the server and passed in Options) has one, waiting in epoll_wait for
+// every parked connection and reading them, until its Close.
 //
 // Why writing around the library is safe: every byte of every frame but
 // the final close frame is written by the hub, one writer at a time per

@@ -41,37 +41,57 @@ func TestGateRefusesBadFrames(t *testing.T) {
 		{"reserved opcode", []byte{0x83, 0x80, 1, 2, 3, 4}, protocol.CloseFraming},
 	} {
 		for _, mode := range readerModes {
-			t.Run(tc.name+"/"+mode.name, func(t *testing.T) {
-				ts, msgs, errs, _ := server(t, mode.idle)
-				// A good frame, then the bad one, in the packet of the upgrade.
-				dial(t, ts.Listener.Addr().String(), nil, maskedFrame(2, set), tc.bytes)
-				// The reader hands over the message before it reads on.
-				select {
-				case got := <-msgs:
-					if string(got) != string(set) {
-						t.Fatalf("first message %x, want %x", got, set)
-					}
-				case <-time.After(within):
-					select {
-					case err := <-errs:
-						t.Fatalf("the good frame before the bad one was lost: %v", err)
-					default:
-						t.Fatal("the good frame never arrived")
-					}
+			for _, later := range []bool{false, true} {
+				name := tc.name + "/" + mode.String()
+				if later {
+					name += "/later"
 				}
-				select {
-				case err := <-errs:
-					var fe hub.FrameError
-					if !errors.As(err, &fe) || fe.Code != tc.code {
-						t.Fatalf("read: %v, want a FrameError with %d", err, tc.code)
-					}
-				case m := <-msgs:
-					t.Fatalf("the bad frame was read as a message: %x", m)
-				case <-time.After(within):
-					t.Fatal("no error within 5 s: the connection waits on a frame it should refuse")
-				}
-			})
+				t.Run(name, func(t *testing.T) { testGateRefuses(t, mode, later, set, tc.bytes, tc.code) })
+			}
 		}
+	}
+}
+
+// testGateRefuses sends a good frame and then bad in the packet of the
+// upgrade, or (later) the bad bytes once the good frame was read, when a
+// parked connection is read by its Poller; the reader must get the good
+// message and then a FrameError with code.
+func testGateRefuses(t *testing.T, mode readerMode, later bool, set, bad []byte, code protocol.CloseCode) {
+	ts, msgs, errs, _ := server(t, mode)
+	first := [][]byte{maskedFrame(2, set), bad}
+	if later {
+		first = first[:1]
+	}
+	nc, _ := dial(t, ts.Listener.Addr().String(), nil, first...)
+	// The reader hands over the message before it reads on.
+	select {
+	case got := <-msgs:
+		if string(got) != string(set) {
+			t.Fatalf("first message %x, want %x", got, set)
+		}
+	case <-time.After(within):
+		select {
+		case err := <-errs:
+			t.Fatalf("the good frame before the bad one was lost: %v", err)
+		default:
+			t.Fatal("the good frame never arrived")
+		}
+	}
+	if later {
+		if _, err := nc.Write(bad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-errs:
+		var fe hub.FrameError
+		if !errors.As(err, &fe) || fe.Code != code {
+			t.Fatalf("read: %v, want a FrameError with %d", err, code)
+		}
+	case m := <-msgs:
+		t.Fatalf("the bad frame was read as a message: %x", m)
+	case <-time.After(within):
+		t.Fatal("no error within 5 s: the connection waits on a frame it should refuse")
 	}
 }
 

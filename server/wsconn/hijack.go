@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"syscall"
+
+	"checkgrid/server/hub"
 )
 
 // Buffer sizes for hijacked WebSocket connections, kept for the
@@ -58,6 +60,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		if sc, ok := c.(syscall.Conn); ok {
 			if raw, err := sc.SyscallConn(); err == nil {
 				rc.rc = raw
+				rc.fdWrite.init(raw)
 				rc.waitFn = rc.wait
 				rc.fdRead.init(false)
 			}
@@ -93,21 +96,27 @@ type readConn struct {
 	waitFn func(fd uintptr) bool // wait, without a closure allocation per call
 	fdRead fdRead                // readNow's (rawsys.go): never parks
 
-	// Parking without a goroutine (park.go); poller is nil if the
-	// connection cannot park. parkID, resume and inPoller are guarded by
-	// poller's lock.
-	poller   *IdlePoller
-	parkID   uint64
-	resume   func()
-	inPoller bool // in the poller's epoll set (disabled after an event)
+	// fdWrite is Conn.TryWrite's (rawsys.go); Close goes through it.
+	fdWrite fdWrite
+
+	// Parking without a goroutine (poller.go); poller is nil if the
+	// connection cannot park. The rest is guarded by poller's lock, or
+	// owned by the one who took the connection out of its parked set.
+	poller          *Poller
+	parkID          uint64
+	deliver         func([]byte) bool         // the hub's, for binary messages read while parked
+	resume          func()                    // the hub's, run once when the parking ends
+	reading         bool                      // the poller is reading it (readParked), outside the lock
+	closedWhileRead bool                      // its socket was closed while the poller read it
+	report          func(hub.Control, []byte) // the Conn's pings and pongs to the hub (set once, at Accept)
 }
 
 // Close closes the socket and resumes the connection if it is parked, so
 // that its reader finds the end.
 func (r *readConn) Close() error {
-	err := r.Conn.Close()
+	err := r.fdWrite.close(r.Conn.Close)
 	if r.poller != nil {
-		r.poller.unpark(r)
+		r.poller.unpark(r, false)
 	}
 	return err
 }

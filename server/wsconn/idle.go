@@ -11,15 +11,17 @@ import (
 // pong every ping period. A reader parked inside coder/websocket's read
 // path sits twenty frames deep, so the runtime gives every reader
 // goroutine a 4 KB stack (it starts goroutines at the average stack in
-// use, and shrinks one only below a quarter of its size). WaitReadable
-// parks instead in Go's poller through syscall.RawConn.Read, a few frames
-// below the hub's reader loop, until the socket holds bytes; and the hub
-// parks a connection that stays idle with no goroutine at all (Park,
-// park.go), or, where it cannot, hands it to a fresh goroutine, which
-// needs no more than the 2 KB minimum while it waits (hub.Waiter).
+// use, and shrinks one only below a quarter of its size). So the hub
+// parks a connection whenever it has nothing to read, with no goroutine
+// at all (Park; its Poller reads it meanwhile, poller.go); where it cannot
+// park, WaitReadable waits instead in Go's poller through
+// syscall.RawConn.Read, a few frames below the hub's reader loop, until
+// the socket holds bytes, and the hub hands a connection that stays idle
+// to a fresh goroutine, which needs no more than the 2 KB minimum while it
+// waits (hub.Waiter).
 //
-// For that the library must give control back when a client sent only
-// control frames: after a pong it goes on to read the next frame header,
+// For that the library must give control back at a frame boundary: after
+// a pong it goes on to read the next frame header,
 // blocking deep. So once the reader has waited, Read marks the read
 // "at a boundary, do not block": a read of the socket that finds the gate
 // at a frame boundary (every byte the library was given ends a frame, and
@@ -60,30 +62,46 @@ func (c *Conn) WaitReadable() bool {
 	return true
 }
 
-// Park hands the connection to the IdlePoller given to Accept: resume
-// runs once, on another goroutine, when the client has sent bytes or the
-// connection is closed, and until then no goroutine reads it (park.go).
-// It returns false, and resume never runs, if the connection cannot park
-// now (no poller, TLS, bytes already buffered, or the socket closing).
-// Like WaitReadable, it makes Read return hub.ErrIdle from then on.
-func (c *Conn) Park(resume func()) bool {
+// Park hands the connection to the Poller given to Accept (poller.go):
+// until resume runs, no goroutine of the hub reads it; the poller reads
+// the whole binary messages (to deliver), pings and pongs the client
+// sends (to the Control function), and runs resume once the client sends
+// anything else or the connection ends. It returns false, and neither
+// runs, if the connection cannot park now (no poller, TLS, bytes already
+// buffered, or the socket closing). Like WaitReadable, it makes Read
+// return hub.ErrIdle from then on.
+func (c *Conn) Park(deliver func([]byte) bool, resume func()) bool {
 	rd := c.rd
-	if rd.poller == nil || c.readable() {
+	if rd.poller == nil {
+		return false
+	}
+	// Under closeMu, so that a close handshake starting now either finds
+	// the connection parked (and takes it out: Close) or keeps it from
+	// parking: from then on only the library reads the socket.
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.readableLocked() || !rd.gate.atBoundary() {
 		return false
 	}
 	c.waits = true
-	return rd.poller.park(rd, resume)
+	return rd.poller.park(rd, deliver, resume)
 }
 
 // readable reports whether the next Read has something to read without
-// the socket: bytes the library's reader holds, bytes behind the upgrade,
-// the gate's error; or the close handshake has begun (Read then waits for
-// it and reports the end). Those belong to whoever holds the library's
-// read lock, which the close handshake takes to read the client's close
-// frame: closeMu orders this look with the handshake's start.
+// the socket: bytes the library's reader holds, bytes behind the upgrade
+// or kept by the poller, the gate's error; or the close handshake has
+// begun (Read then waits for it and reports the end). Those belong to
+// whoever holds the library's read lock, which the close handshake takes
+// to read the client's close frame: closeMu orders this look with the
+// handshake's start.
 func (c *Conn) readable() bool {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
+	return c.readableLocked()
+}
+
+// readableLocked is readable with closeMu held.
+func (c *Conn) readableLocked() bool {
 	rd := c.rd
 	return c.closing || c.br.Buffered() > 0 || len(rd.pending) > 0 || rd.gate.err != nil
 }

@@ -1,7 +1,6 @@
 package wsconn
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,60 +23,30 @@ func frame(first byte, payload string) []byte {
 	return b
 }
 
-// parkedReader reads c as the hub does when it parks every idle
-// connection: park; on resume, read until ErrIdle (calling idled), then
-// park again (or, if c cannot park now, wait in WaitReadable and read on).
-// The read error ends it, on errs.
-func parkedReader(c *Conn, idled func(), msg func([]byte), errs chan<- error) {
-	var read func()
-	read = func() {
-		for {
-			m, err := c.Read(context.Background())
-			if errors.Is(err, hub.ErrIdle) {
-				idled()
-				if c.Park(func() { go read() }) {
-					return
-				}
-				c.WaitReadable()
-				continue
-			}
-			if err != nil {
-				errs <- err
-				return
-			}
-			msg(m)
-		}
-	}
-	if !c.Park(func() { go read() }) {
-		errs <- errors.New("a fresh plain connection cannot park")
-	}
-}
-
 // A waiting reader (the hub's loop over WaitReadable) and a parked one
-// (no goroutine until the client sends) get every message and every
-// control frame, see ErrIdle after control frames alone and never in the
-// middle of a fragmented message, and CloseNow ends the wait.
+// (no goroutine until the client sends something its Poller does not
+// read) get every message and every control frame, in order. Waiting,
+// the reader sees ErrIdle after control frames alone and never in the
+// middle of a fragmented message. Parked, the Poller reads pings, pongs
+// and whole binary messages itself, hands a fragmented message to a
+// reader goroutine, which reads it through the library and parks again;
+// and CloseNow ends either.
 func TestWaitingReaderAroundControlFrames(t *testing.T) {
-	for _, parked := range []bool{false, true} {
-		name := "waiting"
-		if parked {
-			name = "parked"
-		}
-		t.Run(name, func(t *testing.T) { testAroundControlFrames(t, parked) })
+	for _, mode := range []readerMode{modeWaiting, modeParked} {
+		t.Run(mode.String(), func(t *testing.T) { testAroundControlFrames(t, mode) })
 	}
 }
 
-func testAroundControlFrames(t *testing.T, parked bool) {
-	var opt Options
-	if parked {
-		p, err := NewIdlePoller()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = p.Close() })
-		opt.Idle = p
-	}
-	ctl, idles, msgs, errs, conns := make(chan controlEvent, 8), make(chan struct{}, 8), make(chan string, 8), make(chan error, 1), make(chan *Conn, 1)
+// message is a message the server read, and whether its Poller read it.
+type message struct {
+	payload string
+	polled  bool
+}
+
+func testAroundControlFrames(t *testing.T, mode readerMode) {
+	parked := mode == modeParked
+	opt := options(t, mode)
+	ctl, idles, msgs, errs, conns := make(chan controlEvent, 8), make(chan struct{}, 8), make(chan message, 8), make(chan error, 1), make(chan *Conn, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, opt)
 		if err != nil {
@@ -86,12 +55,7 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 		}
 		c.SetControl(func(k hub.Control, p []byte) { ctl <- controlEvent{k, string(p)} })
 		conns <- c
-		idled, msg := func() { idles <- struct{}{} }, func(m []byte) { msgs <- string(m) }
-		if parked {
-			parkedReader(c, idled, msg, errs)
-			return
-		}
-		errs <- readAll(c, true, idled, msg)
+		errs <- readAll(c, mode, func() { idles <- struct{}{} }, func(m []byte, polled bool) { msgs <- message{string(m), polled} })
 	}))
 	t.Cleanup(ts.Close)
 	nc, _ := dial(t, ts.Listener.Addr().String(), nil)
@@ -106,9 +70,11 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 			t.Fatal(err)
 		}
 	}
-	wait := func(what string, ch <-chan struct{}) {
+	idle := func(what string) {
 		t.Helper()
-		next(t, what, ch, errs)
+		if !parked { // parked, the Poller reads control frames: nothing wakes the reader
+			next(t, what, idles, errs)
+		}
 	}
 	wantControl := func(want controlEvent) {
 		t.Helper()
@@ -116,35 +82,39 @@ func testAroundControlFrames(t *testing.T, parked bool) {
 			t.Fatalf("control frame %+v, want %+v", got, want)
 		}
 	}
-	wantMessage := func(want string) {
+	wantMessage := func(want message) {
 		t.Helper()
-		if got := next(t, fmt.Sprintf("message %q", want), msgs, errs); got != want {
-			t.Fatalf("message %q, want %q", got, want)
+		if got := next(t, fmt.Sprintf("message %+v", want), msgs, errs); got != want {
+			t.Fatalf("message %+v, want %+v", got, want)
 		}
 	}
 
 	// A pong alone: reported, then the reader is idle again.
 	send(frame(0x8a, "pong-1"))
 	wantControl(controlEvent{hub.ControlPong, "pong-1"})
-	wait("ErrIdle after a lone pong", idles)
+	idle("ErrIdle after a lone pong")
 
 	// A ping and a message in one packet: both, in order.
 	send(frame(0x89, "ping-1"), frame(0x82, "set-1"))
 	wantControl(controlEvent{hub.ControlPing, "ping-1"})
-	wantMessage("set-1")
+	wantMessage(message{"set-1", parked})
 
 	// A fragmented message with a ping between its frames, the last frame
 	// sent only once the ping was reported: the reader must wait inside the
-	// message, not go idle.
+	// message, not go idle. Parked, the first fragment resumes a reader
+	// goroutine, which reads the message through the library.
 	send(frame(0x02, "frag-"), frame(0x89, "ping-2"))
 	wantControl(controlEvent{hub.ControlPing, "ping-2"})
 	send(frame(0x80, "ment"))
-	wantMessage("frag-ment")
+	wantMessage(message{"frag-ment", false})
 
-	// Idle again after a pong; CloseNow ends the wait.
+	// Idle again after a pong; parked, read by the Poller again, a message
+	// too. CloseNow ends the wait.
 	send(frame(0x8a, "pong-2"))
 	wantControl(controlEvent{hub.ControlPong, "pong-2"})
-	wait("ErrIdle after the second pong", idles)
+	idle("ErrIdle after the second pong")
+	send(frame(0x82, "set-2"))
+	wantMessage(message{"set-2", parked})
 	if err := c.CloseNow(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,24 +135,28 @@ func TestTLSReaderDoesNotWait(t *testing.T) {
 	_ = c.CloseNow()
 }
 
-// Closing the IdlePoller resumes every connection parked in it, and a
+// Closing the Poller resumes every connection parked in it, and a
 // connection parks no more: its reader waits in a goroutine again and
 // still gets what the client sends.
-func TestIdlePollerCloseResumesParked(t *testing.T) {
-	p, err := NewIdlePoller()
+func TestPollerCloseResumesParked(t *testing.T) {
+	p, err := NewPoller(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resumed, msgs, errs := make(chan struct{}, 1), make(chan string, 1), make(chan error, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, Options{Idle: p})
+		c, err := Accept(w, r, Options{Poller: p})
 		if err != nil {
 			errs <- err
 			return
 		}
-		if !c.Park(func() {
+		deliver := func([]byte) bool {
+			errs <- errors.New("read by the Poller after its Close")
+			return false
+		}
+		if !c.Park(deliver, func() {
 			resumed <- struct{}{}
-			go func() { errs <- readAll(c, true, nil, func(m []byte) { msgs <- string(m) }) }()
+			go func() { errs <- readAll(c, modeWaiting, nil, func(m []byte, _ bool) { msgs <- string(m) }) }()
 		}) {
 			errs <- errors.New("a fresh plain connection cannot park")
 		}

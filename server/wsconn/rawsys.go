@@ -2,6 +2,8 @@ package wsconn
 
 import (
 	"io"
+	"net"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -90,4 +92,49 @@ func (r *fdRead) some(fd uintptr) bool {
 		}
 		return true
 	}
+}
+
+// fdWrite is one socket's write(2) straight on its fd with sysWrite, for
+// the writes that never wait (TryWrite): RawConn.Write's per-call locking
+// and poller bookkeeping cost a tenth of a broadcast's write (BENCHMARKS.md,
+// "Clicks read by the poller"). Its own lock keeps the fd from being
+// closed, and its number reused by another socket, during a write: the
+// socket's Close goes through close, which waits for writes in progress
+// and stops later ones. Writes may run at once (the lock is shared);
+// every close of the socket must go through close.
+type fdWrite struct {
+	mu     sync.RWMutex
+	fd     int // -1: the socket has no fd, and write takes nothing
+	closed bool
+}
+
+// init takes the fd of rc (nil: no fd).
+func (w *fdWrite) init(rc syscall.RawConn) {
+	w.fd = -1
+	if rc != nil {
+		_ = rc.Control(func(fd uintptr) { w.fd = int(fd) })
+	}
+}
+
+// write writes b[from:] until the kernel takes no more, and returns how
+// far it got; net.ErrClosed once the socket is closing.
+func (w *fdWrite) write(b []byte, from int) (int, error) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return from, net.ErrClosed
+	}
+	if w.fd < 0 {
+		return from, nil
+	}
+	return writeNow(uintptr(w.fd), b, from)
+}
+
+// close stops writes, once those in progress have ended, and then closes
+// the socket with closeSocket.
+func (w *fdWrite) close(closeSocket func() error) error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	return closeSocket()
 }

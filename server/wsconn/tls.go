@@ -45,11 +45,11 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	s := &cipherSocket{Conn: c}
-	s.writeFn = s.writeSome
 	s.fdRead.init(true)
 	if sc, ok := c.(syscall.Conn); ok {
 		s.rc, _ = sc.SyscallConn()
 	}
+	s.fdWrite.init(s.rc)
 	return tls.Server(s, l.cfg), nil
 }
 
@@ -63,11 +63,8 @@ type cipherSocket struct {
 	nonBlocking bool   // set by Conn.TryWrite around its seal
 	kept        []byte // ciphertext sealed but not on the socket yet, in order
 
-	// writeSome's state, passed without a closure allocation per call.
-	wbuf    []byte
-	wn      int
-	werr    error
-	writeFn func(fd uintptr) bool
+	// tryWrite's (rawsys.go); Close goes through it.
+	fdWrite fdWrite
 
 	// Owned by the reader (crypto/tls reads under its own lock): Read's
 	// (rawsys.go), parked in the poller while the socket is empty.
@@ -144,18 +141,7 @@ func (s *cipherSocket) drainLocked() error {
 }
 
 // tryWrite writes what the socket takes now with write(2).
-func (s *cipherSocket) tryWrite(b []byte) (int, error) {
-	s.wbuf, s.wn, s.werr = b, 0, nil
-	err := s.rc.Write(s.writeFn)
-	n, werr := s.wn, s.werr
-	s.wbuf, s.werr = nil, nil
-	if err != nil {
-		return n, err
-	}
-	return n, werr
-}
+func (s *cipherSocket) tryWrite(b []byte) (int, error) { return s.fdWrite.write(b, 0) }
 
-func (s *cipherSocket) writeSome(fd uintptr) bool {
-	s.wn, s.werr = writeNow(fd, s.wbuf, s.wn)
-	return true
-}
+// Close closes the socket once no write is in progress (fdWrite).
+func (s *cipherSocket) Close() error { return s.fdWrite.close(s.Conn.Close) }

@@ -23,55 +23,103 @@ func maskedFrame(opcode byte, payload []byte) []byte {
 	return wsframe.AppendMasked(nil, opcode, [4]byte{1, 2, 3, 4}, payload)
 }
 
-// readerModes are the two ways the hub reads a connection: blocking in
-// Read, or waiting in WaitReadable and reading until ErrIdle (idle.go).
-// Every test of the read path runs in both.
-var readerModes = []struct {
-	name string
-	idle bool
-}{{"blocking", false}, {"waiting", true}}
+// readerMode is one way the hub reads a connection. Every test of the
+// read path runs in each.
+type readerMode uint8
+
+const (
+	modeBlocking readerMode = iota // blocking in Read
+	modeWaiting                    // waiting in WaitReadable, reading until ErrIdle (idle.go)
+	modeParked                     // parked at every wait, read by the Poller meanwhile (poller.go)
+)
+
+func (m readerMode) String() string {
+	switch m {
+	case modeBlocking:
+		return "blocking"
+	case modeWaiting:
+		return "waiting"
+	case modeParked:
+		return "parked"
+	}
+	return fmt.Sprintf("readerMode(%d)", uint8(m))
+}
+
+var readerModes = []readerMode{modeBlocking, modeWaiting, modeParked}
+
+// options are the Accept options of a test server reading in mode: a
+// Poller of the test's own for modeParked.
+func options(tb testing.TB, mode readerMode) Options {
+	if mode != modeParked {
+		return Options{}
+	}
+	p, err := NewPoller(0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = p.Close() })
+	return Options{Poller: p}
+}
 
 // server accepts one connection and hands every message it reads (or the
 // read's error) to the test, reading as the hub does in the given mode.
-func server(t *testing.T, idle bool) (*httptest.Server, chan []byte, chan error, chan *Conn) {
+func server(t *testing.T, mode readerMode) (*httptest.Server, chan []byte, chan error, chan *Conn) {
 	msgs, errs, conns := make(chan []byte, 16), make(chan error, 1), make(chan *Conn, 1)
+	opt := options(t, mode)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, Options{})
+		c, err := Accept(w, r, opt)
 		if err != nil {
 			errs <- err
 			return
 		}
 		conns <- c
-		err = readAll(c, idle, nil, func(m []byte) { msgs <- append([]byte(nil), m...) })
+		err = readAll(c, mode, nil, func(m []byte, _ bool) { msgs <- append([]byte(nil), m...) })
 		errs <- err
 	}))
 	t.Cleanup(ts.Close)
 	return ts, msgs, errs, conns
 }
 
-// readAll is the hub's reader loop (hub.read) over c until a read fails:
-// with idle, it waits in WaitReadable before each read and reads again
-// after ErrIdle, calling idled (if not nil) each time.
-func readAll(c *Conn, idle bool, idled func(), msg func([]byte)) error {
-	for {
-		if idle && !c.WaitReadable() {
-			return errors.New("WaitReadable: false on a plain socket")
-		}
-		m, err := c.Read(context.Background())
-		if errors.Is(err, hub.ErrIdle) {
-			if !idle {
-				return errors.New("ErrIdle from a reader that never waited")
+// readAll is the hub's reader (hub.reader) over c in mode until a read
+// fails, and returns the read's error. Waiting, it waits in WaitReadable
+// before each read and reads again after ErrIdle, calling idled (if not
+// nil) each time. Parked, it also parks c before each wait: msg then runs
+// on the Poller's goroutine for the messages the poller reads (polled
+// true), and a reader goroutine reads again from each resume.
+func readAll(c *Conn, mode readerMode, idled func(), msg func(m []byte, polled bool)) error {
+	ended := make(chan error, 1)
+	deliver := func(m []byte) bool { msg(m, true); return true }
+	var read func(fresh bool)
+	read = func(fresh bool) {
+		for {
+			if mode == modeParked && !fresh && c.Park(deliver, func() { go read(true) }) {
+				return
 			}
-			if idled != nil {
-				idled()
+			fresh = false
+			if mode != modeBlocking && !c.WaitReadable() {
+				ended <- errors.New("WaitReadable: false on a plain socket")
+				return
 			}
-			continue
+			m, err := c.Read(context.Background())
+			if errors.Is(err, hub.ErrIdle) {
+				if mode == modeBlocking {
+					ended <- errors.New("ErrIdle from a reader that never waited")
+					return
+				}
+				if idled != nil {
+					idled()
+				}
+				continue
+			}
+			if err != nil {
+				ended <- err
+				return
+			}
+			msg(m, false)
 		}
-		if err != nil {
-			return err
-		}
-		msg(m)
 	}
+	read(false)
+	return <-ended
 }
 
 // within bounds every wait for the server's side of a test connection.
@@ -129,12 +177,12 @@ func next[T any](tb testing.TB, what string, ch <-chan T, errs <-chan error) T {
 // read first, not dropped.
 func TestBytesBehindTheUpgradeAreRead(t *testing.T) {
 	for _, mode := range readerModes {
-		t.Run(mode.name, func(t *testing.T) { testBytesBehindTheUpgrade(t, mode.idle) })
+		t.Run(mode.String(), func(t *testing.T) { testBytesBehindTheUpgrade(t, mode) })
 	}
 }
 
-func testBytesBehindTheUpgrade(t *testing.T, idle bool) {
-	ts, msgs, errs, _ := server(t, idle)
+func testBytesBehindTheUpgrade(t *testing.T, mode readerMode) {
+	ts, msgs, errs, _ := server(t, mode)
 	set, _ := protocol.AppendSet(nil, []protocol.Change{{Index: 77, Value: true}})
 	second := []byte{0x11, 0, 0, 0, 0, 0, 0, 0, 0}
 	nc, _ := dial(t, ts.Listener.Addr().String(), nil, maskedFrame(2, set), maskedFrame(2, second)[:3])
@@ -152,12 +200,12 @@ func testBytesBehindTheUpgrade(t *testing.T, idle bool) {
 // Text messages and client close codes come out as the hub's port says.
 func TestReadErrorsFollowThePort(t *testing.T) {
 	for _, mode := range readerModes {
-		t.Run(mode.name, func(t *testing.T) { testReadErrors(t, mode.idle) })
+		t.Run(mode.String(), func(t *testing.T) { testReadErrors(t, mode) })
 	}
 }
 
-func testReadErrors(t *testing.T, idle bool) {
-	ts, _, errs, conns := server(t, idle)
+func testReadErrors(t *testing.T, mode readerMode) {
+	ts, _, errs, conns := server(t, mode)
 	nc, br := dial(t, ts.Listener.Addr().String(), nil)
 	c := <-conns
 	// A pre-encoded server frame arrives byte for byte.
@@ -177,7 +225,7 @@ func testReadErrors(t *testing.T, idle bool) {
 	}
 
 	// A second connection closes with 3000.
-	ts2, _, errs2, _ := server(t, idle)
+	ts2, _, errs2, _ := server(t, mode)
 	dial(t, ts2.Listener.Addr().String(), nil, maskedFrame(8, []byte{0x0b, 0xb8}))
 	var pc hub.PeerClose
 	if err := next(t, "error for a close frame", errs2, nil); !errors.As(err, &pc) || pc.Code != 3000 {
@@ -190,8 +238,8 @@ func testReadErrors(t *testing.T, idle bool) {
 // short one after a long one is not mixed with its tail.
 func TestMessagesOfEverySizeAreRead(t *testing.T) {
 	for _, mode := range readerModes {
-		t.Run(mode.name, func(t *testing.T) {
-			ts, msgs, errs, _ := server(t, mode.idle)
+		t.Run(mode.String(), func(t *testing.T) {
+			ts, msgs, errs, _ := server(t, mode)
 			nc, _ := dial(t, ts.Listener.Addr().String(), nil)
 			for _, n := range []int{1, firstReadBuf - 1, firstReadBuf, firstReadBuf + 1, idleReadBuf, idleReadBuf + 1, 3000, 2, hijackReadBuf + 7, 1} {
 				want := make([]byte, n)

@@ -1,0 +1,136 @@
+package wsconn
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"checkgrid/protocol"
+	"checkgrid/server/hub"
+)
+
+// The frames a parked connection's poller reads by itself.
+//
+// Whole, masked, unfragmented binary messages, pings and pongs: what a
+// player sends all day. Their header is the one the gate (gate.go) lets
+// through, checked again here, and nothing else: every frame the poller
+// does not take, valid or not, is left to coder/websocket behind the gate,
+// which accepts or refuses it with the same codes as for a connection
+// that never parked. The poller takes frames only at a frame boundary
+// (Park checks it), so the bytes it leaves start at a header, where the
+// gate expects one.
+
+// frameFit is what the poller can do with the bytes at a header.
+type frameFit uint8
+
+const (
+	fitWhole   frameFit = iota // a frame the poller takes, all there
+	fitPartial                 // the start of one it would take: wait for the rest
+	fitLibrary                 // a frame for coder/websocket
+)
+
+func (f frameFit) String() string {
+	switch f {
+	case fitWhole:
+		return "whole"
+	case fitPartial:
+		return "partial"
+	case fitLibrary:
+		return "library"
+	}
+	return "frameFit(?)"
+}
+
+// WebSocket opcodes the poller takes (RFC 6455 §5.2).
+const (
+	opBinary = 0x2
+	opPing   = 0x9
+	opPong   = 0xa
+)
+
+// inlineFrame looks at the frame header at the start of b and says
+// whether the poller takes the frame; for a whole one it returns its
+// opcode, its payload still masked, and its length on the wire.
+func inlineFrame(b []byte) (fit frameFit, op byte, payload []byte, size int) {
+	if len(b) < 2 {
+		return fitPartial, 0, nil, 0
+	}
+	b0, b1 := b[0], b[1]
+	op = b0 & opcodeBits
+	limit := uint64(maxControlData)
+	switch {
+	case b0&finBit == 0, b0&rsvBits != 0, b1&maskBit == 0:
+		return fitLibrary, 0, nil, 0
+	case op == opBinary:
+		limit = protocol.MaxClientMessage
+	case op != opPing && op != opPong, b1&len7Bits > maxControlData:
+		// A control frame's length must fit the 7 bits (§5.5).
+		return fitLibrary, 0, nil, 0
+	}
+	hdr, n := 2, uint64(b1&len7Bits)
+	switch n {
+	case len16:
+		if hdr = 4; len(b) < hdr {
+			return fitPartial, 0, nil, 0
+		}
+		n = uint64(binary.BigEndian.Uint16(b[2:4]))
+	case len64:
+		if hdr = 10; len(b) < hdr {
+			return fitPartial, 0, nil, 0
+		}
+		n = binary.BigEndian.Uint64(b[2:10])
+	}
+	if n > limit {
+		return fitLibrary, 0, nil, 0
+	}
+	size = hdr + maskKey + int(n)
+	if len(b) < size {
+		return fitPartial, 0, nil, 0
+	}
+	payload = b[hdr+maskKey : size]
+	unmask(payload, b[hdr:hdr+maskKey])
+	return fitWhole, op, payload, size
+}
+
+// unmask unmasks payload in place with the 4-byte key (RFC 6455 §5.3).
+func unmask(payload, key []byte) {
+	for i := range payload {
+		payload[i] ^= key[i&3]
+	}
+}
+
+// readParked reads what the parked connection's socket holds into buf
+// (after the bytes it kept from the last time) and handles its whole
+// frames, keeping an unfinished one in pending. It returns true when the
+// parking ends: a frame for the library (kept in pending, ahead of the
+// socket), the end of the stream or a failed read, or deliver saying no
+// more. Run by the poller's goroutine, the connection's one reader while
+// it is parked.
+func (r *readConn) readParked(buf []byte) (end bool) {
+	b := append(buf[:0], r.pending...)
+	r.pending = nil
+	n, err := r.fdRead.read(r.rc, b[len(b):cap(b)])
+	b = b[:len(b)+n]
+	if errors.Is(err, errIdle) {
+		err = nil // woken for nothing: the socket was read already
+	}
+	for len(b) > 0 && !end {
+		fit, op, payload, size := inlineFrame(b)
+		if fit != fitWhole {
+			end = fit == fitLibrary
+			break
+		}
+		b = b[size:]
+		switch op {
+		case opBinary:
+			end = !r.deliver(payload)
+		case opPing:
+			r.report(hub.ControlPing, payload)
+		case opPong:
+			r.report(hub.ControlPong, payload)
+		}
+	}
+	if len(b) > 0 {
+		r.pending = append([]byte(nil), b...)
+	}
+	return end || err != nil
+}

@@ -1,0 +1,281 @@
+package wsconn
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Reading connections that have no reader goroutine.
+//
+// Most connections wait: an idle player sends a pong a ping period, and
+// even one who clicks four times a second waits 250 ms between clicks. A
+// goroutine per waiting connection costs memory (2.5 KB at the least: the
+// runtime's 2 KB stack and the goroutine's own struct), and waking one
+// per message costs the scheduler more than reading the message does
+// (BENCHMARKS.md, "Clicks read by the poller"). A parked connection has
+// none: its fd is in the Poller's epoll set (level-triggered, beside Go's
+// own poller, which keeps it too), and one goroutine waits on that set
+// for all of them.
+//
+// When a parked connection's socket is readable, the poller reads what it
+// holds and handles the whole frames it can by itself (inline.go): each
+// binary message goes to the hub's deliver function, each ping and pong
+// to its Control function, in order. The first frame it leaves to
+// coder/websocket (a close, a text or fragmented message, a header the
+// gate refuses, one longer than protocol.MaxClientMessage), the end of
+// the stream, or deliver saying no more, ends the parking: the poller
+// takes the connection out of the set, keeps the bytes it has not used in
+// front of the socket's (readConn.pending), and runs the connection's
+// resume function, whose reader goroutine reads on through the library
+// and the gate, with their close codes. A frame only partly arrived waits
+// in pending for the rest.
+//
+// Rounds: after each round of events the poller waits until pollEvery has
+// passed since the round began, so that the clicks of many players are
+// read in one round for one wake-up, not one each. A click arriving then
+// waits for the next round, at most pollEvery, against a tick of 100 ms;
+// an idle server's first click is read at once.
+//
+// Every end of a parked connection resumes it: the socket's Close takes it
+// out of the set and resumes it, so its reader finds the end; the close
+// handshake (Conn.Close) takes it out first, waiting for a round that is
+// reading it, so that from then on the library alone reads the socket,
+// after the bytes the poller kept. Connections are known to the set by a
+// number, never by fd, so a stale event for a closed and reused fd finds
+// no one.
+
+// Poller constants.
+const (
+	// parkStop is the epoll data of the Poller's stop pipe; parked
+	// connections are numbered from 1.
+	parkStop = 0
+	// parkEvents is how many events one epoll_wait takes.
+	parkEvents = 128
+	// pollBuf is the poller's read buffer: any client frame the server
+	// takes (protocol.MaxClientMessage and its header) fits whole, with
+	// room for the frames behind it.
+	pollBuf = 16 << 10
+)
+
+// ErrPoller means the Poller could not be set up.
+var ErrPoller = errors.New("wsconn: poller")
+
+// Poller reads connections that have no reader goroutine (Conn.Park).
+// Linux only (epoll). Safe for concurrent use.
+type Poller struct {
+	epfd   int
+	stopR  int // read end of the stop pipe, in the epoll set
+	stopW  int
+	every  time.Duration // a round's least length
+	done   chan struct{} // closed when run has ended
+	closed sync.Once
+
+	buf []byte // owned by run: what a round reads from a socket
+
+	mu     sync.Mutex
+	idle   *sync.Cond // on mu: run has ended a round's read of a connection
+	parked map[uint64]*readConn
+	next   uint64
+	ended  bool // run has ended: nothing parks any more
+}
+
+// NewPoller starts a Poller and its goroutine, until Close. Its rounds of
+// reading last at least every (0: a round starts as soon as a socket is
+// readable).
+func NewPoller(every time.Duration) (*Poller, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("%w: epoll_create1: %w", ErrPoller, err)
+	}
+	var pipe [2]int
+	if err := syscall.Pipe2(pipe[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		syscall.Close(epfd)
+		return nil, fmt.Errorf("%w: pipe2: %w", ErrPoller, err)
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN}
+	setParkID(&ev, parkStop)
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(pipe[0])
+		syscall.Close(pipe[1])
+		return nil, fmt.Errorf("%w: epoll_ctl: %w", ErrPoller, err)
+	}
+	p := &Poller{epfd: epfd, stopR: pipe[0], stopW: pipe[1], every: every, done: make(chan struct{}),
+		buf: make([]byte, pollBuf), parked: map[uint64]*readConn{}}
+	p.idle = sync.NewCond(&p.mu)
+	go p.run()
+	return p, nil
+}
+
+// Close stops the poller's goroutine and resumes every connection still
+// parked (their readers then read as before). It waits for the goroutine.
+func (p *Poller) Close() error {
+	p.closed.Do(func() {
+		_, _ = syscall.Write(p.stopW, []byte{1})
+		<-p.done
+		syscall.Close(p.stopW)
+	})
+	return nil
+}
+
+// run reads parked connections round by round until the stop pipe is
+// written (or epoll fails); then nothing parks any more, and what is
+// parked is resumed.
+func (p *Poller) run() {
+	defer close(p.done)
+	defer p.resumeAll()
+	defer syscall.Close(p.epfd)
+	defer syscall.Close(p.stopR)
+	events := make([]syscall.EpollEvent, parkEvents)
+	for {
+		n, err := syscall.EpollWait(p.epfd, events, -1)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return // nothing can be waited on: resume everyone (resumeAll)
+		}
+		began := time.Now()
+		for _, ev := range events[:n] {
+			id := parkID(&ev)
+			if id == parkStop {
+				return
+			}
+			p.serve(id)
+		}
+		if rest := p.every - time.Since(began); rest > 0 {
+			time.Sleep(rest)
+		}
+	}
+}
+
+// serve reads parked connection id (if it still is) and resumes it if
+// its reading ended there or its socket was closed meanwhile.
+func (p *Poller) serve(id uint64) {
+	p.mu.Lock()
+	r := p.parked[id]
+	if r == nil {
+		p.mu.Unlock()
+		return
+	}
+	r.reading = true
+	p.mu.Unlock()
+
+	end := r.readParked(p.buf)
+
+	p.mu.Lock()
+	r.reading = false
+	if end = end || r.closedWhileRead; end {
+		r.closedWhileRead = false
+		delete(p.parked, id)
+	}
+	p.mu.Unlock()
+	p.idle.Broadcast()
+	if end {
+		p.leave(r)
+	}
+}
+
+// resumeAll ends parking and resumes every parked connection.
+func (p *Poller) resumeAll() {
+	p.mu.Lock()
+	p.ended = true
+	rest := p.parked
+	p.parked = map[uint64]*readConn{}
+	p.mu.Unlock()
+	for _, r := range rest {
+		p.leave(r)
+	}
+}
+
+// park puts r in the set, to be read by run with deliver, and resume to
+// run once when its parking ends. It returns false, and neither runs, if
+// r cannot be parked now (the poller is closed, or the socket is).
+func (p *Poller) park(r *readConn, deliver func([]byte) bool, resume func()) bool {
+	p.mu.Lock()
+	if p.ended {
+		p.mu.Unlock()
+		return false
+	}
+	if r.parkID == 0 {
+		p.next++
+		r.parkID = p.next
+	}
+	id := r.parkID
+	r.deliver, r.resume = deliver, resume
+	p.parked[id] = r
+	p.mu.Unlock()
+
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP}
+	setParkID(&ev, id)
+	var ctlErr error
+	err := r.rc.Control(func(fd uintptr) { ctlErr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev) })
+	if err == nil && ctlErr == nil {
+		return true
+	}
+	// The socket is closing: take r back, unless its Close already took
+	// it (and resumed it).
+	if p.take(id) != r {
+		return true
+	}
+	r.deliver, r.resume = nil, nil
+	return false
+}
+
+// take removes parked connection id from the set, returning it, or nil if
+// it is not parked (resumed already).
+func (p *Poller) take(id uint64) *readConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.parked[id]
+	delete(p.parked, id)
+	return r
+}
+
+// unpark resumes r if it is parked: its socket is being closed. If run is
+// reading it, unpark waits for that read to end when wait is set (the
+// close handshake is about to read the socket), and otherwise leaves r to
+// run, which resumes it after the read.
+func (p *Poller) unpark(r *readConn, wait bool) {
+	p.mu.Lock()
+	for wait && r.reading {
+		p.idle.Wait()
+	}
+	if r.reading {
+		r.closedWhileRead = true
+		p.mu.Unlock()
+		return
+	}
+	id := r.parkID
+	if id == 0 || p.parked[id] != r {
+		p.mu.Unlock()
+		return
+	}
+	delete(p.parked, id)
+	p.mu.Unlock()
+	p.leave(r)
+}
+
+// leave takes r, no longer in the parked map, out of the epoll set and
+// runs its resume function. A closed socket left the set with its fd.
+func (p *Poller) leave(r *readConn) {
+	_ = r.rc.Control(func(fd uintptr) { _ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil) })
+	f := r.resume
+	r.deliver, r.resume = nil, nil
+	if f != nil {
+		f()
+	}
+}
+
+// setParkID and parkID keep a connection's number in an epoll event's
+// 64-bit data (syscall.EpollEvent splits it into Fd and Pad).
+func setParkID(ev *syscall.EpollEvent, id uint64) {
+	ev.Fd, ev.Pad = int32(uint32(id)), int32(uint32(id>>32))
+}
+
+func parkID(ev *syscall.EpollEvent) uint64 {
+	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+}
