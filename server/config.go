@@ -58,7 +58,6 @@ type config struct {
 	paceTicks        int
 	writeTimeout     time.Duration
 	sndbuf           int
-	pollRound        time.Duration
 
 	// cluster mode (clustered.go)
 	nats          string
@@ -120,7 +119,6 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.outbox, "outbox", hub.DefaultOutboxFrames, "frames queued per client before it is resynced")
 	fs.IntVar(&c.paceTicks, "pace-ticks", hub.PaceTicks, "a passive version-3 player gets one DeltaRange per this many Deltas (1 = every Delta)")
 	fs.IntVar(&c.sndbuf, "sndbuf", 256<<10, "kernel send buffer per connection in bytes (0 = kernel default): bounds kernel memory per slow client")
-	fs.DurationVar(&c.pollRound, "poll-round", defaultPollRound, "least time between the rounds in which one goroutine reads every waiting WebSocket (clicks, pings): what arrives together is read for one wake-up (0 = read each as it comes)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", hub.DefaultWriteTimeout, "close a connection whose writes stall this long")
 	fs.StringVar(&c.nats, "nats", "", "cluster mode: comma-separated NATS JetStream server URLs; nodes share one grid through them (empty: this process alone, with its local log)")
 	fs.StringVar(&c.node, "node", "", "cluster mode: this node's name, unique among the nodes (default: random)")
@@ -167,21 +165,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if c.paceTicks < 1 || c.paceTicks > maxPaceTicks {
 		return c, fmt.Errorf("%w: -pace-ticks %d: want 1..%d (a passive player waits at most that many ticks)", ErrLimit, c.paceTicks, maxPaceTicks)
 	}
-	if c.pollRound < 0 || c.pollRound > maxPollRound {
-		return c, fmt.Errorf("%w: -poll-round %v: want 0..%v (a click waits at most that long to be read)", ErrLimit, c.pollRound, maxPollRound)
-	}
 	return c, c.checkTLS(addrSet)
 }
-
-// Read rounds of waiting WebSockets (-poll-round, wsconn.Poller). A click
-// waits at most a round to be read, against a tick of 100 ms; at 2 ms a
-// server reading 2,000 clicks a second wakes at most 500 times for them,
-// not 2,000 (BENCHMARKS.md, "Clicks read by the poller"). Past 20 ms the
-// wait would show in toggle-to-seen.
-const (
-	defaultPollRound = 2 * time.Millisecond
-	maxPollRound     = 20 * time.Millisecond
-)
 
 // maxPaceTicks bounds -pace-ticks: 20 ticks is 1 s at the default tick,
 // past which watching stops looking live.

@@ -55,7 +55,7 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 	if err := m.Register(hubGauges(be.hub)...); err != nil {
 		return err
 	}
-	poller, err := wsconn.NewPoller(cfg.pollRound)
+	poller, err := wsconn.NewPoller()
 	if err != nil {
 		return err
 	}

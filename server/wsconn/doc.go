@@ -18,7 +18,7 @@
 //	          no goroutine reads it until the client sends something the
 //	          Poller does not read itself. The Poller (poller.go, one
 //	          epoll set of its own and one goroutine for every parked
-//	          connection, reading in rounds) reads the whole binary
+//	          connection, waiting in Go's poller) reads the whole binary
 //	          messages, pings and pongs a parked client sends and hands
 //	          them to the hub (inline.go); the first other frame, or the
 //	          end, resumes the hub's reader, which reads it through the

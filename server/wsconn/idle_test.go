@@ -139,7 +139,7 @@ func TestTLSReaderDoesNotWait(t *testing.T) {
 // connection parks no more: its reader waits in a goroutine again and
 // still gets what the client sends.
 func TestPollerCloseResumesParked(t *testing.T) {
-	p, err := NewPoller(0)
+	p, err := NewPoller()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // parkedSocket is the server's end of a real loopback TCP connection as a
 // parked readConn, read by the test itself (readParked, as the Poller's
-// round does), with what it delivers and reports.
+// goroutine does), with what it delivers and reports.
 type parkedSocket struct {
 	r         *readConn
 	client    net.Conn

@@ -3,9 +3,10 @@ package wsconn
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"syscall"
-	"time"
+	"unsafe"
 )
 
 // Reading connections that have no reader goroutine.
@@ -33,16 +34,22 @@ import (
 // and the gate, with their close codes. A frame only partly arrived waits
 // in pending for the rest.
 //
-// Rounds: after each round of events the poller waits until pollEvery has
-// passed since the round began, so that the clicks of many players are
-// read in one round for one wake-up, not one each. A click arriving then
-// waits for the next round, at most pollEvery, against a tick of 100 ms;
-// an idle server's first click is read at once.
+// Waiting: the set itself is readable while a connection in it is, so
+// Go's poller watches it and the Poller's goroutine waits there like any
+// goroutine on a socket. A click then wakes the one thread Go's poller
+// wakes for the socket anyway (the runtime keeps every socket in its own
+// set), and the goroutine reads every parked connection that is readable
+// by then: clicks that come together are read for one wake-up. Blocking in
+// epoll_wait on a thread of its own instead cost a second wake-up per
+// click, and made the runtime's sysmon retake that thread's P each time;
+// waiting a few milliseconds between reads to gather more clicks cost a
+// timer's wake-up, more than it saved (BENCHMARKS.md, "Clicks read by the
+// poller").
 //
 // Every end of a parked connection resumes it: the socket's Close takes it
 // out of the set and resumes it, so its reader finds the end; the close
-// handshake (Conn.Close) takes it out first, waiting for a round that is
-// reading it, so that from then on the library alone reads the socket,
+// handshake (Conn.Close) takes it out first, waiting for a read of it in
+// progress, so that from then on the library alone reads the socket,
 // after the bytes the poller kept. Connections are known to the set by a
 // number, never by fd, so a stale event for a closed and reused fd finds
 // no one.
@@ -60,32 +67,34 @@ const (
 	pollBuf = 16 << 10
 )
 
-// ErrPoller means the Poller could not be set up.
+// ErrPoller means the Poller could not be set up, or has closed.
 var ErrPoller = errors.New("wsconn: poller")
 
 // Poller reads connections that have no reader goroutine (Conn.Park).
 // Linux only (epoll). Safe for concurrent use.
 type Poller struct {
 	epfd   int
-	stopR  int // read end of the stop pipe, in the epoll set
+	set    *os.File        // epfd, in Go's poller: run waits there, not in a syscall
+	setRC  syscall.RawConn // set's
+	stopR  int             // read end of the stop pipe, in the epoll set
 	stopW  int
-	every  time.Duration // a round's least length
 	done   chan struct{} // closed when run has ended
 	closed sync.Once
 
-	buf []byte // owned by run: what a round reads from a socket
+	buf []byte // owned by run: what it reads from a socket
+
+	setMu     sync.RWMutex // epoll_ctl calls (shared) against the set's close
+	setClosed bool
 
 	mu     sync.Mutex
-	idle   *sync.Cond // on mu: run has ended a round's read of a connection
+	idle   *sync.Cond // on mu: run has ended a read of a connection
 	parked map[uint64]*readConn
 	next   uint64
 	ended  bool // run has ended: nothing parks any more
 }
 
-// NewPoller starts a Poller and its goroutine, until Close. Its rounds of
-// reading last at least every (0: a round starts as soon as a socket is
-// readable).
-func NewPoller(every time.Duration) (*Poller, error) {
+// NewPoller starts a Poller and its goroutine, until Close.
+func NewPoller() (*Poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("%w: epoll_create1: %w", ErrPoller, err)
@@ -103,7 +112,22 @@ func NewPoller(every time.Duration) (*Poller, error) {
 		syscall.Close(pipe[1])
 		return nil, fmt.Errorf("%w: epoll_ctl: %w", ErrPoller, err)
 	}
-	p := &Poller{epfd: epfd, stopR: pipe[0], stopW: pipe[1], every: every, done: make(chan struct{}),
+	// Go's poller watches the set (Waiting, above).
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(pipe[0])
+		syscall.Close(pipe[1])
+		return nil, fmt.Errorf("%w: nonblocking epoll: %w", ErrPoller, err)
+	}
+	set := os.NewFile(uintptr(epfd), "wsconn-poller")
+	setRC, err := set.SyscallConn()
+	if err != nil {
+		set.Close()
+		syscall.Close(pipe[0])
+		syscall.Close(pipe[1])
+		return nil, fmt.Errorf("%w: %w", ErrPoller, err)
+	}
+	p := &Poller{epfd: epfd, set: set, setRC: setRC, stopR: pipe[0], stopW: pipe[1], done: make(chan struct{}),
 		buf: make([]byte, pollBuf), parked: map[uint64]*readConn{}}
 	p.idle = sync.NewCond(&p.mu)
 	go p.run()
@@ -121,24 +145,22 @@ func (p *Poller) Close() error {
 	return nil
 }
 
-// run reads parked connections round by round until the stop pipe is
-// written (or epoll fails); then nothing parks any more, and what is
-// parked is resumed.
+// run reads parked connections as their sockets become readable until
+// the stop pipe is written (or epoll fails); then nothing parks any more,
+// and what is parked is resumed.
 func (p *Poller) run() {
-	defer close(p.done)
-	defer p.resumeAll()
-	defer syscall.Close(p.epfd)
-	defer syscall.Close(p.stopR)
+	defer p.shutdown()
 	events := make([]syscall.EpollEvent, parkEvents)
+	var n int
+	var werr error
+	wait := func(fd uintptr) bool {
+		n, werr = epollWaitNow(fd, events)
+		return n > 0 || werr != nil // else park in Go's poller until the set is readable
+	}
 	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil {
+		if err := p.setRC.Read(wait); err != nil || werr != nil {
 			return // nothing can be waited on: resume everyone (resumeAll)
 		}
-		began := time.Now()
 		for _, ev := range events[:n] {
 			id := parkID(&ev)
 			if id == parkStop {
@@ -146,9 +168,21 @@ func (p *Poller) run() {
 			}
 			p.serve(id)
 		}
-		if rest := p.every - time.Since(began); rest > 0 {
-			time.Sleep(rest)
+	}
+}
+
+// epollWaitNow takes the events ready in the set now, without waiting
+// (epoll_pwait with a zero timeout; a raw call, as it cannot block).
+func epollWaitNow(epfd uintptr, events []syscall.EpollEvent) (int, error) {
+	for {
+		n, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, epfd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+		switch errno {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+			continue
 		}
+		return 0, errno
 	}
 }
 
@@ -177,6 +211,33 @@ func (p *Poller) serve(id uint64) {
 	if end {
 		p.leave(r)
 	}
+}
+
+// shutdown ends run: nothing parks any more, what is parked is resumed,
+// and then the set is closed.
+func (p *Poller) shutdown() {
+	p.resumeAll()
+	p.setMu.Lock()
+	p.setClosed = true
+	p.set.Close()
+	p.setMu.Unlock()
+	syscall.Close(p.stopR)
+	close(p.done)
+}
+
+// ctl changes r's place in the set (epoll_ctl op), unless the set or r's
+// socket is closed: the fd numbers may belong to others by then.
+func (p *Poller) ctl(op int, r *readConn, ev *syscall.EpollEvent) error {
+	p.setMu.RLock()
+	defer p.setMu.RUnlock()
+	if p.setClosed {
+		return ErrPoller
+	}
+	var ctlErr error
+	if err := r.rc.Control(func(fd uintptr) { ctlErr = syscall.EpollCtl(p.epfd, op, int(fd), ev) }); err != nil {
+		return err
+	}
+	return ctlErr
 }
 
 // resumeAll ends parking and resumes every parked connection.
@@ -211,9 +272,7 @@ func (p *Poller) park(r *readConn, deliver func([]byte) bool, resume func()) boo
 
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP}
 	setParkID(&ev, id)
-	var ctlErr error
-	err := r.rc.Control(func(fd uintptr) { ctlErr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev) })
-	if err == nil && ctlErr == nil {
+	if p.ctl(syscall.EPOLL_CTL_ADD, r, &ev) == nil {
 		return true
 	}
 	// The socket is closing: take r back, unless its Close already took
@@ -262,7 +321,7 @@ func (p *Poller) unpark(r *readConn, wait bool) {
 // leave takes r, no longer in the parked map, out of the epoll set and
 // runs its resume function. A closed socket left the set with its fd.
 func (p *Poller) leave(r *readConn) {
-	_ = r.rc.Control(func(fd uintptr) { _ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil) })
+	_ = p.ctl(syscall.EPOLL_CTL_DEL, r, nil)
 	f := r.resume
 	r.deliver, r.resume = nil, nil
 	if f != nil {

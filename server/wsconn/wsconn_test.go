@@ -53,7 +53,7 @@ func options(tb testing.TB, mode readerMode) Options {
 	if mode != modeParked {
 		return Options{}
 	}
-	p, err := NewPoller(0)
+	p, err := NewPoller()
 	if err != nil {
 		tb.Fatal(err)
 	}
