@@ -110,10 +110,12 @@ func (h *Hub) publish(ev pipeline.Committed) {
 	h.m.Checked.Set(float64(checked))
 	h.m.Ticks.Inc()
 	h.m.DeltaBoxes.Observe(float64(len(ev.Boxes)))
+	// Before the Delta goes out: a player who sees it finds /healthz and
+	// the Set path already as writable as the upstream that committed it.
+	h.followTick()
 	h.broadcastDelta(wsframe.Wrap(ev.Frame), ev.Seq, ev.Boxes) // one copy per tick, shared by every client, Stats riding on it
 	h.publishAreas(ev.Seq, ev.Boxes)                           // version 2: only to the areas it touches
 	h.payExtras(h.riders.spread)                               // version 2: a share of a round of Stats/Presence
-	h.followTick()
 }
 
 // followTick keeps storageOK in step with the upstream.

@@ -53,8 +53,8 @@ type Options struct {
 	// Origins are extra allowed Origin host patterns; the request's own
 	// host is always allowed (coder/websocket's rule).
 	Origins []string
-	// Poller, if not nil, reads plain connections parked without a
-	// goroutine (Park, poller.go).
+	// Poller, if not nil, reads connections parked without a goroutine
+	// (Park, poller.go).
 	Poller *Poller
 }
 
@@ -85,6 +85,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 	if tc, ok := under.(*tls.Conn); ok {
 		if s, ok := tc.NetConn().(*cipherSocket); ok && s.rc != nil {
 			c.tls, c.sock = tc, s
+			sb.conn.tc, sb.conn.sock = tc, s
+			sb.conn.poller, sb.conn.report = opt.Poller, c.report
 		}
 		return c, nil
 	}

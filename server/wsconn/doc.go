@@ -26,9 +26,12 @@
 //	WaitReadable  where a connection cannot park: parks the reader in
 //	          Go's poller until the client sent bytes, a few frames deep
 //	          instead of inside the library, so a waiting reader keeps the
-//	          runtime's 2 KB minimum stack (idle.go; plain sockets only,
-//	          not TLS); Read then returns hub.ErrIdle when only control
-//	          frames came
+//	          runtime's 2 KB minimum stack (idle.go); Read then returns
+//	          hub.ErrIdle when only control frames came. Over TLS nothing
+//	          waits on the socket (crypto/tls may hold a record): a read
+//	          that would wait gives control back, Read returns
+//	          hub.ErrIdle, and the connection parks; the Poller reads it
+//	          through crypto/tls the same way
 //	TryWrite  pre-encoded wire frames (server/wsframe) go straight to the
 //	          hijacked socket's non-blocking fd with write(2), taking what
 //	          the kernel takes now: server frames are never masked, so

@@ -99,6 +99,13 @@ type readConn struct {
 	// fdWrite is Conn.TryWrite's (rawsys.go); Close goes through it.
 	fdWrite fdWrite
 
+	// TLS (set by Accept): Conn is tc, over sock. drained says the last
+	// read without waiting found nothing: crypto/tls holds no whole record
+	// (readNow), so the connection may park. Owned by the reader.
+	tc      *tls.Conn
+	sock    *cipherSocket
+	drained bool
+
 	// Parking without a goroutine (poller.go); poller is nil if the
 	// connection cannot park. The rest is guarded by poller's lock, or
 	// owned by the one who took the connection out of its parked set.

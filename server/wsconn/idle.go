@@ -34,9 +34,13 @@ import (
 // a data frame's header: payload bytes and the continuation frames of a
 // fragmented message are read blocking, as before.
 //
-// Not for TLS: crypto/tls may hold a record it read with the previous one,
-// which no peek at the socket sees. A TLS reader parks in the library as
-// before (WaitReadable returns false).
+// Over TLS, crypto/tls may hold a record it read with the previous one,
+// which no peek at the socket sees: so nothing waits on the socket. A read
+// that would wait gives control back instead (cipherSocket.readPlain:
+// crypto/tls keeps its state across a temporary error), Read returns
+// hub.ErrIdle, and the hub parks the connection, which the Poller then
+// reads through crypto/tls the same way. Without a Poller, a TLS reader
+// blocks in the library (WaitReadable returns false).
 
 // errIdle is the socket read's answer at a frame boundary when the socket
 // holds nothing and the reader asked not to block.
@@ -44,12 +48,24 @@ var errIdle = errors.New("wsconn: nothing to read now")
 
 // WaitReadable blocks until the client has sent bytes the next Read can
 // use, or the connection failed (the next Read tells which), parked in
-// Go's poller with the caller's stack. It returns false at once if this
-// connection cannot wait so (TLS, or no fd); Read then blocks as hub.Socket
-// says. After it has returned true once, Read returns hub.ErrIdle
+// Go's poller with the caller's stack; over TLS with a Poller, it returns
+// true at once (see above). It returns false at once if this connection
+// cannot wait so (TLS without a Poller, or no fd); Read then blocks as
+// hub.Socket says. After it has returned true once, Read returns hub.ErrIdle
 // when the client sent nothing but control frames. CloseNow unblocks it.
 func (c *Conn) WaitReadable() bool {
 	rd := c.rd
+	if rd != nil && rd.sock != nil {
+		// crypto/tls may hold a record no look at the socket sees: there
+		// is no waiting here. With a Poller, Read returns hub.ErrIdle at
+		// once when there is nothing to read, and the hub parks the
+		// connection; without one, Read blocks in the library.
+		if rd.poller == nil || !rd.poller.open() {
+			return false
+		}
+		c.waits = true
+		return true
+	}
 	if rd == nil || rd.rc == nil {
 		return false
 	}
@@ -67,8 +83,9 @@ func (c *Conn) WaitReadable() bool {
 // the whole binary messages (to deliver), pings and pongs the client
 // sends (to the Control function), and runs resume once the client sends
 // anything else or the connection ends. It returns false, and neither
-// runs, if the connection cannot park now (no poller, TLS, bytes already
-// buffered, or the socket closing). Like WaitReadable, it makes Read
+// runs, if the connection cannot park now (no poller, bytes already
+// buffered, over TLS a read that has not yet found crypto/tls empty, or
+// the socket closing). Like WaitReadable, it makes Read
 // return hub.ErrIdle from then on.
 func (c *Conn) Park(deliver func([]byte) bool, resume func()) bool {
 	rd := c.rd
@@ -80,7 +97,7 @@ func (c *Conn) Park(deliver func([]byte) bool, resume func()) bool {
 	// parking: from then on only the library reads the socket.
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
-	if c.readableLocked() || !rd.gate.atBoundary() {
+	if c.readableLocked() || !rd.gate.atBoundary() || rd.sock != nil && !rd.drained {
 		return false
 	}
 	c.waits = true
@@ -127,5 +144,22 @@ func (r *readConn) wait(fd uintptr) bool {
 }
 
 // readNow reads what the socket holds now into b, without blocking:
-// errIdle if it holds nothing.
-func (r *readConn) readNow(b []byte) (int, error) { return r.fdRead.read(r.rc, b) }
+// errIdle if it holds nothing. Over TLS, the plaintext crypto/tls holds
+// or can decrypt now (cipherSocket.readPlain).
+func (r *readConn) readNow(b []byte) (int, error) {
+	if r.sock == nil {
+		return r.fdRead.read(r.rc, b)
+	}
+	n, err := r.sock.readPlain(r.tc, b)
+	r.drained = errors.Is(err, errIdle)
+	return n, err
+}
+
+// raw is the socket under the connection, for the Poller's epoll set:
+// under crypto/tls for TLS.
+func (r *readConn) raw() syscall.RawConn {
+	if r.sock != nil {
+		return r.sock.rc
+	}
+	return r.rc
+}

@@ -105,32 +105,50 @@ func unmask(payload, key []byte) {
 // socket), the end of the stream or a failed read, or deliver saying no
 // more. Run by the poller's goroutine, the connection's one reader while
 // it is parked.
+//
+// A plain socket is read once: if it still holds bytes, it stays readable
+// (the set is level-triggered). Over TLS, crypto/tls may hold whole records
+// the socket no longer shows, so the read goes on until crypto/tls asks
+// the socket for more and finds nothing (readNow).
 func (r *readConn) readParked(buf []byte) (end bool) {
 	b := append(buf[:0], r.pending...)
 	r.pending = nil
-	n, err := r.fdRead.read(r.rc, b[len(b):cap(b)])
-	b = b[:len(b)+n]
-	if errors.Is(err, errIdle) {
-		err = nil // woken for nothing: the socket was read already
+	for {
+		n, err := r.readNow(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		idle := errors.Is(err, errIdle) // woken for nothing, or all read
+		b, end = r.takeFrames(b)
+		if end || err != nil || r.sock == nil {
+			if len(b) > 0 {
+				r.pending = append([]byte(nil), b...)
+			}
+			return end || err != nil && !idle
+		}
+		b = buf[:copy(buf, b)]
 	}
-	for len(b) > 0 && !end {
+}
+
+// takeFrames handles the whole frames at the start of b and returns what
+// is left of b (an unfinished frame, or the first frame for the library),
+// and whether the parking ends (a frame for the library, or deliver
+// saying no more).
+func (r *readConn) takeFrames(b []byte) (rest []byte, end bool) {
+	for len(b) > 0 {
 		fit, op, payload, size := inlineFrame(b)
 		if fit != fitWhole {
-			end = fit == fitLibrary
-			break
+			return b, fit == fitLibrary
 		}
 		b = b[size:]
 		switch op {
 		case opBinary:
-			end = !r.deliver(payload)
+			if !r.deliver(payload) {
+				return b, true
+			}
 		case opPing:
 			r.report(hub.ControlPing, payload)
 		case opPong:
 			r.report(hub.ControlPong, payload)
 		}
 	}
-	if len(b) > 0 {
-		r.pending = append([]byte(nil), b...)
-	}
-	return end || err != nil
+	return b, false
 }

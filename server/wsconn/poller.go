@@ -234,7 +234,7 @@ func (p *Poller) ctl(op int, r *readConn, ev *syscall.EpollEvent) error {
 		return ErrPoller
 	}
 	var ctlErr error
-	if err := r.rc.Control(func(fd uintptr) { ctlErr = syscall.EpollCtl(p.epfd, op, int(fd), ev) }); err != nil {
+	if err := r.raw().Control(func(fd uintptr) { ctlErr = syscall.EpollCtl(p.epfd, op, int(fd), ev) }); err != nil {
 		return err
 	}
 	return ctlErr
@@ -282,6 +282,13 @@ func (p *Poller) park(r *readConn, deliver func([]byte) bool, resume func()) boo
 	}
 	r.deliver, r.resume = nil, nil
 	return false
+}
+
+// open reports whether connections may park (run has not ended).
+func (p *Poller) open() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.ended
 }
 
 // take removes parked connection id from the set, returning it, or nil if

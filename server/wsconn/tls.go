@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"syscall"
@@ -46,6 +47,7 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 	}
 	s := &cipherSocket{Conn: c}
 	s.fdRead.init(true)
+	s.fdReadNow.init(false)
 	if sc, ok := c.(syscall.Conn); ok {
 		s.rc, _ = sc.SyscallConn()
 	}
@@ -67,8 +69,39 @@ type cipherSocket struct {
 	fdWrite fdWrite
 
 	// Owned by the reader (crypto/tls reads under its own lock): Read's
-	// (rawsys.go), parked in the poller while the socket is empty.
-	fdRead fdRead
+	// (rawsys.go), parked in Go's poller while the socket is empty, or,
+	// while noWait is set, not waiting at all (readPlain).
+	fdRead    fdRead
+	fdReadNow fdRead
+	noWait    bool
+}
+
+// errWouldBlock is what a cipherSocket's read says, while the reader asked
+// it not to wait, when the socket holds nothing. It is a net.Error that
+// says it is temporary, so crypto/tls keeps what it has read of a record
+// and takes the read up again next time (crypto/tls conn.go,
+// readRecordOrCCS), instead of ending the connection with it.
+var errWouldBlock net.Error = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string   { return "wsconn: the TLS socket holds nothing now" }
+func (wouldBlock) Timeout() bool   { return true }
+func (wouldBlock) Temporary() bool { return true }
+
+// readPlain reads what tc (over s) can give now, without waiting: the
+// plaintext crypto/tls holds or can decrypt from what the socket holds.
+// errIdle: nothing, and crypto/tls asked the socket for more, so it holds
+// no whole record either; what it holds of one waits for bytes that make
+// the socket readable. Only the connection's one reader calls it.
+func (s *cipherSocket) readPlain(tc *tls.Conn, b []byte) (int, error) {
+	s.noWait = true
+	n, err := tc.Read(b)
+	s.noWait = false
+	if n == 0 && errors.Is(err, errWouldBlock) {
+		return 0, errIdle
+	}
+	return n, err
 }
 
 // Read reads ciphertext for crypto/tls with read(2) on the non-blocking
@@ -78,6 +111,13 @@ type cipherSocket struct {
 func (s *cipherSocket) Read(b []byte) (int, error) {
 	if s.rc == nil || len(b) == 0 {
 		return s.Conn.Read(b)
+	}
+	if s.noWait {
+		n, err := s.fdReadNow.read(s.rc, b)
+		if errors.Is(err, errIdle) {
+			return 0, errWouldBlock
+		}
+		return n, err
 	}
 	return s.fdRead.read(s.rc, b)
 }
