@@ -104,15 +104,15 @@ func (r *fdRead) some(fd uintptr) bool {
 // every close of the socket must go through close.
 type fdWrite struct {
 	mu     sync.RWMutex
-	fd     int // -1: the socket has no fd, and write takes nothing
+	fd     int
+	hasFD  bool // set by init; without it (the zero value) write takes nothing
 	closed bool
 }
 
 // init takes the fd of rc (nil: no fd).
 func (w *fdWrite) init(rc syscall.RawConn) {
-	w.fd = -1
 	if rc != nil {
-		_ = rc.Control(func(fd uintptr) { w.fd = int(fd) })
+		_ = rc.Control(func(fd uintptr) { w.fd, w.hasFD = int(fd), true })
 	}
 }
 
@@ -124,7 +124,7 @@ func (w *fdWrite) write(b []byte, from int) (int, error) {
 	if w.closed {
 		return from, net.ErrClosed
 	}
-	if w.fd < 0 {
+	if !w.hasFD {
 		return from, nil
 	}
 	return writeNow(uintptr(w.fd), b, from)
