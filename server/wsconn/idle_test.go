@@ -123,8 +123,9 @@ func testAroundControlFrames(t *testing.T, mode readerMode) {
 	}
 }
 
-// A TLS connection cannot wait at the socket (crypto/tls may hold a record
-// no peek sees): WaitReadable says so, and Read blocks as before.
+// A TLS connection without a Poller cannot wait at the socket (crypto/tls
+// may hold a record no peek sees): WaitReadable says so, and Read blocks as
+// before.
 func TestTLSReaderDoesNotWait(t *testing.T) {
 	addr, cfg, conns := tlsServer(t)
 	dial(t, addr, cfg)
@@ -143,7 +144,7 @@ func TestPollerCloseResumesParked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resumed, msgs, errs := make(chan struct{}, 1), make(chan string, 1), make(chan error, 1)
+	parked, resumed, msgs, errs := make(chan struct{}, 1), make(chan struct{}, 1), make(chan string, 1), make(chan error, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, Options{Poller: p})
 		if err != nil {
@@ -159,10 +160,13 @@ func TestPollerCloseResumesParked(t *testing.T) {
 			go func() { errs <- readAll(c, modeWaiting, nil, func(m []byte, _ bool) { msgs <- string(m) }) }()
 		}) {
 			errs <- errors.New("a fresh plain connection cannot park")
+			return
 		}
+		parked <- struct{}{}
 	}))
 	t.Cleanup(ts.Close)
 	nc, _ := dial(t, ts.Listener.Addr().String(), nil)
+	next(t, "the connection parked", parked, errs) // before the Poller closes
 	select {
 	case <-resumed:
 		t.Fatal("resumed before anything happened")
