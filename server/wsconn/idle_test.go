@@ -55,7 +55,7 @@ func testAroundControlFrames(t *testing.T, mode readerMode) {
 		}
 		c.SetControl(func(k hub.Control, p []byte) { ctl <- controlEvent{k, string(p)} })
 		conns <- c
-		errs <- readAll(c, mode, func() { idles <- struct{}{} }, func(m []byte, polled bool) { msgs <- message{string(m), polled} })
+		errs <- readAll(c, mode, func() { idles <- struct{}{} }, nil, func(m []byte, polled bool) { msgs <- message{string(m), polled} })
 	}))
 	t.Cleanup(ts.Close)
 	nc, _ := dial(t, ts.Listener.Addr().String(), nil)
@@ -157,7 +157,7 @@ func TestPollerCloseResumesParked(t *testing.T) {
 		}
 		if !c.Park(deliver, func() {
 			resumed <- struct{}{}
-			go func() { errs <- readAll(c, modeWaiting, nil, func(m []byte, _ bool) { msgs <- string(m) }) }()
+			go func() { errs <- readAll(c, modeWaiting, nil, nil, func(m []byte, _ bool) { msgs <- string(m) }) }()
 		}) {
 			errs <- errors.New("a fresh plain connection cannot park")
 			return

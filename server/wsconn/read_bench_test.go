@@ -34,7 +34,7 @@ func benchReadClick(b *testing.B, mode readerMode) {
 			b.Error(err)
 			return
 		}
-		_ = readAll(c, mode, nil, func([]byte, bool) { got <- struct{}{} })
+		_ = readAll(c, mode, nil, nil, func([]byte, bool) { got <- struct{}{} })
 	}))
 	defer ts.Close()
 	nc, _ := dial(b, ts.Listener.Addr().String(), nil)

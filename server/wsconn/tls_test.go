@@ -183,10 +183,10 @@ func TestTLSParkedReader(t *testing.T) {
 		t.Fatalf("upgrade: %v %v", resp, err)
 	}
 	c := <-conns
-	ctl, msgs, errs := make(chan controlEvent, 8), make(chan message, 16), make(chan error, 1)
+	ctl, msgs, parked, errs := make(chan controlEvent, 8), make(chan message, 16), make(chan struct{}, 8), make(chan error, 1)
 	c.SetControl(func(k hub.Control, p []byte) { ctl <- controlEvent{k, string(p)} })
 	go func() {
-		errs <- readAll(c, modeParked, nil, func(m []byte, polled bool) { msgs <- message{string(m), polled} })
+		errs <- readAll(c, modeParked, nil, func() { parked <- struct{}{} }, func(m []byte, polled bool) { msgs <- message{string(m), polled} })
 	}()
 	send := func(frames ...[]byte) {
 		t.Helper()
@@ -216,6 +216,11 @@ func TestTLSParkedReader(t *testing.T) {
 	if first.payload != "set-1" {
 		t.Fatalf("message %+v, want set-1", first)
 	}
+	// The connection parks once, after a read that found crypto/tls empty:
+	// before set-1 came (set-1 was the Poller's) or after it (it was read
+	// on the goroutine that had not parked yet). It stays parked from then
+	// on: nothing below resumes it before the text message.
+	next(t, "the connection parked", parked, errs)
 	// Three records in one write of the socket: all read, by the Poller.
 	send(frame(0x82, "set-2"), frame(0x82, "set-3"), frame(0x82, "set-4"))
 	want(message{"set-2", true})

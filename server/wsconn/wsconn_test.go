@@ -73,7 +73,7 @@ func server(t *testing.T, mode readerMode) (*httptest.Server, chan []byte, chan 
 			return
 		}
 		conns <- c
-		err = readAll(c, mode, nil, func(m []byte, _ bool) { msgs <- append([]byte(nil), m...) })
+		err = readAll(c, mode, nil, nil, func(m []byte, _ bool) { msgs <- append([]byte(nil), m...) })
 		errs <- err
 	}))
 	t.Cleanup(ts.Close)
@@ -83,16 +83,20 @@ func server(t *testing.T, mode readerMode) (*httptest.Server, chan []byte, chan 
 // readAll is the hub's reader (hub.reader) over c in mode until a read
 // fails, and returns the read's error. Waiting, it waits in WaitReadable
 // before each read and reads again after ErrIdle, calling idled (if not
-// nil) each time. Parked, it also parks c before each wait: msg then runs
-// on the Poller's goroutine for the messages the poller reads (polled
-// true), and a reader goroutine reads again from each resume.
-func readAll(c *Conn, mode readerMode, idled func(), msg func(m []byte, polled bool)) error {
+// nil) each time. Parked, it also parks c before each wait, calling parked
+// (if not nil) each time it has: msg then runs on the Poller's goroutine
+// for the messages the poller reads (polled true), and a reader goroutine
+// reads again from each resume.
+func readAll(c *Conn, mode readerMode, idled, parked func(), msg func(m []byte, polled bool)) error {
 	ended := make(chan error, 1)
 	deliver := func(m []byte) bool { msg(m, true); return true }
 	var read func(fresh bool)
 	read = func(fresh bool) {
 		for {
 			if mode == modeParked && !fresh && c.Park(deliver, func() { go read(true) }) {
+				if parked != nil {
+					parked()
+				}
 				return
 			}
 			fresh = false
