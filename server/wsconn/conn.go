@@ -33,16 +33,15 @@ const (
 // contract.
 type Conn struct {
 	ws      *websocket.Conn
-	rd      *readConn       // the hijacked socket under ws; writes go straight to it
-	br      *bufio.Reader   // ws's reader over rd (its buffered bytes come before rd's)
-	waits   bool            // WaitReadable has been used: Read may return hub.ErrIdle (idle.go)
-	closeMu sync.Mutex      // orders Close's start with the reader's look at buffered bytes
-	closing bool            // Close has been called; guarded by closeMu
-	rc      syscall.RawConn // rd's fd for non-blocking writes; nil if it has none
-	tls     *tls.Conn       // set if raw is TLS from TLSListener: frames are sealed, then written
-	sock    *cipherSocket   // tls's socket
-	owed    int             // bytes TryWrite reported short while ciphertext was kept (tls.go)
-	msg     []byte          // the last message read (Read)
+	rd      *readConn     // the hijacked socket under ws; writes go straight to it
+	br      *bufio.Reader // ws's reader over rd (its buffered bytes come before rd's)
+	waits   bool          // WaitReadable has been used: Read may return hub.ErrIdle (idle.go)
+	closeMu sync.Mutex    // orders Close's start with the reader's look at buffered bytes
+	closing bool          // Close has been called; guarded by closeMu
+	tls     *tls.Conn     // set if raw is TLS from TLSListener: frames are sealed, then written
+	sock    *cipherSocket // tls's socket
+	owed    int           // bytes TryWrite reported short while ciphertext was kept (tls.go)
+	msg     []byte        // the last message read (Read)
 	control func(hub.Control, []byte)
 }
 
@@ -90,8 +89,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 		}
 		return c, nil
 	}
-	c.rc = sb.conn.rc
-	if c.rc != nil {
+	if sb.conn.rc != nil {
 		sb.conn.poller, sb.conn.report = opt.Poller, c.report
 	}
 	return c, nil
@@ -166,9 +164,6 @@ func readMessage(r io.Reader, b []byte) ([]byte, error) {
 func (c *Conn) TryWrite(b []byte) (int, error) {
 	if c.sock != nil {
 		return c.trySeal(b)
-	}
-	if c.rc == nil {
-		return 0, nil
 	}
 	return c.rd.fdWrite.write(b, 0)
 }

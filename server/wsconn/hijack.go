@@ -62,7 +62,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 				rc.rc = raw
 				rc.fdWrite.init(raw)
 				rc.waitFn = rc.wait
-				rc.fdRead.init(false)
+				rc.fdRead.init()
 			}
 		}
 	}

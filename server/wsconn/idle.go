@@ -148,7 +148,7 @@ func (r *readConn) wait(fd uintptr) bool {
 // or can decrypt now (cipherSocket.readPlain).
 func (r *readConn) readNow(b []byte) (int, error) {
 	if r.sock == nil {
-		return r.fdRead.read(r.rc, b)
+		return r.fdRead.read(r.rc, b, false)
 	}
 	n, err := r.sock.readPlain(r.tc, b)
 	r.drained = errors.Is(err, errIdle)

@@ -1,18 +1,16 @@
 package wsconn
 
 import (
-	"encoding/binary"
 	"errors"
 
-	"checkgrid/protocol"
 	"checkgrid/server/hub"
 )
 
 // The frames a parked connection's poller reads by itself.
 //
 // Whole, masked, unfragmented binary messages, pings and pongs: what a
-// player sends all day. Their header is the one the gate (gate.go) lets
-// through, checked again here, and nothing else: every frame the poller
+// player sends all day, with a header the gate (gate.go) lets through,
+// checked by the gate itself. Every frame the poller
 // does not take, valid or not, is left to coder/websocket behind the gate,
 // which accepts or refuses it with the same codes as for a connection
 // that never parked. The poller takes frames only at a frame boundary
@@ -49,45 +47,37 @@ const (
 
 // inlineFrame looks at the frame header at the start of b and says
 // whether the poller takes the frame; for a whole one it returns its
-// opcode, its payload still masked, and its length on the wire.
+// opcode, its payload unmasked in place, and its length on the wire. The
+// header's RFC 6455 checks and its length are the gate's, run on the
+// header's bytes alone: a header the gate refuses goes to the library,
+// which refuses it with the gate's code.
 func inlineFrame(b []byte) (fit frameFit, op byte, payload []byte, size int) {
-	if len(b) < 2 {
+	if len(b) == 0 {
 		return fitPartial, 0, nil, 0
 	}
-	b0, b1 := b[0], b[1]
-	op = b0 & opcodeBits
-	limit := uint64(maxControlData)
-	switch {
-	case b0&finBit == 0, b0&rsvBits != 0, b1&maskBit == 0:
-		return fitLibrary, 0, nil, 0
-	case op == opBinary:
-		limit = protocol.MaxClientMessage
-	case op != opPing && op != opPong, b1&len7Bits > maxControlData:
-		// A control frame's length must fit the 7 bits (§5.5).
+	op = b[0] & opcodeBits
+	if b[0]&finBit == 0 || op != opBinary && op != opPing && op != opPong {
 		return fitLibrary, 0, nil, 0
 	}
-	hdr, n := 2, uint64(b1&len7Bits)
-	switch n {
-	case len16:
-		if hdr = 4; len(b) < hdr {
-			return fitPartial, 0, nil, 0
+	var g gate
+	hdr := 0
+	for i := 0; i < min(len(b), maxHeader) && hdr == 0; i++ {
+		if g.scan(b[i : i+1]); g.err != nil {
+			return fitLibrary, 0, nil, 0
 		}
-		n = uint64(binary.BigEndian.Uint16(b[2:4]))
-	case len64:
-		if hdr = 10; len(b) < hdr {
-			return fitPartial, 0, nil, 0
+		if g.have == 0 { // the masking key's last byte: the header is whole
+			hdr = i + 1
 		}
-		n = binary.BigEndian.Uint64(b[2:10])
 	}
-	if n > limit {
-		return fitLibrary, 0, nil, 0
+	if hdr == 0 {
+		return fitPartial, 0, nil, 0
 	}
-	size = hdr + maskKey + int(n)
+	size = hdr + int(g.n)
 	if len(b) < size {
 		return fitPartial, 0, nil, 0
 	}
-	payload = b[hdr+maskKey : size]
-	unmask(payload, b[hdr:hdr+maskKey])
+	payload = b[hdr:size]
+	unmask(payload, b[hdr-maskKey:hdr])
 	return fitWhole, op, payload, size
 }
 

@@ -43,7 +43,7 @@ func newParkedSocket(t *testing.T) *parkedSocket {
 	}
 	s := &parkedSocket{client: client}
 	s.r = &readConn{Conn: server, rc: rc}
-	s.r.fdRead.init(false)
+	s.r.fdRead.init()
 	s.r.deliver = func(m []byte) bool {
 		s.delivered = append(s.delivered, string(m))
 		return !s.refuse

@@ -83,14 +83,11 @@ type Poller struct {
 
 	buf []byte // owned by run: what it reads from a socket
 
-	setMu     sync.RWMutex // epoll_ctl calls (shared) against the set's close
-	setClosed bool
-
 	mu     sync.Mutex
 	idle   *sync.Cond // on mu: run has ended a read of a connection
 	parked map[uint64]*readConn
 	next   uint64
-	ended  bool // run has ended: nothing parks any more
+	ended  bool // run has ended: nothing parks any more, and the set is closed
 }
 
 // NewPoller starts a Poller and its goroutine, until Close.
@@ -213,24 +210,21 @@ func (p *Poller) serve(id uint64) {
 	}
 }
 
-// shutdown ends run: nothing parks any more, what is parked is resumed,
-// and then the set is closed.
+// shutdown ends run: nothing parks any more, the set is closed, and
+// what was parked is resumed.
 func (p *Poller) shutdown() {
 	p.resumeAll()
-	p.setMu.Lock()
-	p.setClosed = true
-	p.set.Close()
-	p.setMu.Unlock()
 	syscall.Close(p.stopR)
 	close(p.done)
 }
 
 // ctl changes r's place in the set (epoll_ctl op), unless the set or r's
-// socket is closed: the fd numbers may belong to others by then.
+// socket is closed: the fd numbers may belong to others by then. Under
+// the lock that orders it with the set's close (resumeAll).
 func (p *Poller) ctl(op int, r *readConn, ev *syscall.EpollEvent) error {
-	p.setMu.RLock()
-	defer p.setMu.RUnlock()
-	if p.setClosed {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
 		return ErrPoller
 	}
 	var ctlErr error
@@ -240,10 +234,12 @@ func (p *Poller) ctl(op int, r *readConn, ev *syscall.EpollEvent) error {
 	return ctlErr
 }
 
-// resumeAll ends parking and resumes every parked connection.
+// resumeAll ends parking, closes the set and resumes every parked
+// connection.
 func (p *Poller) resumeAll() {
 	p.mu.Lock()
 	p.ended = true
+	p.set.Close()
 	rest := p.parked
 	p.parked = map[uint64]*readConn{}
 	p.mu.Unlock()

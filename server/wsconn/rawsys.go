@@ -46,19 +46,19 @@ func sysPeek(fd uintptr, b *byte) syscall.Errno {
 // the one goroutine that reads it. Its state passes to the callback
 // without a closure allocation per call.
 type fdRead struct {
-	park bool // a socket that holds nothing: wait in Go's poller, or errIdle
+	park bool // this read's: a socket that holds nothing waits in Go's poller, or errIdle
 	buf  []byte
 	n    int
 	err  error
 	fn   func(fd uintptr) bool
 }
 
-func (r *fdRead) init(park bool) { r.park, r.fn = park, r.some }
+func (r *fdRead) init() { r.fn = r.some }
 
 // read reads what the socket holds into b (io.EOF at its end). When it
 // holds nothing, read parks until it does, or returns errIdle if !park.
-func (r *fdRead) read(rc syscall.RawConn, b []byte) (int, error) {
-	r.buf = b
+func (r *fdRead) read(rc syscall.RawConn, b []byte, park bool) (int, error) {
+	r.buf, r.park = b, park
 	err := rc.Read(r.fn)
 	n, rerr := r.n, r.err
 	r.buf, r.err = nil, nil

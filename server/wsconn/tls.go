@@ -46,8 +46,7 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	s := &cipherSocket{Conn: c}
-	s.fdRead.init(true)
-	s.fdReadNow.init(false)
+	s.fdRead.init()
 	if sc, ok := c.(syscall.Conn); ok {
 		s.rc, _ = sc.SyscallConn()
 	}
@@ -71,9 +70,8 @@ type cipherSocket struct {
 	// Owned by the reader (crypto/tls reads under its own lock): Read's
 	// (rawsys.go), parked in Go's poller while the socket is empty, or,
 	// while noWait is set, not waiting at all (readPlain).
-	fdRead    fdRead
-	fdReadNow fdRead
-	noWait    bool
+	fdRead fdRead
+	noWait bool
 }
 
 // errWouldBlock is what a cipherSocket's read says, while the reader asked
@@ -113,13 +111,13 @@ func (s *cipherSocket) Read(b []byte) (int, error) {
 		return s.Conn.Read(b)
 	}
 	if s.noWait {
-		n, err := s.fdReadNow.read(s.rc, b)
+		n, err := s.fdRead.read(s.rc, b, false)
 		if errors.Is(err, errIdle) {
 			return 0, errWouldBlock
 		}
 		return n, err
 	}
-	return s.fdRead.read(s.rc, b)
+	return s.fdRead.read(s.rc, b, true)
 }
 
 // Write takes ciphertext from crypto/tls. In non-blocking mode it writes
