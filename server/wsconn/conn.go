@@ -62,7 +62,7 @@ type Options struct {
 // close.
 func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) {
 	c := &Conn{}
-	sb := &smallBuffers{ResponseWriter: w}
+	sb := &smallBuffers{ResponseWriter: w, poller: opt.Poller}
 	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  opt.Origins,
 		CompressionMode: websocket.CompressionDisabled, // frames are already near entropy

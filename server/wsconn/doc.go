@@ -17,12 +17,15 @@
 //	Park      hands a connection with nothing to read to the Poller:
 //	          no goroutine reads it until the client sends something the
 //	          Poller does not read itself. The Poller (poller.go, one
-//	          epoll set of its own and one goroutine for every parked
-//	          connection, waiting in Go's poller) reads the whole binary
+//	          epoll set of its own, the park set, and one goroutine
+//	          looking at it every few milliseconds) reads the whole binary
 //	          messages, pings and pongs a parked client sends and hands
 //	          them to the hub (inline.go); the first other frame, or the
 //	          end, resumes the hub's reader, which reads it through the
-//	          gate and the library
+//	          gate and the library. Accept takes a plain socket out of
+//	          Go's poller (owned.go), so that its packets wake no thread:
+//	          a goroutine that must wait for it waits in the Poller's wait
+//	          set, which a second goroutine watches in Go's poller
 //	WaitReadable  where a connection cannot park: parks the reader in
 //	          Go's poller until the client sent bytes, a few frames deep
 //	          instead of inside the library, so a waiting reader keeps the
@@ -40,8 +43,9 @@
 //	Close     the library's close handshake
 //
 // Goroutines: none per connection of its own; a Poller (created once by
-// the server and passed in Options) has one, waiting in epoll_wait for
-// every parked connection and reading them, until its Close.
+// the server and passed in Options) has two until its Close: run reads
+// the parked connections on its beat, and watch wakes the goroutines
+// waiting on owned sockets.
 //
 // Why writing around the library is safe: every byte of every frame but
 // the final close frame is written by the hub, one writer at a time per

@@ -32,8 +32,9 @@ const (
 // pre-encoded frames to.
 type smallBuffers struct {
 	http.ResponseWriter
-	conn *readConn     // set by Hijack
-	br   *bufio.Reader // the library's reader over conn, set by Hijack
+	poller *Poller       // if not nil, takes a plain socket out of Go's poller (owned.go)
+	conn   *readConn     // set by Hijack
+	br     *bufio.Reader // the library's reader over conn, set by Hijack
 }
 
 func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -57,7 +58,12 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		rc.pending = append([]byte(nil), b...)
 	}
 	if _, ok := c.(*tls.Conn); !ok {
-		if sc, ok := c.(syscall.Conn); ok {
+		if w.poller != nil {
+			if s, err := w.poller.own(c); err == nil {
+				rc.Conn = s // out of Go's poller (owned.go)
+			}
+		}
+		if sc, ok := rc.Conn.(syscall.Conn); ok {
 			if raw, err := sc.SyscallConn(); err == nil {
 				rc.rc = raw
 				rc.fdWrite.init(raw)

@@ -32,7 +32,7 @@ func frame(first byte, payload string) []byte {
 // reader goroutine, which reads it through the library and parks again;
 // and CloseNow ends either.
 func TestWaitingReaderAroundControlFrames(t *testing.T) {
-	for _, mode := range []readerMode{modeWaiting, modeParked} {
+	for _, mode := range []readerMode{modeWaiting, modeParked, modeOwnedWaiting} {
 		t.Run(mode.String(), func(t *testing.T) { testAroundControlFrames(t, mode) })
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -17,9 +18,8 @@ import (
 // runtime's 2 KB stack and the goroutine's own struct), and waking one
 // per message costs the scheduler more than reading the message does
 // (BENCHMARKS.md, "Clicks read by the poller"). A parked connection has
-// none: its fd is in the Poller's epoll set (level-triggered, beside Go's
-// own poller, which keeps it too), and one goroutine waits on that set
-// for all of them.
+// none: its fd is in the Poller's park set (epoll, level-triggered), and
+// one goroutine reads that set for all of them.
 //
 // When a parked connection's socket is readable, the poller reads what it
 // holds and handles the whole frames it can by itself (inline.go): each
@@ -34,17 +34,17 @@ import (
 // and the gate, with their close codes. A frame only partly arrived waits
 // in pending for the rest.
 //
-// Waiting: the set itself is readable while a connection in it is, so
-// Go's poller watches it and the Poller's goroutine waits there like any
-// goroutine on a socket. A click then wakes the one thread Go's poller
-// wakes for the socket anyway (the runtime keeps every socket in its own
-// set), and the goroutine reads every parked connection that is readable
-// by then: clicks that come together are read for one wake-up. Blocking in
-// epoll_wait on a thread of its own instead cost a second wake-up per
-// click, and made the runtime's sysmon retake that thread's P each time;
-// waiting a few milliseconds between reads to gather more clicks cost a
-// timer's wake-up, more than it saved (BENCHMARKS.md, "Clicks read by the
-// poller").
+// Waiting: the Poller looks at its set every pollEvery, on a timer, and
+// reads every parked connection readable by then; nothing waits on the
+// set itself. A plain socket is out of Go's poller too (owned.go), so a
+// click wakes no thread: the clicks of a beat are read for one timer's
+// wake-up, and a click waits at most pollEvery more to be read (it still
+// makes the tick it would have made unless it came in the last pollEvery
+// before it, and then waits at most pollEvery past the tick's worst
+// case). Waking on each click instead, on the set in Go's poller, cost
+// the runtime a thread's wake-up per click (BENCHMARKS.md, "Sockets out
+// of Go's poller"). A TLS socket stays in Go's poller (crypto/tls reads
+// it), whose wake-ups then find no one to run.
 //
 // Every end of a parked connection resumes it: the socket's Close takes it
 // out of the set and resumes it, so its reader finds the end; the close
@@ -56,9 +56,10 @@ import (
 
 // Poller constants.
 const (
-	// parkStop is the epoll data of the Poller's stop pipe; parked
-	// connections are numbered from 1.
-	parkStop = 0
+	// pollEvery is the Poller's beat: what it adds at most to a click's
+	// wait for the tick, against one timer wake-up per beat (a tenth of
+	// the server's 50 ms tick at its fastest).
+	pollEvery = 5 * time.Millisecond
 	// parkEvents is how many events one epoll_wait takes.
 	parkEvents = 128
 	// pollBuf is the poller's read buffer: any client frame the server
@@ -73,12 +74,9 @@ var ErrPoller = errors.New("wsconn: poller")
 // Poller reads connections that have no reader goroutine (Conn.Park).
 // Linux only (epoll). Safe for concurrent use.
 type Poller struct {
-	epfd   int
-	set    *os.File        // epfd, in Go's poller: run waits there, not in a syscall
-	setRC  syscall.RawConn // set's
-	stopR  int             // read end of the stop pipe, in the epoll set
-	stopW  int
-	done   chan struct{} // closed when run has ended
+	epfd   int           // the park set, looked at every pollEvery by run
+	stop   chan struct{} // closed by Close: run and watch end
+	done   sync.WaitGroup
 	closed sync.Once
 
 	buf []byte // owned by run: what it reads from a socket
@@ -87,83 +85,93 @@ type Poller struct {
 	idle   *sync.Cond // on mu: run has ended a read of a connection
 	parked map[uint64]*readConn
 	next   uint64
-	ended  bool // run has ended: nothing parks any more, and the set is closed
+	ended  bool // run has ended: nothing parks any more, and the park set is closed
+
+	// The wait set (owned.go): owned sockets someone waits on, one shot
+	// each, watched by watch in Go's poller.
+	waitfd    int
+	waitSet   *os.File // waitfd's, in Go's poller
+	waitRC    syscall.RawConn
+	waitMu    sync.Mutex
+	owned     map[uint64]*ownedSocket // guarded by waitMu
+	nextOwned uint64                  // guarded by waitMu
+	watchEnd  bool                    // guarded by waitMu: watch has ended, waits fall back to poll(2)
 }
 
-// NewPoller starts a Poller and its goroutine, until Close.
+// NewPoller starts a Poller and its goroutines, until Close.
 func NewPoller() (*Poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("%w: epoll_create1: %w", ErrPoller, err)
 	}
-	var pipe [2]int
-	if err := syscall.Pipe2(pipe[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
-		syscall.Close(epfd)
-		return nil, fmt.Errorf("%w: pipe2: %w", ErrPoller, err)
+	waitfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err == nil {
+		err = syscall.SetNonblock(waitfd, true) // Go's poller watches it
 	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN}
-	setParkID(&ev, parkStop)
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
-		syscall.Close(epfd)
-		syscall.Close(pipe[0])
-		syscall.Close(pipe[1])
-		return nil, fmt.Errorf("%w: epoll_ctl: %w", ErrPoller, err)
-	}
-	// Go's poller watches the set (Waiting, above).
-	if err := syscall.SetNonblock(epfd, true); err != nil {
-		syscall.Close(epfd)
-		syscall.Close(pipe[0])
-		syscall.Close(pipe[1])
-		return nil, fmt.Errorf("%w: nonblocking epoll: %w", ErrPoller, err)
-	}
-	set := os.NewFile(uintptr(epfd), "wsconn-poller")
-	setRC, err := set.SyscallConn()
 	if err != nil {
-		set.Close()
-		syscall.Close(pipe[0])
-		syscall.Close(pipe[1])
+		syscall.Close(epfd)
+		if waitfd >= 0 {
+			syscall.Close(waitfd)
+		}
+		return nil, fmt.Errorf("%w: the wait set: %w", ErrPoller, err)
+	}
+	waitSet := os.NewFile(uintptr(waitfd), "wsconn-wait")
+	waitRC, err := waitSet.SyscallConn()
+	if err != nil {
+		syscall.Close(epfd)
+		waitSet.Close()
 		return nil, fmt.Errorf("%w: %w", ErrPoller, err)
 	}
-	p := &Poller{epfd: epfd, set: set, setRC: setRC, stopR: pipe[0], stopW: pipe[1], done: make(chan struct{}),
-		buf: make([]byte, pollBuf), parked: map[uint64]*readConn{}}
+	p := &Poller{epfd: epfd, stop: make(chan struct{}), buf: make([]byte, pollBuf),
+		parked: map[uint64]*readConn{}, waitfd: waitfd, waitSet: waitSet, waitRC: waitRC, owned: map[uint64]*ownedSocket{}}
 	p.idle = sync.NewCond(&p.mu)
+	p.done.Add(2)
 	go p.run()
+	go p.watch()
 	return p, nil
 }
 
-// Close stops the poller's goroutine and resumes every connection still
-// parked (their readers then read as before). It waits for the goroutine.
+// Close stops the poller's goroutines and resumes every connection still
+// parked (their readers then read as before); an owned socket's waits
+// fall back to poll(2). It waits for the goroutines.
 func (p *Poller) Close() error {
 	p.closed.Do(func() {
-		_, _ = syscall.Write(p.stopW, []byte{1})
-		<-p.done
-		syscall.Close(p.stopW)
+		close(p.stop)
+		p.waitMu.Lock()
+		p.watchEnd = true // no epoll_ctl on the wait set from here on
+		p.waitMu.Unlock()
+		p.waitSet.Close() // ends watch's wait
+		p.done.Wait()
 	})
 	return nil
 }
 
-// run reads parked connections as their sockets become readable until
-// the stop pipe is written (or epoll fails); then nothing parks any more,
-// and what is parked is resumed.
+// run reads the parked connections readable at each beat until Close (or
+// epoll fails); then nothing parks any more, and what is parked is
+// resumed.
 func (p *Poller) run() {
-	defer p.shutdown()
+	defer p.done.Done()
+	defer p.resumeAll()
 	events := make([]syscall.EpollEvent, parkEvents)
-	var n int
-	var werr error
-	wait := func(fd uintptr) bool {
-		n, werr = epollWaitNow(fd, events)
-		return n > 0 || werr != nil // else park in Go's poller until the set is readable
-	}
+	beat := time.NewTicker(pollEvery)
+	defer beat.Stop()
 	for {
-		if err := p.setRC.Read(wait); err != nil || werr != nil {
-			return // nothing can be waited on: resume everyone (resumeAll)
+		select {
+		case <-p.stop:
+			return
+		case <-beat.C:
 		}
-		for _, ev := range events[:n] {
-			id := parkID(&ev)
-			if id == parkStop {
-				return
+		for {
+			n, err := epollWaitNow(uintptr(p.epfd), events)
+			if err != nil {
+				return // nothing can be waited on: resume everyone (resumeAll)
 			}
-			p.serve(id)
+			for _, ev := range events[:n] {
+				p.serve(parkID(&ev))
+			}
+			if n < len(events) {
+				break
+			}
 		}
 	}
 }
@@ -210,14 +218,6 @@ func (p *Poller) serve(id uint64) {
 	}
 }
 
-// shutdown ends run: nothing parks any more, the set is closed, and
-// what was parked is resumed.
-func (p *Poller) shutdown() {
-	p.resumeAll()
-	syscall.Close(p.stopR)
-	close(p.done)
-}
-
 // ctl changes r's place in the set (epoll_ctl op), unless the set or r's
 // socket is closed: the fd numbers may belong to others by then. Under
 // the lock that orders it with the set's close (resumeAll).
@@ -239,7 +239,7 @@ func (p *Poller) ctl(op int, r *readConn, ev *syscall.EpollEvent) error {
 func (p *Poller) resumeAll() {
 	p.mu.Lock()
 	p.ended = true
-	p.set.Close()
+	syscall.Close(p.epfd)
 	rest := p.parked
 	p.parked = map[uint64]*readConn{}
 	p.mu.Unlock()

@@ -28,9 +28,10 @@ func maskedFrame(opcode byte, payload []byte) []byte {
 type readerMode uint8
 
 const (
-	modeBlocking readerMode = iota // blocking in Read
-	modeWaiting                    // waiting in WaitReadable, reading until ErrIdle (idle.go)
-	modeParked                     // parked at every wait, read by the Poller meanwhile (poller.go)
+	modeBlocking     readerMode = iota // blocking in Read
+	modeWaiting                        // waiting in WaitReadable, reading until ErrIdle (idle.go)
+	modeParked                         // parked at every wait, read by the Poller meanwhile (poller.go)
+	modeOwnedWaiting                   // waiting as modeWaiting, on a socket out of Go's poller (owned.go)
 )
 
 func (m readerMode) String() string {
@@ -41,16 +42,19 @@ func (m readerMode) String() string {
 		return "waiting"
 	case modeParked:
 		return "parked"
+	case modeOwnedWaiting:
+		return "owned-waiting"
 	}
 	return fmt.Sprintf("readerMode(%d)", uint8(m))
 }
 
-var readerModes = []readerMode{modeBlocking, modeWaiting, modeParked}
+var readerModes = []readerMode{modeBlocking, modeWaiting, modeParked, modeOwnedWaiting}
 
 // options are the Accept options of a test server reading in mode: a
-// Poller of the test's own for modeParked.
+// Poller of the test's own for modeParked and modeOwnedWaiting (its
+// sockets are out of Go's poller).
 func options(tb testing.TB, mode readerMode) Options {
-	if mode != modeParked {
+	if mode != modeParked && mode != modeOwnedWaiting {
 		return Options{}
 	}
 	p, err := NewPoller()
