@@ -31,7 +31,7 @@ func (h *Hub) budget(c *Client) bool {
 // c.conn.Read, on c's reader). A ping is answered with a pong queued like
 // any frame, so it never splits a data frame on the wire.
 func (h *Hub) control(c *Client, k Control, payload []byte) {
-	h.m.FramesRecv.WithLabelValues(k.String()).Inc()
+	h.recvControls[k].Inc()
 	if c.isKilled() || !h.budget(c) {
 		return
 	}

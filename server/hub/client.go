@@ -39,9 +39,10 @@ type Client struct {
 	closeCode protocol.CloseCode // set by kill before killed is closed
 
 	// reader: its goroutine, or its Socket's poller while it is parked
-	rejectRun int               // consecutive Set frames refused entirely
-	msgs      limits.Bucket     // message budget (Config.MessageRate, budget.go)
-	changes   []protocol.Change // scratch space for a Set's changes (handle)
+	rejectRun int                     // consecutive Set frames refused entirely
+	msgs      limits.Bucket           // message budget (Config.MessageRate, budget.go)
+	changes   []protocol.Change       // scratch space for a Set's changes (handle)
+	lost      func([]protocol.Change) // refuseLost for this client, made at its first Set (apply)
 
 	// sender (shard) only
 	member membership // which of shard's sets holds it, at index slot

@@ -243,7 +243,7 @@ func (h *Hub) handle(c *Client, msg []byte, changes []protocol.Change) ([]protoc
 	if err != nil {
 		return changes, err
 	}
-	h.m.FramesRecv.WithLabelValues(t.String()).Inc()
+	h.recvFrames[t].Inc() // every known type has one (New); PeekType refuses the rest
 	switch t {
 	case protocol.TypeSet:
 		s, err := protocol.DecodeSet(msg)
@@ -364,7 +364,10 @@ func (h *Hub) apply(c *Client, changes []protocol.Change) {
 	toggled := 0
 	if granted > 0 {
 		var ok bool
-		if toggled, ok = h.up.Submit(changes[:granted], func(lost []protocol.Change) { h.refuseLost(c, lost) }); !ok {
+		if c.lost == nil {
+			c.lost = func(lost []protocol.Change) { h.refuseLost(c, lost) }
+		}
+		if toggled, ok = h.up.Submit(changes[:granted], c.lost); !ok {
 			granted, reason, retry = 0, protocol.RejectStorage, time.Second
 		}
 	}

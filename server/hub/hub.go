@@ -35,7 +35,12 @@ type Hub struct {
 	// sentFrames holds the frames_sent counter per frame type, resolved
 	// once: a label lookup per write is measurable at 100k+ writes/s.
 	sentFrames [256]prometheus.Counter
-	pingFrame  []byte
+	// recvFrames and recvControls hold the frames_received counter per
+	// client frame type and control kind, resolved once for the same
+	// reason: every click counts one.
+	recvFrames   [256]prometheus.Counter
+	recvControls [ControlPong + 1]prometheus.Counter
+	pingFrame    []byte
 
 	players *limits.Buckets[string]
 	addrs   *limits.Buckets[netip.Prefix]
@@ -140,6 +145,14 @@ func New(cfg Config, up Upstream, epoch uint64, m *metrics.Metrics, logger *slog
 		}
 	}
 	h.sentFrames[0] = m.FramesSent.WithLabelValues("control")
+	for t := range h.recvFrames {
+		if ft := protocol.FrameType(t); ft.Known() {
+			h.recvFrames[t] = m.FramesRecv.WithLabelValues(ft.String())
+		}
+	}
+	for _, k := range []Control{ControlPing, ControlPong} {
+		h.recvControls[k] = m.FramesRecv.WithLabelValues(k.String())
+	}
 	for range cfg.Senders {
 		h.senders = append(h.senders, &sender{cmds: make(chan command, senderQueue), paced: make([][]*Client, cfg.PaceTicks)})
 	}

@@ -322,3 +322,32 @@ func TestStatsDueOnJitteredTicks(t *testing.T) {
 		}
 	}
 }
+
+// frames_received counts each frame a client sends under its type, a
+// server→client type sent the wrong way included (it then ends the
+// connection as a protocol error); the counters are resolved once, at
+// New, for every known type.
+func TestFramesReceivedByType(t *testing.T) {
+	th := startHub(t, Config{})
+	p := th.join(t, "counted", 1024)
+	p.untilSeq(0)
+	p.set(protocol.Change{Index: 7, Value: true})
+	for !p.rep.Grid.Get(7) {
+		p.until(protocol.TypeDelta)
+	}
+	if n := testutil.ToFloat64(th.m.FramesRecv.WithLabelValues("Set")); n != 1 {
+		t.Fatalf("frames_received{type=Set} = %v, want 1", n)
+	}
+	d, err := protocol.AppendDelta(nil, 1, []uint32{3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.conn.in <- d
+	p.waitEnded()
+	if got := p.conn.closeCode(); got != protocol.CloseProtocol {
+		t.Fatalf("a Delta from a client closed with %v, want protocol_error", got)
+	}
+	if n := testutil.ToFloat64(th.m.FramesRecv.WithLabelValues("Delta")); n != 1 {
+		t.Fatalf("frames_received{type=Delta} = %v, want 1", n)
+	}
+}
