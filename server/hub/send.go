@@ -33,6 +33,7 @@ func (h *Hub) sendRaw(c *Client, wire []byte) bool {
 func (h *Hub) kill(c *Client, code protocol.CloseCode, why string) {
 	c.killOnce.Do(func() {
 		c.closeCode = code
+		c.dead.Store(true)
 		close(c.killed)
 		time.AfterFunc(h.cfg.WriteTimeout, func() { _ = c.conn.CloseNow() })
 		c.out.close(code, why, code == protocol.CloseGoingAway)

@@ -32,6 +32,12 @@ const (
 // Conn is an accepted WebSocket connection. Its methods follow hub.Socket's
 // contract.
 type Conn struct {
+	// TryWrite's, first: the senders write to every connection each tick,
+	// and this way the fd is in the line they load anyway (BENCHMARKS.md,
+	// "Sockets out of Go's poller").
+	fdw  fdWrite       // the plain socket's fd (rawsys.go); its Close goes through it
+	sock *cipherSocket // tls's socket, if TLS
+
 	ws      *websocket.Conn
 	rd      *readConn     // the hijacked socket under ws; writes go straight to it
 	br      *bufio.Reader // ws's reader over rd (its buffered bytes come before rd's)
@@ -39,7 +45,6 @@ type Conn struct {
 	closeMu sync.Mutex    // orders Close's start with the reader's look at buffered bytes
 	closing bool          // Close has been called; guarded by closeMu
 	tls     *tls.Conn     // set if raw is TLS from TLSListener: frames are sealed, then written
-	sock    *cipherSocket // tls's socket
 	owed    int           // bytes TryWrite reported short while ciphertext was kept (tls.go)
 	msg     []byte        // the last message read (Read)
 	control func(hub.Control, []byte)
@@ -62,7 +67,7 @@ type Options struct {
 // close.
 func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) {
 	c := &Conn{}
-	sb := &smallBuffers{ResponseWriter: w, poller: opt.Poller}
+	sb := &smallBuffers{ResponseWriter: w, poller: opt.Poller, fdw: &c.fdw}
 	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  opt.Origins,
 		CompressionMode: websocket.CompressionDisabled, // frames are already near entropy
@@ -165,7 +170,7 @@ func (c *Conn) TryWrite(b []byte) (int, error) {
 	if c.sock != nil {
 		return c.trySeal(b)
 	}
-	return c.rd.fdWrite.write(b, 0)
+	return c.fdw.write(b, 0)
 }
 
 // trySeal is TryWrite for TLS: the frame is sealed whole; if some of its

@@ -33,6 +33,7 @@ const (
 type smallBuffers struct {
 	http.ResponseWriter
 	poller *Poller       // if not nil, takes a plain socket out of Go's poller (owned.go)
+	fdw    *fdWrite      // the Conn's, set up by Hijack for a plain socket
 	conn   *readConn     // set by Hijack
 	br     *bufio.Reader // the library's reader over conn, set by Hijack
 }
@@ -66,7 +67,11 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		if sc, ok := rc.Conn.(syscall.Conn); ok {
 			if raw, err := sc.SyscallConn(); err == nil {
 				rc.rc = raw
-				rc.fdWrite.init(raw)
+				if w.fdw == nil {
+					w.fdw = new(fdWrite)
+				}
+				rc.fdw = w.fdw
+				rc.fdw.init(raw)
 				rc.waitFn = rc.wait
 				rc.fdRead.init()
 			}
@@ -102,8 +107,9 @@ type readConn struct {
 	waitFn func(fd uintptr) bool // wait, without a closure allocation per call
 	fdRead fdRead                // readNow's (rawsys.go): never parks
 
-	// fdWrite is Conn.TryWrite's (rawsys.go); Close goes through it.
-	fdWrite fdWrite
+	// fdw is Conn.TryWrite's (rawsys.go), if the socket has an fd; Close
+	// goes through it.
+	fdw *fdWrite
 
 	// TLS (set by Accept): Conn is tc, over sock. drained says the last
 	// read without waiting found nothing: crypto/tls holds no whole record
@@ -127,7 +133,12 @@ type readConn struct {
 // Close closes the socket and resumes the connection if it is parked, so
 // that its reader finds the end.
 func (r *readConn) Close() error {
-	err := r.fdWrite.close(r.Conn.Close)
+	var err error
+	if r.fdw != nil {
+		err = r.fdw.close(r.Conn.Close)
+	} else {
+		err = r.Conn.Close()
+	}
 	if r.poller != nil {
 		r.poller.unpark(r, false)
 	}
