@@ -88,6 +88,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opt Options) (*Conn, error) 
 	under := sb.conn.Conn
 	if tc, ok := under.(*tls.Conn); ok {
 		if s, ok := tc.NetConn().(*cipherSocket); ok && s.rc != nil {
+			if opt.Poller != nil {
+				s.own(opt.Poller)
+			}
 			c.tls, c.sock = tc, s
 			sb.conn.tc, sb.conn.sock = tc, s
 			sb.conn.poller, sb.conn.report = opt.Poller, c.report

@@ -22,8 +22,9 @@
 //	          messages, pings and pongs a parked client sends and hands
 //	          them to the hub (inline.go); the first other frame, or the
 //	          end, resumes the hub's reader, which reads it through the
-//	          gate and the library. Accept takes a plain socket out of
-//	          Go's poller (owned.go), so that its packets wake no thread:
+//	          gate and the library. Accept takes the socket (under TLS,
+//	          the TCP socket under crypto/tls) out of Go's poller
+//	          (owned.go), so that its packets wake no thread:
 //	          a goroutine that must wait for it waits in the Poller's wait
 //	          set, which a second goroutine watches in Go's poller
 //	WaitReadable  where a connection cannot park: parks the reader in

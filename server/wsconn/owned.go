@@ -18,7 +18,8 @@ import (
 // every packet a client sends wakes that thread, whether or not anyone
 // reads the socket then. For a player who clicks, that wake-up cost more
 // than reading and handling the click (BENCHMARKS.md, "Sockets out of
-// Go's poller"). So once a plain socket is upgraded, the Poller takes it
+// Go's poller"). So once a socket is upgraded (a plain one, or the TCP
+// socket under a TLS connection: cipherSocket.own), the Poller takes it
 // out (Poller.own): it keeps a duplicate of the fd and closes the
 // runtime's, which takes the socket out of the runtime's set (the socket
 // itself lives on in the duplicate: closing one of two fds sends

@@ -36,15 +36,15 @@ import (
 //
 // Waiting: the Poller looks at its set every pollEvery, on a timer, and
 // reads every parked connection readable by then; nothing waits on the
-// set itself. A plain socket is out of Go's poller too (owned.go), so a
-// click wakes no thread: the clicks of a beat are read for one timer's
+// set itself. Every upgraded socket is out of Go's poller too (owned.go;
+// for TLS, the TCP socket under crypto/tls), so a click wakes no thread: the clicks of a beat are read for one timer's
 // wake-up, and a click waits at most pollEvery more to be read (it still
 // makes the tick it would have made unless it came in the last pollEvery
 // before it, and then waits at most pollEvery past the tick's worst
 // case). Waking on each click instead, on the set in Go's poller, cost
 // the runtime a thread's wake-up per click (BENCHMARKS.md, "Sockets out
-// of Go's poller"). A TLS socket stays in Go's poller (crypto/tls reads
-// it), whose wake-ups then find no one to run.
+// of Go's poller"). While nothing is parked, run waits without a beat:
+// an idle server wakes for nothing.
 //
 // Every end of a parked connection resumes it: the socket's Close takes it
 // out of the set and resumes it, so its reader finds the end; the close
@@ -74,10 +74,11 @@ var ErrPoller = errors.New("wsconn: poller")
 // Poller reads connections that have no reader goroutine (Conn.Park).
 // Linux only (epoll). Safe for concurrent use.
 type Poller struct {
-	epfd   int           // the park set, looked at every pollEvery by run
-	stop   chan struct{} // closed by Close: run and watch end
-	done   sync.WaitGroup
-	closed sync.Once
+	epfd    int           // the park set, looked at every pollEvery by run
+	stop    chan struct{} // closed by Close: run and watch end
+	parking chan struct{} // a connection parked in an empty set: run beats again (cap 1)
+	done    sync.WaitGroup
+	closed  sync.Once
 
 	buf []byte // owned by run: what it reads from a socket
 
@@ -122,7 +123,7 @@ func NewPoller() (*Poller, error) {
 		waitSet.Close()
 		return nil, fmt.Errorf("%w: %w", ErrPoller, err)
 	}
-	p := &Poller{epfd: epfd, stop: make(chan struct{}), buf: make([]byte, pollBuf),
+	p := &Poller{epfd: epfd, stop: make(chan struct{}), parking: make(chan struct{}, 1), buf: make([]byte, pollBuf),
 		parked: map[uint64]*readConn{}, waitfd: waitfd, waitSet: waitSet, waitRC: waitRC, owned: map[uint64]*ownedSocket{}}
 	p.idle = sync.NewCond(&p.mu)
 	p.done.Add(2)
@@ -156,6 +157,15 @@ func (p *Poller) run() {
 	beat := time.NewTicker(pollEvery)
 	defer beat.Stop()
 	for {
+		if !p.anyParked() {
+			// Nothing to look at: no beat until a connection parks (an
+			// idle server wakes for nothing).
+			select {
+			case <-p.stop:
+				return
+			case <-p.parking:
+			}
+		}
 		select {
 		case <-p.stop:
 			return
@@ -263,8 +273,15 @@ func (p *Poller) park(r *readConn, deliver func([]byte) bool, resume func()) boo
 	}
 	id := r.parkID
 	r.deliver, r.resume = deliver, resume
+	first := len(p.parked) == 0
 	p.parked[id] = r
 	p.mu.Unlock()
+	if first {
+		select {
+		case p.parking <- struct{}{}:
+		default: // run has been told already
+		}
+	}
 
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP}
 	setParkID(&ev, id)
@@ -278,6 +295,13 @@ func (p *Poller) park(r *readConn, deliver func([]byte) bool, resume func()) boo
 	}
 	r.deliver, r.resume = nil, nil
 	return false
+}
+
+// anyParked reports whether a connection is parked.
+func (p *Poller) anyParked() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.parked) > 0
 }
 
 // open reports whether connections may park (run has not ended).

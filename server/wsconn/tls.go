@@ -54,6 +54,19 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 	return tls.Server(s, l.cfg), nil
 }
 
+// own takes the socket out of Go's poller (owned.go), once the handshake
+// and the upgrade are done and before anyone else reads or writes it (the
+// fd's number changes: fdWrite takes the new one). It stays in Go's
+// poller if that fails.
+func (s *cipherSocket) own(p *Poller) {
+	o, err := p.own(s.Conn)
+	if err != nil {
+		return
+	}
+	s.Conn, s.rc = o, ownedRaw{o}
+	s.fdWrite.init(s.rc)
+}
+
 // cipherSocket is the TCP socket under one tls.Conn.
 type cipherSocket struct {
 	net.Conn
