@@ -193,6 +193,11 @@ func (l *label) draw(dst *ebiten.Image, x, y float64) {
 // player aims.
 type hud struct {
 	title, alert, banner, message, prompt, hint, help label
+	// hover is the hovered box's lines on a narrow screen, bottom-left
+	// above help: in the title panel there, they pushed the centre stack
+	// (the announcement with it) down under a resting pointer. On a wide
+	// screen they are the title panel's last lines.
+	hover label
 	// announce is the operator's announcement (announce.go), first in
 	// the stack.
 	announce   label
@@ -219,10 +224,14 @@ type placedLabel struct {
 	x, y float64
 }
 
+// narrow reports whether a w-device-pixel screen at dpr puts the centre
+// stack under the title panel rather than beside it.
+func narrow(w int, dpr float64) bool { return float64(w)/dpr < narrowCSS }
+
 // stackWidth is the widest a centre-stack panel may be on a w-device-pixel
 // screen: beside the title panel when there is room, else the full width.
 func (h *hud) stackWidth(w int, dpr float64) float64 {
-	if float64(w)/dpr < narrowCSS {
+	if narrow(w, dpr) {
 		return float64(w) - 2*margin*dpr
 	}
 	return float64(w) - 2*(float64(h.title.w)+2*margin*dpr)
@@ -245,11 +254,16 @@ func (h *hud) layout(w, hh int, dpr, bottom float64) {
 		// (stackGap) leaves room.
 		h.meter = image.Rect(int(m), int(m)+h.title.h, int(m)+h.title.w, int(m)+h.title.h+int(barH*dpr))
 	}
-	place(&h.help, m, float64(hh)-m-bottom*dpr-float64(h.help.h))
+	helpY := float64(hh) - m - bottom*dpr - float64(h.help.h)
+	place(&h.help, m, helpY)
+	if h.help.w > 0 {
+		helpY -= stackGap * dpr
+	}
+	place(&h.hover, m, helpY-float64(h.hover.h))
 	place(&h.op, float64(w)-m-float64(h.op.w), m+h.opTop*dpr)
 
 	y := m
-	if float64(w)/dpr < narrowCSS {
+	if narrow(w, dpr) {
 		y += float64(h.title.h) + stackGap*dpr
 	}
 	centre := func(pw int) float64 { return math.Round((float64(w) - float64(pw)) / 2) }
@@ -292,7 +306,9 @@ func (h *hud) draw(dst *ebiten.Image) {
 func (h *hud) hit(x, y float64) bool {
 	p := image.Pt(int(math.Floor(x)), int(math.Floor(y)))
 	for _, pl := range h.placed {
-		if pl.l != &h.hint && p.In(pl.l.rect(pl.x, pl.y)) {
+		// The hint and the hover lines take no press: both show over the
+		// grid, the hover lines wherever the pointer is.
+		if pl.l != &h.hint && pl.l != &h.hover && p.In(pl.l.rect(pl.x, pl.y)) {
 			return true
 		}
 	}

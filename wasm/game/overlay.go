@@ -45,11 +45,18 @@ func (g *Game) setHUD(now time.Duration) bool {
 	if near := g.nearText(); near != "" {
 		lines = append(lines, line{near, styleSmall})
 	}
+	var hover []line
 	if g.ptr.hoverOK && !g.ptr.touchMode {
-		lines = append(lines, line{fmt.Sprintf(wording.HoverFmt, g.ptr.hover, g.ptr.hover%protocol.GridWidth, g.ptr.hover/protocol.GridWidth), styleSmall})
+		hover = append(hover, line{fmt.Sprintf(wording.HoverFmt, g.ptr.hover, g.ptr.hover%protocol.GridWidth, g.ptr.hover/protocol.GridWidth), styleSmall})
 		if info := g.boxInfoLine(); info != "" {
-			lines = append(lines, line{info, styleSmall})
+			hover = append(hover, line{info, styleSmall})
 		}
+	}
+	if narrow(g.scr.w, dpr) {
+		changed = h.hover.set(f, dpr, full, panelBG, hover...) || changed
+	} else {
+		lines = append(lines, hover...)
+		changed = h.hover.set(f, dpr, full, panelBG) || changed
 	}
 	changed = h.title.set(f, dpr, full, panelBG, lines...) || changed
 	stack := h.stackWidth(g.scr.w, dpr)
