@@ -60,6 +60,11 @@ func run(ctx context.Context, cfg config, logw io.Writer, hup <-chan os.Signal) 
 		return err
 	}
 	defer poller.Close() // after serve has waited for the clients
+	if be.sequencer != nil {
+		// The clicks waiting in parked sockets are read right before each
+		// cut, so each makes the tick it came before (wsconn, poller.go).
+		be.sequencer.BeforeCut(poller.ReadNow)
+	}
 	handler, err := publicHandler(cfg, be, poller, m, logger)
 	if err != nil {
 		return err

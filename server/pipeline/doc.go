@@ -14,7 +14,9 @@
 // Flow, on Run's goroutine, every tick (Pacer.Period: the hub stretches
 // it with its write budget, and skips a tick while its fan-out is behind):
 //
-//	grid.Collector.Collect ─► protocol.AppendDelta (seq N, encoded once)
+//	BeforeCut's function (the single process reads its parked sockets'
+//	  clicks there: wsconn.Poller.ReadNow)
+//	  ─► grid.Collector.Collect ─► protocol.AppendDelta (seq N, encoded once)
 //	  ─► Log.Append (durable; a refusal is retried with the same seq and
 //	     frame before anything newer) ─► Committed{Seq, Toggles, Frame, Boxes}
 //	  ─► Log.Checkpoint when the log wants one (the collector's grid is at

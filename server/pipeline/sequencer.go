@@ -64,6 +64,7 @@ type Sequencer struct {
 	// Run's
 	gather     Gatherer // log as a Gatherer, or nil
 	setBox     func(uint32, bool) bool
+	beforeCut  func()          // BeforeCut's; set before Run
 	col        *grid.Collector // its published grid is at the committed seq between ticks
 	pending    *Committed      // encoded but refused by the log: appended again before anything newer
 	scratch    []uint32
@@ -89,6 +90,13 @@ func New(cfg Config, start *protocol.Bitset, toggles uint64, lg Log, epoch, seq 
 	s.encoded.Store(seq)
 	return s
 }
+
+// BeforeCut registers f to run on the Sequencer's goroutine right before
+// each tick collects the Sets: the server reads there the clicks waiting
+// in its parked sockets (wsconn.Poller.ReadNow), so that a click that came
+// before the cut makes this tick however its socket is otherwise read. f
+// must not wait for the Sequencer. Call it before Run.
+func (s *Sequencer) BeforeCut(f func()) { s.beforeCut = f }
 
 // Run sequences until ctx ends: first a reset to the grid at the
 // recovered seq, then a Delta every tick that has changes. On the way out
@@ -137,6 +145,9 @@ func (s *Sequencer) Run(ctx context.Context, pace Pacer) error {
 // error wraps ErrStepDown.
 func (s *Sequencer) tick() error {
 	if s.pending == nil {
+		if s.beforeCut != nil {
+			s.beforeCut()
+		}
 		start := time.Now()
 		if s.gather != nil {
 			if err := s.gather.Gather(s.setBox); err != nil {

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -120,5 +121,62 @@ func TestSequencerCommitsThroughTheLog(t *testing.T) {
 	}
 	if again.Seq != rep.Seq || again.Grid != rep.Grid {
 		t.Fatalf("recovered seq %d (%d checked), fed seq %d (%d checked)", again.Seq, again.Grid.Count(), rep.Seq, rep.Grid.Count())
+	}
+}
+
+// BeforeCut's function runs on each tick right before the collect: when
+// it first runs, the change submitted before Run is not committed yet,
+// and a change it submits is in the same Delta, on the feed before its
+// next call.
+func TestBeforeCutRunsBeforeTheCollect(t *testing.T) {
+	var start protocol.Bitset
+	seq := pipeline.New(pipeline.Config{Tick: time.Millisecond}, &start, 0, nil, 1, 0, metrics.New(), nil)
+	feed := seq.Feed()
+	seq.Submit([]protocol.Change{{Index: 7, Value: true}}, nil)
+	calls := 0
+	result := make(chan string, 1)
+	seq.BeforeCut(func() {
+		switch calls++; calls {
+		case 1:
+			if c := <-feed; c.Frame != nil { // Run fed the reset before its first tick
+				result <- fmt.Sprintf("first step %d is not the reset", c.Seq)
+				return
+			}
+			select {
+			case c := <-feed:
+				result <- fmt.Sprintf("Delta %d (%v) committed before the first cut's call", c.Seq, c.Boxes)
+				return
+			default:
+			}
+			seq.Submit([]protocol.Change{{Index: 42, Value: true}}, nil)
+		case 2:
+			select {
+			case c := <-feed:
+				if !slices.Equal(c.Boxes, []uint32{7, 42}) {
+					result <- fmt.Sprintf("the first Delta flips %v, want [7 42]", c.Boxes)
+					return
+				}
+				result <- ""
+			default:
+				result <- "no Delta between the first and second calls"
+			}
+		}
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- seq.Run(ctx, nil) }()
+	select {
+	case msg := <-result:
+		if msg != "" {
+			t.Error(msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("BeforeCut's function did not run twice")
+	}
+	stop()
+	for range feed {
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

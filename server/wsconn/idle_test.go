@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"checkgrid/server/hub"
 )
@@ -183,5 +184,54 @@ func TestPollerCloseResumesParked(t *testing.T) {
 	}
 	if m := next(t, "message after the poller closed", msgs, errs); m != "after" {
 		t.Fatalf("message %q, want %q", m, "after")
+	}
+}
+
+// ReadNow reads what parked connections hold before it returns: with
+// beats an hour apart, a message is delivered only by ReadNow. It
+// returns at once with nothing parked, and once the Poller has closed.
+func TestReadNowReadsParked(t *testing.T) {
+	p, err := newPoller(time.Hour, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.ReadNow() // nothing parked: answered all the same
+
+	parked, msgs, errs := make(chan struct{}, 1), make(chan string, 4), make(chan error, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, Options{Poller: p})
+		if err != nil {
+			errs <- err
+			return
+		}
+		errs <- readAll(c, modeParked, nil, func() { parked <- struct{}{} }, func(m []byte, _ bool) { msgs <- string(m) })
+	}))
+	t.Cleanup(ts.Close)
+	nc, _ := dial(t, ts.Listener.Addr().String(), nil)
+	next(t, "the connection parked", parked, errs)
+	if _, err := nc.Write(frame(0x82, "click")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(within)
+	for {
+		p.ReadNow()
+		select {
+		case m := <-msgs:
+			if m != "click" {
+				t.Fatalf("message %q, want click", m)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			p.ReadNow() // the Poller has ended: returns at once
+			return
+		case err := <-errs:
+			t.Fatalf("the reader ended: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ReadNow did not deliver the parked connection's message within %v", within)
+		}
 	}
 }

@@ -34,17 +34,19 @@ import (
 // and the gate, with their close codes. A frame only partly arrived waits
 // in pending for the rest.
 //
-// Waiting: the Poller looks at its set every pollEvery, on a timer, and
-// reads every parked connection readable by then; nothing waits on the
-// set itself. Every upgraded socket is out of Go's poller too (owned.go;
-// for TLS, the TCP socket under crypto/tls), so a click wakes no thread: the clicks of a beat are read for one timer's
-// wake-up, and a click waits at most pollEvery more to be read (it still
-// makes the tick it would have made unless it came in the last pollEvery
-// before it, and then waits at most pollEvery past the tick's worst
-// case). Waking on each click instead, on the set in Go's poller, cost
-// the runtime a thread's wake-up per click (BENCHMARKS.md, "Sockets out
-// of Go's poller"). While nothing is parked, run waits without a beat:
-// an idle server wakes for nothing.
+// Waiting: the Poller looks at its set on a beat, on a timer, and reads
+// every parked connection readable by then; nothing waits on the set
+// itself. Every upgraded socket is out of Go's poller too (owned.go; for
+// TLS, the TCP socket under crypto/tls), so a click wakes no thread: the
+// clicks of a beat are read for one timer's wake-up. Waking on each click
+// instead, on the set in Go's poller, cost the runtime a thread's wake-up
+// per click (BENCHMARKS.md, "Sockets out of Go's poller"). The single
+// process's Sequencer also reads the set right before each cut (ReadNow),
+// so a click makes the tick it came before however late the beat is, and
+// the beat slows to pollEveryCut meanwhile; without cuts (a cluster node
+// not sequencing) a click waits at most pollEvery to be read. While
+// nothing is parked, run waits without a beat: an idle server wakes for
+// nothing.
 //
 // Every end of a parked connection resumes it: the socket's Close takes it
 // out of the set and resumes it, so its reader finds the end; the close
@@ -60,6 +62,17 @@ const (
 	// wait for the tick, against one timer wake-up per beat (a tenth of
 	// the server's 50 ms tick at its fastest).
 	pollEvery = 5 * time.Millisecond
+	// pollEveryCut is the beat while a Sequencer reads the set at each of
+	// its cuts (ReadNow, in the last cutFresh): clicks make their tick
+	// anyway, and the beat bounds only how late pongs, Rejects and a
+	// resumed connection's frames are read, for a quarter of the beat's
+	// wake-ups.
+	pollEveryCut = 20 * time.Millisecond
+	// cutFresh is how recent the last ReadNow must be for the slow beat:
+	// ten ticks at the slowest stretched tick, so a node that stops
+	// cutting (a cluster node that lost the lease) is back on the fast
+	// beat within a second.
+	cutFresh = time.Second
 	// parkEvents is how many events one epoll_wait takes.
 	parkEvents = 128
 	// pollBuf is the poller's read buffer: any client frame the server
@@ -74,9 +87,12 @@ var ErrPoller = errors.New("wsconn: poller")
 // Poller reads connections that have no reader goroutine (Conn.Park).
 // Linux only (epoll). Safe for concurrent use.
 type Poller struct {
-	epfd    int           // the park set, looked at every pollEvery by run
-	stop    chan struct{} // closed by Close: run and watch end
-	parking chan struct{} // a connection parked in an empty set: run beats again (cap 1)
+	epfd    int                // the park set, looked at every pollEvery by run
+	stop    chan struct{}      // closed by Close: run and watch end
+	parking chan struct{}      // a connection parked in an empty set: run beats again (cap 1)
+	now     chan chan struct{} // ReadNow's requests, each closed once read
+	runEnd  chan struct{}      // closed when run has ended (ReadNow waits no more)
+	every   [2]time.Duration   // the beat without and with cuts (pollEvery, pollEveryCut)
 	done    sync.WaitGroup
 	closed  sync.Once
 
@@ -100,7 +116,10 @@ type Poller struct {
 }
 
 // NewPoller starts a Poller and its goroutines, until Close.
-func NewPoller() (*Poller, error) {
+func NewPoller() (*Poller, error) { return newPoller(pollEvery, pollEveryCut) }
+
+// newPoller is NewPoller with the beats given (tests).
+func newPoller(every, everyCut time.Duration) (*Poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("%w: epoll_create1: %w", ErrPoller, err)
@@ -123,7 +142,8 @@ func NewPoller() (*Poller, error) {
 		waitSet.Close()
 		return nil, fmt.Errorf("%w: %w", ErrPoller, err)
 	}
-	p := &Poller{epfd: epfd, stop: make(chan struct{}), parking: make(chan struct{}, 1), buf: make([]byte, pollBuf),
+	p := &Poller{epfd: epfd, stop: make(chan struct{}), parking: make(chan struct{}, 1),
+		now: make(chan chan struct{}), runEnd: make(chan struct{}), every: [2]time.Duration{every, everyCut}, buf: make([]byte, pollBuf),
 		parked: map[uint64]*readConn{}, waitfd: waitfd, waitSet: waitSet, waitRC: waitRC, owned: map[uint64]*ownedSocket{}}
 	p.idle = sync.NewCond(&p.mu)
 	p.done.Add(2)
@@ -147,43 +167,79 @@ func (p *Poller) Close() error {
 	return nil
 }
 
-// run reads the parked connections readable at each beat until Close (or
-// epoll fails); then nothing parks any more, and what is parked is
-// resumed.
+// run reads the parked connections readable at each beat, and at each
+// ReadNow, until Close (or epoll fails); then nothing parks any more, and
+// what is parked is resumed.
 func (p *Poller) run() {
 	defer p.done.Done()
+	defer close(p.runEnd)
 	defer p.resumeAll()
 	events := make([]syscall.EpollEvent, parkEvents)
-	beat := time.NewTicker(pollEvery)
+	beat := time.NewTimer(p.every[0])
 	defer beat.Stop()
+	var lastCut time.Time
 	for {
-		if !p.anyParked() {
-			// Nothing to look at: no beat until a connection parks (an
-			// idle server wakes for nothing).
-			select {
-			case <-p.stop:
-				return
-			case <-p.parking:
-			}
+		// No beat while nothing is parked: an idle server wakes for
+		// nothing.
+		var beats <-chan time.Time
+		if p.anyParked() {
+			beats = beat.C
 		}
 		select {
 		case <-p.stop:
 			return
-		case <-beat.C:
-		}
-		for {
-			n, err := epollWaitNow(uintptr(p.epfd), events)
-			if err != nil {
-				return // nothing can be waited on: resume everyone (resumeAll)
+		case <-p.parking:
+		case read := <-p.now:
+			ok := p.round(events)
+			close(read)
+			if !ok {
+				return
 			}
-			for _, ev := range events[:n] {
-				p.serve(parkID(&ev))
+			lastCut = time.Now()
+		case <-beats:
+			if !p.round(events) {
+				return
 			}
-			if n < len(events) {
-				break
+			every := p.every[0]
+			if time.Since(lastCut) < cutFresh {
+				every = p.every[1]
 			}
+			beat.Reset(every)
 		}
 	}
+}
+
+// round reads every parked connection readable now; false if the set
+// cannot be read (nothing can be waited on: run ends and resumes
+// everyone).
+func (p *Poller) round(events []syscall.EpollEvent) bool {
+	for {
+		n, err := epollWaitNow(uintptr(p.epfd), events)
+		if err != nil {
+			return false
+		}
+		for _, ev := range events[:n] {
+			p.serve(parkID(&ev))
+		}
+		if n < len(events) {
+			return true
+		}
+	}
+}
+
+// ReadNow reads every parked connection readable now and returns once it
+// has (their messages delivered), or at once if the Poller has ended. A
+// Sequencer calls it right before each cut (pipeline.Sequencer.BeforeCut),
+// so that every click that came before the cut makes that tick; while it
+// does, the beat slows to pollEveryCut.
+func (p *Poller) ReadNow() {
+	read := make(chan struct{})
+	select {
+	case p.now <- read:
+	case <-p.runEnd:
+		return
+	}
+	<-read
 }
 
 // epollWaitNow takes the events ready in the set now, without waiting
