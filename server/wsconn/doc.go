@@ -18,7 +18,8 @@
 //	          no goroutine reads it until the client sends something the
 //	          Poller does not read itself. The Poller (poller.go, one
 //	          epoll set of its own, the park set, and one goroutine
-//	          looking at it every few milliseconds) reads the whole binary
+//	          looking at it right before each tick's cut, ReadNow, and on
+//	          a beat of a few milliseconds) reads the whole binary
 //	          messages, pings and pongs a parked client sends and hands
 //	          them to the hub (inline.go); the first other frame, or the
 //	          end, resumes the hub's reader, which reads it through the
