@@ -21,22 +21,30 @@ type parkedSocket struct {
 	refuse    bool // deliver says no more
 }
 
-func newParkedSocket(t *testing.T) *parkedSocket {
+// loopbackPair is a TCP connection on loopback: the client's end and
+// the server's, both closed when the test ends.
+func loopbackPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
+	client, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := ln.Accept()
+	server, err = ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close(); _ = server.Close() })
+	return client, server
+}
+
+func newParkedSocket(t *testing.T) *parkedSocket {
+	t.Helper()
+	client, server := loopbackPair(t)
 	rc, err := server.(syscall.Conn).SyscallConn()
 	if err != nil {
 		t.Fatal(err)

@@ -343,6 +343,11 @@ func (p *Poller) disown(s *ownedSocket) {
 	p.waitMu.Lock()
 	defer p.waitMu.Unlock()
 	delete(p.owned, s.id)
+	s.wakeAll()
+}
+
+// wakeAll ends every wait on s: its waiters look again. Under waitMu.
+func (s *ownedSocket) wakeAll() {
 	s.want = 0
 	s.signal(waitRead)
 	s.signal(waitWrite)
@@ -382,7 +387,7 @@ func (p *Poller) watch() {
 			if s == nil {
 				continue // closed since
 			}
-			for _, w := range []waitFor{waitRead, waitWrite} {
+			for _, w := range [...]waitFor{waitRead, waitWrite} {
 				if s.want&w.events() != 0 && w.wakes(ev.Events) {
 					s.want &^= w.events()
 					s.signal(w)
@@ -402,8 +407,6 @@ func (p *Poller) endWatch() {
 	defer p.waitMu.Unlock()
 	p.watchEnd = true
 	for _, s := range p.owned {
-		s.want = 0
-		s.signal(waitRead)
-		s.signal(waitWrite)
+		s.wakeAll()
 	}
 }

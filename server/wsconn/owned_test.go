@@ -19,24 +19,12 @@ func ownedPair(t *testing.T) (*Poller, *ownedSocket, net.Conn, net.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, orig := loopbackPair(t)
 	s, err := p.own(orig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = client.Close(); _ = s.Close() })
+	t.Cleanup(func() { _ = s.Close() })
 	return p, s, orig, client
 }
 
