@@ -26,6 +26,13 @@
 // applied twice: the sequencer starts from the feed's record of the
 // newest batch each forwarder had committed (the Delta headers).
 //
+// Starting: every step a node takes against JetStream before it serves
+// (Open's stream and buckets, the history epoch, the identity key, the
+// keyframe bucket, the operator's shared documents) is retried through
+// untilUp until it succeeds or the caller's context ends, so a node
+// restarted while a JetStream server restarts or a quorum re-forms comes
+// up once JetStream answers, instead of exiting.
+//
 // Catching up: the feed pulls the stream through an ordered consumer in
 // batches of fetchBatch, applying to its replica alone; a catch-up longer
 // than resetAbove (and the first one, before the hub runs) reaches the

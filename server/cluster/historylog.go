@@ -37,11 +37,11 @@ type HistoryLog struct {
 // HistoryLog opens the node's view of history, creating the keyframe
 // bucket the first time.
 func (n *Node) HistoryLog(ctx context.Context) (*HistoryLog, error) {
-	actx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	kv, err := n.js.CreateOrUpdateKeyValue(actx, jetstream.KeyValueConfig{
-		Bucket: KeyframeBucket, Description: "checkgrid: keyframes of history (the grid at a seq, with the hash chain)",
-		History: 1, Storage: jetstream.FileStorage, Replicas: n.cfg.Replicas,
+	kv, err := untilUp(ctx, n.log, "keyframe bucket", func(actx context.Context) (jetstream.KeyValue, error) {
+		return n.js.CreateOrUpdateKeyValue(actx, jetstream.KeyValueConfig{
+			Bucket: KeyframeBucket, Description: "checkgrid: keyframes of history (the grid at a seq, with the hash chain)",
+			History: 1, Storage: jetstream.FileStorage, Replicas: n.cfg.Replicas,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("keyframe bucket: %w", err)

@@ -69,7 +69,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.nc.Close()
 		return nil, err
 	}
-	if n.History, err = historyEpoch(ctx, n.h.meta); err != nil {
+	if n.History, err = historyEpoch(ctx, n.log, n.h.meta); err != nil {
 		n.nc.Close()
 		return nil, err
 	}

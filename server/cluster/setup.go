@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -76,30 +77,41 @@ type handles struct {
 	meta   jetstream.KeyValue
 }
 
-// ensure creates (or updates to this config) the stream and buckets. A
-// cluster that is still electing its meta leader answers with errors for
-// a moment, so it retries until ctx ends.
-func ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (handles, error) {
-	var h handles
-	var err error
+// untilUp runs step until it succeeds, giving each try apiTimeout, or
+// until ctx ends. A JetStream cluster that is still electing its meta
+// leader, or whose server this node reached is restarting, answers with
+// errors or not at all for a few seconds; a node that is starting waits
+// that out, saying so in its log, rather than exit (a node restarted in
+// the middle of a JetStream server's restart must still come up). Only a
+// corrupt document (ErrCorrupt) ends the wait at once: no retry mends it.
+func untilUp[T any](ctx context.Context, log *slog.Logger, what string, step func(ctx context.Context) (T, error)) (T, error) {
 	for {
-		if h, err = ensureOnce(ctx, js, cfg); err == nil {
-			return h, nil
+		actx, cancel := context.WithTimeout(ctx, apiTimeout)
+		v, err := step(actx)
+		cancel()
+		if err == nil || errors.Is(err, ErrCorrupt) {
+			return v, err
 		}
-		cfg.Logger.Info("waiting for JetStream", "err", err)
+		log.Info("waiting for JetStream", "step", what, "err", err)
 		select {
 		case <-ctx.Done():
-			return h, fmt.Errorf("jetstream setup: %w (last error: %w)", ctx.Err(), err)
+			return v, fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), err)
 		case <-time.After(setupRetry):
 		}
 	}
 }
 
-func ensureOnce(ctx context.Context, js jetstream.JetStream, cfg Config) (handles, error) {
+// ensure creates (or updates to this config) the stream and buckets,
+// waiting (untilUp) for a cluster that is still forming.
+func ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (handles, error) {
+	return untilUp(ctx, cfg.Logger, "jetstream setup", func(actx context.Context) (handles, error) {
+		return ensureOnce(actx, js, cfg)
+	})
+}
+
+func ensureOnce(actx context.Context, js jetstream.JetStream, cfg Config) (handles, error) {
 	var h handles
 	var err error
-	actx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
 	h.stream, err = js.CreateOrUpdateStream(actx, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "checkgrid: one message per Delta; the stream seq is the Delta seq",
@@ -144,7 +156,7 @@ func ensureOnce(ctx context.Context, js jetstream.JetStream, cfg Config) (handle
 // historyEpoch returns the grid's history epoch, creating it if this is
 // the first node of a new cluster. Every node announces the same one, so a
 // player that moves between nodes keeps its state.
-func historyEpoch(ctx context.Context, meta jetstream.KeyValue) (uint64, error) {
+func historyEpoch(ctx context.Context, log *slog.Logger, meta jetstream.KeyValue) (uint64, error) {
 	var b [8]byte
 	for {
 		_, _ = rand.Read(b[:])
@@ -152,18 +164,30 @@ func historyEpoch(ctx context.Context, meta jetstream.KeyValue) (uint64, error) 
 			break
 		}
 	}
-	_, err := meta.Create(ctx, historyKey, b[:])
-	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-		return 0, fmt.Errorf("history epoch: %w", err)
-	}
-	e, err := meta.Get(ctx, historyKey)
+	v, err := createOrRead(ctx, log, meta, historyKey, b[:])
 	if err != nil {
 		return 0, fmt.Errorf("history epoch: %w", err)
 	}
-	if len(e.Value()) != 8 {
-		return 0, fmt.Errorf("%w: history epoch of %d bytes", ErrCorrupt, len(e.Value()))
-	}
-	return binary.LittleEndian.Uint64(e.Value()), nil
+	return binary.LittleEndian.Uint64(v), nil
+}
+
+// createOrRead stores v under key unless a value is there already, and
+// returns the one stored: the first node's, the same for every node. A
+// stored value of another length is ErrCorrupt.
+func createOrRead(ctx context.Context, log *slog.Logger, meta jetstream.KeyValue, key string, v []byte) ([]byte, error) {
+	return untilUp(ctx, log, key, func(actx context.Context) ([]byte, error) {
+		if _, err := meta.Create(actx, key, v); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, err
+		}
+		e, err := meta.Get(actx, key)
+		if err != nil {
+			return nil, err
+		}
+		if len(e.Value()) != len(v) {
+			return nil, fmt.Errorf("%w: %s of %d bytes, not %d", ErrCorrupt, key, len(e.Value()), len(v))
+		}
+		return e.Value(), nil
+	})
 }
 
 // SharedKey returns the cluster's secret called name: size random bytes,
@@ -173,15 +197,9 @@ func historyEpoch(ctx context.Context, meta jetstream.KeyValue) (uint64, error) 
 func (n *Node) SharedKey(ctx context.Context, name string, size int) ([]byte, error) {
 	b := make([]byte, size)
 	_, _ = rand.Read(b)
-	if _, err := n.h.meta.Create(ctx, "key_"+name, b); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fmt.Errorf("shared key %s: %w", name, err)
-	}
-	e, err := n.h.meta.Get(ctx, "key_"+name)
+	v, err := createOrRead(ctx, n.log, n.h.meta, "key_"+name, b)
 	if err != nil {
 		return nil, fmt.Errorf("shared key %s: %w", name, err)
 	}
-	if len(e.Value()) != size {
-		return nil, fmt.Errorf("%w: shared key %s of %d bytes", ErrCorrupt, name, len(e.Value()))
-	}
-	return e.Value(), nil
+	return v, nil
 }

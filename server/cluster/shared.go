@@ -42,56 +42,69 @@ type shared[T any] struct {
 }
 
 // operatorKV is the operator's bucket, created (or its config updated)
-// once per node.
+// once per node: the first call that succeeds keeps it.
 type operatorKV struct {
-	once sync.Once
-	kv   jetstream.KeyValue
-	err  error
+	mu sync.Mutex
+	kv jetstream.KeyValue
 }
 
 func (n *Node) operatorKV(ctx context.Context) (jetstream.KeyValue, error) {
-	n.opKV.once.Do(func() {
-		n.opKV.kv, n.opKV.err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: operatorBucket, Description: "checkgrid: the operator's shared state (freezes and bans, announcement, bot tokens)",
-			History: 1, Storage: jetstream.FileStorage, Replicas: n.cfg.Replicas,
-		})
-	})
-	if n.opKV.err != nil {
-		return nil, fmt.Errorf("%w: bucket: %w", ErrShared, n.opKV.err)
+	n.opKV.mu.Lock()
+	defer n.opKV.mu.Unlock()
+	if n.opKV.kv != nil {
+		return n.opKV.kv, nil
 	}
-	return n.opKV.kv, nil
+	kv, err := n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: operatorBucket, Description: "checkgrid: the operator's shared state (freezes and bans, announcement, bot tokens)",
+		History: 1, Storage: jetstream.FileStorage, Replicas: n.cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bucket: %w", err)
+	}
+	n.opKV.kv = kv
+	return kv, nil
 }
 
 // openShared starts watching key and returns its document as stored now
-// (the zero T when there is none). The watch delivers the current value
-// first, then every change: no change falls between reading and
-// watching. follow must be called to consume the watch.
+// (the zero T when there is none), waiting (untilUp) while JetStream does
+// not answer. The watch delivers the current value first, then every
+// change: no change falls between reading and watching. follow must be
+// called to consume the watch.
 func openShared[T any](ctx context.Context, n *Node, key string) (*shared[T], T, error) {
-	var zero T
-	octx, cancel := context.WithTimeout(ctx, sharedTimeout)
-	defer cancel()
-	kv, err := n.operatorKV(octx)
-	if err != nil {
-		return nil, zero, err
+	type opened struct {
+		s       *shared[T]
+		initial T
 	}
-	w, err := kv.Watch(ctx, key)
-	if err != nil {
-		return nil, zero, fmt.Errorf("%w: %s: watch: %w", ErrShared, key, err)
-	}
-	var initial T
-	select {
-	case e := <-w.Updates():
-		if e != nil && e.Operation() == jetstream.KeyValuePut {
-			if err := json.Unmarshal(e.Value(), &initial); err != nil {
-				_ = w.Stop()
-				return nil, zero, fmt.Errorf("%w: %s: %w", ErrShared, key, err)
-			}
+	o, err := untilUp(ctx, n.log, "shared "+key, func(actx context.Context) (opened, error) {
+		kv, err := n.operatorKV(actx)
+		if err != nil {
+			return opened{}, err
 		}
-	case <-octx.Done():
-		_ = w.Stop()
-		return nil, zero, fmt.Errorf("%w: %s: watch: %w", ErrShared, key, octx.Err())
+		// The watch outlives this try: it follows key until ctx ends.
+		w, err := kv.Watch(ctx, key)
+		if err != nil {
+			return opened{}, fmt.Errorf("watch: %w", err)
+		}
+		var initial T
+		select {
+		case e := <-w.Updates():
+			if e != nil && e.Operation() == jetstream.KeyValuePut {
+				if err := json.Unmarshal(e.Value(), &initial); err != nil {
+					_ = w.Stop()
+					return opened{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+				}
+			}
+		case <-actx.Done():
+			_ = w.Stop()
+			return opened{}, fmt.Errorf("watch: %w", actx.Err())
+		}
+		return opened{&shared[T]{kv: kv, key: key, w: w}, initial}, nil
+	})
+	if err != nil {
+		var zero T
+		return nil, zero, fmt.Errorf("%w: %s: %w", ErrShared, key, err)
 	}
-	return &shared[T]{kv: kv, key: key, w: w}, initial, nil
+	return o.s, o.initial, nil
 }
 
 // follow hands every document written from now on to adopt, on a
