@@ -159,7 +159,7 @@ func (r *readConn) Read(b []byte) (int, error) {
 			r.pending = nil
 		}
 	case r.gate.atBoundary() && r.noWait.Load():
-		n, err = r.readNow(b)
+		n, err = r.readNow(b, true)
 	default:
 		n, err = r.Conn.Read(b)
 	}

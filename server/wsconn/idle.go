@@ -145,12 +145,13 @@ func (r *readConn) wait(fd uintptr) bool {
 
 // readNow reads what the socket holds now into b, without blocking:
 // errIdle if it holds nothing. Over TLS, the plaintext crypto/tls holds
-// or can decrypt now (cipherSocket.readPlain).
-func (r *readConn) readNow(b []byte) (int, error) {
+// or can decrypt now (cipherSocket.readPlain); first starts a round of
+// such reads (readPlain's).
+func (r *readConn) readNow(b []byte, first bool) (int, error) {
 	if r.sock == nil {
 		return r.fdRead.read(r.rc, b, false)
 	}
-	n, err := r.sock.readPlain(r.tc, b)
+	n, err := r.sock.readPlain(r.tc, b, first)
 	r.drained = errors.Is(err, errIdle)
 	return n, err
 }

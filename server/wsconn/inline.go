@@ -103,8 +103,8 @@ func unmask(payload, key []byte) {
 func (r *readConn) readParked(buf []byte) (end bool) {
 	b := append(buf[:0], r.pending...)
 	r.pending = nil
-	for {
-		n, err := r.readNow(b[len(b):cap(b)])
+	for first := true; ; first = false {
+		n, err := r.readNow(b[len(b):cap(b)], first)
 		b = b[:len(b)+n]
 		idle := errors.Is(err, errIdle) // woken for nothing, or all read
 		b, end = r.takeFrames(b)
