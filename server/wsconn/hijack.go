@@ -33,7 +33,7 @@ const (
 type smallBuffers struct {
 	http.ResponseWriter
 	poller *Poller       // if not nil, takes a plain socket out of Go's poller (owned.go)
-	fdw    *fdWrite      // the Conn's, set up by Hijack for a plain socket
+	fdw    *fdWrite      // the Conn's (never nil), set up by Hijack for a plain socket
 	conn   *readConn     // set by Hijack
 	br     *bufio.Reader // the library's reader over conn, set by Hijack
 }
@@ -67,9 +67,6 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		if sc, ok := rc.Conn.(syscall.Conn); ok {
 			if raw, err := sc.SyscallConn(); err == nil {
 				rc.rc = raw
-				if w.fdw == nil {
-					w.fdw = new(fdWrite)
-				}
 				rc.fdw = w.fdw
 				rc.fdw.init(raw)
 				rc.waitFn = rc.wait

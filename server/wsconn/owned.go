@@ -157,6 +157,17 @@ func (s *ownedSocket) call(f func(fd uintptr) bool) (done bool, err error) {
 	return f(uintptr(s.fd)), nil
 }
 
+// writeNow is fdWrite's write on an owned socket: b[from:] until the
+// kernel takes no more; net.ErrClosed once Close has begun.
+func (s *ownedSocket) writeNow(b []byte, from int) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return from, net.ErrClosed
+	}
+	return writeNow(uintptr(s.fd), b, from)
+}
+
 // rw is Read and Write: op on the fd until it takes or gives something,
 // waiting for w while the kernel says EAGAIN.
 func (s *ownedSocket) rw(op func(uintptr, []byte) (int, syscall.Errno), b []byte, w waitFor) (int, error) {

@@ -101,16 +101,24 @@ func (r *fdRead) some(fd uintptr) bool {
 // closed, and its number reused by another socket, during a write: the
 // socket's Close goes through close, which waits for writes in progress
 // and stops later ones. Writes may run at once (the lock is shared);
-// every close of the socket must go through close.
+// every close of the socket must go through close. A socket out of Go's
+// poller (owned.go) guards its own fd with the same rule, so for one
+// fdWrite only hands the write to it.
 type fdWrite struct {
+	owned *ownedSocket // if set, the socket's; the fields below are unused
+
 	mu     sync.RWMutex
 	fd     int
 	hasFD  bool // set by init; without it (the zero value) write takes nothing
 	closed bool
 }
 
-// init takes the fd of rc (nil: no fd).
+// init takes the fd of rc (nil: no fd), or its owned socket.
 func (w *fdWrite) init(rc syscall.RawConn) {
+	if o, ok := rc.(ownedRaw); ok {
+		w.owned = o.s
+		return
+	}
 	if rc != nil {
 		_ = rc.Control(func(fd uintptr) { w.fd, w.hasFD = int(fd), true })
 	}
@@ -119,6 +127,9 @@ func (w *fdWrite) init(rc syscall.RawConn) {
 // write writes b[from:] until the kernel takes no more, and returns how
 // far it got; net.ErrClosed once the socket is closing.
 func (w *fdWrite) write(b []byte, from int) (int, error) {
+	if w.owned != nil {
+		return w.owned.writeNow(b, from)
+	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -133,6 +144,9 @@ func (w *fdWrite) write(b []byte, from int) (int, error) {
 // close stops writes, once those in progress have ended, and then closes
 // the socket with closeSocket.
 func (w *fdWrite) close(closeSocket func() error) error {
+	if w.owned != nil {
+		return closeSocket() // the owned socket's Close waits for its calls
+	}
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()

@@ -56,7 +56,7 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 
 // own takes the socket out of Go's poller (owned.go), once the handshake
 // and the upgrade are done and before anyone else reads or writes it (the
-// fd's number changes: fdWrite takes the new one). It stays in Go's
+// fd's number changes: fdWrite hands its writes to the owned socket). It stays in Go's
 // poller if that fails.
 func (s *cipherSocket) own(p *Poller) {
 	o, err := p.own(s.Conn)
