@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 	"checkgrid/server/pipeline"
 )
 
@@ -128,7 +129,7 @@ func (f *feed) run(ctx context.Context) error {
 			break
 		}
 		f.n.log.Warn("feed: initial catch-up", "err", err)
-		if !sleep(ctx, behindRetry) {
+		if !pause.For(ctx, behindRetry) {
 			return ctx.Err()
 		}
 	}
@@ -357,7 +358,7 @@ func (f *feed) behind(ctx context.Context, seq uint64) error {
 			return nil
 		}
 		f.n.log.Warn("feed", "err", ErrBehind, "missing", seq, "snapshot", s.seq)
-		if !sleep(ctx, behindRetry) {
+		if !pause.For(ctx, behindRetry) {
 			return ctx.Err()
 		}
 	}
@@ -471,16 +472,4 @@ func decodeSnapshot(b []byte, epoch uint64) (state, error) {
 		return state{}, fmt.Errorf("%w: snapshot: %w", ErrCorrupt, err)
 	}
 	return s, nil
-}
-
-// sleep waits d unless ctx ends first; false means it ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

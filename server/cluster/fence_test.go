@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 	"checkgrid/server/pipeline"
 )
 
@@ -34,7 +35,7 @@ func holdLease(t *testing.T, n *node, name string) (*tenure, func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for sleep(ctx, n.cfg.LeaseTTL/leaseMargin) {
+		for pause.For(ctx, n.cfg.LeaseTTL/leaseMargin) {
 			_ = renew(ctx, n.h.lease, name, tn)
 		}
 	}()

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 )
 
 // Forwarding bounds.
@@ -256,7 +257,7 @@ func (f *forwarder) send(ctx context.Context, frame []byte, boxes int, deadline 
 			f.n.log.Warn("forward: batch not committed in time; refusing its boxes", "boxes", boxes, "batch", f.batch)
 			return false
 		}
-		if !sleep(ctx, min(retryEvery, max(time.Until(deadline), time.Millisecond))) {
+		if !pause.For(ctx, min(retryEvery, max(time.Until(deadline), time.Millisecond))) {
 			return false
 		}
 	}
@@ -288,7 +289,7 @@ func (f *forwarder) watchLease(ctx context.Context) {
 		w, err := f.n.h.lease.Watch(ctx, LeaseKey)
 		if err != nil {
 			f.n.log.Warn("lease watch", "err", err)
-			sleep(ctx, retryEvery)
+			pause.For(ctx, retryEvery)
 			continue
 		}
 		f.follow(ctx, w.Updates())

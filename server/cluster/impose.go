@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 )
 
 // The operator's changes (fill, clear, rollback: server/admin) on a
@@ -94,7 +95,7 @@ func (n *Node) Impose(ctx context.Context, a protocol.Area, want func(i uint32) 
 			// Nobody listens there (a sequencer stepping down or not yet
 			// subscribed): not delivered, try the next one.
 		}
-		if !sleep(ctx, retryEvery) {
+		if !pause.For(ctx, retryEvery) {
 			return 0, 0, fmt.Errorf("%w: no sequencer took it: %w", ErrImposeUnknown, ctx.Err())
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"checkgrid/protocol"
 	"checkgrid/server/metrics"
+	"checkgrid/server/pause"
 	"checkgrid/server/pipeline"
 )
 
@@ -293,7 +294,7 @@ func (l *streamLog) Append(seq, toggles uint64, frame []byte) error {
 		}
 		l.n.m.publishRetries.Add(1)
 		l.n.log.Warn("sequencer: publish failed, retrying", "seq", seq, "attempt", attempt, "err", err)
-		sleep(l.ctx, publishBackoff)
+		pause.For(l.ctx, publishBackoff)
 	}
 	l.n.m.commit.observe(time.Since(start))
 	l.last = seq

@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"checkgrid/server/pause"
 )
 
 // Connection behaviour. A node never gives up on NATS: while it is
@@ -93,10 +95,8 @@ func untilUp[T any](ctx context.Context, log *slog.Logger, what string, step fun
 			return v, err
 		}
 		log.Info("waiting for JetStream", "step", what, "err", err)
-		select {
-		case <-ctx.Done():
+		if !pause.For(ctx, setupRetry) {
 			return v, fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), err)
-		case <-time.After(setupRetry):
 		}
 	}
 }

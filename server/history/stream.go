@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 	"checkgrid/server/store"
 )
 
@@ -136,10 +137,8 @@ func (s *Stream) Run(ctx context.Context) error {
 			return nil
 		}
 		s.logger.Warn("history: following the stream", "err", err)
-		select {
-		case <-ctx.Done():
+		if !pause.For(ctx, streamRetry) {
 			return nil
-		case <-time.After(streamRetry):
 		}
 	}
 }
@@ -250,10 +249,8 @@ func (s *Stream) seed(ctx context.Context, first uint64) (uint64, error) {
 		if b, err := s.log.GetKeyframe(ctx, u64(got)); err != nil || b != nil {
 			return u64(got), err
 		}
-		select {
-		case <-ctx.Done():
+		if !pause.For(ctx, streamRetry) {
 			return 0, ctx.Err()
-		case <-time.After(streamRetry):
 		}
 	}
 }
@@ -356,7 +353,7 @@ func (s *Stream) keyframe(seq uint64) (store.Keyframe, *store.State, error) {
 	var err error
 	for attempt := 1; ; attempt++ {
 		b, err = s.log.GetKeyframe(ctx, seq)
-		if (err == nil && b != nil) || attempt == readAttempts || !s.knows(seq) || !sleepCtx(ctx, readBackoff) {
+		if (err == nil && b != nil) || attempt == readAttempts || !s.knows(seq) || !pause.For(ctx, readBackoff) {
 			break
 		}
 	}
@@ -456,18 +453,6 @@ func (s *Stream) knows(seq uint64) bool {
 	defer s.mu.Unlock()
 	_, ok := slices.BinarySearch(s.keys, seq)
 	return ok
-}
-
-// sleepCtx waits d unless ctx ends first; false means it ended.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // GridAt returns the state at seq and the commit time of record seq.

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"checkgrid/server/pause"
 )
 
 // hammerExtentEvery: a hammer reads the history's extent again after this
@@ -68,7 +70,7 @@ func (h *hammer) client(ctx context.Context, c *http.Client, base string, seed u
 		if i%hammerExtentEvery == 0 {
 			b, code := h.get(ctx, c, base+"/api/history")
 			if code != http.StatusOK || json.Unmarshal(b, &ex) != nil || ex.Last <= ex.First {
-				if !sleepCtx(ctx, 100*time.Millisecond) {
+				if !pause.For(ctx, 100*time.Millisecond) {
 					return
 				}
 				i = -1

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"checkgrid/server/pause"
 )
 
 // The raw-TCP ceiling: the same fan-out as the server (one goroutine per
@@ -74,7 +76,7 @@ func runRaw(ctx context.Context, cfg config, conns, frame int, progress io.Write
 	start := time.Now()
 	logf("rawtcp: ramping %d sockets over %v, %d-byte frames", conns, cfg.ramp, frame)
 	for i := range conns {
-		if !sleepCtx(rctx, time.Until(start.Add(cfg.ramp*time.Duration(i)/time.Duration(conns)))) {
+		if !pause.For(rctx, time.Until(start.Add(cfg.ramp*time.Duration(i)/time.Duration(conns)))) {
 			return res, ctx.Err()
 		}
 		c, err := d.tcp(rctx, i, snd.addr)
@@ -95,14 +97,14 @@ func runRaw(ctx context.Context, cfg config, conns, frame int, progress io.Write
 			}
 		}()
 	}
-	sleepCtx(ctx, cfg.settle)
+	pause.For(ctx, cfg.settle)
 	b0 := delivered.Load()
 	s0, _ := sampleProc(os.Getpid())
 	p0, _ := sampleProc(snd.pid())
 	m0, _ := machineBusy()
 	res.self.rssHeld = s0.rss
 	res.sender.rssHeld = p0.rss
-	sleepCtx(ctx, cfg.duration)
+	pause.For(ctx, cfg.duration)
 	b1 := delivered.Load()
 	s1, _ := sampleProc(os.Getpid())
 	p1, _ := sampleProc(snd.pid())

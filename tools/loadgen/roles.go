@@ -8,6 +8,7 @@ import (
 	"github.com/coder/websocket"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 )
 
 // Role is what a simulated player does besides reading.
@@ -129,7 +130,7 @@ func (c *clicker) click() protocol.Change {
 func (r *wsRun) runClicker(ctx context.Context, conn frameConn, c *clicker, period time.Duration, rng *rand.Rand) {
 	var frame []byte
 	one := make([]protocol.Change, 1)
-	if !sleepCtx(ctx, time.Duration(rng.Int64N(int64(period)))) { // spread the phase
+	if !pause.For(ctx, time.Duration(rng.Int64N(int64(period)))) { // spread the phase
 		return
 	}
 	t := time.NewTicker(period)
@@ -161,7 +162,7 @@ func (r *wsRun) runDrawer(ctx context.Context, conn frameConn, rank int, rng *ra
 	changes := make([]protocol.Change, 0, n)
 	var frame []byte
 	pos, paint := 0, true
-	if !sleepCtx(ctx, time.Duration(rng.Int64N(int64(r.cfg.drawEvery)))) {
+	if !pause.For(ctx, time.Duration(rng.Int64N(int64(r.cfg.drawEvery)))) {
 		return
 	}
 	t := time.NewTicker(r.cfg.drawEvery)
@@ -265,17 +266,5 @@ func (r *wsRun) runAbuser(ctx context.Context, conn *websocket.Conn, a Abuse, ra
 		write(b, 0)
 	case AbuseTooLong:
 		write(make([]byte, 2*protocol.MaxClientMessage), 0)
-	}
-}
-
-// sleepCtx sleeps for d; it reports false if ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 	"checkgrid/wasm/session"
 )
 
@@ -39,7 +40,7 @@ func viewerArea(rng *rand.Rand) protocol.Area {
 func (r *wsRun) runViewer(ctx context.Context, conn frameConn, rng *rand.Rand) {
 	for {
 		d := r.cfg.moveEvery/2 + time.Duration(rng.Int64N(int64(r.cfg.moveEvery)+1))
-		if !sleepCtx(ctx, d) {
+		if !pause.For(ctx, d) {
 			return
 		}
 		f := protocol.AppendViewport(nil, protocol.Viewport{Area: viewerArea(rng)})

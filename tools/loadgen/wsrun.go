@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"checkgrid/protocol"
+	"checkgrid/server/pause"
 	"checkgrid/server/peer"
 
 	"github.com/coder/websocket"
@@ -119,7 +120,7 @@ func runWS(ctx context.Context, cfg config, url string, roots *x509.CertPool, se
 	r.logf("ws: ramping %d players over %v (%d observers, %d watchers, %d clickers, %d drawers, %d abusers)",
 		len(roles), cfg.ramp, cfg.observers, cfg.watchers, cfg.clickers, cfg.drawers, cfg.abusers)
 	for i, role := range roles {
-		if at := start.Add(cfg.ramp * time.Duration(i) / time.Duration(len(roles))); !sleepCtx(pctx, time.Until(at)) {
+		if at := start.Add(cfg.ramp * time.Duration(i) / time.Duration(len(roles))); !pause.For(pctx, time.Until(at)) {
 			break
 		}
 		rank := ranks[role]
@@ -131,7 +132,7 @@ func runWS(ctx context.Context, cfg config, url string, roots *x509.CertPool, se
 		}()
 	}
 	r.logf("ws: ramp done in %v: %d held", time.Since(start).Round(time.Millisecond), r.ctr.held.Load())
-	sleepCtx(ctx, cfg.settle)
+	pause.For(ctx, cfg.settle)
 
 	res.before = r.ctr.snapshot()
 	res.heldStart = res.before.held
@@ -247,7 +248,7 @@ func (r *wsRun) watch(ctx context.Context, d time.Duration) {
 	prev := r.ctr.snapshot()
 	for time.Until(end) > 0 {
 		step := min(every, time.Until(end))
-		if !sleepCtx(ctx, step) {
+		if !pause.For(ctx, step) {
 			return
 		}
 		cur := r.ctr.snapshot()
@@ -275,7 +276,7 @@ func (r *wsRun) player(ctx context.Context, i int, role Role, rank int) {
 			return
 		}
 		r.ctr.event(label+": "+err.Error(), 1)
-		if role != RoleAbuser || !sleepCtx(ctx, abuserBackoff+time.Duration(rng.Int64N(int64(abuserBackoff)))) {
+		if role != RoleAbuser || !pause.For(ctx, abuserBackoff+time.Duration(rng.Int64N(int64(abuserBackoff)))) {
 			return
 		}
 	}
