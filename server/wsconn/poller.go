@@ -63,11 +63,10 @@ const (
 	// the server's 50 ms tick at its fastest).
 	pollEvery = 5 * time.Millisecond
 	// pollEveryCut is the beat while a Sequencer reads the set at each of
-	// its cuts (ReadNow, in the last cutFresh): clicks make their tick
-	// anyway, and the beat bounds only how late pongs, Rejects and a
-	// resumed connection's frames are read, for a quarter of the beat's
-	// wake-ups.
-	pollEveryCut = 20 * time.Millisecond
+	// its cuts (ReadNow, in the last cutFresh): every cut reads the set
+	// anyway, so the beat is only a backstop for a tick that is late;
+	// pongs and the like wait for the next cut (PingTimeout is seconds).
+	pollEveryCut = 250 * time.Millisecond
 	// cutFresh is how recent the last ReadNow must be for the slow beat:
 	// ten ticks at the slowest stretched tick, so a node that stops
 	// cutting (a cluster node that lost the lease) is back on the fast
